@@ -1,0 +1,16 @@
+"""cqlengine: a Python object mapper for Apache Cassandra (CQL3)."""
+from cqlengine.exceptions import CQLEngineException, ValidationError
+
+__version__ = "0.1.0"
+
+# Column value-less markers, kept for port compatibility with the peer's API.
+SizeTieredCompactionStrategy = "SizeTieredCompactionStrategy"
+LeveledCompactionStrategy = "LeveledCompactionStrategy"
+TimeWindowCompactionStrategy = "TimeWindowCompactionStrategy"
+UnifiedCompactionStrategy = "UnifiedCompactionStrategy"
+
+__all__ = [
+    "CQLEngineException",
+    "ValidationError",
+    "__version__",
+]

@@ -1,0 +1,47 @@
+"""The exceptions the library raises; every one derives from CQLEngineException."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+
+class CQLEngineException(Exception):
+    """Base class of every error raised by cqlengine."""
+
+
+class ValidationError(CQLEngineException):
+    """A value broke a column's rule; raised before anything is sent."""
+
+
+class ModelException(CQLEngineException):
+    """A model was used in a way it does not allow."""
+
+
+class ModelDefinitionException(ModelException):
+    """A model class is not a valid table definition (raised at class creation)."""
+
+
+class PolymorphicModelException(ModelException):
+    """Polymorphic (discriminated) models were used inconsistently."""
+
+
+class QueryException(CQLEngineException):
+    """A query Cassandra would refuse, caught client-side."""
+
+
+class LWTException(CQLEngineException):
+    """A lightweight transaction was not applied.
+
+    ``existing`` holds the row Cassandra returned with ``[applied] = False``.
+    """
+
+    def __init__(self, existing: Optional[dict[str, Any]] = None) -> None:
+        self.existing = existing or {}
+        super().__init__(f"Transaction was not applied; existing values: {self.existing!r}")
+
+
+class SchemaMismatch(CQLEngineException):
+    """The live schema differs from a model in a way that cannot be changed in place."""
+
+
+class ConnectionException(CQLEngineException):
+    """No usable connection: not set up, unknown name, or the cluster is unreachable."""
