@@ -1,0 +1,1150 @@
+"""Column types: how a Python value is validated, bound and read back.
+
+A column knows its CQL type (``db_type`` / ``cql_type()``), cleans values
+(``validate``), converts them to what cassandra-driver binds
+(``to_database``) and converts what the driver returns back to what the
+model holds (``to_python``). Columns do no I/O and render no statements.
+"""
+from __future__ import annotations
+
+import copy
+import ipaddress
+import itertools
+import math
+import re
+import uuid as _uuid
+from collections.abc import Mapping
+from collections.abc import Set as _AbstractSet
+from datetime import date as _date
+from datetime import datetime as _datetime
+from datetime import time as _time
+from datetime import timedelta, timezone
+from decimal import Decimal as _Decimal
+from decimal import InvalidOperation
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
+
+from cassandra import util as _cutil
+
+from cqlengine.exceptions import ModelDefinitionException, ValidationError
+
+if TYPE_CHECKING:
+    from cqlengine.usertype import UserType
+
+__all__ = [
+    "Column",
+    "Ascii", "Text", "Blob", "Bytes", "Boolean",
+    "TinyInt", "SmallInt", "Integer", "BigInt", "VarInt", "Counter",
+    "Float", "Double", "Decimal",
+    "Date", "Time", "DateTime", "Duration",
+    "UUID", "TimeUUID", "Inet",
+    "BaseCollectionColumn", "List", "Set", "Map", "Tuple", "UserDefinedType",
+    "resolve_udts",
+]
+
+# Longest repr put into an error message: a 1 MB blob must not become a 1 MB message.
+_MAX_REPR = 200
+
+# Cassandra refuses collections larger than this (CASSANDRA-5428).
+_MAX_COLLECTION_SIZE = 65535
+
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+
+# CQL reserved keywords: these cannot be used unquoted as identifiers.
+_RESERVED = frozenset("""
+add aggregate all allow alter and apply asc authorize batch begin by columnfamily
+create default delete desc describe drop entries execute from full grant if in
+index infinity insert into is keyspace limit materialized mbean mbeans modify nan
+norecursive not null of on or order primary rename replace revoke schema select
+set table to token truncate unlogged unset update use using view where with
+""".split())
+
+
+def _quote(name: str) -> str:
+    """Quote a CQL identifier when it needs it (private; statements owns the canonical one)."""
+    if _IDENTIFIER.match(name) and name not in _RESERVED:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    if len(text) > _MAX_REPR:
+        text = text[: _MAX_REPR - 3] + "..."
+    return text
+
+
+def _fail(label: str, value: Any, rule: str) -> ValidationError:
+    return ValidationError(f"{label}: {_short_repr(value)} {rule}")
+
+
+def _is_int(value: Any) -> bool:
+    # bool is an int subclass, but True is almost never meant as the number 1.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class Column:
+    """Base class of every column type.
+
+    Options: ``primary_key``, ``partition_key`` (implies ``primary_key``),
+    ``index``, ``custom_index``, ``db_field`` (the CQL name when it differs
+    from the attribute name), ``default`` (a value or a callable),
+    ``required``, ``clustering_order`` (``'ASC'``/``'DESC'``),
+    ``polymorphic_key`` (synonym ``discriminator_column``) and ``static``.
+    """
+
+    db_type: str = ""
+    is_counter: bool = False
+    is_collection: bool = False
+
+    # Declaration order across all columns; the model metaclass sorts by it.
+    _position_counter: Iterator[int] = itertools.count()
+
+    def __init__(
+        self,
+        primary_key: bool = False,
+        partition_key: bool = False,
+        index: bool = False,
+        db_field: Optional[str] = None,
+        default: Any = None,
+        required: bool = False,
+        clustering_order: Optional[str] = None,
+        polymorphic_key: bool = False,
+        discriminator_column: bool = False,
+        static: bool = False,
+        custom_index: bool = False,
+    ) -> None:
+        self.partition_key = bool(partition_key)
+        self.primary_key = bool(partition_key or primary_key)
+        self.index = bool(index)
+        self.custom_index = bool(custom_index)
+        self.db_field = db_field
+        self.default = default
+        self.required = bool(required)
+        if clustering_order is not None and str(clustering_order).lower() not in ("asc", "desc"):
+            raise ModelDefinitionException(
+                f"{type(self).__name__}: clustering_order must be 'ASC' or 'DESC', got {clustering_order!r}"
+            )
+        self.clustering_order = clustering_order
+        self.polymorphic_key = bool(polymorphic_key or discriminator_column)
+        self.discriminator_column = self.polymorphic_key
+        self.static = bool(static)
+        if self.static and self.primary_key:
+            raise ModelDefinitionException(
+                f"{type(self).__name__}: a primary key column cannot be static"
+            )
+
+        self.model_name: Optional[str] = None
+        self.attr_name: Optional[str] = None
+        self.db_field_name: Optional[str] = db_field
+        self.position: int = next(Column._position_counter)
+
+    # -- binding -----------------------------------------------------------
+
+    def set_name(self, model_name: str, attr_name: str) -> None:
+        """Bind the column to its model (or UserType) and attribute name."""
+        self.model_name = model_name
+        self.attr_name = attr_name
+        self.db_field_name = self.db_field or attr_name
+
+    def set_column_name(self, name: str) -> None:
+        """Peer-compatible binding without a model name."""
+        self.attr_name = name
+        self.db_field_name = self.db_field or name
+
+    @property
+    def column_name(self) -> Optional[str]:
+        """The CQL column name (same as ``db_field_name``)."""
+        return self.db_field_name
+
+    def _label(self) -> str:
+        if self.model_name and self.attr_name:
+            return f"{self.model_name}.{self.attr_name}"
+        return self.attr_name or type(self).__name__
+
+    # -- flags -------------------------------------------------------------
+
+    @property
+    def is_primary_key(self) -> bool:
+        return self.primary_key
+
+    @property
+    def has_index(self) -> bool:
+        return self.index or self.custom_index
+
+    @property
+    def can_be_key(self) -> bool:
+        """Whether CQL allows this type in a primary key."""
+        return True
+
+    @property
+    def can_delete(self) -> bool:
+        return not self.primary_key
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not None
+
+    def get_default(self) -> Any:
+        """The default value, calling the default if it is callable."""
+        if self.default is None:
+            return None
+        if callable(self.default):
+            return self.default()
+        return self.default
+
+    @property
+    def sub_types(self) -> list[Column]:
+        """Element columns (collections, tuples, UDT fields); empty for scalars."""
+        return []
+
+    # Python values of this column can be set elements / map keys.
+    @property
+    def _python_type_hashable(self) -> bool:
+        return True
+
+    # -- types -------------------------------------------------------------
+
+    def cql_type(self) -> str:
+        """The full CQL type as used in DDL."""
+        return self.db_type
+
+    def _nested_cql_type(self) -> str:
+        """The CQL type when nested inside a collection, tuple or UDT (frozen if needed)."""
+        return self.cql_type()
+
+    # -- values ------------------------------------------------------------
+
+    def validate(self, value: Any) -> Any:
+        """Return the cleaned value or raise ``ValidationError``."""
+        return self._validate(value, self._label())
+
+    def _validate(self, value: Any, label: str) -> Any:
+        if value is None:
+            if self.required or self.primary_key:
+                raise ValidationError(f"{label}: required, got None")
+            return None
+        return self._clean(value, label)
+
+    def _clean(self, value: Any, label: str) -> Any:
+        """Clean a non-None value; ``label`` names it in errors. Overridden by types."""
+        return value
+
+    def to_database(self, value: Any) -> Any:
+        """Python value -> value bound as a parameter by cassandra-driver."""
+        return value
+
+    def to_python(self, value: Any) -> Any:
+        """Value returned by cassandra-driver -> Python value held by the model."""
+        return value
+
+    def _val_is_null(self, value: Any) -> bool:
+        """Whether ``value`` is stored as null (peer compat)."""
+        return value is None
+
+    # -- misc --------------------------------------------------------------
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Column:
+        # Callables and classes are shared, not copied: a default such as
+        # ``uuid.uuid4`` or a bound method must survive model inheritance.
+        new = self.__class__.__new__(self.__class__)
+        memo[id(self)] = new
+        for key, val in self.__dict__.items():
+            if key in ("default", "user_type") or callable(val):
+                new.__dict__[key] = val
+            else:
+                new.__dict__[key] = copy.deepcopy(val, memo)
+        return new
+
+    def __repr__(self) -> str:
+        flags = []
+        if self.partition_key:
+            flags.append("partition_key")
+        elif self.primary_key:
+            flags.append("primary_key")
+        for name in ("index", "custom_index", "static", "required", "polymorphic_key"):
+            if getattr(self, name):
+                flags.append(name)
+        if self.clustering_order:
+            flags.append(f"clustering_order={self.clustering_order!r}")
+        if self.db_field:
+            flags.append(f"db_field={self.db_field!r}")
+        if self.default is not None:
+            flags.append(f"default={self.default!r}")
+        name = f" {self._label()!r}" if self.attr_name else ""
+        extra = (" " + " ".join(flags)) if flags else ""
+        return f"<{type(self).__name__}{name} {self.cql_type()}{extra}>"
+
+
+# ---------------------------------------------------------------------------
+# text and bytes
+
+
+class Text(Column):
+    """UTF-8 text (``text``). ``min_length`` / ``max_length`` count characters.
+
+    As in the peer, ``required=True`` without ``min_length`` implies
+    ``min_length=1``.
+    """
+
+    db_type = "text"
+
+    def __init__(
+        self, min_length: Optional[int] = None, max_length: Optional[int] = None, **kwargs: Any
+    ) -> None:
+        if min_length is None and kwargs.get("required"):
+            min_length = 1
+        for opt, val in (("min_length", min_length), ("max_length", max_length)):
+            if val is not None and val < 0:
+                raise ModelDefinitionException(f"{type(self).__name__}: {opt} must be >= 0, got {val}")
+        if min_length is not None and max_length is not None and max_length < min_length:
+            raise ModelDefinitionException(
+                f"{type(self).__name__}: max_length {max_length} is less than min_length {min_length}"
+            )
+        self.min_length = min_length
+        self.max_length = max_length
+        super().__init__(**kwargs)
+
+    def _clean(self, value: Any, label: str) -> Any:
+        if not isinstance(value, str):
+            raise _fail(label, value, f"is not a str ({self.db_type} needs a str)")
+        if self.min_length is not None and len(value) < self.min_length:
+            raise _fail(label, value, f"is shorter than min_length {self.min_length} (length {len(value)})")
+        if self.max_length is not None and len(value) > self.max_length:
+            raise _fail(label, value, f"is longer than max_length {self.max_length} (length {len(value)})")
+        return value
+
+
+class Ascii(Text):
+    """US-ASCII text (``ascii``)."""
+
+    db_type = "ascii"
+
+    def _clean(self, value: Any, label: str) -> Any:
+        value = super()._clean(value, label)
+        if not value.isascii():
+            raise _fail(label, value, "contains non-ASCII characters (ascii allows only 0x00-0x7F)")
+        return value
+
+
+class Blob(Column):
+    """Raw bytes (``blob``); accepts bytes, bytearray and memoryview, holds bytes."""
+
+    db_type = "blob"
+
+    def _clean(self, value: Any, label: str) -> Any:
+        if isinstance(value, bytes):
+            return value
+        if isinstance(value, (bytearray, memoryview)):
+            return bytes(value)
+        raise _fail(label, value, "is not bytes (blob needs bytes, bytearray or memoryview)")
+
+    def to_database(self, value: Any) -> Any:
+        if isinstance(value, (bytearray, memoryview)):
+            return bytes(value)
+        return value
+
+
+Bytes = Blob
+
+
+class Boolean(Column):
+    """``boolean``. Accepts ``True``/``False`` and the ints 0 and 1; anything else is
+    rejected (unlike the peer, which coerces any truthy value)."""
+
+    db_type = "boolean"
+
+    def _clean(self, value: Any, label: str) -> Any:
+        if isinstance(value, bool):
+            return value
+        if _is_int(value) and value in (0, 1):
+            return bool(value)
+        raise _fail(label, value, "is not a bool (boolean accepts True, False, 0 or 1)")
+
+    def to_python(self, value: Any) -> Any:
+        return None if value is None else bool(value)
+
+
+# ---------------------------------------------------------------------------
+# numbers
+
+
+class Integer(Column):
+    """32-bit signed integer (``int``). Rejects bool, floats and strings."""
+
+    db_type = "int"
+    _bits = 32
+
+    @property
+    def min_value(self) -> int:
+        return -(1 << (self._bits - 1))
+
+    @property
+    def max_value(self) -> int:
+        return (1 << (self._bits - 1)) - 1
+
+    def _clean(self, value: Any, label: str) -> Any:
+        if not _is_int(value):
+            raise _fail(label, value, f"is not an integer ({self.db_type} needs an int)")
+        value = int(value)  # int subclasses (IntEnum) become plain ints
+        if not self.min_value <= value <= self.max_value:
+            bounds = f"({self.min_value}..{self.max_value})"
+            raise _fail(label, value, f"is out of range for {self.db_type} {bounds}")
+        return value
+
+    def to_python(self, value: Any) -> Any:
+        return None if value is None else int(value)
+
+
+class TinyInt(Integer):
+    """8-bit signed integer (``tinyint``)."""
+
+    db_type = "tinyint"
+    _bits = 8
+
+
+class SmallInt(Integer):
+    """16-bit signed integer (``smallint``)."""
+
+    db_type = "smallint"
+    _bits = 16
+
+
+class BigInt(Integer):
+    """64-bit signed integer (``bigint``)."""
+
+    db_type = "bigint"
+    _bits = 64
+
+
+class VarInt(Column):
+    """Arbitrary-precision integer (``varint``)."""
+
+    db_type = "varint"
+
+    def _clean(self, value: Any, label: str) -> Any:
+        if not _is_int(value):
+            raise _fail(label, value, "is not an integer (varint needs an int)")
+        return int(value)
+
+    def to_python(self, value: Any) -> Any:
+        return None if value is None else int(value)
+
+
+class Counter(BigInt):
+    """64-bit counter (``counter``). Never a primary key; default 0; not indexable."""
+
+    db_type = "counter"
+    is_counter = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        if kwargs.get("primary_key") or kwargs.get("partition_key"):
+            raise ModelDefinitionException("Counter: a counter column cannot be part of the primary key")
+        if kwargs.get("index") or kwargs.get("custom_index"):
+            raise ModelDefinitionException("Counter: Cassandra cannot index counter columns")
+        default = kwargs.pop("default", None)
+        if default not in (None, 0):
+            raise ModelDefinitionException(
+                f"Counter: a counter starts at 0 and cannot have default {default!r}"
+            )
+        super().__init__(default=0, **kwargs)
+
+    @property
+    def can_be_key(self) -> bool:
+        return False
+
+
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
+class Float(Column):
+    """Single-precision float (``float``); ``Float(double_precision=True)`` is a ``double``.
+
+    Accepts int and float (NaN and infinities included); rejects bool and
+    strings. A finite value beyond the 32-bit range is rejected for ``float``.
+    """
+
+    db_type = "float"
+
+    def __init__(self, double_precision: bool = False, **kwargs: Any) -> None:
+        self.double_precision = double_precision
+        if double_precision:
+            self.db_type = "double"
+        super().__init__(**kwargs)
+
+    def _clean(self, value: Any, label: str) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _fail(label, value, f"is not a number ({self.db_type} needs an int or float)")
+        try:
+            value = float(value)
+        except OverflowError:
+            raise _fail(label, value, f"is out of range for {self.db_type}") from None
+        if self.db_type == "float" and math.isfinite(value) and abs(value) > _FLOAT32_MAX:
+            raise _fail(label, value, f"is out of range for float (+-{_FLOAT32_MAX!r})")
+        return value
+
+    def to_python(self, value: Any) -> Any:
+        return None if value is None else float(value)
+
+
+class Double(Float):
+    """Double-precision float (``double``)."""
+
+    db_type = "double"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.pop("double_precision", None)
+        super().__init__(double_precision=True, **kwargs)
+
+
+class Decimal(Column):
+    """Arbitrary-precision decimal (``decimal``).
+
+    Accepts ``decimal.Decimal``, int, float (via its shortest repr) and
+    numeric strings; NaN and infinities are rejected (Cassandra cannot store them).
+    """
+
+    db_type = "decimal"
+
+    def _clean(self, value: Any, label: str) -> Any:
+        if isinstance(value, bool):
+            raise _fail(label, value, "is not a decimal number")
+        if isinstance(value, _Decimal):
+            result = value
+        elif isinstance(value, int):
+            result = _Decimal(value)
+        elif isinstance(value, float):
+            result = _Decimal(repr(value))
+        elif isinstance(value, str):
+            try:
+                result = _Decimal(value.strip())
+            except InvalidOperation:
+                raise _fail(label, value, "is not a decimal number") from None
+        else:
+            raise _fail(label, value, "is not a decimal number (decimal needs Decimal, int, float or str)")
+        if not result.is_finite():
+            raise _fail(label, value, "is not finite (decimal cannot store NaN or infinity)")
+        return result
+
+    def to_database(self, value: Any) -> Any:
+        if value is None or isinstance(value, _Decimal):
+            return value
+        return self._clean(value, self._label())
+
+    def to_python(self, value: Any) -> Any:
+        if value is None or isinstance(value, _Decimal):
+            return value
+        return _Decimal(value)
+
+
+# ---------------------------------------------------------------------------
+# dates and times
+
+_EPOCH = _datetime(1970, 1, 1)
+
+
+def _naive_utc(value: _datetime) -> _datetime:
+    if value.tzinfo is not None and value.utcoffset() is not None:
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.replace(tzinfo=None)
+
+
+class DateTime(Column):
+    """Timestamp (``timestamp``).
+
+    Naive datetimes are taken as UTC; aware ones are converted to UTC; a
+    ``datetime.date`` means midnight UTC. Values are held and read back as
+    naive UTC datetimes. Cassandra stores milliseconds, so microseconds are
+    truncated on the way to the database.
+    """
+
+    db_type = "timestamp"
+
+    def _clean(self, value: Any, label: str) -> Any:
+        if isinstance(value, _datetime):
+            return _naive_utc(value)
+        if isinstance(value, _date):
+            return _datetime(value.year, value.month, value.day)
+        raise _fail(label, value, "is not a datetime (timestamp needs a datetime or date)")
+
+    def to_database(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, _datetime):
+            value = _naive_utc(value)
+        elif isinstance(value, _date):
+            value = _datetime(value.year, value.month, value.day)
+        else:
+            return value  # numbers: the driver takes milliseconds since the epoch
+        # Truncate to the millisecond here: the driver rounds toward zero, which
+        # would round pre-1970 values up.
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+    def to_python(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, _datetime):
+            return _naive_utc(value)
+        if isinstance(value, _date):
+            return _datetime(value.year, value.month, value.day)
+        if isinstance(value, (int, float)):
+            # peer compat: a number read back is seconds since the epoch
+            return _EPOCH + timedelta(seconds=value)
+        return value
+
+
+_DATE_MIN_DAYS = -(1 << 31)
+_DATE_MAX_DAYS = (1 << 31) - 1
+
+
+def _plain_date(value: _cutil.Date) -> Union[_date, _cutil.Date]:
+    # util.Date spans a wider range than datetime.date; keep it when it must.
+    try:
+        return value.date()
+    except ValueError:
+        return value
+
+
+class Date(Column):
+    """Calendar date (``date``).
+
+    Accepts ``datetime.date``, a datetime (its date), ``cassandra.util.Date``
+    and ints (days since 1970-01-01, as the peer). Held as ``datetime.date``,
+    or as ``cassandra.util.Date`` outside the years 1..9999.
+    """
+
+    db_type = "date"
+
+    def _clean(self, value: Any, label: str) -> Any:
+        if isinstance(value, _datetime):
+            return value.date()
+        if isinstance(value, _date):
+            return value
+        if isinstance(value, _cutil.Date):
+            return _plain_date(value)
+        if _is_int(value):
+            if not _DATE_MIN_DAYS <= value <= _DATE_MAX_DAYS:
+                bounds = f"({_DATE_MIN_DAYS}..{_DATE_MAX_DAYS} days)"
+                raise _fail(label, value, f"is out of range for date {bounds}")
+            return _plain_date(_cutil.Date(int(value)))
+        raise _fail(
+            label, value, "is not a date (date needs a date, datetime, cassandra.util.Date or int days)"
+        )
+
+    def to_database(self, value: Any) -> Any:
+        if isinstance(value, _datetime):
+            return value.date()
+        if _is_int(value):
+            # the driver would take a bare int as the raw unsigned wire value
+            return _cutil.Date(int(value))
+        return value
+
+    def to_python(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, _cutil.Date):
+            return _plain_date(value)
+        if isinstance(value, _datetime):
+            return value.date()
+        if _is_int(value):
+            return _plain_date(_cutil.Date(value))
+        return value
+
+
+_NANOS_PER_DAY = 86_400 * 10**9
+
+
+def _plain_time(value: _cutil.Time) -> Union[_time, _cutil.Time]:
+    # datetime.time holds microseconds; keep util.Time when nanoseconds would be lost.
+    if value.nanosecond_time % 1000:
+        return value
+    return value.time()
+
+
+class Time(Column):
+    """Time of day (``time``), nanosecond precision, no time zone.
+
+    Accepts naive ``datetime.time``, ``cassandra.util.Time`` and ints
+    (nanoseconds since midnight). Held as ``datetime.time``, or as
+    ``cassandra.util.Time`` when it has sub-microsecond digits.
+    """
+
+    db_type = "time"
+
+    def _clean(self, value: Any, label: str) -> Any:
+        if isinstance(value, _time):
+            if value.tzinfo is not None:
+                raise _fail(label, value, "has a time zone (time columns are time-zone naive)")
+            return value
+        if isinstance(value, _cutil.Time):
+            return _plain_time(value)
+        if _is_int(value):
+            if not 0 <= value < _NANOS_PER_DAY:
+                raise _fail(label, value, f"is out of range for time (0..{_NANOS_PER_DAY - 1} ns)")
+            return _plain_time(_cutil.Time(int(value)))
+        raise _fail(label, value, "is not a time (time needs a datetime.time, cassandra.util.Time or int ns)")
+
+    def to_python(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, _cutil.Time):
+            return _plain_time(value)
+        if _is_int(value):
+            return _plain_time(_cutil.Time(value))
+        return value
+
+
+def _duration_from_timedelta(value: timedelta) -> _cutil.Duration:
+    micros = value // timedelta(microseconds=1)
+    sign = -1 if micros < 0 else 1
+    days, rest = divmod(abs(micros), 86_400 * 10**6)
+    # Cassandra wants every component to carry the same sign.
+    return _cutil.Duration(0, sign * days, sign * rest * 1000)
+
+
+class Duration(Column):
+    """Duration (``duration``): ``cassandra.util.Duration`` (months, days, nanoseconds).
+
+    A ``datetime.timedelta`` is accepted and converted (days + nanoseconds).
+    """
+
+    db_type = "duration"
+
+    def _clean(self, value: Any, label: str) -> Any:
+        if isinstance(value, _cutil.Duration):
+            return value
+        if isinstance(value, timedelta):
+            return _duration_from_timedelta(value)
+        raise _fail(label, value, "is not a duration (duration needs cassandra.util.Duration or timedelta)")
+
+    def to_database(self, value: Any) -> Any:
+        if isinstance(value, timedelta):
+            return _duration_from_timedelta(value)
+        return value
+
+    @property
+    def can_be_key(self) -> bool:
+        # Cassandra refuses duration in primary keys (it has no total order).
+        return False
+
+
+# ---------------------------------------------------------------------------
+# identifiers and addresses
+
+
+class UUID(Column):
+    """UUID (``uuid``); accepts ``uuid.UUID`` or its string form."""
+
+    db_type = "uuid"
+
+    def _clean(self, value: Any, label: str) -> Any:
+        if isinstance(value, _uuid.UUID):
+            return value
+        if isinstance(value, str):
+            try:
+                return _uuid.UUID(value)
+            except ValueError:
+                raise _fail(label, value, f"is not a valid UUID ({self.db_type})") from None
+        raise _fail(label, value, f"is not a UUID ({self.db_type} needs uuid.UUID or str)")
+
+    def to_database(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self._clean(value, self._label())
+        return value
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return _uuid.UUID(value)
+        return value
+
+
+class TimeUUID(UUID):
+    """Time-based (version 1) UUID (``timeuuid``)."""
+
+    db_type = "timeuuid"
+
+    def _clean(self, value: Any, label: str) -> Any:
+        value = super()._clean(value, label)
+        if value.version != 1:
+            raise _fail(
+                label, value, f"is not a time-based UUID (timeuuid needs version 1, got {value.version})"
+            )
+        return value
+
+
+class Inet(Column):
+    """IPv4 or IPv6 address (``inet``), held as a string."""
+
+    db_type = "inet"
+
+    def _clean(self, value: Any, label: str) -> Any:
+        if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+            return str(value)
+        if isinstance(value, str):
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                raise _fail(label, value, "is not an IPv4 or IPv6 address") from None
+            return value
+        raise _fail(label, value, "is not an IP address (inet needs a str)")
+
+    def to_database(self, value: Any) -> Any:
+        if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+            return str(value)
+        return value
+
+
+# ---------------------------------------------------------------------------
+# collections
+
+def _element(col_type: Any, owner: str) -> Column:
+    if isinstance(col_type, type) and issubclass(col_type, Column):
+        inst = col_type()
+    elif isinstance(col_type, Column):
+        inst = col_type
+    else:
+        raise ModelDefinitionException(f"{owner}: {col_type!r} is not a column type")
+    if not inst.db_type and not isinstance(inst, (BaseCollectionColumn, UserDefinedType)):
+        raise ModelDefinitionException(f"{owner}: {col_type!r} is an abstract column type")
+    if inst.is_counter:
+        raise ModelDefinitionException(f"{owner}: a counter cannot be nested in a collection, tuple or UDT")
+    return inst
+
+
+class BaseCollectionColumn(Column):
+    """Shared base of List, Set, Map and Tuple: element columns and freezing."""
+
+    def __init__(self, types: tuple[Any, ...], frozen: bool = False, **kwargs: Any) -> None:
+        self.types: list[Column] = [_element(t, type(self).__name__) for t in types]
+        self.frozen = bool(frozen)
+        super().__init__(**kwargs)
+
+    @property
+    def sub_types(self) -> list[Column]:
+        return list(self.types)
+
+    @property
+    def can_be_key(self) -> bool:
+        return self.frozen
+
+    def _base_cql_type(self) -> str:
+        inner = ", ".join(t._nested_cql_type() for t in self.types)
+        return f"{type(self).__name__.lower()}<{inner}>"
+
+    def cql_type(self) -> str:
+        base = self._base_cql_type()
+        return f"frozen<{base}>" if self.frozen else base
+
+    def _nested_cql_type(self) -> str:
+        return f"frozen<{self._base_cql_type()}>"
+
+    def _check_size(self, value: Any, label: str) -> None:
+        if len(value) > _MAX_COLLECTION_SIZE:
+            raise ValidationError(
+                f"{label}: {len(value)} elements is more than a {type(self).__name__.lower()} "
+                f"can hold ({_MAX_COLLECTION_SIZE})"
+            )
+
+    def _val_is_null(self, value: Any) -> bool:
+        # An empty non-frozen collection is stored as null.
+        return value is None or (not self.frozen and len(value) == 0)
+
+
+def _require_hashable(owner: str, col: Column, role: str) -> None:
+    if not col._python_type_hashable:
+        raise ModelDefinitionException(
+            f"{owner}: {type(col).__name__} cannot be a {role}: its Python value is not hashable "
+            f"(use Tuple instead of List, or a scalar type)"
+        )
+
+
+class List(BaseCollectionColumn):
+    """Ordered list (``list<T>``); held as a Python list.
+
+    Empty and null are the same in Cassandra for a non-frozen list, so a null
+    read back becomes ``[]``; the default is an empty list (as the peer).
+    """
+
+    is_collection = True
+
+    def __init__(self, value_type: Any, default: Any = list, **kwargs: Any) -> None:
+        super().__init__((value_type,), default=default, **kwargs)
+        self.value_col = self.types[0]
+
+    @property
+    def _python_type_hashable(self) -> bool:
+        return False
+
+    def _clean(self, value: Any, label: str) -> Any:
+        if not isinstance(value, (list, tuple)):
+            raise _fail(label, value, "is not a list (list needs a list or tuple)")
+        self._check_size(value, label)
+        out = []
+        for i, item in enumerate(value):
+            if item is None:
+                raise ValidationError(f"{label}[{i}]: None is not allowed in a list")
+            out.append(self.value_col._clean(item, f"{label}[{i}]"))
+        return out
+
+    def to_database(self, value: Any) -> Any:
+        if value is None:
+            return None
+        conv = self.value_col.to_database
+        return [conv(v) for v in value]
+
+    def to_python(self, value: Any) -> Any:
+        if value is None:
+            return []
+        conv = self.value_col.to_python
+        return [conv(v) for v in value]
+
+
+class Set(BaseCollectionColumn):
+    """Set (``set<T>``); held as a Python set.
+
+    With ``strict=False`` lists and tuples are accepted and turned into sets.
+    A null read back becomes ``set()``; the default is an empty set.
+    """
+
+    is_collection = True
+
+    def __init__(self, value_type: Any, strict: bool = True, default: Any = set, **kwargs: Any) -> None:
+        self.strict = strict
+        super().__init__((value_type,), default=default, **kwargs)
+        self.value_col = self.types[0]
+        _require_hashable("Set", self.value_col, "set element")
+
+    @property
+    def _python_type_hashable(self) -> bool:
+        return False
+
+    def _clean(self, value: Any, label: str) -> Any:
+        accepted: tuple[type, ...] = (_AbstractSet, _cutil.SortedSet)
+        if not self.strict:
+            accepted += (list, tuple)
+        if not isinstance(value, accepted):
+            need = "a set" if self.strict else "a set, list or tuple"
+            raise _fail(label, value, f"is not a set (set needs {need})")
+        self._check_size(value, label)
+        out: set[Any] = set()
+        items: Any = value  # isinstance() with a runtime tuple narrows to object
+        for item in items:
+            if item is None:
+                raise ValidationError(f"{label} element: None is not allowed in a set")
+            out.add(self.value_col._clean(item, f"{label} element"))
+        return out
+
+    def to_database(self, value: Any) -> Any:
+        if value is None:
+            return None
+        conv = self.value_col.to_database
+        return {conv(v) for v in value}
+
+    def to_python(self, value: Any) -> Any:
+        if value is None:
+            return set()
+        conv = self.value_col.to_python
+        return {conv(v) for v in value}
+
+
+class Map(BaseCollectionColumn):
+    """Map (``map<K, V>``); held as a Python dict.
+
+    Error labels name the key: ``Person.scores['math']`` for a value,
+    ``Person.scores key`` for a key. A null read back becomes ``{}``; the
+    default is an empty dict.
+    """
+
+    is_collection = True
+
+    def __init__(self, key_type: Any, value_type: Any, default: Any = dict, **kwargs: Any) -> None:
+        super().__init__((key_type, value_type), default=default, **kwargs)
+        self.key_col = self.types[0]
+        self.value_col = self.types[1]
+        _require_hashable("Map", self.key_col, "map key")
+
+    @property
+    def _python_type_hashable(self) -> bool:
+        return False
+
+    def _clean(self, value: Any, label: str) -> Any:
+        if not isinstance(value, Mapping):
+            raise _fail(label, value, "is not a dict (map needs a mapping)")
+        self._check_size(value, label)
+        out = {}
+        for key, item in value.items():
+            if key is None:
+                raise ValidationError(f"{label} key: None is not allowed as a map key")
+            ckey = self.key_col._clean(key, f"{label} key")
+            item_label = f"{label}[{_short_repr(key)}]"
+            if item is None:
+                raise ValidationError(f"{item_label}: None is not allowed as a map value")
+            out[ckey] = self.value_col._clean(item, item_label)
+        return out
+
+    def to_database(self, value: Any) -> Any:
+        if value is None:
+            return None
+        kconv, vconv = self.key_col.to_database, self.value_col.to_database
+        return {kconv(k): vconv(v) for k, v in value.items()}
+
+    def to_python(self, value: Any) -> Any:
+        if value is None:
+            return {}
+        kconv, vconv = self.key_col.to_python, self.value_col.to_python
+        return {kconv(k): vconv(v) for k, v in value.items()}
+
+
+class Tuple(BaseCollectionColumn):
+    """Fixed-length tuple (``tuple<A, B, ...>``); held as a Python tuple.
+
+    CQL tuples are always frozen; the top-level type renders as
+    ``tuple<...>`` (``frozen<tuple<...>>`` with ``frozen=True`` or when
+    nested). Elements may be None. Values must have exactly as many
+    elements as the definition.
+    """
+
+    def __init__(self, *types: Any, **kwargs: Any) -> None:
+        if not types:
+            raise ModelDefinitionException("Tuple: at least one element type is required")
+        super().__init__(types, **kwargs)
+
+    @property
+    def can_be_key(self) -> bool:
+        return True
+
+    @property
+    def _python_type_hashable(self) -> bool:
+        return all(t._python_type_hashable for t in self.types)
+
+    def _val_is_null(self, value: Any) -> bool:
+        return value is None
+
+    def _clean(self, value: Any, label: str) -> Any:
+        if not isinstance(value, (tuple, list)):
+            raise _fail(label, value, "is not a tuple (tuple needs a tuple or list)")
+        if len(value) != len(self.types):
+            raise _fail(label, value, f"has {len(value)} elements, the tuple has {len(self.types)}")
+        return tuple(
+            None if v is None else t._clean(v, f"{label}[{i}]")
+            for i, (t, v) in enumerate(zip(self.types, value))
+        )
+
+    def to_database(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return tuple(None if v is None else t.to_database(v) for t, v in zip(self.types, value))
+
+    def to_python(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return tuple(None if v is None else t.to_python(v) for t, v in zip(self.types, value))
+
+
+# ---------------------------------------------------------------------------
+# user-defined types
+
+
+class UserDefinedType(Column):
+    """A column holding a ``UserType`` instance.
+
+    Non-frozen by default (Cassandra 3.6+); rendered ``frozen<...>`` when
+    ``frozen=True``, when used in a primary key, when nested in a collection,
+    tuple or another UDT, and when the type has non-frozen collection fields
+    (Cassandra refuses those in a non-frozen UDT column).
+    """
+
+    def __init__(self, user_type: type[UserType], frozen: bool = False, **kwargs: Any) -> None:
+        # duck-typed: usertype imports this module, not the other way round
+        if not (isinstance(user_type, type) and hasattr(user_type, "_fields")
+                and hasattr(user_type, "type_name")):
+            raise ModelDefinitionException(f"UserDefinedType: {user_type!r} is not a UserType subclass")
+        self.user_type = user_type
+        self.frozen = bool(frozen)
+        super().__init__(**kwargs)
+
+    @property
+    def db_type(self) -> str:  # type: ignore[override]
+        return self.cql_type()
+
+    @property
+    def sub_types(self) -> list[Column]:
+        return list(self.user_type._fields.values())
+
+    @property
+    def _python_type_hashable(self) -> bool:
+        return False
+
+    def _must_freeze(self) -> bool:
+        if self.frozen or self.primary_key:
+            return True
+        return any(
+            isinstance(f, BaseCollectionColumn) and not isinstance(f, Tuple) and not f.frozen
+            for f in self.user_type._fields.values()
+        )
+
+    def _name(self) -> str:
+        return _quote(self.user_type.type_name())
+
+    def cql_type(self) -> str:
+        name = self._name()
+        return f"frozen<{name}>" if self._must_freeze() else name
+
+    def _nested_cql_type(self) -> str:
+        return f"frozen<{self._name()}>"
+
+    def _clean(self, value: Any, label: str) -> Any:
+        if isinstance(value, Mapping):
+            value = self.user_type(**value)
+        if not isinstance(value, self.user_type):
+            what = f"{self.user_type.__name__} (UserType {self.user_type.type_name()!r})"
+            raise _fail(label, value, f"is not a {what}")
+        value._validate(label)
+        return value
+
+    def to_database(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, Mapping):
+            value = self.user_type(**value)
+        # The driver serializes an unregistered UDT positionally, in the
+        # type's field order.
+        return tuple(col.to_database(value[name]) for name, col in self.user_type._fields.items())
+
+    def to_python(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, self.user_type):
+            return value
+        fields = self.user_type._fields
+        raw: list[Any]
+        if isinstance(value, Mapping):
+            raw = [value.get(col.db_field_name, value.get(name)) for name, col in fields.items()]
+        elif isinstance(value, tuple) and not hasattr(value, "_fields"):
+            raw = list(value) + [None] * (len(fields) - len(value))
+        else:
+            # driver namedtuple or mapped object: match by CQL field name; the
+            # driver renames fields that are not Python identifiers, so fall
+            # back to position for those.
+            raw = []
+            for i, col in enumerate(fields.values()):
+                name = col.db_field_name or ""
+                if hasattr(value, name):
+                    raw.append(getattr(value, name))
+                elif isinstance(value, tuple) and i < len(value):
+                    raw.append(value[i])
+                else:
+                    raw.append(None)
+        values = {name: col.to_python(v) for (name, col), v in zip(fields.items(), raw)}
+        return self.user_type(**values)
+
+
+def resolve_udts(column: Column, out: Optional[list[Any]] = None) -> list[Any]:
+    """Append to ``out`` (and return) every UserType used by ``column``, innermost first."""
+    if out is None:
+        out = []
+    for sub in column.sub_types:
+        resolve_udts(sub, out)
+    if isinstance(column, UserDefinedType) and column.user_type not in out:
+        out.append(column.user_type)
+    return out
+
