@@ -16,7 +16,7 @@ from cqlengine.exceptions import QueryException
 __all__ = ["BaseFunction", "MaxTimeUUID", "MinTimeUUID", "Token"]
 
 if TYPE_CHECKING:  # typing.Self needs Python 3.11; we support 3.9
-    from typing_extensions import Self  # noqa: UP035
+    from typing_extensions import Self
 
 
 class BaseFunction:
@@ -95,7 +95,8 @@ class Token(BaseFunction):
     """The partition token of a partition key value: ``token(?, ?, ...)``.
 
     Takes one value per partition key column, in key order.
-    ``Token([a, b])`` is accepted as ``Token(a, b)`` for compatibility.
+    ``Token([a, b])`` means ``Token(a, b)`` (the peer's spelling); so when the
+    only key value is itself a list or tuple, write ``Token([value])``.
     """
 
     name = "token"

@@ -186,7 +186,7 @@ class TokenWhereClause:
         object.__setattr__(self, "operator", op)
         value = self.value
         if isinstance(value, (tuple, list)):
-            value = Token(*value)
+            value = Token(list(value))  # one list: unambiguous even if a value is a list
             object.__setattr__(self, "value", value)
         if isinstance(value, Token) and len(value.params) != len(columns):
             raise QueryException(
@@ -201,7 +201,7 @@ class TokenWhereClause:
 
 
 # Union (not X | Y): runtime aliases must work on Python 3.9.
-Relation = Union[WhereClause, TokenWhereClause]  # noqa: UP007
+Relation = Union[WhereClause, TokenWhereClause]
 
 
 def _render_relations(keyword: str, relations: Iterable[Relation]) -> Rendered:
@@ -276,7 +276,7 @@ class ItemAssignment:
         return f"{quote_identifier(self.column)}[{key_marker}] = {marker}", key_params + params
 
 
-Assignment = Union[SetAssignment, ItemAssignment]  # noqa: UP007
+Assignment = Union[SetAssignment, ItemAssignment]
 
 # ---------------------------------------------------------------- statements
 
@@ -333,7 +333,7 @@ class BaseStatement:
 
 @dataclass
 class SelectStatement(BaseStatement):
-    """``SELECT [DISTINCT] fields FROM t WHERE ... ORDER BY ... PER PARTITION LIMIT ? LIMIT ? ALLOW FILTERING``.
+    """``SELECT [DISTINCT] fields FROM t WHERE .. ORDER BY .. PER PARTITION LIMIT ? LIMIT ? ALLOW FILTERING``.
 
     ``fields=None`` selects ``*``; ``count=True`` selects ``COUNT(*)`` (fields
     are then ignored). ``order_by`` items are ``(column, 'ASC'|'DESC')`` or a
@@ -529,7 +529,7 @@ class DeleteStatement(BaseStatement):
         return cql, params
 
 
-Mutation = Union[InsertStatement, UpdateStatement, DeleteStatement]  # noqa: UP007
+Mutation = Union[InsertStatement, UpdateStatement, DeleteStatement]
 
 BATCH_TYPES = {"LOGGED": "BEGIN BATCH", "UNLOGGED": "BEGIN UNLOGGED BATCH", "COUNTER": "BEGIN COUNTER BATCH"}
 
