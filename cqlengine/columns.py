@@ -1097,7 +1097,7 @@ class UserDefinedType(Column):
             value = self.user_type(**value)
         if not isinstance(value, self.user_type):
             what = f"{self.user_type.__name__} (UserType {self.user_type.type_name()!r})"
-            raise _fail(label, value, f"is not a {what}")
+            raise _fail(label, value, f"is not an instance of {what}")
         value._validate(label)
         return value
 
