@@ -903,3 +903,74 @@ def test_list_round_trip(v):
 def test_map_round_trip(v):
     col = columns.Map(columns.Text, columns.BigInt)
     assert col.to_python(col.to_database(col.validate(v))) == v
+
+
+# ---------------------------------------------------------------------------
+# what to_database returns must serialize with the driver's own codecs, and
+# what the driver deserializes must come back through to_python (no server).
+
+
+def _driver_round_trip(col: columns.Column, cass_type, value):
+    proto = 4
+    wire = cass_type.to_binary(col.to_database(col.validate(value)), proto)
+    return col.to_python(cass_type.from_binary(wire, proto))
+
+
+class TestDriverCodecs:
+    def test_scalars(self):
+        from cassandra import cqltypes as ct
+
+        u1 = uuid.uuid1()
+        cases = [
+            (columns.Integer(), ct.Int32Type, -5, -5),
+            (columns.VarInt(), ct.IntegerType, -(10**300), -(10**300)),
+            (columns.Text(), ct.UTF8Type, "héllo", "héllo"),
+            (columns.Blob(), ct.BytesType, bytearray(b"\x00\x01"), b"\x00\x01"),
+            (columns.Boolean(), ct.BooleanType, 1, True),
+            (columns.Decimal(), ct.DecimalType, "1.50", Decimal("1.50")),
+            (columns.TimeUUID(), ct.TimeUUIDType, str(u1), u1),
+            (columns.Inet(), ct.InetAddressType, "::1", "::1"),
+            (columns.Date(), ct.SimpleDateType, 0, dt.date(1970, 1, 1)),
+            (columns.Date(), ct.SimpleDateType, dt.date(1900, 2, 3), dt.date(1900, 2, 3)),
+            (columns.Time(), ct.TimeType, dt.time(1, 2, 3, 4), dt.time(1, 2, 3, 4)),
+            (columns.Duration(), ct.DurationType, dt.timedelta(days=1), cutil.Duration(0, 1, 0)),
+            (columns.DateTime(), ct.DateType,
+             dt.datetime(1960, 5, 6, 7, 8, 9, 999999, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+             dt.datetime(1960, 5, 6, 5, 8, 9, 999000)),
+        ]
+        for col, cass_type, value, expected in cases:
+            assert _driver_round_trip(col, cass_type, value) == expected, (col, value)
+
+    def test_collections(self):
+        from cassandra import cqltypes as ct
+
+        col = columns.Map(columns.Text, columns.List(columns.Date))
+        cass = ct.MapType.apply_parameters([ct.UTF8Type, ct.ListType.apply_parameters([ct.SimpleDateType])])
+        value = {"a": [dt.date(2000, 1, 1), 1]}
+        assert _driver_round_trip(col, cass, value) == {"a": [dt.date(2000, 1, 1), dt.date(1970, 1, 2)]}
+
+        col = columns.Set(columns.UUID)
+        u = uuid.uuid4()
+        assert _driver_round_trip(col, ct.SetType.apply_parameters([ct.UUIDType]), {str(u)}) == {u}
+
+        col = columns.Tuple(columns.Integer, columns.Text)
+        cass = ct.TupleType.apply_parameters([ct.Int32Type, ct.UTF8Type])
+        assert _driver_round_trip(col, cass, [1, None]) == (1, None)
+
+    def test_udt(self):
+        from cassandra import cqltypes as ct
+
+        class Place(UserType):
+            name = columns.Text()
+            spot = columns.Tuple(columns.Double, columns.Double, db_field="at")
+            visits = columns.List(columns.DateTime)
+
+        udt = ct.UserType.make_udt_class(
+            "ks", "place", ["name", "at", "visits"],
+            [ct.UTF8Type, ct.TupleType.apply_parameters([ct.DoubleType, ct.DoubleType]),
+             ct.ListType.apply_parameters([ct.DateType])])
+        col = columns.UserDefinedType(Place)
+        value = Place(name="x", spot=(1.0, 2.0), visits=[dt.datetime(2020, 1, 1)])
+        assert _driver_round_trip(col, udt, value) == value
+        empty = Place(name="y")
+        assert _driver_round_trip(col, udt, empty) == Place(name="y", visits=[])
