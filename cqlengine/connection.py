@@ -1,0 +1,351 @@
+"""Connections: the one place that touches a driver ``Session``.
+
+A registry maps connection names to :class:`Connection` objects; one of them
+is the default. :func:`execute` is the single door every statement of the
+library goes through: it prepares each distinct parameterised CQL text once
+per connection (a bounded LRU cache) and binds the values, so no value is
+ever formatted into CQL text.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence, Union
+
+from cassandra import ConsistencyLevel
+from cassandra.cluster import Cluster, ResponseFuture, ResultSet, Session
+from cassandra.query import BoundStatement, PreparedStatement, SimpleStatement, Statement, dict_factory
+
+from cqlengine.exceptions import ConnectionException
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONNECTION = "default"
+DEFAULT_PREPARED_CACHE_SIZE = 1000
+
+
+class _NotSet:
+    def __repr__(self) -> str:
+        return "NOT_SET"
+
+
+#: Leave the driver's default timeout in place (``None`` means no timeout).
+NOT_SET: Any = _NotSet()
+
+
+@dataclass
+class ConnectionStats:
+    """Counters of one connection, for tests and benchmarks."""
+
+    executed: int = 0
+    prepared_hits: int = 0
+    prepared_misses: int = 0
+    prepared_evictions: int = 0
+
+
+class Connection:
+    """A named cluster/session pair with its prepared-statement cache."""
+
+    def __init__(
+        self,
+        name: str,
+        hosts: Optional[Sequence[str]] = None,
+        consistency: Optional[int] = None,
+        lazy_connect: bool = False,
+        retry_connect: bool = False,
+        cluster_options: Optional[dict[str, Any]] = None,
+        session: Optional[Session] = None,
+        default_keyspace: Optional[str] = None,
+        prepared_cache_size: int = DEFAULT_PREPARED_CACHE_SIZE,
+    ) -> None:
+        self.name = name
+        self.hosts = list(hosts or [])
+        self.consistency = consistency
+        self.lazy_connect = lazy_connect
+        self.retry_connect = retry_connect
+        self.cluster_options = dict(cluster_options or {})
+        self.default_keyspace = default_keyspace
+        self.prepared_cache_size = prepared_cache_size
+        self.stats = ConnectionStats()
+        self.cluster: Optional[Cluster] = None
+        self.session: Optional[Session] = None
+        self._owns_cluster = session is None
+        self._prepared: OrderedDict[tuple[Optional[str], str], PreparedStatement] = OrderedDict()
+        self._lock = threading.RLock()
+        if session is not None:
+            self.session = session
+            self.cluster = session.cluster
+            session.row_factory = dict_factory
+        elif not lazy_connect:
+            self.connect()
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.name!r} hosts={self.hosts!r}>"
+
+    def connect(self) -> None:
+        """Open the cluster and session; a failure names the hosts and the driver's error."""
+        with self._lock:
+            if self.session is not None:
+                return
+            cluster = Cluster(self.hosts, **self.cluster_options)
+            try:
+                session = cluster.connect()
+            except Exception as exc:
+                cluster.shutdown()
+                if self.retry_connect:
+                    log.warning("connection %r: could not connect to %s (%s); will retry on next use",
+                                self.name, self.hosts, exc)
+                    return
+                raise ConnectionException(
+                    f"Connection {self.name!r} could not reach Cassandra at hosts {self.hosts} "
+                    f"(port {cluster.port}): {exc}"
+                ) from exc
+            session.row_factory = dict_factory
+            self.cluster, self.session = cluster, session
+
+    def ensure_session(self) -> Session:
+        if self.session is None:
+            self.connect()
+            if self.session is None:
+                raise ConnectionException(
+                    f"Connection {self.name!r} is not connected to {self.hosts} yet; "
+                    "the last attempt failed (see the warning logged)"
+                )
+        return self.session
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._owns_cluster and self.cluster is not None:
+                self.cluster.shutdown()
+            self.cluster = self.session = None
+            self._prepared.clear()
+
+    # -- prepared statements -------------------------------------------------------
+
+    def prepare(self, cql: str) -> PreparedStatement:
+        """The prepared form of ``cql``, prepared at most once while it stays cached."""
+        session = self.ensure_session()
+        key = (session.keyspace, cql)  # unqualified names resolve against the session keyspace
+        with self._lock:
+            prepared = self._prepared.get(key)
+            if prepared is not None:
+                self._prepared.move_to_end(key)
+                self.stats.prepared_hits += 1
+                return prepared
+        prepared = session.prepare(cql)
+        with self._lock:
+            self.stats.prepared_misses += 1
+            self._prepared[key] = prepared
+            while len(self._prepared) > max(self.prepared_cache_size, 0):
+                self._prepared.popitem(last=False)
+                self.stats.prepared_evictions += 1
+        return prepared
+
+    @property
+    def prepared_cache_len(self) -> int:
+        return len(self._prepared)
+
+    def clear_prepared_cache(self) -> None:
+        with self._lock:
+            self._prepared.clear()
+
+    def build_statement(
+        self,
+        query: Union[str, Statement],
+        params: Optional[Union[Sequence[Any], dict[str, Any]]] = None,
+        consistency: Optional[int] = None,
+    ) -> Statement:
+        """A driver statement for ``query``: prepared and bound when it has params."""
+        if isinstance(query, str):
+            statement: Statement
+            if params:
+                statement = self.prepare(query).bind(params)
+            else:
+                # DDL and parameterless text: nothing to bind, nothing worth preparing.
+                statement = SimpleStatement(query)
+        else:
+            statement = query
+            if params and isinstance(statement, PreparedStatement):
+                statement = statement.bind(params)
+        level = consistency if consistency is not None else self.consistency
+        if level is not None:
+            statement.consistency_level = level
+        return statement
+
+
+# --------------------------------------------------------------------------- registry
+
+_connections: dict[str, Connection] = {}
+_default_name: Optional[str] = None
+_registry_lock = threading.Lock()
+
+
+def register_connection(
+    name: str,
+    hosts: Optional[Sequence[str]] = None,
+    consistency: Optional[int] = None,
+    lazy_connect: bool = False,
+    retry_connect: bool = False,
+    cluster_options: Optional[dict[str, Any]] = None,
+    default: bool = False,
+    session: Optional[Session] = None,
+    default_keyspace: Optional[str] = None,
+    prepared_cache_size: int = DEFAULT_PREPARED_CACHE_SIZE,
+) -> Connection:
+    """Register a named connection from ``hosts`` or an existing driver ``session``."""
+    global _default_name
+    if name in _connections:
+        raise ConnectionException(
+            f"A connection named {name!r} is already registered; call "
+            f"unregister_connection({name!r}) first or choose another name."
+        )
+    if session is not None and (hosts or cluster_options):
+        raise ConnectionException(
+            f"register_connection({name!r}): give either hosts (with cluster_options) or a session, not both."
+        )
+    if session is None and not hosts:
+        raise ConnectionException(
+            f"register_connection({name!r}) needs hosts (a list of contact points) or a driver session."
+        )
+    conn = Connection(name, hosts=hosts, consistency=consistency, lazy_connect=lazy_connect,
+                      retry_connect=retry_connect, cluster_options=cluster_options, session=session,
+                      default_keyspace=default_keyspace, prepared_cache_size=prepared_cache_size)
+    with _registry_lock:
+        _connections[name] = conn
+        if default or _default_name is None:
+            _default_name = name
+    return conn
+
+
+def unregister_connection(name: str) -> None:
+    """Shut down and forget connection ``name``."""
+    global _default_name
+    with _registry_lock:
+        conn = _connections.pop(name, None)
+        if conn is None:
+            raise ConnectionException(f"No connection named {name!r} is registered.")
+        if _default_name == name:
+            _default_name = None
+    conn.shutdown()
+
+
+def set_default_connection(name: str) -> None:
+    global _default_name
+    if name not in _connections:
+        raise ConnectionException(f"No connection named {name!r} is registered.")
+    _default_name = name
+
+
+def setup(
+    hosts: Sequence[str],
+    default_keyspace: Optional[str] = None,
+    consistency: Optional[int] = None,
+    lazy_connect: bool = False,
+    retry_connect: bool = False,
+    **cluster_options: Any,
+) -> Connection:
+    """Set up the default connection (replacing an earlier one)."""
+    if DEFAULT_CONNECTION in _connections:
+        unregister_connection(DEFAULT_CONNECTION)
+    prepared_cache_size = cluster_options.pop("prepared_cache_size", DEFAULT_PREPARED_CACHE_SIZE)
+    return register_connection(
+        DEFAULT_CONNECTION, hosts=hosts, consistency=consistency, lazy_connect=lazy_connect,
+        retry_connect=retry_connect, cluster_options=cluster_options, default=True,
+        default_keyspace=default_keyspace, prepared_cache_size=prepared_cache_size,
+    )
+
+
+def get_connection(name: Optional[str] = None) -> Connection:
+    """The named connection, or the default one."""
+    if name is None:
+        name = _default_name
+        if name is None:
+            raise ConnectionException(
+                "No connection has been set up: call cqlengine.connection.setup(hosts, ...) or "
+                "register_connection(name, hosts=..., default=True) before running queries."
+            )
+    try:
+        return _connections[name]
+    except KeyError:
+        raise ConnectionException(
+            f"No connection named {name!r} is registered (registered: {sorted(_connections)})."
+        ) from None
+
+
+def get_session(connection: Optional[str] = None) -> Session:
+    return get_connection(connection).ensure_session()
+
+
+def get_cluster(connection: Optional[str] = None) -> Cluster:
+    conn = get_connection(connection)
+    conn.ensure_session()
+    assert conn.cluster is not None
+    return conn.cluster
+
+
+def connections() -> dict[str, Connection]:
+    """A snapshot of the registry."""
+    return dict(_connections)
+
+
+def _log(conn: Connection, query: Union[str, Statement]) -> None:
+    if log.isEnabledFor(logging.DEBUG):
+        text = query if isinstance(query, str) else getattr(query, "query_string", repr(query))
+        log.debug("[%s] %s", conn.name, text)  # CQL text only: values never reach the log
+
+
+def execute(
+    query: Union[str, Statement],
+    params: Optional[Union[Sequence[Any], dict[str, Any]]] = None,
+    consistency: Optional[int] = None,
+    timeout: Any = NOT_SET,
+    connection: Optional[str] = None,
+) -> ResultSet:
+    """Run ``query`` on a connection; parameterised text is prepared once and bound."""
+    conn = get_connection(connection)
+    statement = conn.build_statement(query, params, consistency)
+    _log(conn, query)
+    session = conn.ensure_session()
+    conn.stats.executed += 1
+    if timeout is NOT_SET:
+        return session.execute(statement)
+    return session.execute(statement, timeout=timeout)
+
+
+def execute_async(
+    query: Union[str, Statement],
+    params: Optional[Union[Sequence[Any], dict[str, Any]]] = None,
+    consistency: Optional[int] = None,
+    timeout: Any = NOT_SET,
+    connection: Optional[str] = None,
+) -> ResponseFuture:
+    """Like :func:`execute` but returns the driver's ``ResponseFuture``."""
+    conn = get_connection(connection)
+    statement = conn.build_statement(query, params, consistency)
+    _log(conn, query)
+    session = conn.ensure_session()
+    conn.stats.executed += 1
+    if timeout is NOT_SET:
+        return session.execute_async(statement)
+    return session.execute_async(statement, timeout=timeout)
+
+
+__all__ = [
+    "BoundStatement",
+    "Connection",
+    "ConnectionStats",
+    "ConsistencyLevel",
+    "DEFAULT_CONNECTION",
+    "NOT_SET",
+    "execute",
+    "execute_async",
+    "get_cluster",
+    "get_connection",
+    "get_session",
+    "register_connection",
+    "set_default_connection",
+    "setup",
+    "unregister_connection",
+]

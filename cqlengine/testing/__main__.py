@@ -1,0 +1,60 @@
+"""``python -m cqlengine.testing start|stop|status``: the local Cassandra by hand."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Optional, Sequence
+
+from cqlengine.testing.server import (
+    LauncherError,
+    ServerSettings,
+    ensure_node,
+    main_log,
+    query_release_version,
+    resolve_source,
+    running_node,
+    stop_local,
+)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m cqlengine.testing",
+        description="Start, stop or inspect the local single-node Cassandra used by tests and demos. "
+        "Settings come from CQLENGINE_CASSANDRA_* environment variables; CQLENGINE_TEST_HOSTS "
+        "names an existing cluster instead.",
+    )
+    parser.add_argument("command", choices=["start", "stop", "status"])
+    args = parser.parse_args(argv)
+    settings = ServerSettings.from_env()
+    try:
+        if args.command == "start":
+            source = resolve_source()
+            if source.kind == "container":
+                main_log("a Docker engine answers, but a container lives only as long as the "
+                         "process that started it: `start` runs a local process instead")
+                source.kind = "download"
+            info, started = ensure_node(settings, log=main_log, source=source)
+            print(("started " if started else "already running ") + info.describe())
+            return 0
+        if args.command == "stop":
+            stopped = stop_local(settings)
+            if stopped is None:
+                print(f"no local Cassandra started by cqlengine on port {settings.port}")
+            else:
+                print(f"stopped pid={stopped.pid} host={stopped.host} port={stopped.port}")
+            return 0
+        running = running_node(settings)
+        if running is None:
+            print(f"not running (no live node recorded in {settings.state_file})")
+            return 3
+        running.version = query_release_version(running.host, running.port)
+        print("running " + running.describe())
+        return 0
+    except LauncherError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""pytest plugin: a real Cassandra for any test suite.
+
+Fixtures:
+
+``cassandra`` (session)
+    The node: ``contact_points``, ``port``, ``version``. Started on first use
+    (or reused, or taken from ``CQLENGINE_TEST_HOSTS``) and stopped at the end
+    of the session if this session started it. If no server can be had the
+    fixture errors: tests that need Cassandra never skip silently.
+``cqlengine_connection`` (session)
+    The default cqlengine connection, set up against that node, with a
+    session-wide keyspace as its default keyspace (dropped at the end).
+``cqlengine_keyspace`` (function)
+    A fresh keyspace made the default connection's default keyspace for one
+    test, and dropped afterwards.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Iterator
+
+import pytest
+
+from cqlengine import connection
+from cqlengine.testing.server import NodeInfo, ServerSettings, ensure_node, main_log, stop_node
+
+
+def _create_keyspace(name: str) -> None:
+    # The name is generated here from [a-z0-9_]: nothing user-supplied reaches this text.
+    connection.execute(
+        f"CREATE KEYSPACE IF NOT EXISTS {name} WITH replication = "
+        "{'class': 'SimpleStrategy', 'replication_factor': 1}"
+    )
+
+
+def _drop_keyspace(name: str) -> None:
+    connection.execute(f"DROP KEYSPACE IF EXISTS {name}", timeout=60)
+
+
+def _keyspace_name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def cassandra() -> Iterator[NodeInfo]:
+    settings = ServerSettings.from_env()
+    info, started = ensure_node(settings, log=main_log)
+    try:
+        yield info
+    finally:
+        if started:
+            stop_node(info, settings)
+
+
+@pytest.fixture(scope="session")
+def cqlengine_connection(cassandra: NodeInfo) -> Iterator[connection.Connection]:
+    conn = connection.setup(cassandra.contact_points, port=cassandra.port)
+    keyspace = _keyspace_name("cqlengine_test")
+    _create_keyspace(keyspace)
+    conn.default_keyspace = keyspace
+    try:
+        yield conn
+    finally:
+        try:
+            _drop_keyspace(keyspace)
+        finally:
+            if connection.DEFAULT_CONNECTION in connection.connections():
+                connection.unregister_connection(connection.DEFAULT_CONNECTION)
+
+
+@pytest.fixture
+def cqlengine_keyspace(cqlengine_connection: connection.Connection) -> Iterator[str]:
+    keyspace = _keyspace_name("cqlengine_ks")
+    _create_keyspace(keyspace)
+    previous = cqlengine_connection.default_keyspace
+    cqlengine_connection.default_keyspace = keyspace
+    try:
+        yield keyspace
+    finally:
+        cqlengine_connection.default_keyspace = previous
+        _drop_keyspace(keyspace)

@@ -1,0 +1,649 @@
+"""A real, local, single-node Apache Cassandra for tests and demos.
+
+The server is assembled from Maven Central: ``cassandra-all`` and its runtime
+dependencies are resolved once by Maven (with strict checksums) into a cache,
+then started as ``org.apache.cassandra.service.CassandraDaemon`` with a
+generated configuration in a fresh run directory, bound to 127.0.0.1, with a
+bounded heap. It counts as up only when a real CQL query answers.
+
+Where the server comes from, in order: ``CQLENGINE_TEST_HOSTS`` (an existing
+cluster, nothing is started), ``CASSANDRA_HOME`` (the jars of an installed
+distribution), a Docker engine through testcontainers, and lastly the cached
+or downloaded jars.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+DEFAULT_VERSION = "5.0.9"
+DEFAULT_PORT = 9042
+DEFAULT_STORAGE_PORT = 7000
+DEFAULT_HEAP = "1G"
+DEFAULT_NEW_HEAP = "256M"
+DEFAULT_START_TIMEOUT = 180.0
+LOG_TAIL_LINES = 30
+MIN_JAVA = 11
+MAX_JAVA = 17  # Cassandra 5.0 supports Java 11 and 17.
+
+DAEMON_CLASS = "org.apache.cassandra.service.CassandraDaemon"
+
+# Java 17 modules Cassandra 5.0 reaches into; the distribution ships the same
+# list in its jvm17-server.options.
+JAVA17_MODULE_FLAGS = [
+    "-Djdk.attach.allowAttachSelf=true",
+    *(f"--add-exports={m}=ALL-UNNAMED" for m in (
+        "java.base/jdk.internal.misc", "java.base/jdk.internal.ref", "java.base/sun.nio.ch",
+        "java.management.rmi/com.sun.jmx.remote.internal.rmi", "java.rmi/sun.rmi.registry",
+        "java.rmi/sun.rmi.server", "java.sql/java.sql", "java.base/java.lang.ref",
+        "jdk.unsupported/sun.misc",
+    )),
+    *(f"--add-opens={m}=ALL-UNNAMED" for m in (
+        "java.base/java.lang.module", "java.base/jdk.internal.loader", "java.base/jdk.internal.ref",
+        "java.base/jdk.internal.reflect", "java.base/jdk.internal.math",
+        "java.base/jdk.internal.module", "java.base/jdk.internal.util.jar",
+        "jdk.management/com.sun.management.internal", "java.base/sun.nio.ch", "java.base/java.io",
+        "java.base/java.nio", "java.base/java.util.concurrent", "java.base/java.util",
+        "java.base/java.util.concurrent.atomic", "java.base/java.lang", "java.base/java.math",
+        "java.base/java.lang.reflect", "java.base/java.net",
+    )),
+]
+
+
+class LauncherError(RuntimeError):
+    """The local Cassandra could not be provided; the message says why and what to do."""
+
+
+class JavaError(LauncherError):
+    pass
+
+
+class DownloadError(LauncherError):
+    pass
+
+
+class PortInUseError(LauncherError):
+    pass
+
+
+class StartTimeoutError(LauncherError):
+    pass
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("CQLENGINE_CASSANDRA_CACHE") or Path.home() / ".cache" / "cqlengine")
+
+
+@dataclass
+class ServerSettings:
+    """Everything that shapes one local node; rendered into its configuration."""
+
+    version: str = DEFAULT_VERSION
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    storage_port: int = DEFAULT_STORAGE_PORT
+    heap: str = DEFAULT_HEAP
+    new_heap: str = DEFAULT_NEW_HEAP
+    start_timeout: float = DEFAULT_START_TIMEOUT
+    cache: Path = field(default_factory=cache_dir)
+
+    @classmethod
+    def from_env(cls, env: Optional[dict[str, str]] = None) -> ServerSettings:
+        env = dict(os.environ if env is None else env)
+        return cls(
+            version=env.get("CQLENGINE_CASSANDRA_VERSION", DEFAULT_VERSION),
+            port=int(env.get("CQLENGINE_CASSANDRA_PORT", DEFAULT_PORT)),
+            storage_port=int(env.get("CQLENGINE_CASSANDRA_STORAGE_PORT", DEFAULT_STORAGE_PORT)),
+            heap=env.get("CQLENGINE_CASSANDRA_HEAP", DEFAULT_HEAP),
+            start_timeout=float(env.get("CQLENGINE_CASSANDRA_START_TIMEOUT", DEFAULT_START_TIMEOUT)),
+            cache=Path(env["CQLENGINE_CASSANDRA_CACHE"]) if env.get("CQLENGINE_CASSANDRA_CACHE")
+            else Path.home() / ".cache" / "cqlengine",
+        )
+
+    @property
+    def state_file(self) -> Path:
+        return self.cache / "state" / f"node-{self.port}.json"
+
+
+def render_yaml(settings: ServerSettings, run_dir: Path) -> str:
+    """The cassandra.yaml of one run: everything inside ``run_dir``, loopback only."""
+    d = run_dir
+    return f"""\
+cluster_name: cqlengine-local
+num_tokens: 1
+initial_token: 0
+partitioner: org.apache.cassandra.dht.Murmur3Partitioner
+data_file_directories: [{d / 'data'}]
+commitlog_directory: {d / 'commitlog'}
+saved_caches_directory: {d / 'saved_caches'}
+hints_directory: {d / 'hints'}
+cdc_raw_directory: {d / 'cdc_raw'}
+commitlog_sync: periodic
+commitlog_sync_period: 10000ms
+seed_provider:
+  - class_name: org.apache.cassandra.locator.SimpleSeedProvider
+    parameters:
+      - seeds: "{settings.host}:{settings.storage_port}"
+listen_address: {settings.host}
+rpc_address: {settings.host}
+storage_port: {settings.storage_port}
+native_transport_port: {settings.port}
+start_native_transport: true
+endpoint_snitch: SimpleSnitch
+# Tests drop tables all the time: no snapshot per DROP.
+auto_snapshot: false
+snapshot_before_compaction: false
+disk_failure_policy: stop
+commit_failure_policy: stop
+materialized_views_enabled: true
+sasi_indexes_enabled: true
+"""
+
+
+def render_logback(run_dir: Path) -> str:
+    return f"""\
+<configuration>
+  <appender name="FILE" class="ch.qos.logback.core.FileAppender">
+    <file>{run_dir / 'logs' / 'system.log'}</file>
+    <encoder><pattern>%-5level [%thread] %date{{ISO8601}} %F:%L - %msg%n</pattern></encoder>
+  </appender>
+  <root level="INFO"><appender-ref ref="FILE"/></root>
+</configuration>
+"""
+
+
+def java_command(settings: ServerSettings, run_dir: Path, lib_dir: Path, java: str) -> list[str]:
+    conf = run_dir / "conf"
+    return [
+        java,
+        f"-Xms{settings.heap}", f"-Xmx{settings.heap}", f"-Xmn{settings.new_heap}",
+        "-XX:+UseG1GC", "-Xss512k", "-XX:+ExitOnOutOfMemoryError",
+        *JAVA17_MODULE_FLAGS,
+        f"-Dcassandra.config=file://{conf / 'cassandra.yaml'}",
+        f"-Dlogback.configurationFile=file://{conf / 'logback.xml'}",
+        f"-Dcassandra.logdir={run_dir / 'logs'}",
+        f"-Dcassandra.storagedir={run_dir}",
+        "-Dcassandra-foreground=yes",
+        # A single node has nobody to gossip with: do not wait for it.
+        "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+        "-Dcassandra.ring_delay_ms=100",
+        "-cp", f"{lib_dir}/*",
+        DAEMON_CLASS,
+    ]
+
+
+# --------------------------------------------------------------------------- java
+
+
+def find_java(env: Optional[dict[str, str]] = None) -> str:
+    env = dict(os.environ if env is None else env)
+    if env.get("JAVA_HOME"):
+        candidate = Path(env["JAVA_HOME"]) / "bin" / "java"
+        if candidate.exists():
+            return str(candidate)
+    found = shutil.which("java", path=env.get("PATH"))
+    if not found:
+        raise JavaError(
+            "Java was not found (no JAVA_HOME, no `java` on PATH). Cassandra 5.0 needs Java 11 "
+            "or 17: install one (e.g. `apt-get install openjdk-17-jre-headless`) or set JAVA_HOME."
+        )
+    return found
+
+
+def parse_java_major(version_output: str) -> int:
+    """Major version from ``java -version`` output (``1.8.0_x`` is 8)."""
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', version_output)
+    if not match:
+        raise JavaError(f"Could not read the Java version from: {version_output.strip()[:200]!r}")
+    major = int(match.group(1))
+    if major == 1 and match.group(2):
+        major = int(match.group(2))
+    return major
+
+
+def check_java(java: str, runner: Callable[..., subprocess.CompletedProcess] = subprocess.run) -> int:
+    result = runner([java, "-version"], capture_output=True, text=True)
+    major = parse_java_major((result.stderr or "") + (result.stdout or ""))
+    if major < MIN_JAVA:
+        raise JavaError(
+            f"{java} is Java {major}; Cassandra 5.0 needs Java 11 or 17. Install Java 17 "
+            "(e.g. `apt-get install openjdk-17-jre-headless`) and set JAVA_HOME to it."
+        )
+    if major > MAX_JAVA:
+        raise JavaError(
+            f"{java} is Java {major}; Cassandra 5.0 runs on Java 11 or 17 only. "
+            "Set JAVA_HOME to a Java 17 installation."
+        )
+    return major
+
+
+# --------------------------------------------------------------------------- download
+
+
+POM_TEMPLATE = """\
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>cqlengine.local</groupId>
+  <artifactId>cassandra-runtime</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.cassandra</groupId>
+      <artifactId>cassandra-all</artifactId>
+      <version>{version}</version>
+    </dependency>
+  </dependencies>
+</project>
+"""
+
+
+def distribution_dir(settings: ServerSettings) -> Path:
+    return settings.cache / f"cassandra-{settings.version}"
+
+
+def _sha1(path: Path) -> str:
+    digest = hashlib.sha1()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_jars(lib_dir: Path, repo: Path) -> None:
+    """Check every jar against the SHA-1 Maven Central published for it."""
+    published = {p.name[: -len(".sha1")]: p for p in repo.rglob("*.jar.sha1")}
+    for jar in sorted(lib_dir.glob("*.jar")):
+        sha_file = published.get(jar.name)
+        if sha_file is None:
+            continue  # the registry published no checksum for it
+        words = sha_file.read_text().split()
+        expected = words[0].strip().lower() if words else ""
+        actual = _sha1(jar)
+        if expected and actual != expected:
+            # The local Maven repository holds the same bad bytes: drop them too.
+            shutil.rmtree(sha_file.parent, ignore_errors=True)
+            raise DownloadError(
+                f"{jar.name} is truncated or corrupt: its SHA-1 is {actual}, Maven Central "
+                f"published {expected}. The partial download was removed; run again to "
+                "fetch it anew."
+            )
+
+
+def _classify_maven_failure(output: str) -> str:
+    lowered = output.lower()
+    if "checksum" in lowered:
+        return "a download failed its checksum"
+    if any(w in lowered for w in ("403", "401", "forbidden", "refused", "could not transfer",
+                                  "unknownhost", "unknown host", "connect timed out")):
+        return "the download was refused or the registry could not be reached"
+    if "could not find artifact" in lowered or "could not resolve" in lowered:
+        return "the artifact could not be resolved"
+    return "Maven failed"
+
+
+def ensure_distribution(
+    settings: ServerSettings,
+    runner: Callable[..., subprocess.CompletedProcess] = subprocess.run,
+    log: Callable[[str], None] = lambda msg: None,
+) -> Path:
+    """Return the directory of Cassandra's jars, downloading them once into the cache."""
+    final = distribution_dir(settings)
+    if (final / ".complete").exists():
+        return final / "lib"
+    mvn = shutil.which("mvn")
+    if not mvn:
+        raise DownloadError(
+            "Cassandra is not cached and Maven (`mvn`) is not installed to fetch it from Maven "
+            "Central. Install Maven (e.g. `apt-get install maven`), or set CASSANDRA_HOME to an "
+            "installed Cassandra 5.0, or CQLENGINE_TEST_HOSTS to a running cluster."
+        )
+    settings.cache.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"cassandra-{settings.version}.", dir=settings.cache))
+    repo = settings.cache / "m2"
+    try:
+        (staging / "pom.xml").write_text(POM_TEMPLATE.format(version=settings.version))
+        log(f"fetching Cassandra {settings.version} from Maven Central into {final} ...")
+        started = time.monotonic()
+        result = runner(
+            [mvn, "-q", "-B", "-C",  # -C: strict checksums, a mismatch fails the build
+             f"-Dmaven.repo.local={repo}", "-f", str(staging / "pom.xml"),
+             "dependency:copy-dependencies", "-DincludeScope=runtime",
+             f"-DoutputDirectory={staging / 'lib'}"],
+            capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            output = (result.stdout or "") + (result.stderr or "")
+            tail = "\n".join(output.strip().splitlines()[-15:])
+            raise DownloadError(
+                f"Could not fetch org.apache.cassandra:cassandra-all:{settings.version}: "
+                f"{_classify_maven_failure(output)}.\n{tail}\nCheck access to Maven Central, or "
+                "set CASSANDRA_HOME / CQLENGINE_TEST_HOSTS."
+            )
+        lib = staging / "lib"
+        if not lib.is_dir() or not any(lib.glob("cassandra-all-*.jar")):
+            raise DownloadError(f"Maven finished but no cassandra-all jar arrived in {lib}.")
+        verify_jars(lib, repo)
+        if final.exists():
+            shutil.rmtree(final)
+        staging.rename(final)
+        (final / ".complete").write_text(json.dumps({"version": settings.version}))
+        log(f"fetched in {time.monotonic() - started:.1f} s")
+        return final / "lib"
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- running node
+
+
+@dataclass
+class NodeInfo:
+    """What a started node is: printed by the CLI and kept in its state file."""
+
+    host: str
+    port: int
+    version: str
+    pid: Optional[int]
+    startup_seconds: float
+    run_dir: Optional[str] = None
+    source: str = "local"
+
+    @property
+    def contact_points(self) -> list[str]:
+        return [self.host]
+
+    def describe(self) -> str:
+        pid = self.pid if self.pid is not None else "-"
+        return (f"host={self.host} port={self.port} version={self.version} pid={pid} "
+                f"startup={self.startup_seconds:.1f}s source={self.source}")
+
+
+def port_is_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def pid_alive(pid: Optional[int]) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child counts as gone.
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split()[2] != "Z"
+    except OSError:
+        return True
+
+
+def query_release_version(host: str, port: int, timeout: float = 5.0) -> str:
+    """Ask the node a real CQL question; raise if it cannot answer."""
+    from cassandra.cluster import Cluster  # imported late: the CLI's help needs no driver
+
+    cluster = Cluster([host], port=port, connect_timeout=timeout, control_connection_timeout=timeout)
+    try:
+        session = cluster.connect()
+        row = session.execute("SELECT release_version FROM system.local", timeout=timeout).one()
+        return str(row[0])
+    finally:
+        cluster.shutdown()
+
+
+def read_state(settings: ServerSettings) -> Optional[NodeInfo]:
+    try:
+        data = json.loads(settings.state_file.read_text())
+    except (OSError, ValueError):
+        return None
+    return NodeInfo(**data)
+
+
+def running_node(settings: ServerSettings) -> Optional[NodeInfo]:
+    """The node this cache started on ``settings.port``, if its process still lives."""
+    info = read_state(settings)
+    if info and pid_alive(info.pid):
+        return info
+    return None
+
+
+def log_tail(run_dir: Path, lines: int = LOG_TAIL_LINES) -> str:
+    for name in ("system.log", "stdout.log"):
+        path = run_dir / "logs" / name
+        if path.exists() and path.stat().st_size:
+            text = path.read_text(errors="replace").splitlines()
+            return f"last {min(lines, len(text))} lines of {path}:\n" + "\n".join(text[-lines:])
+    return f"(no log was written in {run_dir / 'logs'})"
+
+
+def _terminate(proc_pid: int, grace: float = 20.0) -> None:
+    try:
+        os.killpg(proc_pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not pid_alive(proc_pid):
+            break
+        _reap(proc_pid)
+        time.sleep(0.2)
+    else:
+        try:
+            os.killpg(proc_pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    _reap(proc_pid)
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def start_local(
+    settings: ServerSettings,
+    lib_dir: Path,
+    log: Callable[[str], None] = lambda msg: None,
+    source: str = "download",
+) -> NodeInfo:
+    """Start a node from ``lib_dir``'s jars in a fresh run directory and wait for CQL."""
+    java = find_java()
+    check_java(java)
+    for port in (settings.port, settings.storage_port):
+        if port_is_open(settings.host, port):
+            raise PortInUseError(
+                f"Port {port} on {settings.host} is already in use by a process that is not a "
+                "Cassandra started by cqlengine. Stop that process, or point "
+                "CQLENGINE_TEST_HOSTS at it if it is a Cassandra you want to use, or choose "
+                "other ports with CQLENGINE_CASSANDRA_PORT / CQLENGINE_CASSANDRA_STORAGE_PORT."
+            )
+    runs = settings.cache / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(tempfile.mkdtemp(prefix=f"node-{settings.port}-", dir=runs))
+    for sub in ("conf", "logs", "data", "commitlog", "saved_caches", "hints", "cdc_raw"):
+        (run_dir / sub).mkdir()
+    (run_dir / "conf" / "cassandra.yaml").write_text(render_yaml(settings, run_dir))
+    (run_dir / "conf" / "logback.xml").write_text(render_logback(run_dir))
+    command = java_command(settings, run_dir, lib_dir, java)
+    log(f"starting Cassandra {settings.version} on {settings.host}:{settings.port} (run dir {run_dir})")
+    started = time.monotonic()
+    with open(run_dir / "logs" / "stdout.log", "wb") as out:
+        # Its own process group, so that stop() takes down the JVM and nothing else.
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = started + settings.start_timeout
+    version = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = log_tail(run_dir)
+            shutil.rmtree(run_dir / "data", ignore_errors=True)
+            raise LauncherError(f"Cassandra exited with code {proc.returncode} while starting.\n{tail}")
+        if port_is_open(settings.host, settings.port):
+            try:
+                version = query_release_version(settings.host, settings.port)
+                break
+            except Exception:  # not ready yet: the port opens before CQL answers
+                pass
+        time.sleep(0.5)
+    if version is None:
+        _terminate(proc.pid)
+        raise StartTimeoutError(
+            f"Cassandra did not answer CQL on {settings.host}:{settings.port} within "
+            f"{settings.start_timeout:.0f} s; it was stopped. Raise "
+            f"CQLENGINE_CASSANDRA_START_TIMEOUT if this machine is slow.\n{log_tail(run_dir)}"
+        )
+    info = NodeInfo(host=settings.host, port=settings.port, version=version, pid=proc.pid,
+                    startup_seconds=round(time.monotonic() - started, 2), run_dir=str(run_dir),
+                    source=source)
+    settings.state_file.parent.mkdir(parents=True, exist_ok=True)
+    settings.state_file.write_text(json.dumps(asdict(info)))
+    return info
+
+
+def stop_local(settings: ServerSettings, keep_run_dir: bool = False) -> Optional[NodeInfo]:
+    """Stop the node this cache started on ``settings.port``; None when none runs."""
+    info = read_state(settings)
+    if info is None:
+        return None
+    if info.pid and pid_alive(info.pid):
+        _terminate(info.pid)
+    settings.state_file.unlink(missing_ok=True)
+    if info.run_dir and not keep_run_dir:
+        shutil.rmtree(info.run_dir, ignore_errors=True)
+    return info
+
+
+# --------------------------------------------------------------------------- resolution
+
+
+@dataclass
+class Source:
+    """Where the server comes from: ``hosts``, ``cassandra_home``, ``container`` or ``download``."""
+
+    kind: str
+    hosts: Sequence[str] = ()
+    path: Optional[Path] = None
+
+
+def docker_engine_answers(timeout: float = 3.0) -> bool:
+    """True only when a Docker engine (not just the client) responds."""
+    if not shutil.which("docker"):
+        return False
+    try:
+        result = subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"],
+                                capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0 and bool(result.stdout.strip())
+
+
+def resolve_source(
+    env: Optional[dict[str, str]] = None,
+    docker_available: Callable[[], bool] = docker_engine_answers,
+) -> Source:
+    """Pick where the server comes from, in the documented order."""
+    env = dict(os.environ if env is None else env)
+    hosts = [h.strip() for h in env.get("CQLENGINE_TEST_HOSTS", "").split(",") if h.strip()]
+    if hosts:
+        return Source("hosts", hosts=hosts)
+    if env.get("CASSANDRA_HOME"):
+        home = Path(env["CASSANDRA_HOME"])
+        if not (home / "lib").is_dir() or not any((home / "lib").glob("*.jar")):
+            raise LauncherError(f"CASSANDRA_HOME={home} has no lib/*.jar: it is not a Cassandra distribution.")
+        return Source("cassandra_home", path=home / "lib")
+    if env.get("CQLENGINE_USE_DOCKER", "1") != "0" and docker_available():
+        return Source("container")
+    return Source("download")
+
+
+def split_host_port(host: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
+    if host.count(":") == 1:
+        name, port = host.split(":")
+        return name, int(port)
+    return host, default_port
+
+
+def ensure_node(settings: ServerSettings, log: Callable[[str], None] = lambda m: None,
+                source: Optional[Source] = None) -> tuple[NodeInfo, bool]:
+    """A running node for these settings and whether this call started it.
+
+    Reuses a node this cache started earlier; starts one otherwise.
+    """
+    source = source or resolve_source()
+    if source.kind == "hosts":
+        host, port = split_host_port(source.hosts[0])
+        started = time.monotonic()
+        try:
+            version = query_release_version(host, port)
+        except Exception as exc:
+            raise LauncherError(
+                f"CQLENGINE_TEST_HOSTS names {', '.join(source.hosts)} but no Cassandra answered "
+                f"there: {exc}"
+            ) from exc
+        return NodeInfo(host=host, port=port, version=version, pid=None,
+                        startup_seconds=round(time.monotonic() - started, 2), source="hosts"), False
+    existing = running_node(settings)
+    if existing is not None:
+        return existing, False
+    if source.kind == "container":
+        return start_container(settings, log), True
+    lib_dir = source.path if source.kind == "cassandra_home" else ensure_distribution(settings, log=log)
+    assert lib_dir is not None
+    return start_local(settings, lib_dir, log=log, source=source.kind), True
+
+
+_containers: dict[int, object] = {}
+
+
+def start_container(settings: ServerSettings, log: Callable[[str], None]) -> NodeInfo:
+    """Start Cassandra through testcontainers (only where a Docker engine answers)."""
+    from testcontainers.cassandra import CassandraContainer  # optional dependency
+
+    started = time.monotonic()
+    log(f"starting cassandra:{settings.version} in a container")
+    container = CassandraContainer(f"cassandra:{settings.version}")
+    container.start()
+    host = container.get_container_host_ip()
+    port = int(container.get_exposed_port(9042))
+    version = query_release_version(host, port)
+    _containers[port] = container
+    return NodeInfo(host=host, port=port, version=version, pid=None,
+                    startup_seconds=round(time.monotonic() - started, 2), source="container")
+
+
+def stop_node(info: NodeInfo, settings: ServerSettings) -> None:
+    """Stop what ``ensure_node`` started."""
+    if info.source == "container":
+        container = _containers.pop(info.port, None)
+        if container is not None:
+            container.stop()  # type: ignore[attr-defined]
+        return
+    stop_local(settings)
+
+
+def main_log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

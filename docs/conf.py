@@ -1,0 +1,4 @@
+project = "cqlengine"
+extensions = ["sphinx.ext.autodoc"]
+master_doc = "index"
+html_theme = "alabaster"

@@ -1,0 +1,173 @@
+"""The connection layer against the real server."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from cassandra import ConsistencyLevel, InvalidRequest, OperationTimedOut
+
+from cqlengine import connection
+from cqlengine.exceptions import ConnectionException
+
+
+@pytest.fixture(scope="module")
+def table(cqlengine_connection):
+    ks = cqlengine_connection.default_keyspace
+    name = f"{ks}.conn_rows"
+    connection.execute(f"CREATE TABLE {name} (id uuid PRIMARY KEY, body text)")
+    yield name
+    connection.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+@pytest.fixture
+def named(cassandra):
+    names = []
+
+    def make(name, **kw):
+        conn = connection.register_connection(name, hosts=cassandra.contact_points,
+                                              cluster_options={"port": cassandra.port}, **kw)
+        names.append(name)
+        return conn
+    yield make
+    for name in names:
+        if name in connection.connections():
+            connection.unregister_connection(name)
+
+
+def test_default_connection_answers(cqlengine_connection, cassandra):
+    row = connection.execute("SELECT release_version FROM system.local").one()
+    assert row["release_version"] == cassandra.version
+    assert connection.get_session() is cqlengine_connection.session
+    assert connection.get_cluster() is cqlengine_connection.cluster
+
+
+def test_write_and_read_with_bound_values(table):
+    row_id = uuid.uuid4()
+    connection.execute(f"INSERT INTO {table} (id, body) VALUES (?, ?)", [row_id, "it's 'quoted'"])
+    row = connection.execute(f"SELECT body FROM {table} WHERE id = ?", [row_id]).one()
+    assert row["body"] == "it's 'quoted'"
+
+
+def test_consistency_and_timeout_reach_the_driver(table):
+    row_id = uuid.uuid4()
+    result = connection.execute(f"INSERT INTO {table} (id, body) VALUES (?, ?)", [row_id, "x"],
+                                consistency=ConsistencyLevel.ALL, timeout=5)
+    assert result.response_future.message.consistency_level == ConsistencyLevel.ALL
+    assert result.response_future.timeout == 5
+    # One node: a consistency level it cannot meet fails at the server, proving the level was sent.
+    with pytest.raises(Exception, match="(?i)unavailable|consistency|replica"):
+        connection.execute(f"SELECT body FROM {table} WHERE id = ?", [row_id],
+                           consistency=ConsistencyLevel.THREE)
+    # A timeout shorter than any round trip expires client-side.
+    with pytest.raises(OperationTimedOut):
+        connection.execute(f"SELECT body FROM {table} WHERE id = ?", [row_id], timeout=0.000001)
+
+
+def test_prepared_cache_counts_hits_and_misses(table, cqlengine_connection):
+    cqlengine_connection.clear_prepared_cache()
+    before = (cqlengine_connection.stats.prepared_misses, cqlengine_connection.stats.prepared_hits)
+    query = f"SELECT body FROM {table} WHERE id = ?"
+    for _ in range(5):
+        connection.execute(query, [uuid.uuid4()])
+    connection.execute(f"SELECT id FROM {table} WHERE id = ?", [uuid.uuid4()])
+    misses = cqlengine_connection.stats.prepared_misses - before[0]
+    hits = cqlengine_connection.stats.prepared_hits - before[1]
+    assert (misses, hits) == (2, 4)
+
+
+def test_parameterless_text_is_not_prepared(cqlengine_connection, table):
+    before = cqlengine_connection.stats.prepared_misses
+    connection.execute(f"SELECT * FROM {table} LIMIT 1")
+    assert cqlengine_connection.stats.prepared_misses == before
+
+
+def test_lru_bound_is_honoured(named, table):
+    conn = named("lru", prepared_cache_size=3)
+    queries = [f"SELECT body FROM {table} WHERE id = ? LIMIT {n}" for n in range(1, 6)]
+    for q in queries:
+        connection.execute(q, [uuid.uuid4()], connection="lru")
+    assert conn.prepared_cache_len == 3
+    assert conn.stats.prepared_evictions == 2
+    connection.execute(queries[-1], [uuid.uuid4()], connection="lru")  # most recent: still cached
+    assert conn.stats.prepared_hits == 1
+    connection.execute(queries[0], [uuid.uuid4()], connection="lru")  # evicted: prepared again
+    assert conn.stats.prepared_misses == 6
+
+
+def test_prepared_statement_survives_drop_and_recreate(cqlengine_connection):
+    ks = cqlengine_connection.default_keyspace
+    name = f"{ks}.recreated"
+    insert = f"INSERT INTO {name} (id, body) VALUES (?, ?)"
+    select = f"SELECT body FROM {name} WHERE id = ?"
+    connection.execute(f"CREATE TABLE {name} (id int PRIMARY KEY, body text)")
+    connection.execute(insert, [1, "before"])
+    assert connection.execute(select, [1]).one()["body"] == "before"
+    connection.execute(f"DROP TABLE {name}")
+    connection.execute(f"CREATE TABLE {name} (id int PRIMARY KEY, body text)")
+    hits = cqlengine_connection.stats.prepared_hits
+    connection.execute(insert, [2, "after"])  # the cached statement is re-prepared by the driver
+    assert connection.execute(select, [2]).one()["body"] == "after"
+    assert connection.execute(select, [1]).one() is None
+    assert cqlengine_connection.stats.prepared_hits == hits + 3
+    connection.execute(f"DROP TABLE {name}")
+
+
+def test_several_named_connections(named, table):
+    a = named("conn_a")
+    b = named("conn_b", consistency=ConsistencyLevel.ONE)
+    assert a.session is not b.session
+    row_id = uuid.uuid4()
+    connection.execute(f"INSERT INTO {table} (id, body) VALUES (?, ?)", [row_id, "via a"], connection="conn_a")
+    got = connection.execute(f"SELECT body FROM {table} WHERE id = ?", [row_id], connection="conn_b")
+    assert got.one()["body"] == "via a"
+    assert got.response_future.message.consistency_level == ConsistencyLevel.ONE  # b's default
+    assert (a.stats.executed, b.stats.executed) == (1, 1)
+
+
+def test_set_default_connection(named, cqlengine_connection):
+    other = named("other")
+    try:
+        connection.set_default_connection("other")
+        assert connection.get_connection() is other
+        connection.execute("SELECT release_version FROM system.local")
+        assert other.stats.executed == 1
+    finally:
+        connection.set_default_connection(connection.DEFAULT_CONNECTION)
+    assert connection.get_connection() is cqlengine_connection
+
+
+def test_register_from_an_existing_session(cqlengine_connection):
+    session = cqlengine_connection.cluster.connect()
+    conn = connection.register_connection("from_session", session=session)
+    try:
+        assert connection.execute("SELECT release_version FROM system.local", connection="from_session").one()
+    finally:
+        connection.unregister_connection("from_session")
+    assert not cqlengine_connection.cluster.is_shutdown  # a borrowed session's cluster is left alone
+    session.shutdown()
+    assert conn.session is None
+
+
+def test_server_error_is_the_drivers(table):
+    with pytest.raises(InvalidRequest):
+        connection.execute(f"SELECT nope FROM {table} WHERE id = ?", [uuid.uuid4()])
+
+
+def test_setup_where_nothing_listens_names_hosts_and_error():
+    with pytest.raises(ConnectionException) as info:
+        connection.register_connection("nowhere", hosts=["127.0.0.1"],
+                                       cluster_options={"port": 1, "connect_timeout": 2})
+    message = str(info.value)
+    assert "['127.0.0.1']" in message and "port 1" in message and "Unable to connect" in message
+    assert "nowhere" not in connection.connections()
+
+
+def test_retry_connect_defers_the_failure():
+    conn = connection.register_connection("later", hosts=["127.0.0.1"], retry_connect=True,
+                                          cluster_options={"port": 1, "connect_timeout": 1})
+    try:
+        assert conn.session is None
+        with pytest.raises(ConnectionException, match="not connected"):
+            connection.execute("SELECT * FROM system.local", connection="later")
+    finally:
+        connection.unregister_connection("later")

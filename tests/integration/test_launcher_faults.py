@@ -1,0 +1,69 @@
+"""Launcher faults with the real distribution: a start that times out, the CLI's exits."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from cqlengine.testing import server
+from cqlengine.testing.server import ServerSettings, StartTimeoutError
+
+
+@pytest.fixture(scope="module")
+def lib_dir():
+    """The jars a second, deliberately failing node starts from (fetched once if needed)."""
+    source = server.resolve_source(docker_available=lambda: False)
+    if source.kind == "cassandra_home":
+        return source.path
+    return server.ensure_distribution(ServerSettings.from_env())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_start_timeout_shows_the_log_and_leaves_no_process(lib_dir, tmp_path):
+    settings = ServerSettings(cache=tmp_path, port=free_port(), storage_port=free_port(), start_timeout=3)
+    with pytest.raises(StartTimeoutError) as info:
+        server.start_local(settings, lib_dir)
+    message = str(info.value)
+    assert "did not answer CQL" in message and "CQLENGINE_CASSANDRA_START_TIMEOUT" in message
+    assert "lines of" in message and "system.log" in message  # the tail of its own log
+    java_left = subprocess.run(["pgrep", "-f", f"cassandra.storagedir={tmp_path}"], capture_output=True)
+    assert java_left.returncode == 1, java_left.stdout
+    assert not settings.state_file.exists()
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cqlengine.testing", *args], capture_output=True,
+                          text=True, env={**os.environ, **env}, timeout=120)
+
+
+def test_cli_start_on_a_foreign_port_exits_non_zero(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = run_cli("start", CQLENGINE_CASSANDRA_PORT=str(port), CQLENGINE_CASSANDRA_CACHE=str(tmp_path),
+                         CQLENGINE_TEST_HOSTS="", CASSANDRA_HOME="", CQLENGINE_USE_DOCKER="0")
+    assert result.returncode == 1
+    assert f"Port {port}" in result.stderr and "CQLENGINE_TEST_HOSTS" in result.stderr
+
+
+def test_cli_status_reports_the_running_node(cassandra):
+    if cassandra.source == "hosts":
+        pytest.fail("status reports the node cqlengine started; unset CQLENGINE_TEST_HOSTS")
+    result = run_cli("status", CQLENGINE_CASSANDRA_PORT=str(cassandra.port))
+    assert result.returncode == 0, result.stderr
+    assert f"port={cassandra.port}" in result.stdout and f"version={cassandra.version}" in result.stdout
+    assert f"pid={cassandra.pid}" in result.stdout
+
+
+def test_cli_status_when_nothing_runs(tmp_path):
+    result = run_cli("status", CQLENGINE_CASSANDRA_CACHE=str(tmp_path))
+    assert result.returncode == 3 and "not running" in result.stdout

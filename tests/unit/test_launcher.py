@@ -1,0 +1,182 @@
+"""The local-Cassandra launcher: configuration, resolution order and error paths (no server)."""
+from __future__ import annotations
+
+import hashlib
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cqlengine.testing import server
+from cqlengine.testing.server import (
+    DownloadError,
+    JavaError,
+    PortInUseError,
+    ServerSettings,
+    ensure_distribution,
+    java_command,
+    parse_java_major,
+    render_yaml,
+    resolve_source,
+)
+
+
+def settings_in(tmp_path: Path, **kw) -> ServerSettings:
+    return ServerSettings(cache=tmp_path / "cache", **kw)
+
+
+class TestConfiguration:
+    def test_yaml_keeps_everything_in_the_run_dir_and_on_loopback(self, tmp_path):
+        run = tmp_path / "run"
+        text = render_yaml(settings_in(tmp_path, port=19042, storage_port=17000), run)
+        assert f"data_file_directories: [{run / 'data'}]" in text
+        assert f"commitlog_directory: {run / 'commitlog'}" in text
+        assert f"hints_directory: {run / 'hints'}" in text
+        assert "listen_address: 127.0.0.1" in text
+        assert "rpc_address: 127.0.0.1" in text
+        assert "native_transport_port: 19042" in text
+        assert "storage_port: 17000" in text
+        assert '"127.0.0.1:17000"' in text
+        assert "auto_snapshot: false" in text
+
+    def test_java_command_bounds_the_heap_and_points_at_the_run_dir(self, tmp_path):
+        run, lib = tmp_path / "run", tmp_path / "lib"
+        cmd = java_command(settings_in(tmp_path, heap="768M", new_heap="128M"), run, lib, "/j/java")
+        assert cmd[0] == "/j/java"
+        assert "-Xmx768M" in cmd and "-Xms768M" in cmd and "-Xmn128M" in cmd
+        assert f"-Dcassandra.config=file://{run / 'conf' / 'cassandra.yaml'}" in cmd
+        assert cmd[cmd.index("-cp") + 1] == f"{lib}/*"
+        assert cmd[-1] == "org.apache.cassandra.service.CassandraDaemon"
+
+    def test_settings_from_env(self, tmp_path):
+        s = ServerSettings.from_env({
+            "CQLENGINE_CASSANDRA_PORT": "19999", "CQLENGINE_CASSANDRA_CACHE": str(tmp_path),
+            "CQLENGINE_CASSANDRA_VERSION": "5.0.1", "CQLENGINE_CASSANDRA_START_TIMEOUT": "3",
+        })
+        assert (s.port, s.cache, s.version, s.start_timeout) == (19999, tmp_path, "5.0.1", 3.0)
+        assert s.state_file == tmp_path / "state" / "node-19999.json"
+
+
+class TestResolutionOrder:
+    def test_test_hosts_first(self, tmp_path):
+        src = resolve_source({"CQLENGINE_TEST_HOSTS": "10.0.0.1, 10.0.0.2", "CASSANDRA_HOME": str(tmp_path)},
+                             docker_available=lambda: True)
+        assert src.kind == "hosts" and list(src.hosts) == ["10.0.0.1", "10.0.0.2"]
+
+    def test_cassandra_home_before_docker(self, tmp_path):
+        (tmp_path / "lib").mkdir()
+        (tmp_path / "lib" / "cassandra-all.jar").write_bytes(b"jar")
+        src = resolve_source({"CASSANDRA_HOME": str(tmp_path)}, docker_available=lambda: True)
+        assert src.kind == "cassandra_home" and src.path == tmp_path / "lib"
+
+    def test_cassandra_home_that_is_no_distribution(self, tmp_path):
+        with pytest.raises(server.LauncherError, match="not a Cassandra distribution"):
+            resolve_source({"CASSANDRA_HOME": str(tmp_path)}, docker_available=lambda: False)
+
+    def test_docker_before_download(self):
+        assert resolve_source({}, docker_available=lambda: True).kind == "container"
+
+    def test_download_last(self):
+        assert resolve_source({}, docker_available=lambda: False).kind == "download"
+
+
+class TestJava:
+    @pytest.mark.parametrize("text, major", [
+        ('openjdk version "17.0.15" 2025-04-15', 17),
+        ('java version "1.8.0_381"', 8),
+        ('openjdk version "11.0.2" 2019-01-15', 11),
+        ('openjdk version "21" 2023-09-19', 21),
+    ])
+    def test_parse_major(self, text, major):
+        assert parse_java_major(text) == major
+
+    def test_java_missing(self):
+        with pytest.raises(JavaError, match="Java was not found.*JAVA_HOME"):
+            server.find_java({"PATH": "/nonexistent"})
+
+    @pytest.mark.parametrize("version, rule", [("1.8.0_381", "needs Java 11 or 17"), ("21.0.1", "11 or 17 only")])
+    def test_java_too_old_or_too_new(self, version, rule):
+        def fake(cmd, **kw):
+            return subprocess.CompletedProcess(cmd, 0, stdout="", stderr=f'openjdk version "{version}"')
+        with pytest.raises(JavaError, match=rule):
+            server.check_java("/usr/bin/java", runner=fake)
+
+    def test_start_refuses_old_java_before_starting_anything(self, tmp_path, monkeypatch):
+        monkeypatch.setattr(server, "find_java", lambda env=None: "/usr/bin/java")
+        monkeypatch.setattr(server, "check_java", lambda java, runner=None: (_ for _ in ()).throw(
+            JavaError("Java 8; Cassandra 5.0 needs Java 11 or 17")))
+        s = settings_in(tmp_path)
+        with pytest.raises(JavaError):
+            server.start_local(s, tmp_path / "lib")
+        assert not (s.cache / "runs").exists()
+
+
+def _fake_maven(jar_bytes: bytes, published: bytes, returncode: int = 0, output: str = ""):
+    """A stand-in for `mvn` that lays out what Maven would: a jar and its published .sha1."""
+    def run(cmd, **kw):
+        if returncode:
+            return subprocess.CompletedProcess(cmd, returncode, stdout=output, stderr="")
+        repo = Path(next(a for a in cmd if a.startswith("-Dmaven.repo.local=")).split("=", 1)[1])
+        out = Path(next(a for a in cmd if a.startswith("-DoutputDirectory=")).split("=", 1)[1])
+        art = repo / "org/apache/cassandra/cassandra-all/5.0.9"
+        art.mkdir(parents=True)
+        out.mkdir(parents=True)
+        (art / "cassandra-all-5.0.9.jar.sha1").write_text(hashlib.sha1(published).hexdigest())
+        (art / "cassandra-all-5.0.9.jar").write_bytes(jar_bytes)
+        (out / "cassandra-all-5.0.9.jar").write_bytes(jar_bytes)
+        return subprocess.CompletedProcess(cmd, 0, stdout="", stderr="")
+    return run
+
+
+class TestDownload:
+    @pytest.fixture(autouse=True)
+    def maven_on_path(self, monkeypatch):
+        monkeypatch.setattr(server.shutil, "which", lambda name, path=None: f"/usr/bin/{name}")
+
+    def test_verified_download_lands_in_the_cache_once(self, tmp_path):
+        s = settings_in(tmp_path, version="5.0.9")
+        lib = ensure_distribution(s, runner=_fake_maven(b"full jar", b"full jar"))
+        assert lib == s.cache / "cassandra-5.0.9" / "lib"
+        assert (lib / "cassandra-all-5.0.9.jar").read_bytes() == b"full jar"
+
+        def must_not_run(cmd, **kw):
+            raise AssertionError("a cached distribution is fetched again")
+        assert ensure_distribution(s, runner=must_not_run) == lib
+
+    def test_truncated_download_fails_its_checksum_and_leaves_nothing(self, tmp_path):
+        s = settings_in(tmp_path, version="5.0.9")
+        with pytest.raises(DownloadError, match="truncated or corrupt.*SHA-1"):
+            ensure_distribution(s, runner=_fake_maven(b"full j", b"full jar"))
+        assert not (s.cache / "cassandra-5.0.9").exists()
+        assert [p.name for p in s.cache.iterdir()] == ["m2"]
+        assert not (s.cache / "m2/org/apache/cassandra/cassandra-all/5.0.9").exists()
+
+    def test_refused_download(self, tmp_path):
+        s = settings_in(tmp_path)
+        out = "[ERROR] Could not transfer artifact ... status code: 403, reason phrase: Forbidden"
+        with pytest.raises(DownloadError, match="refused.*\n.*403"):
+            ensure_distribution(s, runner=_fake_maven(b"", b"", returncode=1, output=out))
+        assert not (s.cache / f"cassandra-{s.version}").exists()
+
+    def test_maven_checksum_failure(self, tmp_path):
+        out = "[ERROR] Checksum validation failed, expected abc but is def"
+        with pytest.raises(DownloadError, match="failed its checksum"):
+            ensure_distribution(settings_in(tmp_path), runner=_fake_maven(b"", b"", 1, out))
+
+    def test_no_maven(self, tmp_path, monkeypatch):
+        monkeypatch.setattr(server.shutil, "which", lambda name, path=None: None)
+        with pytest.raises(DownloadError, match="Maven.*CASSANDRA_HOME.*CQLENGINE_TEST_HOSTS"):
+            ensure_distribution(settings_in(tmp_path))
+
+
+class TestPortInUse:
+    def test_a_foreign_listener_is_refused_before_anything_starts(self, tmp_path):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            sock.listen()
+            port = sock.getsockname()[1]
+            s = settings_in(tmp_path, port=port)
+            with pytest.raises(PortInUseError, match=f"Port {port} .* not a Cassandra started by cqlengine"):
+                server.start_local(s, tmp_path / "lib")
+        assert not (s.cache / "runs").exists() or not any((s.cache / "runs").iterdir())
