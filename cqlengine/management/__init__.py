@@ -1,0 +1,298 @@
+"""Schema management: keyspaces, and making tables and user types match models.
+
+``sync_table(Model)`` reads the live schema from ``system_schema``, computes
+a :class:`SchemaPlan` (``plan(Model)`` or ``sync_table(Model,
+dry_run=True)`` return it without changing anything), refuses what cannot
+be done in place with :class:`~cqlengine.exceptions.SchemaMismatch` before
+sending any statement, and otherwise applies the plan one DDL statement at
+a time, waiting for schema agreement after each. It only ever adds: columns
+and fields the database has but the model lacks are reported, never dropped.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from itertools import product
+from typing import Any, Optional, Union
+
+from cqlengine import connection as _connection
+from cqlengine.exceptions import CQLEngineException, SchemaMismatch
+from cqlengine.management.introspect import (
+    ColumnInfo,
+    IndexInfo,
+    KeyspaceInfo,
+    TableInfo,
+    UserTypeInfo,
+    get_keyspace,
+    get_table,
+    get_user_types,
+)
+from cqlengine.management.plan import (
+    Change,
+    ColumnSpec,
+    Conflict,
+    SchemaPlan,
+    TableSpec,
+    TypeSpec,
+    cql_literal,
+    normalize_type,
+    plan_table,
+    plan_type,
+    table_spec,
+    type_spec,
+)
+from cqlengine.statements import qualified_table, quote_identifier
+
+__all__ = [
+    "Change",
+    "ColumnInfo",
+    "ColumnSpec",
+    "Conflict",
+    "IndexInfo",
+    "KeyspaceInfo",
+    "SchemaMismatch",
+    "SchemaPlan",
+    "TableInfo",
+    "TableSpec",
+    "TypeSpec",
+    "UserTypeInfo",
+    "apply_plan",
+    "create_keyspace_network_topology",
+    "create_keyspace_simple",
+    "cql_literal",
+    "drop_keyspace",
+    "drop_table",
+    "drop_type",
+    "get_keyspace",
+    "get_table",
+    "get_user_types",
+    "normalize_type",
+    "plan",
+    "plan_table",
+    "plan_type",
+    "sync_table",
+    "sync_type",
+    "table_spec",
+    "type_spec",
+]
+
+log = logging.getLogger(__name__)
+
+Names = Optional[Union[Sequence[str], tuple[str, ...]]]
+
+
+def _as_list(value: Names, what: str) -> list[Optional[str]]:
+    if value is None:
+        return [None]
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"{what} must be a list or a tuple, got {value!r}")
+    return list(value) or [None]
+
+
+def _contexts(keyspaces: Names, connections: Names) -> list[tuple[Optional[str], Optional[str]]]:
+    """(connection, keyspace) pairs; None means the model's own."""
+    return list(product(_as_list(connections, "connections"), _as_list(keyspaces, "keyspaces")))
+
+
+def _model_keyspace(model: Any, keyspace: Optional[str], conn: Optional[str]) -> str:
+    if keyspace:
+        return keyspace
+    name = model.__dict__.get("__keyspace__") or getattr(model, "__keyspace__", None)
+    if not name:
+        try:
+            name = model._get_keyspace()
+        except Exception:  # the model layer may look at the default connection only
+            name = None
+    if not name:
+        name = _connection.get_connection(conn).default_keyspace
+    if not name:
+        raise CQLEngineException(
+            f"Model {model.__name__} has no keyspace: set __keyspace__, give keyspaces=[...] or set the "
+            "connection's default_keyspace"
+        )
+    return str(name)
+
+
+def _model_connection(model: Any, conn: Optional[str]) -> Optional[str]:
+    if conn:
+        return conn
+    getter = getattr(model, "_get_connection", None)
+    found = getter() if callable(getter) else getattr(model, "__connection__", None)
+    return found or None
+
+
+def _require_keyspace(keyspace: str, conn: Optional[str], what: str) -> None:
+    if get_keyspace(keyspace, connection=conn) is None:
+        raise CQLEngineException(f"Keyspace {keyspace!r} for {what} does not exist; create it first")
+
+
+def _check_model(model: Any) -> None:
+    if not isinstance(model, type) or not hasattr(model, "_columns"):
+        raise CQLEngineException(f"{model!r} is not a model class")
+    if getattr(model, "__abstract__", False):
+        raise CQLEngineException(f"Cannot sync {model.__name__}: it is abstract and has no table")
+
+
+def plan(*models: Any, keyspaces: Names = None, connections: Names = None) -> SchemaPlan:
+    """What ``sync_table`` would do for each model; sends no DDL.
+
+    Reads the live schema; a missing keyspace raises ``CQLEngineException``.
+    Conflicts are listed in the plan, not raised.
+    """
+    result = SchemaPlan()
+    for model in models:
+        _check_model(model)
+        spec = table_spec(model)
+        for conn_arg, ks_arg in _contexts(keyspaces, connections):
+            conn = _model_connection(model, conn_arg)
+            keyspace = _model_keyspace(model, ks_arg, conn)
+            _require_keyspace(keyspace, conn, f"model {model.__name__}")
+            live = get_table(keyspace, spec.name, connection=conn)
+            types = get_user_types(keyspace, connection=conn) if spec.types else {}
+            result.extend(plan_table(keyspace, spec, live, types, connection=conn))
+    return result
+
+
+def _wait_for_schema_agreement(conn: Optional[str], after: str) -> None:
+    cluster = _connection.get_cluster(conn)
+    if not cluster.control_connection.wait_for_schema_agreement():
+        raise CQLEngineException(
+            f"The cluster did not reach schema agreement after {after!r}; the changes after it were not "
+            "applied. Check the nodes and run sync again: it only applies what is still missing."
+        )
+
+
+def _execute_ddl(cql: str, conn: Optional[str]) -> None:
+    log.info("schema change: %s", cql)
+    _connection.execute(cql, connection=conn)
+    _wait_for_schema_agreement(conn, cql)
+
+
+def apply_plan(schema_plan: SchemaPlan) -> None:
+    """Send each change of a conflict-free plan, waiting for schema agreement after each."""
+    schema_plan.raise_for_conflicts()
+    for change in schema_plan.changes:
+        _execute_ddl(change.cql, change.connection)
+
+
+def sync_table(
+    model: Any, keyspaces: Names = None, connections: Names = None, dry_run: bool = False
+) -> SchemaPlan:
+    """Create or extend the model's table (and its user types) to match the model.
+
+    ``keyspaces`` / ``connections`` (lists) override the model's keyspace /
+    connection. Every conflict, in every context, raises ``SchemaMismatch``
+    before anything is sent. With ``dry_run=True`` nothing is sent and the
+    plan is returned (conflicts included, not raised). Returns the plan.
+    """
+    schema_plan = plan(model, keyspaces=keyspaces, connections=connections)
+    if dry_run:
+        return schema_plan
+    apply_plan(schema_plan)
+    return schema_plan
+
+
+def sync_type(
+    ks_name: str, type_model: Any, connection: Optional[str] = None, dry_run: bool = False
+) -> SchemaPlan:
+    """Create a user type (and the types it nests) or add its missing fields."""
+    if not isinstance(type_model, type) or not hasattr(type_model, "_fields"):
+        raise CQLEngineException(f"{type_model!r} is not a UserType class")
+    _require_keyspace(ks_name, connection, f"type {type_model.__name__}")
+    from cqlengine.management.plan import type_specs_for_columns
+
+    specs = type_specs_for_columns(type_model._fields.values()) + [type_spec(type_model)]
+    live = get_user_types(ks_name, connection=connection)
+    schema_plan = SchemaPlan()
+    for spec in specs:
+        schema_plan.extend(plan_type(ks_name, spec, live.get(spec.name), connection))
+    if not dry_run:
+        apply_plan(schema_plan)
+    return schema_plan
+
+
+def drop_table(model: Any, keyspaces: Names = None, connections: Names = None) -> None:
+    """Drop the model's table if it exists."""
+    _check_model(model)
+    name = model._raw_column_family_name()
+    for conn_arg, ks_arg in _contexts(keyspaces, connections):
+        conn = _model_connection(model, conn_arg)
+        keyspace = _model_keyspace(model, ks_arg, conn)
+        if get_table(keyspace, name, connection=conn) is not None:
+            _execute_ddl(f"DROP TABLE IF EXISTS {qualified_table(keyspace, name)}", conn)
+
+
+def drop_type(ks_name: str, type_model: Any, connection: Optional[str] = None) -> None:
+    """Drop a user type if it exists (Cassandra refuses while a table still uses it)."""
+    name = type_model.type_name()
+    if name in get_user_types(ks_name, connection=connection):
+        _execute_ddl(f"DROP TYPE IF EXISTS {qualified_table(ks_name, name)}", connection)
+
+
+# --------------------------------------------------------------------------- keyspaces
+
+
+def _short_class(name: str) -> str:
+    return str(name).rsplit(".", 1)[-1]
+
+
+def _replication_matches(live: Mapping[str, str], wanted: Mapping[str, Any]) -> bool:
+    live_rest = {k: str(v) for k, v in live.items() if k != "class"}
+    want_rest = {k: str(v) for k, v in wanted.items() if k != "class"}
+    return _short_class(live.get("class", "")) == _short_class(wanted["class"]) and live_rest == want_rest
+
+
+def _show_replication(replication: Mapping[str, Any]) -> str:
+    shown = {k: (_short_class(v) if k == "class" else str(v)) for k, v in replication.items()}
+    return "{" + ", ".join(f"'{k}': '{v}'" for k, v in shown.items()) + "}"
+
+
+def _create_keyspace(
+    name: str, replication: dict[str, Any], durable_writes: bool, connections: Names
+) -> None:
+    # Check every connection first: a mismatch anywhere means nothing is created anywhere.
+    pending: list[Optional[str]] = []
+    problems: list[str] = []
+    for conn in _as_list(connections, "connections"):
+        live = get_keyspace(name, connection=conn)
+        if live is None:
+            pending.append(conn)
+            continue
+        if not _replication_matches(live.replication, replication):
+            problems.append(f"keyspace {name}: replication differs: database has "
+                            f"{_show_replication(live.replication)}, requested {_show_replication(replication)}")
+        if live.durable_writes != durable_writes:
+            problems.append(f"keyspace {name}: durable_writes differs: database has "
+                            f"{str(live.durable_writes).lower()}, requested {str(durable_writes).lower()}")
+    if problems:
+        raise SchemaMismatch("; ".join(problems) + " (ALTER KEYSPACE it yourself if the change is intended)")
+    for conn in pending:
+        _execute_ddl(
+            f"CREATE KEYSPACE IF NOT EXISTS {quote_identifier(name)} WITH replication = "
+            f"{cql_literal(replication)} AND durable_writes = {cql_literal(bool(durable_writes))}",
+            conn,
+        )
+
+
+def create_keyspace_simple(
+    name: str, replication_factor: int, durable_writes: bool = True, connections: Names = None
+) -> None:
+    """Create a SimpleStrategy keyspace; an existing one must have the same replication."""
+    _create_keyspace(name, {"class": "SimpleStrategy", "replication_factor": str(int(replication_factor))},
+                     durable_writes, connections)
+
+
+def create_keyspace_network_topology(
+    name: str, dc_replication_map: Mapping[str, int], durable_writes: bool = True, connections: Names = None
+) -> None:
+    """Create a NetworkTopologyStrategy keyspace; an existing one must have the same replication."""
+    replication: dict[str, Any] = {"class": "NetworkTopologyStrategy"}
+    replication.update({str(dc): str(int(rf)) for dc, rf in dc_replication_map.items()})
+    _create_keyspace(name, replication, durable_writes, connections)
+
+
+def drop_keyspace(name: str, connections: Names = None) -> None:
+    """Drop a keyspace if it exists."""
+    for conn in _as_list(connections, "connections"):
+        if get_keyspace(name, connection=conn) is not None:
+            _execute_ddl(f"DROP KEYSPACE IF EXISTS {quote_identifier(name)}", conn)

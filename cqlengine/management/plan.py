@@ -1,0 +1,595 @@
+"""Schema plans: what ``sync_table`` would change, computed without I/O.
+
+A plan compares what a model wants (a :class:`TableSpec`, built from the
+model by :func:`table_spec`) with what the cluster has (the dataclasses of
+:mod:`cqlengine.management.introspect`) and lists ordered :class:`Change`
+objects, :class:`Conflict` objects (what cannot be done in place) and
+warnings (what the database has and the model does not: never dropped).
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from cqlengine.exceptions import CQLEngineException, SchemaMismatch
+from cqlengine.management.introspect import SAI_CLASS, TableInfo, UserTypeInfo
+from cqlengine.statements import qualified_table, quote_identifier
+
+__all__ = [
+    "Change",
+    "ColumnSpec",
+    "Conflict",
+    "SchemaPlan",
+    "TableSpec",
+    "TypeSpec",
+    "cql_literal",
+    "normalize_type",
+    "plan_table",
+    "plan_type",
+    "render_type",
+    "table_spec",
+    "type_spec",
+    "type_specs_for_columns",
+]
+
+CREATE_TYPE = "create_type"
+ALTER_TYPE_ADD_FIELD = "alter_type_add_field"
+CREATE_TABLE = "create_table"
+ADD_COLUMN = "add_column"
+CREATE_INDEX = "create_index"
+ALTER_TABLE_OPTIONS = "alter_table_options"
+
+
+# --------------------------------------------------------------------------- literals
+
+
+def cql_literal(value: Any) -> str:
+    """Render ``value`` as a CQL literal for DDL.
+
+    Cassandra cannot bind parameters in DDL (``CREATE TABLE ... WITH comment
+    = ?`` is a syntax error), so table options, replication maps and the
+    index class name must be written into the statement text. This function
+    is the only place the library renders a value into CQL: strings are
+    single-quoted with embedded quotes doubled, numbers and booleans are
+    written as CQL constants, mappings as ``{'k': v}``. Anything else is
+    refused rather than guessed at.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise CQLEngineException(f"Cannot render {value!r} as a CQL literal in DDL")
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, Mapping):
+        items = ", ".join(f"{cql_literal(k)}: {cql_literal(v)}" for k, v in value.items())
+        return "{" + items + "}"
+    raise CQLEngineException(
+        f"Cannot render {value!r} ({type(value).__name__}) as a CQL literal in DDL: "
+        "use a str, int, float, bool or a dict of those"
+    )
+
+
+# --------------------------------------------------------------------------- types
+
+_NATIVE_TYPES = frozenset(
+    "ascii bigint blob boolean counter date decimal double duration float inet int smallint text "
+    "time timestamp timeuuid tinyint uuid varchar varint list set map tuple frozen vector".split()
+)
+_TYPE_TOKEN = re.compile(r'\s*(?:("(?:[^"]|"")*")|([A-Za-z_][A-Za-z0-9_]*)|(-?\d+)|([<>,]))')
+
+# (name, quoted, args): name is lower-cased unless it was quoted.
+_TypeNode = tuple[str, bool, tuple[Any, ...]]
+
+
+def _parse_type(text: str) -> _TypeNode:
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        m = _TYPE_TOKEN.match(text, pos)
+        if m is None:
+            raise ValueError(text)
+        quoted, ident, number, punct = m.groups()
+        if quoted is not None:
+            tokens.append(("q", quoted[1:-1].replace('""', '"')))
+        elif ident is not None:
+            tokens.append(("i", ident.lower()))
+        elif number is not None:
+            tokens.append(("n", number))
+        else:
+            tokens.append(("p", punct))
+        pos = m.end()
+    node, rest = _parse_node(tokens, 0)
+    if rest != len(tokens):
+        raise ValueError(text)
+    return node
+
+
+def _parse_node(tokens: list[tuple[str, str]], i: int) -> tuple[_TypeNode, int]:
+    kind, value = tokens[i]
+    if kind == "p":
+        raise ValueError(value)
+    i += 1
+    args: list[_TypeNode] = []
+    if i < len(tokens) and tokens[i] == ("p", "<"):
+        i += 1
+        while True:
+            arg, i = _parse_node(tokens, i)
+            args.append(arg)
+            sep = tokens[i][1]
+            i += 1
+            if sep == ">":
+                break
+            if sep != ",":
+                raise ValueError(sep)
+    return (value, kind == "q", tuple(args)), i
+
+
+def _render_node(node: _TypeNode, canonical: bool) -> str:
+    name, quoted, args = node
+    if canonical:
+        if name == "varchar" and not quoted:
+            name = "text"
+        # Tuples are always frozen: system_schema says frozen<tuple<...>>
+        # where the model says tuple<...>; both mean the same type.
+        if name == "frozen" and not quoted and len(args) == 1 and args[0][0] == "tuple" and not args[0][1]:
+            return _render_node(args[0], canonical)
+    head = name if (not quoted and name in _NATIVE_TYPES) or name.isdigit() or name.startswith("-") \
+        else quote_identifier(name)
+    if not args:
+        return head
+    return head + "<" + ", ".join(_render_node(a, canonical) for a in args) + ">"
+
+
+def render_type(cql_type: str) -> str:
+    """A CQL type as written in DDL: user type names quoted through ``quote_identifier``."""
+    try:
+        return _render_node(_parse_type(cql_type), canonical=False)
+    except (ValueError, IndexError):
+        return cql_type.strip()
+
+
+def normalize_type(cql_type: str) -> str:
+    """A canonical spelling for comparing a live type with a model's."""
+    try:
+        return _render_node(_parse_type(cql_type), canonical=True)
+    except (ValueError, IndexError):
+        return " ".join(cql_type.split())
+
+
+def _is_counter_type(cql_type: str) -> bool:
+    return normalize_type(cql_type) == "counter"
+
+
+# --------------------------------------------------------------------------- specs
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column as the model wants it."""
+
+    name: str
+    type: str
+    kind: str = "regular"  # partition_key, clustering, regular or static
+    clustering_order: str = "none"  # asc, desc or none (for non-clustering columns)
+    index: bool = False
+    custom_index: bool = False
+    attr: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class TypeSpec:
+    """A user type as the model wants it: fields (CQL name, CQL type) in order."""
+
+    name: str
+    fields: tuple[tuple[str, str], ...]
+    class_name: str = ""
+
+
+@dataclass
+class TableSpec:
+    """A table as a model wants it."""
+
+    name: str
+    columns: dict[str, ColumnSpec]
+    partition_key: list[str]
+    clustering_key: list[str] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    types: list[TypeSpec] = field(default_factory=list)
+    model_name: str = ""
+
+
+def type_spec(user_type: Any) -> TypeSpec:
+    """The spec of a ``UserType`` class."""
+    fields = tuple((col.db_field_name, col.cql_type()) for col in user_type._fields.values())
+    return TypeSpec(name=user_type.type_name(), fields=fields, class_name=user_type.__name__)
+
+
+def type_specs_for_columns(columns: Iterable[Any]) -> list[TypeSpec]:
+    """Specs of every user type the columns use, nested types first, each once."""
+    from cqlengine.columns import resolve_udts
+
+    found: list[Any] = []
+    for col in columns:
+        resolve_udts(col, found)
+    return [type_spec(t) for t in found]
+
+
+def table_spec(model: Any) -> TableSpec:
+    """The table a model class describes (the union of columns for a polymorphic family)."""
+    if getattr(model, "__abstract__", False):
+        raise CQLEngineException(f"{model.__name__} is abstract: it has no table")
+    if hasattr(model, "_table_columns"):
+        table_columns = dict(model._table_columns())
+    else:
+        table_columns = {c.db_field_name: c for c in model._columns.values()}
+    partition = [c.db_field_name for c in model._partition_keys.values()]
+    clustering = [c.db_field_name for c in model._clustering_keys.values()]
+    ordered = partition + clustering + [n for n in table_columns if n not in partition and n not in clustering]
+    columns: dict[str, ColumnSpec] = {}
+    for name in ordered:
+        col = table_columns[name]
+        if name in partition:
+            kind, order = "partition_key", "none"
+        elif name in clustering:
+            kind, order = "clustering", str(col.clustering_order or "asc").lower()
+        else:
+            kind, order = ("static" if col.static else "regular"), "none"
+        columns[name] = ColumnSpec(
+            name=name, type=col.cql_type(), kind=kind, clustering_order=order,
+            index=bool(getattr(col, "index", False)), custom_index=bool(getattr(col, "custom_index", False)),
+            attr=getattr(col, "attr_name", None),
+        )
+    options = dict(getattr(model, "__options__", None) or {})
+    ttl = getattr(model, "__default_ttl__", None)
+    if ttl is not None:
+        options["default_time_to_live"] = ttl
+    return TableSpec(
+        name=model._raw_column_family_name(), columns=columns, partition_key=partition,
+        clustering_key=clustering, options=options, types=type_specs_for_columns(table_columns.values()),
+        model_name=model.__name__,
+    )
+
+
+# --------------------------------------------------------------------------- plan objects
+
+
+@dataclass(frozen=True)
+class Change:
+    """One DDL statement of a plan."""
+
+    kind: str
+    cql: str
+    description: str
+    keyspace: str = ""
+    target: str = ""  # table or type name
+    connection: Optional[str] = None
+
+    def __str__(self) -> str:
+        return f"[{self.kind}] {self.description}\n    {self.cql}"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A difference Cassandra cannot apply in place."""
+
+    table: str
+    column: str
+    problem: str
+    live: str
+    model: str
+    model_name: str = ""
+
+    def __str__(self) -> str:
+        who = f"model {self.model_name}" if self.model_name else "model"
+        return f"{self.table} {self.column}: {self.problem}: database has {self.live}, {who} has {self.model}"
+
+
+@dataclass
+class SchemaPlan:
+    """The ordered changes that would bring the live schema in line with models."""
+
+    changes: list[Change] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)  # qualified tables/types compared
+
+    def __bool__(self) -> bool:
+        return bool(self.changes)
+
+    def __len__(self) -> int:
+        return len(self.changes)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.changes)
+
+    def add(self, change: Change) -> None:
+        # Two models may share a user type or a table: each statement once.
+        if not any(c.cql == change.cql and c.connection == change.connection for c in self.changes):
+            self.changes.append(change)
+
+    def extend(self, other: SchemaPlan) -> SchemaPlan:
+        for change in other.changes:
+            self.add(change)
+        for w in other.warnings:
+            if w not in self.warnings:
+                self.warnings.append(w)
+        for c in other.conflicts:
+            if c not in self.conflicts:
+                self.conflicts.append(c)
+        for name in other.checked:
+            if name not in self.checked:
+                self.checked.append(name)
+        return self
+
+    def kinds(self) -> list[str]:
+        return [c.kind for c in self.changes]
+
+    def raise_for_conflicts(self) -> None:
+        """Raise ``SchemaMismatch`` naming every conflict, if there is any."""
+        if self.conflicts:
+            lines = "\n".join(f"  - {c}" for c in self.conflicts)
+            error = SchemaMismatch(
+                f"{len(self.conflicts)} schema difference(s) cannot be applied in place; "
+                f"nothing was changed:\n{lines}"
+            )
+            error.conflicts = list(self.conflicts)  # type: ignore[attr-defined]
+            raise error
+
+    def __str__(self) -> str:
+        lines: list[str] = []
+        if self.changes:
+            lines.append(f"{len(self.changes)} change(s) pending:")
+            for i, change in enumerate(self.changes, 1):
+                lines.append(f"  {i}. [{change.kind}] {change.description}")
+                lines.append(f"     {change.cql}")
+        else:
+            checked = ", ".join(self.checked) or "nothing checked"
+            lines.append(f"in sync: {checked}")
+        if self.warnings:
+            lines.append("warnings (left as they are):")
+            lines.extend(f"  - {w}" for w in self.warnings)
+        if self.conflicts:
+            lines.append("conflicts (refused, nothing will be applied):")
+            lines.extend(f"  - {c}" for c in self.conflicts)
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- diff
+
+
+def _column_def(col: ColumnSpec) -> str:
+    text = f"{quote_identifier(col.name)} {render_type(col.type)}"
+    return text + " static" if col.kind == "static" else text
+
+
+def _options_clause(options: Mapping[str, Any]) -> str:
+    parts = []
+    for name in sorted(options):
+        if not re.match(r"[a-z_][a-z0-9_]*\Z", name):
+            raise CQLEngineException(f"Invalid table option name {name!r}")
+        parts.append(f"{name} = {cql_literal(options[name])}")
+    return " AND ".join(parts)
+
+
+def _key_string(partition: list[str], clustering: list[str], orders: Mapping[str, str]) -> str:
+    text = "PRIMARY KEY ((" + ", ".join(partition) + ")"
+    if clustering:
+        text += ", " + ", ".join(clustering)
+    text += ")"
+    if clustering:
+        text += " CLUSTERING ORDER BY (" + ", ".join(f"{c} {orders.get(c, 'asc').upper()}" for c in clustering) + ")"
+    return text
+
+
+def _index_change(keyspace: str, table: str, col: ColumnSpec, sai: bool, connection: Optional[str]) -> Change:
+    where = qualified_table(keyspace, table)
+    if sai:
+        cql = f"CREATE CUSTOM INDEX ON {where} ({quote_identifier(col.name)}) USING {cql_literal(SAI_CLASS)}"
+        what = f"SAI index on {keyspace}.{table}.{col.name}"
+    else:
+        cql = f"CREATE INDEX ON {where} ({quote_identifier(col.name)})"
+        what = f"secondary index on {keyspace}.{table}.{col.name}"
+    return Change(CREATE_INDEX, cql, f"create {what}", keyspace, table, connection)
+
+
+def _norm_option_scalar(name: str, value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value).strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if name == "comment":
+        return text
+    text = text.lower()
+    if text in ("true", "false"):
+        return text
+    m = re.match(r"(\d+(?:\.\d+)?)(?:percentile|p)\Z", text)  # speculative_retry spellings
+    if m:
+        return f"{float(m.group(1))}p"
+    return text
+
+
+def _option_differs(name: str, wanted: Any, live: Any) -> bool:
+    if isinstance(wanted, Mapping):
+        if not isinstance(live, Mapping):
+            return True
+        for key, value in wanted.items():
+            if key not in live:
+                return True
+            have = live[key]
+            if key == "class":
+                # 'LeveledCompactionStrategy' and its fully qualified name are the same class
+                if str(value).rsplit(".", 1)[-1] != str(have).rsplit(".", 1)[-1]:
+                    return True
+            elif _norm_option_scalar(key, value) != _norm_option_scalar(key, have):
+                return True
+        return False
+    if isinstance(live, Mapping):
+        return True
+    return _norm_option_scalar(name, wanted) != _norm_option_scalar(name, live)
+
+
+def plan_type(
+    keyspace: str, spec: TypeSpec, live: Optional[UserTypeInfo], connection: Optional[str] = None
+) -> SchemaPlan:
+    """Create the type, or add the fields it lacks; a changed field type is a conflict."""
+    plan = SchemaPlan(checked=[f"type {keyspace}.{spec.name}"])
+    where = qualified_table(keyspace, spec.name)
+    if live is None:
+        body = ", ".join(f"{quote_identifier(n)} {render_type(t)}" for n, t in spec.fields)
+        plan.add(Change(CREATE_TYPE, f"CREATE TYPE {where} ({body})",
+                        f"create type {keyspace}.{spec.name}", keyspace, spec.name, connection))
+        return plan
+    have = live.fields
+    for name, cql_type in spec.fields:
+        if name not in have:
+            plan.add(Change(
+                ALTER_TYPE_ADD_FIELD, f"ALTER TYPE {where} ADD {quote_identifier(name)} {render_type(cql_type)}",
+                f"add field {name} {cql_type} to type {keyspace}.{spec.name}", keyspace, spec.name, connection,
+            ))
+        elif normalize_type(have[name]) != normalize_type(cql_type):
+            plan.conflicts.append(Conflict(
+                f"type {keyspace}.{spec.name}", f"field {name}", "field type differs",
+                have[name], cql_type, spec.class_name,
+            ))
+    wanted = {n for n, _ in spec.fields}
+    for name in live.field_names:
+        if name not in wanted:
+            plan.warnings.append(f"type {keyspace}.{spec.name} has field {name} ({have[name]}) "
+                                 f"that {spec.class_name or 'the model'} does not declare")
+    return plan
+
+
+def plan_table(
+    keyspace: str,
+    spec: TableSpec,
+    live: Optional[TableInfo],
+    live_types: Optional[Mapping[str, UserTypeInfo]] = None,
+    connection: Optional[str] = None,
+) -> SchemaPlan:
+    """The plan that makes ``live`` (None: no table yet) match ``spec`` in ``keyspace``."""
+    plan = SchemaPlan()
+    live_types = live_types or {}
+    for tspec in spec.types:
+        plan.extend(plan_type(keyspace, tspec, live_types.get(tspec.name), connection))
+
+    label = f"{keyspace}.{spec.name}"
+    plan.checked.append(f"table {label}")
+    where = qualified_table(keyspace, spec.name)
+    indexed = [c for c in spec.columns.values() if c.index or c.custom_index]
+
+    if live is None:
+        defs = [_column_def(c) for c in spec.columns.values()]
+        pk = "(" + ", ".join(quote_identifier(n) for n in spec.partition_key) + ")"
+        if spec.clustering_key:
+            pk += ", " + ", ".join(quote_identifier(n) for n in spec.clustering_key)
+        defs.append(f"PRIMARY KEY ({pk})")
+        cql = f"CREATE TABLE {where} ({', '.join(defs)})"
+        withs = []
+        if spec.clustering_key:
+            order = ", ".join(
+                f"{quote_identifier(n)} {spec.columns[n].clustering_order.upper()}" for n in spec.clustering_key
+            )
+            withs.append(f"CLUSTERING ORDER BY ({order})")
+        if spec.options:
+            withs.append(_options_clause(spec.options))
+        if withs:
+            cql += " WITH " + " AND ".join(withs)
+        plan.add(Change(CREATE_TABLE, cql, f"create table {label} ({len(spec.columns)} columns)",
+                        keyspace, spec.name, connection))
+        for col in indexed:
+            if col.index:
+                plan.add(_index_change(keyspace, spec.name, col, False, connection))
+            if col.custom_index:
+                plan.add(_index_change(keyspace, spec.name, col, True, connection))
+        return plan
+
+    def conflict(column: str, problem: str, have: str, want: str) -> None:
+        plan.conflicts.append(Conflict(f"table {label}", column, problem, have, want, spec.model_name))
+
+    # -- primary key: never changeable in place
+    live_part = [c.name for c in live.partition_key]
+    live_clust = [c.name for c in live.clustering_key]
+    live_orders = {c.name: c.clustering_order for c in live.clustering_key}
+    want_orders = {n: spec.columns[n].clustering_order for n in spec.clustering_key}
+    if live_part != spec.partition_key or live_clust != spec.clustering_key:
+        problem = "partition key differs" if live_part != spec.partition_key else "clustering key differs"
+        conflict("PRIMARY KEY", problem, _key_string(live_part, live_clust, live_orders),
+                 _key_string(spec.partition_key, spec.clustering_key, want_orders))
+    else:
+        for name in spec.clustering_key:
+            if live_orders.get(name) != want_orders[name]:
+                conflict(f"column {name}", "clustering order differs",
+                         live_orders.get(name, "none").upper(), want_orders[name].upper())
+
+    # -- columns
+    counter_table = any(_is_counter_type(c.type) for c in live.columns.values())
+    for col in spec.columns.values():
+        have = live.columns.get(col.name)
+        if have is None:
+            if col.kind in ("partition_key", "clustering"):
+                continue  # reported with the primary key above
+            if _is_counter_type(col.type) != counter_table:
+                conflict(f"column {col.name}", "cannot add this column",
+                         "a counter table" if counter_table else "a table without counters",
+                         f"{col.type} (counter and non-counter columns cannot share a table)")
+                continue
+            plan.add(Change(ADD_COLUMN, f"ALTER TABLE {where} ADD {_column_def(col)}",
+                            f"add column {col.name} {col.type}{' static' if col.kind == 'static' else ''} "
+                            f"to {label}", keyspace, spec.name, connection))
+            continue
+        live_type, want_type = normalize_type(have.type), normalize_type(col.type)
+        if live_type != want_type:
+            if (live_type == "counter") != (want_type == "counter"):
+                conflict(f"column {col.name}", "counter vs non-counter", have.type, col.type)
+            else:
+                conflict(f"column {col.name}", "type differs", have.type, col.type)
+        if (have.kind == "static") != (col.kind == "static"):
+            conflict(f"column {col.name}", "static flag differs",
+                     "static" if have.kind == "static" else "not static",
+                     "static" if col.kind == "static" else "not static")
+    for name, have in live.columns.items():
+        if name not in spec.columns:
+            plan.warnings.append(f"table {label} has column {name} ({have.type}) that "
+                                 f"{spec.model_name or 'the model'} does not declare; it is left as is")
+
+    # -- options
+    changed: dict[str, Any] = {}
+    for name, wanted in spec.options.items():
+        if name not in live.options:
+            conflict(f"option {name}", "unknown table option", "no such option",
+                     repr(wanted))
+        elif _option_differs(name, wanted, live.options[name]):
+            changed[name] = wanted
+    if changed:
+        plan.add(Change(ALTER_TABLE_OPTIONS, f"ALTER TABLE {where} WITH {_options_clause(changed)}",
+                        f"set table options {', '.join(sorted(changed))} on {label}",
+                        keyspace, spec.name, connection))
+
+    # -- indexes
+    for col in indexed:
+        if col.name not in live.columns and col.kind in ("partition_key", "clustering"):
+            continue
+        existing = live.indexes_on(col.name)
+        if col.index and not any(not i.is_sai for i in existing):
+            plan.add(_index_change(keyspace, spec.name, col, False, connection))
+        if col.custom_index and not any(i.is_sai for i in existing):
+            plan.add(_index_change(keyspace, spec.name, col, True, connection))
+    wanted_idx = {c.name for c in indexed}
+    for idx in live.indexes.values():
+        if idx.column not in wanted_idx:
+            plan.warnings.append(f"table {label} has index {idx.name} on {idx.target or '?'} "
+                                 "that the model does not declare; it is left as is")
+    return plan
