@@ -97,12 +97,7 @@ def _contexts(keyspaces: Names, connections: Names) -> list[tuple[Optional[str],
 def _model_keyspace(model: Any, keyspace: Optional[str], conn: Optional[str]) -> str:
     if keyspace:
         return keyspace
-    name = model.__dict__.get("__keyspace__") or getattr(model, "__keyspace__", None)
-    if not name:
-        try:
-            name = model._get_keyspace()
-        except Exception:  # the model layer may look at the default connection only
-            name = None
+    name = getattr(model, "__keyspace__", None)
     if not name:
         name = _connection.get_connection(conn).default_keyspace
     if not name:
