@@ -135,7 +135,7 @@ class Column:
 
         self.model_name: Optional[str] = None
         self.attr_name: Optional[str] = None
-        self.db_field_name: Optional[str] = db_field
+        self.db_field_name: str = db_field or ""  # set by set_name()
         self.position: int = next(Column._position_counter)
 
     # -- binding -----------------------------------------------------------

@@ -302,16 +302,23 @@ def execute(
     consistency: Optional[int] = None,
     timeout: Any = NOT_SET,
     connection: Optional[str] = None,
+    fetch_size: Optional[int] = None,
+    paging_state: Optional[bytes] = None,
 ) -> ResultSet:
-    """Run ``query`` on a connection; parameterised text is prepared once and bound."""
+    """Run ``query`` on a connection; parameterised text is prepared once and bound.
+
+    ``fetch_size`` sets the page size; ``paging_state`` resumes a paged query.
+    """
     conn = get_connection(connection)
     statement = conn.build_statement(query, params, consistency)
+    if fetch_size is not None:
+        statement.fetch_size = fetch_size
     _log(conn, query)
     session = conn.ensure_session()
     conn.stats.executed += 1
     if timeout is NOT_SET:
-        return session.execute(statement)
-    return session.execute(statement, timeout=timeout)
+        return session.execute(statement, paging_state=paging_state)
+    return session.execute(statement, timeout=timeout, paging_state=paging_state)
 
 
 def execute_async(

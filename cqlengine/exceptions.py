@@ -45,3 +45,11 @@ class SchemaMismatch(CQLEngineException):
 
 class ConnectionException(CQLEngineException):
     """No usable connection: not set up, unknown name, or the cluster is unreachable."""
+
+
+class DoesNotExist(QueryException):
+    """``get()`` found no row; each model has its own subclass, ``Model.DoesNotExist``."""
+
+
+class MultipleObjectsReturned(QueryException):
+    """``get()`` found more than one row; each model has its own subclass."""

@@ -1,0 +1,732 @@
+"""Models: a class is read once by a metaclass into a table definition.
+
+Instances hold values, validate and convert them through their columns, track
+what changed since they were loaded, and write themselves with INSERT,
+UPDATE or DELETE statements rendered by :mod:`cqlengine.statements` and run
+through :func:`cqlengine.connection.execute`. Reading many rows is the query
+layer's job: ``Model.objects`` is the :class:`cqlengine.query.ModelQuerySet`
+that layer registers here (see ``Model.__queryset__``).
+"""
+from __future__ import annotations
+
+import copy
+import re
+import time
+from collections import OrderedDict
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, ClassVar, Iterator, Optional, TypeVar, Union
+
+from cqlengine import connection, statements
+from cqlengine.columns import Column
+from cqlengine.exceptions import (
+    CQLEngineException,
+    LWTException,
+    ModelDefinitionException,
+    PolymorphicModelException,
+    ValidationError,
+)
+from cqlengine.exceptions import DoesNotExist as _DoesNotExist
+from cqlengine.exceptions import MultipleObjectsReturned as _MultipleObjectsReturned
+from cqlengine.operators import ColumnExpression
+
+__all__ = [
+    "Model",
+    "ModelException",
+    "ModelDefinitionException",
+    "PolymorphicModelException",
+    "ValidationError",
+    "normalize_timestamp",
+]
+
+from cqlengine.exceptions import ModelException  # noqa: E402  (re-exported for the peer's spelling)
+
+M = TypeVar("M", bound="Model")
+Timestamp = Union[int, datetime, timedelta]
+
+_CAMEL = re.compile(r"([a-z])([A-Z])")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def normalize_timestamp(value: Optional[Timestamp]) -> Optional[int]:
+    """Microseconds since the epoch for ``USING TIMESTAMP``.
+
+    A ``timedelta`` is relative to now (a future-dated delete is a lock-out),
+    a ``datetime`` is absolute (naive means UTC), an ``int`` is taken as is.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValidationError(f"timestamp: {value!r} is not a timedelta, datetime or int of microseconds")
+    if isinstance(value, timedelta):
+        return time.time_ns() // 1000 + value // timedelta(microseconds=1)
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return (aware - _EPOCH) // timedelta(microseconds=1)
+    if isinstance(value, int):
+        return value
+    raise ValidationError(f"timestamp: {value!r} is not a timedelta, datetime or int of microseconds")
+
+
+def check_applied(result: Any) -> None:
+    """Raise :class:`LWTException` when a conditional statement was not applied."""
+    rows = getattr(result, "current_rows", None) or []
+    row = rows[0] if rows else None
+    if isinstance(row, dict) and "[applied]" in row and not row["[applied]"]:
+        raise LWTException({k: v for k, v in row.items() if k != "[applied]"})
+
+
+class hybrid:
+    """A method that works on the class (delegating to ``objects``) and on instances."""
+
+    def __init__(self, method: Callable[..., Any]) -> None:
+        self.method = method
+        self.__doc__ = method.__doc__
+
+    def __get__(self, instance: Any, owner: Any) -> Callable[..., Any]:
+        if instance is None:
+            name = self.method.__name__
+            return lambda *a, **kw: getattr(owner.objects, name)(*a, **kw)
+        return self.method.__get__(instance, owner)
+
+
+class _ColumnDescriptor:
+    """Instance attribute backed by ``_values``; at class level an expression builder."""
+
+    def __init__(self, attr: str, column: Column) -> None:
+        self.attr = attr
+        self.column = column
+        self.expression = ColumnExpression(attr, column)
+
+    def __get__(self, instance: Optional[Model], owner: type) -> Any:
+        if instance is None:
+            return self.expression
+        return instance._values.get(self.attr)
+
+    def __set__(self, instance: Model, value: Any) -> None:
+        instance._values[self.attr] = value
+
+    def __delete__(self, instance: Model) -> None:
+        instance._values[self.attr] = None
+
+
+class ModelMetaClass(type):
+    """Reads column attributes into the table definition and checks it."""
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> Any:
+        own_columns = [(k, v) for k, v in attrs.items() if isinstance(v, Column)]
+        own_columns.sort(key=lambda kv: kv[1].position)
+        for key, _ in own_columns:
+            del attrs[key]
+
+        inherited: dict[str, Column] = OrderedDict()
+        for base in reversed(bases):
+            for key, col in getattr(base, "_columns", {}).items():
+                inherited[key] = col
+
+        columns: dict[str, Column] = OrderedDict()
+        for key, col in inherited.items():
+            columns[key] = copy.deepcopy(col)
+        for key, col in own_columns:
+            columns[key] = col
+        for key, col in columns.items():
+            col.set_name(name, key)
+
+        is_abstract = bool(attrs.get("__abstract__", False))
+        attrs.setdefault("__abstract__", False)
+        poly_value = attrs.get("__polymorphic_key__", attrs.get("__discriminator_value__"))
+        attrs["__polymorphic_key__"] = poly_value
+        attrs["__discriminator_value__"] = poly_value
+
+        discriminators = [k for k, c in columns.items() if c.polymorphic_key]
+        if len(discriminators) > 1:
+            raise ModelDefinitionException(
+                f"{name}: only one polymorphic_key (discriminator) column is allowed, got {discriminators}"
+            )
+        disc_attr = discriminators[0] if discriminators else None
+        own_disc = disc_attr is not None and disc_attr in dict(own_columns)
+        poly_base = None
+        if disc_attr and not own_disc:
+            poly_base = next(b._polymorphic_base for b in bases if getattr(b, "_polymorphic_base", None))
+
+        if poly_base is not None:
+            added_keys = [k for k, c in own_columns if c.primary_key]
+            if added_keys:
+                raise ModelDefinitionException(
+                    f"{name}: a polymorphic subclass shares {poly_base.__name__}'s table and cannot "
+                    f"add primary key columns ({', '.join(added_keys)})"
+                )
+
+        partition = OrderedDict((k, c) for k, c in columns.items() if c.partition_key)
+        primary = [(k, c) for k, c in columns.items() if c.primary_key]
+        if not partition and primary:
+            first_key, first_col = primary[0]
+            first_col.partition_key = True
+            partition[first_key] = first_col
+        clustering = OrderedDict((k, c) for k, c in primary if k not in partition)
+        primary_keys = OrderedDict(list(partition.items()) + list(clustering.items()))
+
+        if not is_abstract:
+            mcs._check_definition(name, columns, partition, clustering, disc_attr)
+
+        attrs["_columns"] = columns
+        attrs["_defined_columns"] = columns
+        attrs["_partition_keys"] = partition
+        attrs["_clustering_keys"] = clustering
+        attrs["_primary_keys"] = primary_keys
+        attrs["_db_map"] = {c.db_field_name: k for k, c in columns.items()}
+        attrs["_pk_name"] = next(iter(primary_keys), None)
+        attrs["_has_counter"] = any(c.is_counter for c in columns.values())
+        attrs["_discriminator_column_name"] = disc_attr
+        attrs["_discriminator_column"] = columns[disc_attr] if disc_attr else None
+        attrs["_is_polymorphic"] = disc_attr is not None
+        attrs["_is_polymorphic_base"] = own_disc
+        attrs["_table_name"] = None
+        for key, col in columns.items():
+            if key in attrs and not isinstance(attrs[key], Column):
+                raise ModelDefinitionException(f"{name}.{key}: the column name clashes with an attribute")
+            attrs[key] = _ColumnDescriptor(key, col)
+
+        # Per-model exceptions, subclassing the parents' so `except Pet.DoesNotExist` catches Cat's.
+        qualname = attrs.get("__qualname__", name)
+        parent_dne = tuple(b.DoesNotExist for b in bases if hasattr(b, "DoesNotExist")) or (_DoesNotExist,)
+        parent_mor = tuple(b.MultipleObjectsReturned for b in bases if hasattr(b, "MultipleObjectsReturned"))
+        attrs["DoesNotExist"] = type("DoesNotExist", parent_dne, {"__qualname__": f"{qualname}.DoesNotExist"})
+        attrs["MultipleObjectsReturned"] = type(
+            "MultipleObjectsReturned", parent_mor or (_MultipleObjectsReturned,),
+            {"__qualname__": f"{qualname}.MultipleObjectsReturned"},
+        )
+
+        klass: Any = super().__new__(mcs, name, bases, attrs)
+        if own_disc:
+            klass._polymorphic_base = klass
+            klass._discriminator_map = {}
+            klass._family = [klass]
+        elif poly_base is not None:
+            klass._polymorphic_base = poly_base
+            poly_base._family.append(klass)
+            if poly_value is not None:
+                taken = poly_base._discriminator_map.get(poly_value)
+                if taken is not None and taken.__qualname__ != klass.__qualname__:
+                    raise ModelDefinitionException(
+                        f"{name}: __polymorphic_key__ {poly_value!r} is already used by {taken.__name__}"
+                    )
+                poly_base._discriminator_map[poly_value] = klass
+        else:
+            klass._polymorphic_base = None
+        return klass
+
+    @staticmethod
+    def _check_definition(name: str, columns: dict[str, Column], partition: dict[str, Column],
+                          clustering: dict[str, Column], disc_attr: Optional[str]) -> None:
+        def fail(rule: str) -> ModelDefinitionException:
+            return ModelDefinitionException(f"{name}: {rule}")
+
+        if not partition:
+            raise fail("a model needs at least one primary key column (primary_key=True)")
+        for key, col in {**partition, **clustering}.items():
+            if not col.can_be_key:
+                raise fail(f"column {key!r} ({col.cql_type()}) cannot be part of the primary key; "
+                           "collections must be frozen, counters and durations are not allowed")
+        if disc_attr:
+            disc = columns[disc_attr]
+            if disc.is_collection or disc.is_counter or disc.sub_types:
+                raise fail(f"column {disc_attr!r} ({disc.cql_type()}) cannot be the polymorphic key: "
+                           "collections and counters are not allowed")
+        counters = [k for k, c in columns.items() if c.is_counter]
+        others = [k for k, c in columns.items() if not c.is_counter and not c.primary_key]
+        if counters and others:
+            raise fail(f"counter columns ({', '.join(counters)}) cannot be mixed with non-counter, "
+                       f"non-key columns ({', '.join(others)}) in one table")
+        statics = [k for k, c in columns.items() if c.static]
+        if statics and not clustering:
+            raise fail(f"static columns ({', '.join(statics)}) need a table with clustering columns")
+        seen: dict[str, str] = {}
+        for key, col in columns.items():
+            field = col.db_field_name or key
+            if field in seen:
+                raise fail(f"columns {seen[field]!r} and {key!r} both map to the CQL column {field!r}")
+            seen[field] = key
+        for key, col in columns.items():
+            if col.db_field and col.db_field in columns and col.db_field != key:
+                raise fail(f"column {key!r} has db_field {col.db_field!r}, which is another column's name")
+
+
+class Model(metaclass=ModelMetaClass):
+    """Base class of every model. See the module docstring and the README."""
+
+    __abstract__: ClassVar[bool] = True
+    __table_name__: ClassVar[Optional[str]] = None
+    __table_name_case_sensitive__: ClassVar[bool] = False
+    __keyspace__: ClassVar[Optional[str]] = None
+    __connection__: ClassVar[Optional[str]] = None
+    __options__: ClassVar[dict[str, Any]] = {}
+    __default_ttl__: ClassVar[Optional[int]] = None
+    __polymorphic_key__: ClassVar[Any] = None
+    __discriminator_value__: ClassVar[Any] = None
+
+    #: The queryset class; set by :mod:`cqlengine.query` when it is imported.
+    __queryset__: ClassVar[Any] = None
+    #: ``Model.objects``: a new queryset over the model (see ``_ObjectsDescriptor``).
+    objects: ClassVar[Any]
+
+    _columns: ClassVar[dict[str, Column]]
+    _defined_columns: ClassVar[dict[str, Column]]
+    _partition_keys: ClassVar[dict[str, Column]]
+    _clustering_keys: ClassVar[dict[str, Column]]
+    _primary_keys: ClassVar[dict[str, Column]]
+    _db_map: ClassVar[dict[str, str]]
+    _pk_name: ClassVar[Optional[str]]
+    _has_counter: ClassVar[bool]
+    _discriminator_column_name: ClassVar[Optional[str]]
+    _discriminator_column: ClassVar[Optional[Column]]
+    _is_polymorphic: ClassVar[bool]
+    _is_polymorphic_base: ClassVar[bool]
+    _polymorphic_base: ClassVar[Any]
+    _discriminator_map: ClassVar[dict[Any, Any]]
+    _family: ClassVar[list[Any]]
+    _table_name: ClassVar[Optional[str]]
+    DoesNotExist: ClassVar[type[_DoesNotExist]]
+    MultipleObjectsReturned: ClassVar[type[_MultipleObjectsReturned]]
+
+    def __init__(self, **values: Any) -> None:
+        cls = type(self)
+        unknown = [k for k in values if k not in cls._columns]
+        if unknown:
+            raise ValidationError(
+                f"{cls.__name__}: unknown column(s) {', '.join(map(repr, unknown))}; "
+                f"columns are {', '.join(cls._columns)}"
+            )
+        self._values: dict[str, Any] = {}
+        for key, col in cls._columns.items():
+            self._values[key] = values[key] if key in values else col.get_default()
+        if cls._is_polymorphic and cls.__polymorphic_key__ is not None and cls._discriminator_column_name:
+            if self._values.get(cls._discriminator_column_name) is None:
+                self._values[cls._discriminator_column_name] = cls.__polymorphic_key__
+        self._init_state()
+
+    def _init_state(self) -> None:
+        self._loaded: Optional[dict[str, Any]] = None  # values as last read or written
+        self._ttl: Optional[int] = None
+        self._timestamp: Optional[Timestamp] = None
+        self._consistency: Optional[int] = None
+        self._timeout: Any = connection.NOT_SET
+        self._if_not_exists = False
+        self._if_exists = False
+        self._conditions: dict[str, Any] = {}
+        self._batch: Any = None
+        self._using_keyspace: Optional[str] = None
+        self._using_connection: Optional[str] = None
+
+    # -- definition ----------------------------------------------------------
+
+    @classmethod
+    def _raw_column_family_name(cls) -> str:
+        """The table name, unquoted."""
+        if cls._table_name:
+            return cls._table_name
+        if cls.__table_name__:
+            table = cls.__table_name__ if cls.__table_name_case_sensitive__ else cls.__table_name__.lower()
+        elif cls._polymorphic_base is not None and cls._polymorphic_base is not cls:
+            table = cls._polymorphic_base._raw_column_family_name()
+        else:
+            # The peer's rule, so ported models find their tables: fooBar -> foo_bar, at most 48 chars.
+            table = _CAMEL.sub(r"\1_\2", cls.__name__)[-48:].lower().lstrip("_")
+        cls._table_name = table
+        return table
+
+    @classmethod
+    def _get_connection(cls) -> Optional[str]:
+        return cls.__connection__
+
+    @classmethod
+    def _get_keyspace(cls, connection_name: Optional[str] = None) -> Optional[str]:
+        if cls.__keyspace__:
+            return cls.__keyspace__
+        try:
+            return connection.get_connection(connection_name or cls.__connection__).default_keyspace
+        except CQLEngineException:
+            return None
+
+    @classmethod
+    def column_family_name(cls, include_keyspace: bool = True) -> str:
+        """The quoted table name, qualified by its keyspace when there is one."""
+        keyspace = cls._get_keyspace() if include_keyspace else None
+        return statements.qualified_table(keyspace, cls._raw_column_family_name())
+
+    @classmethod
+    def _table_columns(cls) -> dict[str, Column]:
+        """db_field -> column for the whole table: a polymorphic family's union."""
+        models = cls._polymorphic_base._family if cls._polymorphic_base is not None else [cls]
+        out: dict[str, Column] = OrderedDict()
+        for model in models:
+            for col in model._columns.values():
+                out.setdefault(col.db_field_name, col)
+        return out
+
+    @classmethod
+    def _check_concrete(cls, action: str) -> None:
+        if cls.__abstract__:
+            raise CQLEngineException(f"{cls.__name__} is abstract: it has no table to {action}")
+
+    # -- construction from rows ------------------------------------------------
+
+    @classmethod
+    def _model_for_row(cls, row: dict[str, Any]) -> type[Model]:
+        if not cls._is_polymorphic or cls._discriminator_column is None:
+            return cls
+        value = row.get(cls._discriminator_column.db_field_name)
+        base = cls._polymorphic_base
+        klass = base._discriminator_map.get(value) if base is not None else None
+        if klass is None:
+            if value is None and cls is base:
+                return cls
+            raise PolymorphicModelException(
+                f"{cls.__name__}: no subclass of {base.__name__ if base else cls.__name__} has "
+                f"__polymorphic_key__ {value!r}"
+            )
+        if not issubclass(klass, cls):
+            raise PolymorphicModelException(
+                f"{cls.__name__} query returned a {klass.__name__} row (polymorphic key {value!r}); "
+                f"query {base.__name__ if base else cls.__name__} instead, or index the key column"
+            )
+        return klass
+
+    @classmethod
+    def _construct_instance(cls: type[M], row: dict[str, Any]) -> M:
+        """An instance from a driver row (keys are CQL column names)."""
+        klass = cls._model_for_row(row)
+        instance = klass.__new__(klass)
+        instance._init_state()
+        values = dict.fromkeys(klass._columns)
+        db_map = klass._db_map
+        columns = klass._columns
+        for field, raw in row.items():
+            attr = db_map.get(field)
+            if attr is not None:
+                values[attr] = columns[attr].to_python(raw)
+        instance._values = values
+        instance._mark_loaded()
+        return instance  # type: ignore[return-value]
+
+    def _mark_loaded(self) -> None:
+        cols = type(self)._columns
+        self._loaded = {
+            k: (copy.deepcopy(v) if cols[k].sub_types and v is not None else v) for k, v in self._values.items()
+        }
+
+    # -- mapping access and comparison ----------------------------------------
+
+    def __repr__(self) -> str:
+        keys = ", ".join(f"{k}={self._values.get(k)!r}" for k in type(self)._primary_keys)
+        return f"<{type(self).__name__} {keys}>"
+
+    def __eq__(self, other: Any) -> bool:
+        if type(self) is not type(other):
+            return NotImplemented
+        return bool(self._values == other._values)
+
+    def __ne__(self, other: Any) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def keys(self) -> list[str]:
+        return list(type(self)._columns)
+
+    def values(self) -> list[Any]:
+        return [self._values[k] for k in type(self)._columns]
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(k, self._values[k]) for k in type(self)._columns]
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in type(self)._columns:
+            raise KeyError(key)
+        return self._values[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key not in type(self)._columns:
+            raise KeyError(key)
+        self._values[key] = value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(type(self)._columns)
+
+    def __len__(self) -> int:
+        return len(type(self)._columns)
+
+    def __contains__(self, key: object) -> bool:
+        return key in type(self)._columns
+
+    @property
+    def pk(self) -> Any:
+        """The value of the first primary key column."""
+        name = type(self)._pk_name
+        return self._values.get(name) if name else None
+
+    def get_changed_columns(self) -> list[str]:
+        """Attributes whose value differs from what was last read or written."""
+        if self._loaded is None:
+            return [k for k, v in self._values.items() if v is not None]
+        return [k for k, v in self._values.items() if self._loaded.get(k) != v]
+
+    # -- validation ---------------------------------------------------------
+
+    def validate(self) -> None:
+        """Validate and clean every value in place; raises ``ValidationError``."""
+        for key, col in type(self)._columns.items():
+            self._values[key] = col.validate(self._values.get(key))
+
+    # -- per-instance options (chainable) -----------------------------------
+
+    @hybrid
+    def ttl(self: M, ttl: Optional[int]) -> M:
+        self._ttl = ttl
+        return self
+
+    @hybrid
+    def timestamp(self: M, timestamp: Optional[Timestamp]) -> M:
+        """``USING TIMESTAMP``: a timedelta from now, a datetime, or int microseconds."""
+        normalize_timestamp(timestamp)  # fail now on a bad value
+        self._timestamp = timestamp
+        return self
+
+    @hybrid
+    def consistency(self: M, consistency: Optional[int]) -> M:
+        self._consistency = consistency
+        return self
+
+    @hybrid
+    def timeout(self: M, timeout: Optional[float]) -> M:
+        self._timeout = timeout
+        return self
+
+    @hybrid
+    def if_not_exists(self: M) -> M:
+        if self._if_exists:
+            raise ValidationError(f"{type(self).__name__}: if_not_exists and if_exists cannot be combined")
+        self._if_not_exists = True
+        return self
+
+    @hybrid
+    def if_exists(self: M) -> M:
+        if self._if_not_exists:
+            raise ValidationError(f"{type(self).__name__}: if_not_exists and if_exists cannot be combined")
+        self._if_exists = True
+        return self
+
+    @hybrid
+    def iff(self: M, **conditions: Any) -> M:
+        """Apply the next write only if the row's current values match ``conditions``."""
+        for key in conditions:
+            attr = key.split("__", 1)[0]
+            if attr not in type(self)._columns:
+                raise ValidationError(f"{type(self).__name__}.iff: unknown column {attr!r}")
+        self._conditions = dict(conditions)
+        return self
+
+    @hybrid
+    def batch(self: M, batch: Any) -> M:
+        self._batch = batch
+        return self
+
+    @hybrid
+    def using(self: M, keyspace: Optional[str] = None, connection: Optional[str] = None) -> M:
+        if keyspace is not None:
+            self._using_keyspace = keyspace
+        if connection is not None:
+            self._using_connection = connection
+        return self
+
+    # -- class-level entry points ---------------------------------------------
+
+    @classmethod
+    def _queryset(cls) -> Any:
+        if cls.__queryset__ is None:  # pragma: no cover - cqlengine/__init__ imports query
+            import cqlengine.query  # noqa: F401
+        return cls.__queryset__(cls)
+
+    @classmethod
+    def create(cls: type[M], **values: Any) -> M:
+        """Validate, INSERT and return a new instance."""
+        return cls.objects.create(**values)  # type: ignore[no-any-return]
+
+    @classmethod
+    def get(cls: type[M], *args: Any, **kwargs: Any) -> M:
+        return cls.objects.get(*args, **kwargs)  # type: ignore[no-any-return]
+
+    @classmethod
+    def filter(cls, *args: Any, **kwargs: Any) -> Any:
+        return cls.objects.filter(*args, **kwargs)
+
+    @classmethod
+    def all(cls) -> Any:
+        return cls.objects.all()
+
+    # -- writes -------------------------------------------------------------
+
+    def _table(self) -> tuple[Optional[str], str, Optional[str]]:
+        cls = type(self)
+        conn = self._using_connection or cls.__connection__
+        keyspace = self._using_keyspace or cls._get_keyspace(conn)
+        return keyspace, cls._raw_column_family_name(), conn
+
+    def _pk_where(self) -> list[statements.WhereClause]:
+        cls = type(self)
+        return [
+            statements.WhereClause(col.db_field_name, "=", col.to_database(self._values[key]))
+            for key, col in cls._primary_keys.items()
+        ]
+
+    def _condition_clauses(self) -> list[statements.ConditionClause]:
+        from cqlengine.operators import FILTER_SUFFIXES
+
+        out = []
+        cls = type(self)
+        for key, value in self._conditions.items():
+            attr, _, suffix = key.partition("__")
+            operator = FILTER_SUFFIXES.get(suffix, "=") if suffix != "ne" else "!="
+            col = cls._columns[attr]
+            if operator == "IN":
+                converted: Any = [col.to_database(col.validate(v)) for v in value]
+            else:
+                converted = col.to_database(col.validate(value)) if value is not None else None
+            out.append(statements.ConditionClause(col.db_field_name, operator, converted))
+        return out
+
+    def _send(self, statement: statements.BaseStatement) -> None:
+        """Run (or batch) one statement and reset the one-shot options."""
+        _, _, conn = self._table()
+        try:
+            if self._batch is not None:
+                self._batch.add_query(statement)
+                return
+            cql, params = statement.render()
+            result = connection.execute(cql, params, consistency=self._consistency, timeout=self._timeout,
+                                        connection=conn)
+            if statement.is_conditional:
+                check_applied(result)
+        finally:
+            # One-shot options: a timestamp reused by a later write would date it too.
+            self._if_not_exists = self._if_exists = False
+            self._conditions = {}
+            self._timestamp = None
+            self._batch = None
+
+    def _check_writable(self) -> None:
+        cls = type(self)
+        cls._check_concrete("write")
+        if cls._is_polymorphic and cls._is_polymorphic_base and cls.__polymorphic_key__ is None:
+            raise PolymorphicModelException(
+                f"{cls.__name__} is a polymorphic base: save one of its subclasses "
+                f"({', '.join(sorted(c.__name__ for c in cls._family if c is not cls)) or 'none defined'})"
+            )
+
+    def save(self: M) -> M:
+        """INSERT a new instance; on a loaded one, UPDATE only the changed columns."""
+        self._check_writable()
+        self.validate()
+        cls = type(self)
+        keyspace, table, _ = self._table()
+        pk_changed = self._loaded is not None and any(
+            self._loaded.get(k) != self._values.get(k) for k in cls._primary_keys
+        )
+        if cls._has_counter or self._if_exists or self._conditions or (self._loaded is not None and not pk_changed):
+            self._send_update(keyspace, table, list(self._values) if self._loaded is None or pk_changed
+                              else self.get_changed_columns())
+        else:
+            values = []
+            for key, col in cls._columns.items():
+                value = self._values[key]
+                # None and empty collections are not written: an INSERT of null is a tombstone.
+                if value is None or (col.is_collection and not value and not getattr(col, "frozen", False)):
+                    continue
+                values.append((col.db_field_name, col.to_database(value)))
+            statement = statements.InsertStatement(
+                table, keyspace=keyspace, values=values, if_not_exists=self._if_not_exists,
+                ttl=self._ttl if self._ttl is not None else None,
+                timestamp=normalize_timestamp(self._timestamp),
+            )
+            self._send(statement)
+        self._mark_loaded()
+        return self
+
+    def _send_update(self, keyspace: Optional[str], table: str, attrs: list[str]) -> None:
+        cls = type(self)
+        assignments: list[Any] = []
+        for key in attrs:
+            col = cls._columns[key]
+            if col.primary_key:
+                continue
+            value = self._values.get(key)
+            if col.is_counter:
+                previous = (self._loaded or {}).get(key) or 0
+                delta = (value or 0) - previous
+                if delta:
+                    assignments.append(statements.AddAssignment(col.db_field_name, delta))
+                continue
+            if col.is_collection and not value and self._loaded is None:
+                continue  # nothing to write, and writing it would be a tombstone
+            assignments.append(statements.SetAssignment(col.db_field_name, col.to_database(value)))
+        if not assignments:
+            return
+        statement = statements.UpdateStatement(
+            table, keyspace=keyspace, assignments=assignments, where=self._pk_where(),
+            ttl=self._ttl, timestamp=normalize_timestamp(self._timestamp),
+            if_exists=self._if_exists, conditions=self._condition_clauses(),
+        )
+        self._send(statement)
+
+    def update(self: M, **values: Any) -> M:
+        """Set ``values`` and UPDATE the changed columns (primary keys cannot change)."""
+        self._check_writable()
+        cls = type(self)
+        for key, value in values.items():
+            col = cls._columns.get(key)
+            if col is None:
+                raise ValidationError(f"{cls.__name__}: unknown column {key!r}")
+            if col.primary_key and value != self._values.get(key):
+                raise ValidationError(
+                    f"{cls.__name__}.{key}: a primary key column cannot be updated ({value!r})"
+                )
+            if col.polymorphic_key and value != self._values.get(key):
+                raise ValidationError(f"{cls.__name__}.{key}: the polymorphic key cannot be updated")
+        for key, value in values.items():
+            self._values[key] = value
+        self.validate()
+        keyspace, table, _ = self._table()
+        changed = self.get_changed_columns() if self._loaded is not None else [
+            k for k in values if k not in cls._primary_keys
+        ]
+        self._send_update(keyspace, table, changed)
+        self._mark_loaded()
+        return self
+
+    def delete(self) -> None:
+        """DELETE this row (honours ``timestamp``, ``if_exists`` and ``iff``)."""
+        cls = type(self)
+        cls._check_concrete("delete from")
+        for key, col in cls._primary_keys.items():
+            col.validate(self._values.get(key))
+        keyspace, table, _ = self._table()
+        statement = statements.DeleteStatement(
+            table, keyspace=keyspace, where=self._pk_where(),
+            timestamp=normalize_timestamp(self._timestamp), if_exists=self._if_exists,
+            conditions=self._condition_clauses(),
+        )
+        self._send(statement)
+        self._loaded = None
+
+
+class _ObjectsDescriptor:
+    """``Model.objects``: a fresh queryset of the model on every access."""
+
+    def __get__(self, instance: Any, owner: type[Model]) -> Any:
+        if instance is not None:
+            raise AttributeError("objects is reachable from the model class, not from instances")
+        owner._check_concrete("query")
+        return owner._queryset()
+
+
+Model.objects = _ObjectsDescriptor()

@@ -1,0 +1,915 @@
+"""QuerySets: lazy, chainable queries over a model, and batches.
+
+The query layer *builds*: it resolves model attributes to CQL columns,
+validates and converts values through the columns, checks the query against
+Cassandra's restrictions, and hands a statement object from
+:mod:`cqlengine.statements` (which *renders*) to
+:func:`cqlengine.connection.execute`. Nothing runs until the queryset is
+iterated, counted, sliced, or a write method is called.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Iterator, Optional, Sequence, TypeVar, Union
+
+from cqlengine import connection, statements
+from cqlengine.columns import Column, List, Map, Set
+from cqlengine.exceptions import (
+    CQLEngineException,
+    DoesNotExist,
+    LWTException,
+    MultipleObjectsReturned,
+    QueryException,
+    ValidationError,
+)
+from cqlengine.functions import BaseFunction, Token
+from cqlengine.models import Model, Timestamp, check_applied, normalize_timestamp
+from cqlengine.operators import FILTER_SUFFIXES, UPDATE_SUFFIXES, Expression
+
+__all__ = [
+    "BatchQuery",
+    "BatchType",
+    "ContextQuery",
+    "DoesNotExist",
+    "LWTException",
+    "ModelQuerySet",
+    "MultipleObjectsReturned",
+    "Page",
+    "QueryException",
+    "QuerySet",
+]
+
+M = TypeVar("M", bound=Model)
+
+
+class BatchType:
+    """Batch kinds (the driver's ``cassandra.query.BatchType`` is accepted too)."""
+
+    Logged = "LOGGED"
+    Unlogged = "UNLOGGED"
+    Counter = "COUNTER"
+
+
+@dataclass
+class Page(Generic[M]):
+    """One page of results and the state that fetches the next (None at the end)."""
+
+    rows: list[M]
+    paging_state: Optional[bytes]
+
+    def __iter__(self) -> Iterator[M]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(frozen=True)
+class _Relation:
+    """A validated WHERE relation on one model column (or the token of the partition key)."""
+
+    attr: str  # model attribute, or "pk__token" for token relations
+    operator: str
+    value: Any
+
+    @property
+    def is_token(self) -> bool:
+        return self.attr == "pk__token"
+
+
+def _element_column(column: Column, operator: str) -> Column:
+    """The column that validates the value of CONTAINS / CONTAINS KEY on a collection."""
+    subs = column.sub_types
+    if operator == "CONTAINS KEY":
+        return subs[0]
+    return subs[-1]  # list/set element or map value
+
+
+class QuerySet(Generic[M]):
+    """A lazy query over ``model``; every chaining method returns a new queryset."""
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+        self._where: list[_Relation] = []
+        self._order: list[tuple[str, str]] = []
+        self._limit: Optional[int] = None
+        self._allow_filtering = False
+        self._fields: Optional[list[str]] = None  # only()
+        self._deferred: list[str] = []
+        self._values_list: Optional[list[str]] = None
+        self._flat = False
+        self._distinct: Optional[list[str]] = None
+        self._fetch_size: Optional[int] = None
+        self._ttl: Optional[int] = None
+        self._timestamp: Optional[Timestamp] = None
+        self._consistency: Optional[int] = None
+        self._timeout: Any = connection.NOT_SET
+        self._if_not_exists = False
+        self._if_exists = False
+        self._conditions: dict[str, Any] = {}
+        self._batch: Any = None
+        self._keyspace: Optional[str] = None
+        self._connection: Optional[str] = None
+        self._cache: Optional[list[Any]] = None
+        self._source: Optional[Iterator[Any]] = None
+        self.pages_fetched = 0
+        discriminator = model._discriminator_column
+        if (model._is_polymorphic and not model._is_polymorphic_base and discriminator is not None
+                and discriminator.has_index and model.__polymorphic_key__ is not None):
+            # An indexed polymorphic key lets Cassandra return only this subclass's rows.
+            keys = [k for k, m in model._polymorphic_base._discriminator_map.items() if issubclass(m, model)]
+            value = keys[0] if len(keys) == 1 else None
+            if value is not None:
+                self._where.append(_Relation(discriminator.attr_name or "", "=",
+                                             discriminator.to_database(value)))
+
+    # -- cloning -------------------------------------------------------------
+
+    def _clone(self) -> QuerySet[M]:
+        clone = copy.copy(self)
+        for name in ("_where", "_order", "_deferred", "_conditions"):
+            setattr(clone, name, copy.copy(getattr(self, name)))
+        clone._cache = None
+        clone._source = None
+        clone.pages_fetched = 0
+        return clone
+
+    def _with(self, **attrs: Any) -> QuerySet[M]:
+        clone = self._clone()
+        for key, value in attrs.items():
+            setattr(clone, key, value)
+        return clone
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> QuerySet[M]:
+        return self._clone()
+
+    # -- building: filters ---------------------------------------------------
+
+    def _label(self, attr: str) -> str:
+        return f"{self.model.__name__}.{attr}"
+
+    def _column(self, attr: str) -> Column:
+        if attr == "pk" and self.model._pk_name:
+            attr = self.model._pk_name
+        col = self.model._columns.get(attr)
+        if col is None:
+            raise QueryException(
+                f"{self.model.__name__}: unknown column {attr!r} (columns: {', '.join(self.model._columns)})"
+            )
+        return col
+
+    def _convert(self, col: Column, value: Any) -> Any:
+        if isinstance(value, BaseFunction):
+            return value
+        return col.to_database(col.validate(value))
+
+    def _relation(self, attr: str, operator: str, value: Any) -> _Relation:
+        if attr == "pk__token":
+            return self._token_relation(operator, value)
+        col = self._column(attr)
+        attr = col.attr_name or attr
+        label = self._label(attr)
+        if value is None:
+            raise QueryException(f"{label} {operator} None: Cassandra cannot filter on null")
+        if operator == "IN":
+            if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+                raise QueryException(f"{label}__in takes a list of values, got {value!r}")
+            converted: Any = [self._convert(col, v) for v in value]
+        elif operator in ("CONTAINS", "CONTAINS KEY"):
+            if not col.is_collection:
+                raise QueryException(f"{label}: {operator} needs a list, set or map column, not {col.cql_type()}")
+            if operator == "CONTAINS KEY" and not isinstance(col, Map):
+                raise QueryException(f"{label}: CONTAINS KEY needs a map column, not {col.cql_type()}")
+            converted = self._convert(_element_column(col, operator), value)
+        elif operator == "LIKE":
+            if col.db_type not in ("text", "ascii"):
+                raise QueryException(f"{label}: LIKE needs a text column, not {col.cql_type()}")
+            if not isinstance(value, str):
+                raise QueryException(f"{label}__like takes a string pattern, got {value!r}")
+            converted = value
+        else:
+            if col.is_collection and not getattr(col, "frozen", False):
+                raise QueryException(f"{label}: a non-frozen collection cannot be compared with {operator}")
+            converted = self._convert(col, value)
+        return _Relation(attr, operator, converted)
+
+    def _token_relation(self, operator: str, value: Any) -> _Relation:
+        if operator not in ("=", ">", ">=", "<", "<="):
+            raise QueryException(f"{self.model.__name__}: token() takes =, >, >=, < or <=, not {operator}")
+        keys = list(self.model._partition_keys.values())
+        if isinstance(value, Token):
+            if len(value.params) != len(keys):
+                raise QueryException(
+                    f"{self.model.__name__}: token() of the partition key ({', '.join(self.model._partition_keys)}) "
+                    f"needs {len(keys)} value(s), got {len(value.params)}"
+                )
+            value = value.with_values([c.to_database(c.validate(v)) for c, v in zip(keys, value.params)])
+        elif not isinstance(value, int) or isinstance(value, bool):
+            raise QueryException(f"{self.model.__name__}: pk__token compares with Token(...) or an int token")
+        return _Relation("pk__token", operator, value)
+
+    def filter(self, *expressions: Expression, **kwargs: Any) -> QuerySet[M]:
+        """Add WHERE relations: ``col=v``, ``col__in=[...]``, ``col__gt=v``, ``Model.col >= v``..."""
+        clone = self._clone()
+        for expression in expressions:
+            if not isinstance(expression, Expression):
+                raise QueryException(f"{self.model.__name__}.filter: {expression!r} is not a column expression")
+            clone._where.append(clone._relation(expression.attr, expression.operator, expression.value))
+        for key, value in kwargs.items():
+            attr, operator = self._split_filter_key(key)
+            clone._where.append(clone._relation(attr, operator, value))
+        return clone
+
+    def _split_filter_key(self, key: str) -> tuple[str, str]:
+        if key.startswith("pk__token"):
+            rest = key[len("pk__token"):]
+            suffix = rest[2:] if rest.startswith("__") else "eq"
+            operator = FILTER_SUFFIXES.get(suffix)
+            if operator is None:
+                raise QueryException(f"{self.model.__name__}: unknown token operator {suffix!r}")
+            return "pk__token", operator
+        attr, sep, suffix = key.partition("__")
+        if not sep:
+            return attr, "="
+        operator = FILTER_SUFFIXES.get(suffix)
+        if operator is None:
+            raise QueryException(
+                f"{self._label(attr)}: unknown filter operator {suffix!r} "
+                f"(known: {', '.join(sorted(FILTER_SUFFIXES))})"
+            )
+        return attr, operator
+
+    def __call__(self, *expressions: Expression, **kwargs: Any) -> QuerySet[M]:
+        return self.filter(*expressions, **kwargs)
+
+    def all(self) -> QuerySet[M]:
+        return self._clone()
+
+    # -- building: options ---------------------------------------------------
+
+    def order_by(self, *columns: str) -> QuerySet[M]:
+        """Order by clustering columns; ``'-col'`` is descending."""
+        order = []
+        for name in columns:
+            direction = "DESC" if name.startswith("-") else "ASC"
+            attr = name.lstrip("-")
+            col = self._column(attr)
+            if (col.attr_name or attr) not in self.model._clustering_keys:
+                raise QueryException(
+                    f"{self._label(attr)}: can only order by clustering columns "
+                    f"({', '.join(self.model._clustering_keys) or 'this table has none'})"
+                )
+            order.append((col.attr_name or attr, direction))
+        return self._with(_order=order)
+
+    def limit(self, n: Optional[int]) -> QuerySet[M]:
+        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
+            raise QueryException(f"{self.model.__name__}.limit: expected a positive int or None, got {n!r}")
+        return self._with(_limit=n)
+
+    def allow_filtering(self) -> QuerySet[M]:
+        return self._with(_allow_filtering=True)
+
+    def fetch_size(self, n: int) -> QuerySet[M]:
+        if not isinstance(n, int) or n < 1:
+            raise QueryException(f"{self.model.__name__}.fetch_size: expected a positive int, got {n!r}")
+        return self._with(_fetch_size=n)
+
+    def only(self, *fields: str) -> QuerySet[M]:
+        for f in fields:
+            self._column(f)
+        return self._with(_fields=list(fields))
+
+    def defer(self, *fields: str) -> QuerySet[M]:
+        for f in fields:
+            self._column(f)
+        return self._with(_deferred=self._deferred + list(fields))
+
+    def values_list(self, *fields: str, flat: bool = False) -> QuerySet[M]:
+        if flat and len(fields) != 1:
+            raise QueryException(f"{self.model.__name__}.values_list: flat=True needs exactly one field")
+        for f in fields:
+            self._column(f)
+        return self._with(_values_list=list(fields) or list(self.model._columns), _flat=flat)
+
+    def distinct(self, fields: Optional[Sequence[str]] = None) -> QuerySet[M]:
+        """SELECT DISTINCT over partition key (and static) columns."""
+        names = list(fields) if fields else list(self.model._partition_keys)
+        for f in names:
+            col = self._column(f)
+            if not (col.partition_key or col.static):
+                raise QueryException(f"{self._label(f)}: DISTINCT takes partition key or static columns only")
+        return self._with(_distinct=names)
+
+    def ttl(self, ttl: Optional[int]) -> QuerySet[M]:
+        return self._with(_ttl=ttl)
+
+    def timestamp(self, timestamp: Optional[Timestamp]) -> QuerySet[M]:
+        """``USING TIMESTAMP``: a timedelta from now (at execution), a datetime, or int microseconds."""
+        normalize_timestamp(timestamp)
+        return self._with(_timestamp=timestamp)
+
+    def consistency(self, consistency: Optional[int]) -> QuerySet[M]:
+        return self._with(_consistency=consistency)
+
+    def timeout(self, timeout: Optional[float]) -> QuerySet[M]:
+        return self._with(_timeout=timeout)
+
+    def if_not_exists(self) -> QuerySet[M]:
+        if self._if_exists:
+            raise QueryException("if_not_exists and if_exists cannot be combined")
+        return self._with(_if_not_exists=True)
+
+    def if_exists(self) -> QuerySet[M]:
+        if self._if_not_exists:
+            raise QueryException("if_not_exists and if_exists cannot be combined")
+        return self._with(_if_exists=True)
+
+    def iff(self, **conditions: Any) -> QuerySet[M]:
+        for key in conditions:
+            self._column(key.split("__", 1)[0])
+        return self._with(_conditions={**self._conditions, **conditions})
+
+    def batch(self, batch: Any) -> QuerySet[M]:
+        return self._with(_batch=batch)
+
+    def using(self, keyspace: Optional[str] = None, connection: Optional[str] = None) -> QuerySet[M]:
+        clone = self._clone()
+        if keyspace is not None:
+            clone._keyspace = keyspace
+        if connection is not None:
+            clone._connection = connection
+        return clone
+
+    # -- validation against Cassandra's restrictions -------------------------
+
+    def _validate_where(self) -> None:
+        """Refuse, client-side, what Cassandra would refuse for its restrictions."""
+        model = self.model
+        name = model.__name__
+        if not self._allow_filtering:
+            reason = self._needs_filtering()
+            if reason:
+                raise QueryException(f"{name}: {reason}; add the missing restrictions or use allow_filtering()")
+        by_attr: dict[str, list[_Relation]] = {}
+        for rel in self._where:
+            by_attr.setdefault(rel.attr, []).append(rel)
+        for attr, rels in by_attr.items():
+            if attr == "pk__token":
+                continue
+            col = model._columns[attr]
+            ops = [r.operator for r in rels]
+            if col.partition_key and any(op not in ("=", "IN") for op in ops):
+                raise QueryException(
+                    f"{self._label(attr)}: the partition key takes only = and IN; use pk__token__gt=Token(...) "
+                    "for ranges"
+                )
+            if "IN" in ops and not col.primary_key:
+                raise QueryException(f"{self._label(attr)}: IN is only supported on primary key columns")
+            if ("=" in ops or "IN" in ops) and len(ops) > 1:
+                raise QueryException(f"{self._label(attr)}: = or IN cannot be combined with another relation")
+            if col.primary_key and any(op in ("CONTAINS", "CONTAINS KEY") for op in ops):
+                raise QueryException(f"{self._label(attr)}: CONTAINS is not supported on primary key columns")
+            if "LIKE" in ops and not col.custom_index:
+                raise QueryException(f"{self._label(attr)}: LIKE needs an SAI index (custom_index=True)")
+            if len([op for op in ops if op in (">", ">=")]) > 1 or len([op for op in ops if op in ("<", "<=")]) > 1:
+                raise QueryException(f"{self._label(attr)}: more than one lower or upper bound")
+        if any(r.is_token for r in self._where) and any(
+            model._columns[r.attr].partition_key for r in self._where if not r.is_token
+        ):
+            raise QueryException(f"{name}: token() and partition key relations cannot be combined")
+        if self._order:
+            self._validate_order(by_attr)
+        if self._distinct is not None:
+            for rel in self._where:
+                if not rel.is_token and not model._columns[rel.attr].partition_key:
+                    raise QueryException(f"{self._label(rel.attr)}: DISTINCT queries restrict partition keys only")
+
+    def _needs_filtering(self) -> Optional[str]:
+        """Why this WHERE needs ALLOW FILTERING, or None."""
+        model = self.model
+        if not self._where:
+            return None
+        by_attr: dict[str, list[str]] = {}
+        for rel in self._where:
+            by_attr.setdefault(rel.attr, []).append(rel.operator)
+        token = "pk__token" in by_attr
+        partition = list(model._partition_keys)
+        restricted_pk = [k for k in partition if k in by_attr]
+        pk_complete = len(restricted_pk) == len(partition)
+        if restricted_pk and not pk_complete:
+            missing = [k for k in partition if k not in by_attr]
+            return f"the partition key is only partly restricted (missing {', '.join(missing)})"
+        index_used = False
+        for attr, ops in by_attr.items():
+            if attr == "pk__token" or attr in model._primary_keys:
+                continue
+            col = model._columns[attr]
+            if col.custom_index and all(op in ("=", ">", ">=", "<", "<=", "CONTAINS", "LIKE") for op in ops):
+                index_used = True
+            elif col.index and not col.custom_index and all(op in ("=", "CONTAINS") for op in ops):
+                if index_used:
+                    return f"{attr} is a second secondary-index restriction"
+                index_used = True
+            else:
+                return f"{attr} is not indexed for {' and '.join(ops)}"
+        # Clustering columns: a prefix, with only the last one a range.
+        previous_eq = True
+        for attr in model._clustering_keys:
+            ops = by_attr.get(attr, [])
+            if not ops:
+                previous_eq = False
+                continue
+            if not previous_eq:
+                return f"clustering column {attr} is restricted but a preceding clustering column is not"
+            if any(op in ("CONTAINS", "CONTAINS KEY", "LIKE") for op in ops):
+                return f"clustering column {attr} takes {', '.join(ops)} only with filtering"
+            previous_eq = all(op in ("=", "IN") for op in ops)
+        clustering_restricted = any(k in by_attr for k in model._clustering_keys)
+        if not pk_complete and not token and not index_used and clustering_restricted:
+            return "clustering columns are restricted without the partition key"
+        if token and not pk_complete and clustering_restricted and not index_used:
+            return "clustering columns are restricted with a token range"
+        return None
+
+    def _validate_order(self, by_attr: dict[str, list[_Relation]]) -> None:
+        model = self.model
+        name = model.__name__
+        partition_ops = [r.operator for k in model._partition_keys for r in by_attr.get(k, [])]
+        if len({k for k in model._partition_keys if k in by_attr}) != len(model._partition_keys):
+            raise QueryException(f"{name}: order_by needs the partition key restricted by = or IN")
+        if "IN" in partition_ops:
+            raise QueryException(
+                f"{name}: order_by cannot be combined with IN on the partition key when results are paged"
+            )
+        if any(model._columns[a].has_index and not model._columns[a].primary_key for a in by_attr
+               if a != "pk__token"):
+            raise QueryException(f"{name}: order_by is not supported with secondary index restrictions")
+        clustering = list(model._clustering_keys)
+        wanted = [attr for attr, _ in self._order]
+        if wanted != clustering[: len(wanted)]:
+            raise QueryException(
+                f"{name}: order_by must follow the clustering columns in order ({', '.join(clustering)}), "
+                f"got {', '.join(wanted)}"
+            )
+        declared = ["DESC" if (model._columns[a].clustering_order or "ASC").upper() == "DESC" else "ASC"
+                    for a in wanted]
+        given = [d for _, d in self._order]
+        reversed_ = ["DESC" if d == "ASC" else "ASC" for d in declared]
+        if given != declared and given != reversed_:
+            raise QueryException(
+                f"{name}: order_by directions must all match the clustering order or all be reversed"
+            )
+
+    # -- rendering -------------------------------------------------------------
+
+    def _table(self) -> tuple[Optional[str], str, Optional[str]]:
+        conn = self._connection or self.model.__connection__
+        keyspace = self._keyspace or self.model._get_keyspace(conn)
+        return keyspace, self.model._raw_column_family_name(), conn
+
+    def _where_clauses(self) -> list[statements.Relation]:
+        out: list[statements.Relation] = []
+        for rel in self._where:
+            if rel.is_token:
+                names = [c.db_field_name for c in self.model._partition_keys.values()]
+                out.append(statements.TokenWhereClause(names, rel.operator, rel.value))
+            else:
+                col = self.model._columns[rel.attr]
+                out.append(statements.WhereClause(col.db_field_name, rel.operator, rel.value))
+        return out
+
+    def _select_columns(self) -> list[str]:
+        model = self.model
+        if self._values_list is not None:
+            attrs = self._values_list
+        elif self._fields is not None:
+            attrs = list(self._fields)
+        else:
+            if model._is_polymorphic_base:
+                names = [c.db_field_name for c in model._table_columns().values()]
+            else:
+                names = [c.db_field_name for c in model._columns.values()]
+            deferred = {model._columns[a].db_field_name for a in self._deferred}
+            return [n for n in names if n not in deferred]
+        names = [model._columns[a].db_field_name for a in attrs]
+        disc = model._discriminator_column
+        if disc is not None and self._values_list is None and disc.db_field_name not in names:
+            names.append(disc.db_field_name)  # needed to pick the subclass of each row
+        return names
+
+    def _select_statement(self, count: bool = False, limit: Optional[int] = None) -> statements.SelectStatement:
+        self.model._check_concrete("query")
+        self._validate_where()
+        keyspace, table, _ = self._table()
+        fields = self._select_columns()
+        if self._distinct is not None:
+            fields = [self.model._columns[a].db_field_name for a in self._distinct]
+        return statements.SelectStatement(
+            table, keyspace=keyspace, fields=None if count else fields, where=self._where_clauses(),
+            order_by=[(self.model._columns[a].db_field_name, d) for a, d in self._order],
+            limit=limit if limit is not None else self._limit, allow_filtering=self._allow_filtering,
+            distinct=self._distinct is not None and not count, count=count,
+        )
+
+    def __str__(self) -> str:
+        return self._select_statement().render()[0]
+
+    # -- execution -------------------------------------------------------------
+
+    def _execute(self, statement: statements.BaseStatement, fetch_size: Optional[int] = None,
+                 paging_state: Optional[bytes] = None) -> Any:
+        _, _, conn = self._table()
+        cql, params = statement.render()
+        return connection.execute(cql, params, consistency=self._consistency, timeout=self._timeout,
+                                  connection=conn, fetch_size=fetch_size, paging_state=paging_state)
+
+    def _rows(self, limit: Optional[int] = None) -> Iterator[dict[str, Any]]:
+        """Driver rows, one page at a time: the next page is fetched only when needed."""
+        result = self._execute(self._select_statement(limit=limit), fetch_size=self._fetch_size)
+        self.pages_fetched = 1
+        while True:
+            yield from result.current_rows
+            if not result.has_more_pages:
+                return
+            result.fetch_next_page()
+            self.pages_fetched += 1
+
+    def _make(self, row: dict[str, Any]) -> Any:
+        if self._values_list is not None:
+            model = self.model
+            values = [model._columns[a].to_python(row[model._columns[a].db_field_name]) for a in self._values_list]
+            return values[0] if self._flat else tuple(values)
+        return self.model._construct_instance(row)
+
+    def iterator(self) -> Iterator[M]:
+        """Iterate without keeping the results: constant memory for any size."""
+        for row in self._rows():
+            yield self._make(row)
+
+    def __iter__(self) -> Iterator[M]:
+        if self._cache is None:
+            self._cache = []
+            self._source = self.iterator()
+        index = 0
+        while True:
+            if index < len(self._cache):
+                yield self._cache[index]
+                index += 1
+                continue
+            if self._source is None:
+                return
+            try:
+                item = next(self._source)
+            except StopIteration:
+                self._source = None
+                return
+            self._cache.append(item)
+
+    def _fill(self) -> list[Any]:
+        for _ in self:
+            pass
+        assert self._cache is not None
+        return self._cache
+
+    def __len__(self) -> int:
+        return len(self._fill())
+
+    def __bool__(self) -> bool:
+        for _ in self:
+            return True
+        return False
+
+    def __getitem__(self, key: Union[int, slice]) -> Any:
+        if isinstance(key, slice):
+            if key.step not in (None, 1):
+                raise QueryException(f"{self.model.__name__}: slices with a step are not supported")
+            start, stop = key.start or 0, key.stop
+            if start < 0 or (stop is not None and stop < 0):
+                raise QueryException(f"{self.model.__name__}: negative slice indexes are not supported")
+            if self._cache is not None and self._source is None:
+                return self._cache[key]
+            if stop is None:
+                return list(self)[start:]
+            if stop <= start:
+                return []
+            clone = self.limit(stop if self._limit is None else min(stop, self._limit))
+            return list(clone)[start:]
+        if not isinstance(key, int):
+            raise TypeError(f"queryset indices must be int or slice, not {type(key).__name__}")
+        if key < 0:
+            raise QueryException(f"{self.model.__name__}: negative indexes are not supported")
+        for index, item in enumerate(self):
+            if index == key:
+                return item
+        raise IndexError(f"{self.model.__name__} query has no row at index {key}")
+
+    def page(self, size: int, paging_state: Optional[bytes] = None) -> Page[M]:
+        """One page of ``size`` rows, and the state for the next page (None at the end)."""
+        if not isinstance(size, int) or size < 1:
+            raise QueryException(f"{self.model.__name__}.page: size must be a positive int, got {size!r}")
+        result = self._execute(self._select_statement(), fetch_size=size, paging_state=paging_state)
+        rows = [self._make(r) for r in result.current_rows]
+        return Page(rows, result.paging_state if result.has_more_pages else None)
+
+    def get(self, *expressions: Expression, **kwargs: Any) -> M:
+        """The one row matching; ``Model.DoesNotExist`` / ``Model.MultipleObjectsReturned`` otherwise."""
+        qs = self.filter(*expressions, **kwargs) if expressions or kwargs else self
+        rows = list(qs.limit(2)) if qs._limit is None else list(qs)[:2]
+        if not rows:
+            raise self.model.DoesNotExist(f"{self.model.__name__} matching the query does not exist")
+        if len(rows) > 1:
+            raise self.model.MultipleObjectsReturned(f"{self.model.__name__}: more than one row matches")
+        return rows[0]  # type: ignore[no-any-return]
+
+    def first(self) -> Optional[M]:
+        rows = list(self.limit(1)) if self._cache is None else self._cache[:1]
+        return rows[0] if rows else None
+
+    def count(self) -> int:
+        if self._cache is not None and self._source is None:
+            return len(self._cache)
+        result = self._execute(self._select_statement(count=True, limit=None) if self._limit is None
+                               else self._select_statement(count=True))
+        total = int(result.one()["count"])
+        return min(total, self._limit) if self._limit is not None else total
+
+    def exists(self) -> bool:
+        return self.first() is not None
+
+    # -- writes ----------------------------------------------------------------
+
+    def create(self, **values: Any) -> M:
+        instance = self.model(**values)
+        instance._ttl = self._ttl
+        instance._timestamp = self._timestamp
+        instance._consistency = self._consistency
+        instance._timeout = self._timeout
+        instance._if_not_exists = self._if_not_exists
+        instance._if_exists = self._if_exists
+        instance._conditions = dict(self._conditions)
+        instance._batch = self._batch
+        instance._using_keyspace = self._keyspace
+        instance._using_connection = self._connection
+        return instance.save()  # type: ignore[no-any-return]
+
+    def _send(self, statement: statements.BaseStatement) -> None:
+        if self._batch is not None:
+            self._batch.add_query(statement)
+            return
+        result = self._execute(statement)
+        if statement.is_conditional:
+            check_applied(result)
+
+    def _require_keys(self, action: str, full: bool) -> None:
+        model = self.model
+        ops = {r.attr: r.operator for r in self._where}
+        if any(r.is_token for r in self._where):
+            raise QueryException(f"{model.__name__}.{action}: token() relations are not allowed here")
+        keys = list(model._primary_keys) if full else list(model._partition_keys)
+        missing = [k for k in keys if ops.get(k) not in ("=", "IN")]
+        if missing:
+            raise QueryException(
+                f"{model.__name__}.{action}: needs {', '.join(missing)} restricted by = or IN "
+                f"({'the full primary key' if full else 'the partition key'})"
+            )
+        extra = [a for a in ops if a not in model._primary_keys]
+        if extra:
+            raise QueryException(f"{model.__name__}.{action}: only primary key columns may be filtered ({extra})")
+
+    def _conditions_clauses(self) -> list[statements.ConditionClause]:
+        out = []
+        for key, value in self._conditions.items():
+            attr, _, suffix = key.partition("__")
+            col = self._column(attr)
+            operator = "!=" if suffix == "ne" else FILTER_SUFFIXES.get(suffix or "eq", "=")
+            if value is None:
+                converted = None
+            elif operator == "IN":
+                converted = [self._convert(col, v) for v in value]
+            else:
+                converted = self._convert(col, value)
+            out.append(statements.ConditionClause(col.db_field_name, operator, converted))
+        return out
+
+    def update(self, **values: Any) -> None:
+        """UPDATE the matching rows: plain sets, ``__append``, ``__prepend``, ``__remove``, ``__add``,
+        ``__update`` on collections, and increments on counters."""
+        model = self.model
+        if not values:
+            raise QueryException(f"{model.__name__}.update: nothing to update")
+        assignments: list[Any] = []
+        only_static = True
+        for key, value in values.items():
+            attr, _, op = key.partition("__")
+            col = self._column(attr)
+            label = self._label(attr)
+            if col.primary_key:
+                raise ValidationError(f"{label}: primary key columns cannot be updated")
+            if not col.static:
+                only_static = False
+            assignments.append(self._assignment(col, label, op, value))
+        self._require_keys("update", full=not only_static)
+        keyspace, table, _ = self._table()
+        statement = statements.UpdateStatement(
+            table, keyspace=keyspace, assignments=assignments, where=self._where_clauses(), ttl=self._ttl,
+            timestamp=normalize_timestamp(self._timestamp), if_exists=self._if_exists,
+            conditions=self._conditions_clauses(),
+        )
+        self._send(statement)
+
+    def _assignment(self, col: Column, label: str, op: str, value: Any) -> Any:
+        name = col.db_field_name
+        if op and op not in UPDATE_SUFFIXES:
+            raise QueryException(f"{label}: unknown update operation {op!r} ({', '.join(sorted(UPDATE_SUFFIXES))})")
+        if col.is_counter:
+            if op not in ("", "add", "remove") or isinstance(value, bool) or not isinstance(value, int):
+                raise ValidationError(f"{label}: a counter takes an int increment (or __remove to decrement), "
+                                      f"got {value!r}")
+            if op == "remove":
+                return statements.RemoveAssignment(name, value)
+            return statements.AddAssignment(name, value)
+        if not op:
+            return statements.SetAssignment(name, col.to_database(col.validate(value)))
+        allowed = {List: ("append", "prepend", "remove"), Set: ("add", "remove"), Map: ("update", "remove")}
+        kind = next((k for k in allowed if isinstance(col, k)), None)
+        if kind is None or op not in allowed[kind]:
+            raise QueryException(f"{label}: __{op} is not an operation of a {col.cql_type()} column")
+        if kind is Map and op == "remove":
+            keys = set(value)
+            key_col = col.sub_types[0]
+            return statements.RemoveAssignment(name, {key_col.to_database(key_col.validate(k)) for k in keys})
+        if kind is Set and not isinstance(value, (set, frozenset)):
+            value = set(value)
+        converted = col.to_database(col.validate(value))
+        if op == "prepend":
+            return statements.PrependAssignment(name, converted)
+        if op == "remove":
+            return statements.RemoveAssignment(name, converted)
+        return statements.AddAssignment(name, converted)
+
+    def delete(self) -> None:
+        """DELETE the matching rows (the partition key must be restricted)."""
+        model = self.model
+        conditional = self._if_exists or bool(self._conditions)
+        ops = {r.attr: r.operator for r in self._where}
+        if any(r.is_token for r in self._where):
+            raise QueryException(f"{model.__name__}.delete: token() relations are not allowed here")
+        missing = [k for k in model._partition_keys if ops.get(k) not in ("=", "IN")]
+        if missing:
+            raise QueryException(f"{model.__name__}.delete: needs the partition key restricted by = or IN "
+                                 f"(missing {', '.join(missing)})")
+        extra = [a for a in ops if a not in model._primary_keys]
+        if extra:
+            raise QueryException(f"{model.__name__}.delete: only primary key columns may be filtered ({extra})")
+        if conditional:
+            self._require_keys("delete", full=True)
+        keyspace, table, _ = self._table()
+        statement = statements.DeleteStatement(
+            table, keyspace=keyspace, where=self._where_clauses(), timestamp=normalize_timestamp(self._timestamp),
+            if_exists=self._if_exists, conditions=self._conditions_clauses(),
+        )
+        self._send(statement)
+
+
+class ModelQuerySet(QuerySet[M]):
+    """The queryset ``Model.objects`` returns."""
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def _batch_type_name(batch_type: Any) -> str:
+    if batch_type is None:
+        return "LOGGED"
+    name = getattr(batch_type, "name", batch_type)
+    name = str(name).upper()
+    if name not in statements.BATCH_TYPES:
+        raise QueryException(f"unknown batch type {batch_type!r}: LOGGED, UNLOGGED or COUNTER")
+    return name
+
+
+class BatchQuery:
+    """Collects writes and sends them as one ``BEGIN ... BATCH``.
+
+    As a context manager it executes on a clean exit; when the block raises it
+    sends nothing, unless ``execute_on_exception=True``.
+    """
+
+    def __init__(
+        self,
+        batch_type: Any = None,
+        timestamp: Optional[Timestamp] = None,
+        consistency: Optional[int] = None,
+        execute_on_exception: bool = False,
+        timeout: Any = connection.NOT_SET,
+        connection: Optional[str] = None,
+    ) -> None:
+        self.batch_type = _batch_type_name(batch_type)
+        normalize_timestamp(timestamp)
+        self.timestamp = timestamp
+        self._consistency = consistency
+        self._execute_on_exception = execute_on_exception
+        self._timeout = timeout
+        self._connection = connection
+        self.queries: list[statements.BaseStatement] = []
+        self._callbacks: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
+        self.executed = False
+
+    def add_query(self, statement: statements.BaseStatement) -> None:
+        if self.executed:
+            raise CQLEngineException("this batch was already executed")
+        self.queries.append(statement)
+
+    def add_callback(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Call ``fn(*args, **kwargs)`` after the batch has executed."""
+        if not callable(fn):
+            raise ValueError(f"{fn!r} is not callable")
+        self._callbacks.append((fn, args, kwargs))
+
+    def consistency(self, consistency: Optional[int]) -> BatchQuery:
+        self._consistency = consistency
+        return self
+
+    def execute(self) -> None:
+        if self.executed:
+            raise CQLEngineException("this batch was already executed")
+        if self.queries:
+            statement = statements.BatchStatement(
+                self.queries,  # type: ignore[arg-type]
+                batch_type=self.batch_type, timestamp=normalize_timestamp(self.timestamp),
+            )
+            cql, params = statement.render()
+            result = connection.execute(cql, params, consistency=self._consistency, timeout=self._timeout,
+                                        connection=self._connection)
+            self.executed = True
+            if any(q.is_conditional for q in self.queries):
+                check_applied(result)
+        self.executed = True
+        for fn, args, kwargs in self._callbacks:
+            fn(*args, **kwargs)
+
+    def __enter__(self) -> BatchQuery:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None and not self._execute_on_exception:
+            return
+        self.execute()
+
+
+# --------------------------------------------------------------------------- context
+
+
+class _ModelInContext:
+    """A model seen through ``ContextQuery``: every query and write uses its keyspace/connection."""
+
+    def __init__(self, model: type[Model], keyspace: Optional[str], connection: Optional[str]) -> None:
+        self._model = model
+        self._keyspace = keyspace
+        self._connection = connection
+
+    @property
+    def objects(self) -> QuerySet[Any]:
+        return self._model.objects.using(keyspace=self._keyspace, connection=self._connection)
+
+    def __call__(self, **values: Any) -> Model:
+        return self._model(**values).using(keyspace=self._keyspace, connection=self._connection)
+
+    def create(self, **values: Any) -> Model:
+        return self.objects.create(**values)
+
+    def get(self, *args: Any, **kwargs: Any) -> Model:
+        return self.objects.get(*args, **kwargs)
+
+    def filter(self, *args: Any, **kwargs: Any) -> QuerySet[Any]:
+        return self.objects.filter(*args, **kwargs)
+
+    def all(self) -> QuerySet[Any]:
+        return self.objects
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+
+class ContextQuery:
+    """``with ContextQuery(A, B, keyspace='ks2') as (A2, B2):`` queries A and B in another keyspace."""
+
+    def __init__(self, *models: type[Model], keyspace: Optional[str] = None,
+                 connection: Optional[str] = None) -> None:
+        if not models:
+            raise CQLEngineException("ContextQuery needs at least one model")
+        for model in models:
+            if not (isinstance(model, type) and issubclass(model, Model)):
+                raise CQLEngineException(f"ContextQuery: {model!r} is not a model class")
+        self._models = [_ModelInContext(m, keyspace, connection) for m in models]
+
+    def __enter__(self) -> Any:
+        return self._models[0] if len(self._models) == 1 else tuple(self._models)
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+Model.__queryset__ = ModelQuerySet
