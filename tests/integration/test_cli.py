@@ -1,0 +1,137 @@
+"""``python -m cqlengine sync`` in a subprocess against the real server."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import uuid
+
+import pytest
+
+from cqlengine import connection
+
+MODELS_V1 = """
+from cqlengine import columns
+from cqlengine.models import Model
+
+class Gadget(Model):
+    __keyspace__ = {ks!r}
+    id = columns.Integer(primary_key=True)
+    name = columns.Text()
+"""
+
+MODELS_V2 = MODELS_V1 + """
+    price = columns.Decimal()
+    kind = columns.Text(index=True)
+"""
+
+MODELS_CONFLICT = """
+from cqlengine import columns
+from cqlengine.models import Model
+
+class Gadget(Model):
+    __keyspace__ = {ks!r}
+    id = columns.Integer(primary_key=True)
+    name = columns.Integer()
+"""
+
+MODELS_BROKEN = """
+from cqlengine import columns
+from cqlengine.models import Model
+
+class Broken(Model):
+    name = columns.Text()
+"""
+
+MODELS_NO_KS = """
+from cqlengine import columns
+from cqlengine.models import Model
+
+class Widget(Model):
+    id = columns.Integer(primary_key=True)
+"""
+
+
+@pytest.fixture
+def run(cassandra, tmp_path):
+    def run(source: str, *args: str, module: str = "") -> subprocess.CompletedProcess:
+        module = module or f"cli_models_{uuid.uuid4().hex[:8]}"
+        (tmp_path / f"{module}.py").write_text(textwrap.dedent(source))
+        env = dict(os.environ, PYTHONPATH=str(tmp_path) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        cmd = [sys.executable, "-m", "cqlengine", "sync", "--hosts", *cassandra.contact_points,
+               "--port", str(cassandra.port), *args, module]
+        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    return run
+
+
+def _columns(ks: str, table: str) -> set[str]:
+    rows = connection.execute("SELECT column_name FROM system_schema.columns "
+                              "WHERE keyspace_name = ? AND table_name = ?", [ks, table])
+    return {r["column_name"] for r in rows}
+
+
+def test_help():
+    out = subprocess.run([sys.executable, "-m", "cqlengine", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0
+    assert "sync" in out.stdout and "--plan" in out.stdout and "exit status" in out.stdout
+    out = subprocess.run([sys.executable, "-m", "cqlengine", "sync", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "--keyspace" in out.stdout
+
+
+def test_plan_apply_in_sync_and_refusal_exit_codes(run, cqlengine_keyspace):
+    ks = cqlengine_keyspace
+    v1 = MODELS_V1.format(ks=ks)
+    out = run(v1, "--plan")
+    assert out.returncode == 2, out.stderr
+    assert "[create_table]" in out.stdout and f"CREATE TABLE {ks}.gadget" in out.stdout
+    assert _columns(ks, "gadget") == set()  # --plan applied nothing
+
+    out = run(v1)
+    assert out.returncode == 0, out.stderr
+    assert "applied 1 change(s)" in out.stdout
+    assert _columns(ks, "gadget") == {"id", "name"}
+
+    out = run(v1, "--plan")
+    assert out.returncode == 0, out.stderr
+    assert f"in sync: table {ks}.gadget" in out.stdout
+
+    v2 = MODELS_V2.format(ks=ks)
+    out = run(v2, "--plan")
+    assert out.returncode == 2
+    assert out.stdout.count("[add_column]") == 2 and "[create_index]" in out.stdout
+    assert run(v2).returncode == 0
+    assert _columns(ks, "gadget") == {"id", "name", "price", "kind"}
+    assert run(v2, "--plan").returncode == 0
+
+    out = run(MODELS_CONFLICT.format(ks=ks))
+    assert out.returncode == 1
+    assert "column name: type differs: database has text, model Gadget has int" in out.stdout
+    assert "refused" in out.stderr
+
+
+def test_bad_inputs_fail_clearly(run, cassandra, cqlengine_keyspace, tmp_path):
+    out = run("raise RuntimeError('boom')\n")
+    assert out.returncode == 1 and "RuntimeError: boom" in out.stderr and out.stdout == ""
+
+    out = run(MODELS_BROKEN)
+    assert out.returncode == 1
+    assert "ModelDefinitionException" in out.stderr and "Broken" in out.stderr
+
+    out = run(MODELS_NO_KS, "--keyspace", "cli_no_such_keyspace")
+    assert out.returncode == 1 and "keyspace 'cli_no_such_keyspace' does not exist" in out.stderr
+
+    out = run(MODELS_V1.format(ks="cli_missing_ks"))
+    assert out.returncode == 1 and "Keyspace 'cli_missing_ks' for model Gadget does not exist" in out.stderr
+
+    out = run(MODELS_NO_KS, "--keyspace", cqlengine_keyspace)
+    assert out.returncode == 0, out.stderr
+    assert _columns(cqlengine_keyspace, "widget") == {"id"}
+
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    (tmp_path / "cli_unreachable.py").write_text(MODELS_NO_KS)
+    out = subprocess.run([sys.executable, "-m", "cqlengine", "sync", "--hosts", "127.0.0.1", "--port", "1",
+                          "--keyspace", cqlengine_keyspace, "cli_unreachable"],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1
+    assert "could not reach Cassandra" in out.stderr and "Traceback" not in out.stderr
