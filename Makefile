@@ -17,7 +17,7 @@ prereqs:
 
 demo: $(STAMP) prereqs
 	$(BIN)/python -m cqlengine.testing start
-	@for example in examples/*.py; do \
+	@for example in examples/[0-9]*.py; do \
 	  echo "== $$example"; \
 	  $(BIN)/python $$example || exit 1; \
 	done
