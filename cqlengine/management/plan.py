@@ -401,6 +401,8 @@ def _index_change(keyspace: str, table: str, col: ColumnSpec, sai: bool, connect
 
 
 def _norm_option_scalar(name: str, value: Any) -> Any:
+    if name == "comment":
+        return str(value)  # free text: compared exactly
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -410,8 +412,6 @@ def _norm_option_scalar(name: str, value: Any) -> Any:
         return float(text)
     except ValueError:
         pass
-    if name == "comment":
-        return text
     text = text.lower()
     if text in ("true", "false"):
         return text

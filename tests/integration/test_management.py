@@ -4,6 +4,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cqlengine import columns, connection, management
 from cqlengine.exceptions import CQLEngineException, SchemaMismatch
@@ -330,3 +332,21 @@ def test_keyspace_network_topology(cqlengine_connection):
         management.create_keyspace_network_topology(name, {dc: 1}, durable_writes=False)
     finally:
         management.drop_keyspace(name)
+
+
+class Noted(Model):
+    __table_name__ = "mgmt_noted"
+    id = columns.Integer(primary_key=True)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(comment=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40))
+def test_comment_literal_round_trips_through_the_server(cqlengine_connection, comment):
+    ks = cqlengine_connection.default_keyspace
+    Noted.__options__ = {"comment": comment}
+    try:
+        management.sync_table(Noted)
+        assert _table_row(ks, "mgmt_noted")["comment"] == comment
+        assert not management.plan(Noted)
+    finally:
+        Noted.__options__ = {}

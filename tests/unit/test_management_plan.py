@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cqlengine import columns
 from cqlengine.exceptions import CQLEngineException, SchemaMismatch
@@ -294,3 +296,35 @@ def test_abstract_model_has_no_spec():
 
     with pytest.raises(CQLEngineException):
         table_spec(Base)
+
+
+def _unquote(literal: str) -> str:
+    # The inverse of cql_literal for strings, as CQL's lexer reads it.
+    assert literal[0] == literal[-1] == "'"
+    body = literal[1:-1]
+    assert "'" not in body.replace("''", "")
+    return body.replace("''", "'")
+
+
+@given(st.text())
+def test_string_literal_round_trips(text):
+    assert _unquote(cql_literal(text)) == text
+
+
+@given(st.dictionaries(st.text(max_size=8), st.one_of(st.text(max_size=8), st.integers(), st.booleans()),
+                       max_size=4))
+def test_map_literal_has_one_entry_per_key(mapping):
+    rendered = cql_literal(mapping)
+    assert rendered.startswith("{") and rendered.endswith("}")
+    assert rendered.count(": ") >= len(mapping)
+
+
+@pytest.mark.parametrize("live_comment, model_comment", [("1", "1.0"), ("a", " a"), ("A", "a")])
+def test_comment_compared_exactly(live_comment, model_comment):
+    class Commented(Model):
+        __options__ = {"comment": model_comment}
+        id = columns.Integer(primary_key=True)
+
+    live = TableInfo(KS, "commented", {"id": ColumnInfo("id", "int", "partition_key", 0)}, {},
+                     {"comment": live_comment})
+    assert plan_table(KS, table_spec(Commented), live).kinds() == ["alter_table_options"]
