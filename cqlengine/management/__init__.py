@@ -44,6 +44,7 @@ from cqlengine.management.plan import (
 from cqlengine.statements import qualified_table, quote_identifier
 
 __all__ = [
+    "CQLENG_ALLOW_SCHEMA_MANAGEMENT",
     "Change",
     "ColumnInfo",
     "ColumnSpec",
@@ -77,6 +78,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: Kept for code ported from the peer, which reads this environment variable;
+#: schema management here needs no opt-in.
+CQLENG_ALLOW_SCHEMA_MANAGEMENT = "CQLENG_ALLOW_SCHEMA_MANAGEMENT"
 
 Names = Optional[Union[Sequence[str], tuple[str, ...]]]
 

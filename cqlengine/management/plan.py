@@ -391,11 +391,14 @@ def _key_string(partition: list[str], clustering: list[str], orders: Mapping[str
 
 def _index_change(keyspace: str, table: str, col: ColumnSpec, sai: bool, connection: Optional[str]) -> Change:
     where = qualified_table(keyspace, table)
+    target = quote_identifier(col.name)
+    if re.match(r"frozen<(list|set|map)<", normalize_type(col.type)):
+        target = f"full({target})"  # a frozen collection is indexed as a whole value
     if sai:
-        cql = f"CREATE CUSTOM INDEX ON {where} ({quote_identifier(col.name)}) USING {cql_literal(SAI_CLASS)}"
+        cql = f"CREATE CUSTOM INDEX ON {where} ({target}) USING {cql_literal(SAI_CLASS)}"
         what = f"SAI index on {keyspace}.{table}.{col.name}"
     else:
-        cql = f"CREATE INDEX ON {where} ({quote_identifier(col.name)})"
+        cql = f"CREATE INDEX ON {where} ({target})"
         what = f"secondary index on {keyspace}.{table}.{col.name}"
     return Change(CREATE_INDEX, cql, f"create {what}", keyspace, table, connection)
 

@@ -350,3 +350,19 @@ def test_comment_literal_round_trips_through_the_server(cqlengine_connection, co
         assert not management.plan(Noted)
     finally:
         Noted.__options__ = {}
+
+
+class Collections(Model):
+    __table_name__ = "mgmt_collections"
+    id = columns.Integer(primary_key=True)
+    frozen_tags = columns.List(columns.Text, frozen=True, index=True)
+    scores = columns.Map(columns.Text, columns.Integer, index=True)
+    labels = columns.Set(columns.Text, custom_index=True)
+
+
+def test_collection_indexes(cqlengine_keyspace):
+    ks = cqlengine_keyspace
+    assert management.sync_table(Collections).kinds() == ["create_table"] + ["create_index"] * 3
+    targets = sorted(o["target"] for o in _indexes(ks, "mgmt_collections").values())
+    assert targets == ["full(frozen_tags)", "values(labels)", "values(scores)"]
+    assert not management.plan(Collections)
