@@ -146,7 +146,8 @@ class ModelMetaClass(type):
         own_disc = disc_attr is not None and disc_attr in dict(own_columns)
         poly_base = None
         if disc_attr and not own_disc:
-            poly_base = next(b._polymorphic_base for b in bases if getattr(b, "_polymorphic_base", None))
+            parents: tuple[Any, ...] = bases
+            poly_base = next(b._polymorphic_base for b in parents if getattr(b, "_polymorphic_base", None))
 
         if poly_base is not None:
             added_keys = [k for k, c in own_columns if c.primary_key]
