@@ -143,6 +143,10 @@ class ModelMetaClass(type):
                 f"{name}: only one polymorphic_key (discriminator) column is allowed, got {discriminators}"
             )
         disc_attr = discriminators[0] if discriminators else None
+        if poly_value is not None and disc_attr is None:
+            raise ModelDefinitionException(
+                f"{name}: __polymorphic_key__ {poly_value!r} is set but no column has polymorphic_key=True"
+            )
         own_disc = disc_attr is not None and disc_attr in dict(own_columns)
         poly_base = None
         if disc_attr and not own_disc:
@@ -185,6 +189,12 @@ class ModelMetaClass(type):
         for key, col in columns.items():
             if key in attrs and not isinstance(attrs[key], Column):
                 raise ModelDefinitionException(f"{name}.{key}: the column name clashes with an attribute")
+            # A column named like a Model method (save, update, ttl, ...) would silently hide it.
+            inherited_attr = next((vars(k)[key] for b in bases for k in b.__mro__ if key in vars(k)), None)
+            if inherited_attr is not None and not isinstance(inherited_attr, _ColumnDescriptor):
+                raise ModelDefinitionException(
+                    f"{name}.{key}: the column name clashes with an inherited attribute or method"
+                )
             attrs[key] = _ColumnDescriptor(key, col)
 
         # Per-model exceptions, subclassing the parents' so `except Pet.DoesNotExist` catches Cat's.
@@ -200,7 +210,8 @@ class ModelMetaClass(type):
         klass: Any = super().__new__(mcs, name, bases, attrs)
         if own_disc:
             klass._polymorphic_base = klass
-            klass._discriminator_map = {}
+            # A base with its own key value is a concrete type too: its rows must read back as it.
+            klass._discriminator_map = {} if poly_value is None else {poly_value: klass}
             klass._family = [klass]
         elif poly_base is not None:
             klass._polymorphic_base = poly_base
@@ -238,6 +249,9 @@ class ModelMetaClass(type):
         if counters and others:
             raise fail(f"counter columns ({', '.join(counters)}) cannot be mixed with non-counter, "
                        f"non-key columns ({', '.join(others)}) in one table")
+        misordered = [k for k, c in columns.items() if c.clustering_order and k not in clustering]
+        if misordered:
+            raise fail(f"clustering_order may only be set on clustering columns, not on {', '.join(misordered)}")
         statics = [k for k, c in columns.items() if c.static]
         if statics and not clustering:
             raise fail(f"static columns ({', '.join(statics)}) need a table with clustering columns")
@@ -476,8 +490,18 @@ class Model(metaclass=ModelMetaClass):
 
     def validate(self) -> None:
         """Validate and clean every value in place; raises ``ValidationError``."""
-        for key, col in type(self)._columns.items():
+        cls = type(self)
+        for key, col in cls._columns.items():
             self._values[key] = col.validate(self._values.get(key))
+        disc, value = cls._discriminator_column_name, cls.__polymorphic_key__
+        if disc is not None and value is not None:
+            if self._values.get(disc) is None:
+                self._values[disc] = value
+            elif self._values[disc] != value:
+                raise ValidationError(
+                    f"{cls.__name__}.{disc}: {self._values[disc]!r} is not {cls.__name__}'s "
+                    f"__polymorphic_key__ {value!r} (the polymorphic key is set by the model)"
+                )
 
     # -- per-instance options (chainable) -----------------------------------
 
@@ -622,6 +646,12 @@ class Model(metaclass=ModelMetaClass):
             raise PolymorphicModelException(
                 f"{cls.__name__} is a polymorphic base: save one of its subclasses "
                 f"({', '.join(sorted(c.__name__ for c in cls._family if c is not cls)) or 'none defined'})"
+            )
+        if cls._is_polymorphic and cls.__polymorphic_key__ is None:
+            # Its rows would carry no key and read back as the base.
+            raise PolymorphicModelException(
+                f"{cls.__name__} shares the polymorphic table of {cls._polymorphic_base.__name__} but sets no "
+                "__polymorphic_key__: give it one to save it"
             )
 
     def save(self: M) -> M:
