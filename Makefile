@@ -24,7 +24,7 @@ demo: $(STAMP) prereqs
 	@echo "== the local Cassandra keeps running for the next demo or test run: 'make stop' stops it"
 
 lint: $(STAMP)
-	$(BIN)/ruff check cqlengine tests examples benchmarks
+	$(BIN)/ruff check cqlengine tests examples $(wildcard benchmarks/*.py)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy cqlengine

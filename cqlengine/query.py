@@ -78,6 +78,28 @@ class _Relation:
         return self.attr == "pk__token"
 
 
+#: SAI indexes these types as literals: equality only, no ranges (Cassandra 5.0).
+_SAI_LITERAL_TYPES = frozenset({"text", "ascii", "varchar", "boolean", "uuid"})
+_RANGE = frozenset({">", ">=", "<", "<="})
+
+
+def _index_kind(column: Column, operators: Sequence[str]) -> Optional[str]:
+    """``'sai'`` or ``'legacy'`` when the column's index can serve all ``operators``, else None.
+
+    Our indexes are created on the column itself, so a collection index holds its
+    values (CONTAINS), never a map's keys (CONTAINS KEY).
+    """
+    if column.custom_index:
+        served = {"CONTAINS"} if column.is_collection else {"="}
+        if not column.is_collection and column.db_type not in _SAI_LITERAL_TYPES:
+            served |= _RANGE
+        return "sai" if all(op in served for op in operators) else None
+    if column.index:
+        served = {"CONTAINS"} if column.is_collection else {"="}
+        return "legacy" if all(op in served for op in operators) else None
+    return None
+
+
 def _element_column(column: Column, operator: str) -> Column:
     """The column that validates the value of CONTAINS / CONTAINS KEY on a collection."""
     subs = column.sub_types
@@ -175,19 +197,26 @@ class QuerySet(Generic[M]):
         if operator == "IN":
             if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
                 raise QueryException(f"{label}__in takes a list of values, got {value!r}")
+            if col.is_collection and not getattr(col, "frozen", False):
+                raise QueryException(f"{label}: a non-frozen collection cannot be restricted by IN")
             converted: Any = [self._convert(col, v) for v in value]
         elif operator in ("CONTAINS", "CONTAINS KEY"):
             if not col.is_collection:
                 raise QueryException(f"{label}: {operator} needs a list, set or map column, not {col.cql_type()}")
             if operator == "CONTAINS KEY" and not isinstance(col, Map):
                 raise QueryException(f"{label}: CONTAINS KEY needs a map column, not {col.cql_type()}")
-            converted = self._convert(_element_column(col, operator), value)
+            try:
+                converted = self._convert(_element_column(col, operator), value)
+            except ValidationError as exc:
+                raise ValidationError(f"{label} {operator}: {exc}") from exc
         elif operator == "LIKE":
             if col.db_type not in ("text", "ascii"):
                 raise QueryException(f"{label}: LIKE needs a text column, not {col.cql_type()}")
             if not isinstance(value, str):
                 raise QueryException(f"{label}__like takes a string pattern, got {value!r}")
-            converted = value
+            # Cassandra 5.0 refuses LIKE on SAI indexes (only SASI served it, and SASI is off by
+            # default), with or without ALLOW FILTERING: refuse it here rather than send it.
+            raise QueryException(f"{label}: LIKE is not supported: Cassandra 5.0 refuses LIKE on SAI indexes")
         else:
             if col.is_collection and not getattr(col, "frozen", False):
                 raise QueryException(f"{label}: a non-frozen collection cannot be compared with {operator}")
@@ -300,6 +329,11 @@ class QuerySet(Generic[M]):
             col = self._column(f)
             if not (col.partition_key or col.static):
                 raise QueryException(f"{self._label(f)}: DISTINCT takes partition key or static columns only")
+        missing = [k for k in self.model._partition_keys if k not in names]
+        if missing:
+            raise QueryException(
+                f"{self.model.__name__}.distinct: must select every partition key column (missing {', '.join(missing)})"
+            )
         return self._with(_distinct=names)
 
     def ttl(self, ttl: Optional[int]) -> QuerySet[M]:
@@ -360,19 +394,21 @@ class QuerySet(Generic[M]):
                 continue
             col = model._columns[attr]
             ops = [r.operator for r in rels]
-            if col.partition_key and any(op not in ("=", "IN") for op in ops):
+            if col.partition_key and any(op not in ("=", "IN") for op in ops) and not self._allow_filtering:
                 raise QueryException(
                     f"{self._label(attr)}: the partition key takes only = and IN; use pk__token__gt=Token(...) "
-                    "for ranges"
+                    "for ranges (or allow_filtering())"
                 )
-            if "IN" in ops and not col.primary_key:
-                raise QueryException(f"{self._label(attr)}: IN is only supported on primary key columns")
+            if "IN" in ops and not col.primary_key and not self._allow_filtering:
+                raise QueryException(f"{self._label(attr)}: IN on a non-primary-key column needs allow_filtering()")
+            if col.partition_key and "IN" in ops and self._index_kinds():
+                raise QueryException(
+                    f"{self._label(attr)}: IN on the partition key cannot be combined with an index restriction"
+                )
             if ("=" in ops or "IN" in ops) and len(ops) > 1:
                 raise QueryException(f"{self._label(attr)}: = or IN cannot be combined with another relation")
             if col.primary_key and any(op in ("CONTAINS", "CONTAINS KEY") for op in ops):
                 raise QueryException(f"{self._label(attr)}: CONTAINS is not supported on primary key columns")
-            if "LIKE" in ops and not col.custom_index:
-                raise QueryException(f"{self._label(attr)}: LIKE needs an SAI index (custom_index=True)")
             if len([op for op in ops if op in (">", ">=")]) > 1 or len([op for op in ops if op in ("<", "<=")]) > 1:
                 raise QueryException(f"{self._label(attr)}: more than one lower or upper bound")
         if any(r.is_token for r in self._where) and any(
@@ -401,19 +437,22 @@ class QuerySet(Generic[M]):
         if restricted_pk and not pk_complete:
             missing = [k for k in partition if k not in by_attr]
             return f"the partition key is only partly restricted (missing {', '.join(missing)})"
-        index_used = False
+        ranged = [k for k in partition if any(op not in ("=", "IN") for op in by_attr.get(k, []))]
+        if ranged:
+            return (f"partition key column {ranged[0]} is restricted by a range (the partition key takes "
+                    "= and IN; use pk__token__gt=Token(...) for ranges)")
         for attr, ops in by_attr.items():
             if attr == "pk__token" or attr in model._primary_keys:
                 continue
-            col = model._columns[attr]
-            if col.custom_index and all(op in ("=", ">", ">=", "<", "<=", "CONTAINS", "LIKE") for op in ops):
-                index_used = True
-            elif col.index and not col.custom_index and all(op in ("=", "CONTAINS") for op in ops):
-                if index_used:
-                    return f"{attr} is a second secondary-index restriction"
-                index_used = True
-            else:
+            if _index_kind(model._columns[attr], ops) is None:
                 return f"{attr} is not indexed for {' and '.join(ops)}"
+        kinds = self._index_kinds()
+        legacy = [a for a, k in kinds.items() if k == "legacy"]
+        if len(legacy) > 1:
+            return f"{legacy[1]} is a second secondary-index restriction"
+        if legacy and len(kinds) > 1:
+            return "secondary-index and SAI restrictions cannot be combined"
+        index_used = bool(kinds)
         # Clustering columns: a prefix, with only the last one a range.
         previous_eq = True
         for attr in model._clustering_keys:
@@ -427,17 +466,28 @@ class QuerySet(Generic[M]):
                 return f"clustering column {attr} takes {', '.join(ops)} only with filtering"
             previous_eq = all(op in ("=", "IN") for op in ops)
         clustering_restricted = any(k in by_attr for k in model._clustering_keys)
-        if not pk_complete and not token and not index_used and clustering_restricted:
+        if not pk_complete and not token and clustering_restricted:
             return "clustering columns are restricted without the partition key"
         if token and not pk_complete and clustering_restricted and not index_used:
             return "clustering columns are restricted with a token range"
         return None
 
+    def _index_kinds(self) -> dict[str, str]:
+        """attr -> ``'sai'`` / ``'legacy'`` for each non-key relation an index serves."""
+        ops: dict[str, list[str]] = {}
+        for rel in self._where:
+            if not rel.is_token and rel.attr not in self.model._primary_keys:
+                ops.setdefault(rel.attr, []).append(rel.operator)
+        kinds = {a: _index_kind(self.model._columns[a], o) for a, o in ops.items()}
+        return {a: k for a, k in kinds.items() if k is not None}
+
     def _validate_order(self, by_attr: dict[str, list[_Relation]]) -> None:
         model = self.model
         name = model.__name__
         partition_ops = [r.operator for k in model._partition_keys for r in by_attr.get(k, [])]
-        if len({k for k in model._partition_keys if k in by_attr}) != len(model._partition_keys):
+        if len({k for k in model._partition_keys if k in by_attr}) != len(model._partition_keys) or any(
+            op not in ("=", "IN") for op in partition_ops
+        ):
             raise QueryException(f"{name}: order_by needs the partition key restricted by = or IN")
         if "IN" in partition_ops:
             raise QueryException(
