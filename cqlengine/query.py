@@ -391,6 +391,11 @@ class QuerySet(Generic[M]):
             by_attr.setdefault(rel.attr, []).append(rel)
         for attr, rels in by_attr.items():
             if attr == "pk__token":
+                ops = [r.operator for r in rels]
+                if ("=" in ops and len(ops) > 1) or len([op for op in ops if op in (">", ">=")]) > 1 or len(
+                    [op for op in ops if op in ("<", "<=")]
+                ) > 1:
+                    raise QueryException(f"{name}: token() takes one = or at most one lower and one upper bound")
                 continue
             col = model._columns[attr]
             ops = [r.operator for r in rels]

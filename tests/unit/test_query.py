@@ -269,3 +269,10 @@ def test_batch_collects_queryset_writes_into_one_statement():
     assert values[0] == 10
     with pytest.raises(QueryException):
         BatchQuery(batch_type="SOMETIMES")
+
+
+def test_token_takes_at_most_one_bound_each_side():
+    _refused(lambda: Event.objects.filter(pk__token__gt=1).filter(pk__token__gte=2), "Event", "token")
+    _refused(lambda: Event.objects.filter(pk__token=1, pk__token__lt=2), "Event", "token")
+    assert "token(tenant, day) > ? AND token(tenant, day) <= ?" in cql(
+        Event.objects.filter(pk__token__gt=1, pk__token__lte=9))
