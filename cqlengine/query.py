@@ -596,7 +596,11 @@ class QuerySet(Generic[M]):
             model = self.model
             values = [model._columns[a].to_python(row[model._columns[a].db_field_name]) for a in self._values_list]
             return values[0] if self._flat else tuple(values)
-        return self.model._construct_instance(row)
+        instance = self.model._construct_instance(row)
+        # Read through using(): later saves and deletes go back to the same keyspace and connection.
+        instance._using_keyspace = self._keyspace
+        instance._using_connection = self._connection
+        return instance
 
     def iterator(self) -> Iterator[M]:
         """Iterate without keeping the results: constant memory for any size."""
