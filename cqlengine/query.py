@@ -42,6 +42,9 @@ __all__ = [
 
 M = TypeVar("M", bound=Model)
 
+#: Valid query shapes remembered per model (validation depends on shape only).
+_SHAPE_CACHE_SIZE = 1024
+
 
 class BatchType:
     """Batch kinds (the driver's ``cassandra.query.BatchType`` is accepted too)."""
@@ -378,6 +381,27 @@ class QuerySet(Generic[M]):
 
     # -- validation against Cassandra's restrictions -------------------------
 
+    def _shape(self) -> tuple[Any, ...]:
+        """What validation depends on: columns and operators, never values."""
+        return (
+            tuple((r.attr, r.operator) for r in self._where), tuple(self._order),
+            None if self._distinct is None else tuple(self._distinct), self._allow_filtering,
+        )
+
+    def _validate(self) -> None:
+        """Validate once per query shape and model; later queries of that shape skip the work."""
+        shapes = self.model.__dict__.get("_valid_query_shapes")
+        if shapes is None:
+            shapes = set()
+            self.model._valid_query_shapes = shapes  # type: ignore[attr-defined]
+        shape = self._shape()
+        if shape in shapes:
+            return
+        self._validate_where()
+        if len(shapes) >= _SHAPE_CACHE_SIZE:
+            shapes.clear()
+        shapes.add(shape)
+
     def _validate_where(self) -> None:
         """Refuse, client-side, what Cassandra would refuse for its restrictions."""
         model = self.model
@@ -556,7 +580,7 @@ class QuerySet(Generic[M]):
 
     def _select_statement(self, count: bool = False, limit: Optional[int] = None) -> statements.SelectStatement:
         self.model._check_concrete("query")
-        self._validate_where()
+        self._validate()
         keyspace, table, _ = self._table()
         fields = self._select_columns()
         if self._distinct is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, ClassVar, Union
 
 from cqlengine.exceptions import QueryException
@@ -81,6 +82,12 @@ def quote_identifier(name: str) -> str:
     """
     if not isinstance(name, str) or not name:
         raise QueryException(f"Invalid CQL identifier: {name!r}")
+    return _quote(name)
+
+
+@lru_cache(maxsize=4096)
+def _quote(name: str) -> str:
+    # Memoized: every render quotes the same few names again.
     if _PLAIN_IDENTIFIER.match(name) and name not in RESERVED_KEYWORDS:
         return name
     return '"' + name.replace('"', '""') + '"'
