@@ -583,7 +583,12 @@ class DateTime(Column):
         if value is None:
             return None
         if isinstance(value, _datetime):
-            return _naive_utc(value)
+            value = _naive_utc(value)
+            # The driver turns the stored milliseconds into a datetime through a float, which is a few
+            # microseconds off far from 1970 (2243-01-01 00:00:00.001 comes back as ...000999). The
+            # stored value is whole milliseconds: round to the nearest one.
+            micros = (value - _EPOCH) // timedelta(microseconds=1)
+            return _EPOCH + timedelta(milliseconds=(micros + 500) // 1000)
         if isinstance(value, _date):
             return _datetime(value.year, value.month, value.day)
         if isinstance(value, (int, float)):
@@ -1050,7 +1055,9 @@ class UserDefinedType(Column):
     Non-frozen by default (Cassandra 3.6+); rendered ``frozen<...>`` when
     ``frozen=True``, when used in a primary key, when nested in a collection,
     tuple or another UDT, and when the type has non-frozen collection fields
-    (Cassandra refuses those in a non-frozen UDT column).
+    (Cassandra refuses those in a non-frozen UDT column). In a non-frozen
+    column a value whose fields are all None is stored as null, so it reads
+    back as None (a frozen one reads back as written).
     """
 
     def __init__(self, user_type: type[UserType], frozen: bool = False, **kwargs: Any) -> None:

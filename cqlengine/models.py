@@ -67,6 +67,13 @@ def normalize_timestamp(value: Optional[Timestamp]) -> Optional[int]:
     raise ValidationError(f"timestamp: {value!r} is not a timedelta, datetime or int of microseconds")
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equality for change tracking: a NaN read back is the same value, not a change."""
+    if a is b or a == b:
+        return True
+    return isinstance(a, float) and isinstance(b, float) and a != a and b != b
+
+
 def check_applied(result: Any) -> None:
     """Raise :class:`LWTException` when a conditional statement was not applied."""
     rows = getattr(result, "current_rows", None) or []
@@ -438,7 +445,7 @@ class Model(metaclass=ModelMetaClass):
     def __eq__(self, other: Any) -> bool:
         if type(self) is not type(other):
             return NotImplemented
-        return bool(self._values == other._values)
+        return all(_same(v, other._values.get(k)) for k, v in self._values.items())
 
     def __ne__(self, other: Any) -> bool:
         result = self.__eq__(other)
@@ -484,7 +491,7 @@ class Model(metaclass=ModelMetaClass):
         """Attributes whose value differs from what was last read or written."""
         if self._loaded is None:
             return [k for k, v in self._values.items() if v is not None]
-        return [k for k, v in self._values.items() if self._loaded.get(k) != v]
+        return [k for k, v in self._values.items() if not _same(self._loaded.get(k), v)]
 
     # -- validation ---------------------------------------------------------
 
@@ -694,7 +701,8 @@ class Model(metaclass=ModelMetaClass):
             if col.is_counter:
                 previous = (self._loaded or {}).get(key) or 0
                 delta = (value or 0) - previous
-                if delta:
+                # A new instance adds even 0: create() must leave a row that get() finds.
+                if delta or self._loaded is None:
                     assignments.append(statements.AddAssignment(col.db_field_name, delta))
                 continue
             if col.is_collection and not value and self._loaded is None:

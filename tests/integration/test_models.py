@@ -76,7 +76,13 @@ class Expiring(Model):
     body = columns.Text()
 
 
-MODELS = [Person, Pet, Cat, Dog, Animal, Kitten, Hound, VarIntDemo, Expiring]
+class PageViews(Model):
+    __table_name__ = "models_page_views"
+    page = columns.Text(primary_key=True)
+    views = columns.Counter()
+
+
+MODELS = [Person, Pet, Cat, Dog, Animal, Kitten, Hound, VarIntDemo, Expiring, PageViews]
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +90,7 @@ def ks(cqlengine_connection):
     for model in MODELS:
         management.sync_table(model)
     yield cqlengine_connection.default_keyspace
-    for model in (Person, Pet, Animal, VarIntDemo, Expiring):
+    for model in (Person, Pet, Animal, VarIntDemo, Expiring, PageViews):
         management.drop_table(model)
 
 
@@ -574,3 +580,21 @@ def test_varint_roundtrip(ks, value):
     got = VarIntDemo.get(row_id=1)
     assert got.bignum == value and type(got.bignum) is int
     assert raw(f"SELECT bignum FROM {ks}.var_int_demo WHERE row_id = 1").one()["bignum"] == value
+
+
+# ---------------------------------------------------------------- counters
+
+
+def test_counter_create_makes_a_row_even_at_zero(ks):
+    PageViews.create(page="/zero")
+    assert PageViews.get(page="/zero").views == 0
+    PageViews.create(page="/five", views=5)
+    got = PageViews.get(page="/five")
+    got.views += 3
+    got.save()
+    assert PageViews.get(page="/five").views == 8
+    got.update(views=6)
+    assert PageViews.get(page="/five").views == 6
+    n = executed()
+    got.save()  # unchanged: nothing sent
+    assert executed() == n

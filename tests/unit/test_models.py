@@ -576,3 +576,30 @@ def test_polymorphic_base_with_its_own_key_reads_back_as_itself():
     assert type(Vehicle._construct_instance({"id": 1, "kind": "vehicle"})) is Vehicle
     assert type(Vehicle._construct_instance({"id": 1, "kind": "car"})) is Car
     Vehicle(id=1).validate()
+
+
+def test_nan_read_back_is_not_a_change():
+    class Measure(Model):
+        id = columns.Integer(primary_key=True)
+        value = columns.Double()
+
+    a = Measure._construct_instance({"id": 1, "value": float("nan")})
+    b = Measure._construct_instance({"id": 1, "value": float("nan")})
+    assert a.get_changed_columns() == []
+    assert a == b
+    a.value = 1.0
+    assert a.get_changed_columns() == ["value"] and a != b
+
+
+def test_datetime_read_back_rounds_the_drivers_float_error():
+    from datetime import datetime
+
+    class Stamp(Model):
+        id = columns.Integer(primary_key=True)
+        at = columns.DateTime()
+
+    # the driver hands back 2243-01-01 00:00:00.001 as ...000999 (milliseconds through a float)
+    inst = Stamp._construct_instance({"id": 1, "at": datetime(2243, 1, 1, 0, 0, 0, 999)})
+    assert inst.at == datetime(2243, 1, 1, 0, 0, 0, 1000)
+    inst = Stamp._construct_instance({"id": 1, "at": datetime(1, 1, 1, 0, 0, 0, 998_997)})
+    assert inst.at == datetime(1, 1, 1, 0, 0, 0, 999_000)
