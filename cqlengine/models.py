@@ -222,6 +222,15 @@ class ModelMetaClass(type):
             klass._family = [klass]
         elif poly_base is not None:
             klass._polymorphic_base = poly_base
+            # Siblings share one table: the same CQL column cannot have two types.
+            shared = poly_base._table_columns()
+            for key, col in columns.items():
+                other = shared.get(col.db_field_name)
+                if other is not None and other.cql_type() != col.cql_type():
+                    raise ModelDefinitionException(
+                        f"{name}.{key}: column {col.db_field_name!r} is {col.cql_type()} here but "
+                        f"{other.cql_type()} in {other.model_name}, which shares the table"
+                    )
             poly_base._family.append(klass)
             if poly_value is not None:
                 taken = poly_base._discriminator_map.get(poly_value)

@@ -564,6 +564,8 @@ def test_indexed_polymorphic_key_filters_subclass_queries(ks, cql_log):
 
 def test_saving_the_base_raises(ks):
     before = executed()
+    with pytest.raises(ValidationError, match=r"Dog\.pet_type: 'cat' is not Dog's __polymorphic_key__ 'dog'"):
+        Dog.create(owner_id=uuid.uuid4(), pet_type="cat")
     with pytest.raises(PolymorphicModelException):
         Pet.create(owner_id=uuid.uuid4(), name="generic")
     with pytest.raises(PolymorphicModelException):

@@ -603,3 +603,24 @@ def test_datetime_read_back_rounds_the_drivers_float_error():
     assert inst.at == datetime(2243, 1, 1, 0, 0, 0, 1000)
     inst = Stamp._construct_instance({"id": 1, "at": datetime(1, 1, 1, 0, 0, 0, 998_997)})
     assert inst.at == datetime(1, 1, 1, 0, 0, 0, 999_000)
+
+
+def test_polymorphic_siblings_cannot_give_one_column_two_types():
+    class Shape(Model):
+        id = columns.Integer(primary_key=True)
+        kind = columns.Text(polymorphic_key=True)
+
+    class Square(Shape):
+        __polymorphic_key__ = "square"
+        size = columns.Integer()
+
+    class Circle(Shape):
+        __polymorphic_key__ = "circle"
+        size = columns.Integer()  # same type: fine, one shared column
+
+    with pytest.raises(ModelDefinitionException, match="'size' is text here but int in Square"):
+        class Label(Shape):
+            __polymorphic_key__ = "label"
+            size = columns.Text()
+
+    assert set(Shape._discriminator_map) == {"square", "circle"}
