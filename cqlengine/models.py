@@ -13,6 +13,7 @@ import copy
 import re
 import time
 from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, ClassVar, Iterator, Optional, TypeVar, Union
 
@@ -27,7 +28,7 @@ from cqlengine.exceptions import (
 )
 from cqlengine.exceptions import DoesNotExist as _DoesNotExist
 from cqlengine.exceptions import MultipleObjectsReturned as _MultipleObjectsReturned
-from cqlengine.operators import ColumnExpression
+from cqlengine.operators import FILTER_SUFFIXES, ColumnExpression
 
 __all__ = [
     "Model",
@@ -80,6 +81,83 @@ def check_applied(result: Any) -> None:
     row = rows[0] if rows else None
     if isinstance(row, dict) and "[applied]" in row and not row["[applied]"]:
         raise LWTException({k: v for k, v in row.items() if k != "[applied]"})
+
+
+@dataclass
+class WriteOptions:
+    """How a write is sent; shared by instances and querysets.
+
+    ``timestamp``, the LWT options and ``batch`` are one-shot on an instance
+    (reset after each write): a timestamp reused by a later write would date
+    that write too.
+    """
+
+    ttl: Optional[int] = None
+    timestamp: Optional[Timestamp] = None
+    consistency: Optional[int] = None
+    timeout: Any = connection.NOT_SET
+    if_not_exists: bool = False
+    if_exists: bool = False
+    conditions: dict[str, Any] = field(default_factory=dict)
+    batch: Any = None
+    keyspace: Optional[str] = None
+    connection: Optional[str] = None
+
+    def copy(self, **changes: Any) -> WriteOptions:
+        changes.setdefault("conditions", dict(self.conditions))
+        return replace(self, **changes)
+
+    def set_lwt(self, owner: str, error: type[Exception], if_not_exists: bool = False,
+                if_exists: bool = False) -> None:
+        if (if_not_exists or self.if_not_exists) and (if_exists or self.if_exists):
+            raise error(f"{owner}: if_not_exists and if_exists cannot be combined")
+        self.if_not_exists = self.if_not_exists or if_not_exists
+        self.if_exists = self.if_exists or if_exists
+
+    def reset_one_shot(self) -> None:
+        self.if_not_exists = self.if_exists = False
+        self.conditions = {}
+        self.timestamp = None
+        self.batch = None
+
+    def table(self, model: Any) -> tuple[Optional[str], str, Optional[str]]:
+        """(keyspace, table, connection name) a statement of ``model`` goes to."""
+        conn = self.connection or model.__connection__
+        keyspace = self.keyspace or model._get_keyspace(conn)
+        return keyspace, model._raw_column_family_name(), conn
+
+    def condition_clauses(self, model: Any) -> list[statements.ConditionClause]:
+        """``iff(col=v, col__gt=v, col__ne=v, col__in=[...])`` as IF clauses, values validated."""
+        out = []
+        for key, value in self.conditions.items():
+            attr, _, suffix = key.partition("__")
+            col = model._columns.get(attr)
+            if col is None:
+                raise ValidationError(f"{model.__name__}.iff: unknown column {attr!r}")
+            operator = "!=" if suffix == "ne" else FILTER_SUFFIXES.get(suffix or "eq")
+            if operator is None:
+                raise ValidationError(f"{model.__name__}.iff: unknown condition operator {suffix!r}")
+            if value is None:
+                converted: Any = None
+            elif operator == "IN":
+                converted = [col.to_database(col.validate(v)) for v in value]
+            else:
+                converted = col.to_database(col.validate(value))
+            out.append(statements.ConditionClause(col.db_field_name, operator, converted))
+        return out
+
+    def send(self, statement: statements.BaseStatement, model: Any) -> Any:
+        """Add ``statement`` to the batch, or run it and check a conditional one was applied."""
+        if self.batch is not None:
+            self.batch.add_query(statement)
+            return None
+        _, _, conn = self.table(model)
+        cql, params = statement.render()
+        result = connection.execute(cql, params, consistency=self.consistency, timeout=self.timeout,
+                                    connection=conn)
+        if statement.is_conditional:
+            check_applied(result)
+        return result
 
 
 class hybrid:
@@ -273,10 +351,10 @@ class ModelMetaClass(type):
             raise fail(f"static columns ({', '.join(statics)}) need a table with clustering columns")
         seen: dict[str, str] = {}
         for key, col in columns.items():
-            field = col.db_field_name or key
-            if field in seen:
-                raise fail(f"columns {seen[field]!r} and {key!r} both map to the CQL column {field!r}")
-            seen[field] = key
+            cql_name = col.db_field_name or key
+            if cql_name in seen:
+                raise fail(f"columns {seen[cql_name]!r} and {key!r} both map to the CQL column {cql_name!r}")
+            seen[cql_name] = key
         for key, col in columns.items():
             if col.db_field and col.db_field in columns and col.db_field != key:
                 raise fail(f"column {key!r} has db_field {col.db_field!r}, which is another column's name")
@@ -337,16 +415,7 @@ class Model(metaclass=ModelMetaClass):
 
     def _init_state(self) -> None:
         self._loaded: Optional[dict[str, Any]] = None  # values as last read or written
-        self._ttl: Optional[int] = None
-        self._timestamp: Optional[Timestamp] = None
-        self._consistency: Optional[int] = None
-        self._timeout: Any = connection.NOT_SET
-        self._if_not_exists = False
-        self._if_exists = False
-        self._conditions: dict[str, Any] = {}
-        self._batch: Any = None
-        self._using_keyspace: Optional[str] = None
-        self._using_connection: Optional[str] = None
+        self._options = WriteOptions()
 
     # -- definition ----------------------------------------------------------
 
@@ -431,8 +500,8 @@ class Model(metaclass=ModelMetaClass):
         values = dict.fromkeys(klass._columns)
         db_map = klass._db_map
         columns = klass._columns
-        for field, raw in row.items():
-            attr = db_map.get(field)
+        for name, raw in row.items():
+            attr = db_map.get(name)
             if attr is not None:
                 values[attr] = columns[attr].to_python(raw)
         instance._values = values
@@ -523,38 +592,34 @@ class Model(metaclass=ModelMetaClass):
 
     @hybrid
     def ttl(self: M, ttl: Optional[int]) -> M:
-        self._ttl = ttl
+        self._options.ttl = ttl
         return self
 
     @hybrid
     def timestamp(self: M, timestamp: Optional[Timestamp]) -> M:
         """``USING TIMESTAMP``: a timedelta from now, a datetime, or int microseconds."""
         normalize_timestamp(timestamp)  # fail now on a bad value
-        self._timestamp = timestamp
+        self._options.timestamp = timestamp
         return self
 
     @hybrid
     def consistency(self: M, consistency: Optional[int]) -> M:
-        self._consistency = consistency
+        self._options.consistency = consistency
         return self
 
     @hybrid
     def timeout(self: M, timeout: Optional[float]) -> M:
-        self._timeout = timeout
+        self._options.timeout = timeout
         return self
 
     @hybrid
     def if_not_exists(self: M) -> M:
-        if self._if_exists:
-            raise ValidationError(f"{type(self).__name__}: if_not_exists and if_exists cannot be combined")
-        self._if_not_exists = True
+        self._options.set_lwt(type(self).__name__, ValidationError, if_not_exists=True)
         return self
 
     @hybrid
     def if_exists(self: M) -> M:
-        if self._if_not_exists:
-            raise ValidationError(f"{type(self).__name__}: if_not_exists and if_exists cannot be combined")
-        self._if_exists = True
+        self._options.set_lwt(type(self).__name__, ValidationError, if_exists=True)
         return self
 
     @hybrid
@@ -564,20 +629,20 @@ class Model(metaclass=ModelMetaClass):
             attr = key.split("__", 1)[0]
             if attr not in type(self)._columns:
                 raise ValidationError(f"{type(self).__name__}.iff: unknown column {attr!r}")
-        self._conditions = dict(conditions)
+        self._options.conditions = dict(conditions)
         return self
 
     @hybrid
     def batch(self: M, batch: Any) -> M:
-        self._batch = batch
+        self._options.batch = batch
         return self
 
     @hybrid
     def using(self: M, keyspace: Optional[str] = None, connection: Optional[str] = None) -> M:
         if keyspace is not None:
-            self._using_keyspace = keyspace
+            self._options.keyspace = keyspace
         if connection is not None:
-            self._using_connection = connection
+            self._options.connection = connection
         return self
 
     # -- class-level entry points ---------------------------------------------
@@ -608,10 +673,7 @@ class Model(metaclass=ModelMetaClass):
     # -- writes -------------------------------------------------------------
 
     def _table(self) -> tuple[Optional[str], str, Optional[str]]:
-        cls = type(self)
-        conn = self._using_connection or cls.__connection__
-        keyspace = self._using_keyspace or cls._get_keyspace(conn)
-        return keyspace, cls._raw_column_family_name(), conn
+        return self._options.table(type(self))
 
     def _pk_where(self) -> list[statements.WhereClause]:
         cls = type(self)
@@ -620,40 +682,12 @@ class Model(metaclass=ModelMetaClass):
             for key, col in cls._primary_keys.items()
         ]
 
-    def _condition_clauses(self) -> list[statements.ConditionClause]:
-        from cqlengine.operators import FILTER_SUFFIXES
-
-        out = []
-        cls = type(self)
-        for key, value in self._conditions.items():
-            attr, _, suffix = key.partition("__")
-            operator = FILTER_SUFFIXES.get(suffix, "=") if suffix != "ne" else "!="
-            col = cls._columns[attr]
-            if operator == "IN":
-                converted: Any = [col.to_database(col.validate(v)) for v in value]
-            else:
-                converted = col.to_database(col.validate(value)) if value is not None else None
-            out.append(statements.ConditionClause(col.db_field_name, operator, converted))
-        return out
-
     def _send(self, statement: statements.BaseStatement) -> None:
-        """Run (or batch) one statement and reset the one-shot options."""
-        _, _, conn = self._table()
+        """Run (or batch) one statement, then reset the one-shot options."""
         try:
-            if self._batch is not None:
-                self._batch.add_query(statement)
-                return
-            cql, params = statement.render()
-            result = connection.execute(cql, params, consistency=self._consistency, timeout=self._timeout,
-                                        connection=conn)
-            if statement.is_conditional:
-                check_applied(result)
+            self._options.send(statement, type(self))
         finally:
-            # One-shot options: a timestamp reused by a later write would date it too.
-            self._if_not_exists = self._if_exists = False
-            self._conditions = {}
-            self._timestamp = None
-            self._batch = None
+            self._options.reset_one_shot()
 
     def _check_writable(self) -> None:
         cls = type(self)
@@ -679,7 +713,8 @@ class Model(metaclass=ModelMetaClass):
         pk_changed = self._loaded is not None and any(
             self._loaded.get(k) != self._values.get(k) for k in cls._primary_keys
         )
-        if cls._has_counter or self._if_exists or self._conditions or (self._loaded is not None and not pk_changed):
+        opts = self._options
+        if cls._has_counter or opts.if_exists or opts.conditions or (self._loaded is not None and not pk_changed):
             self._send_update(keyspace, table, list(self._values) if self._loaded is None or pk_changed
                               else self.get_changed_columns())
         else:
@@ -691,9 +726,8 @@ class Model(metaclass=ModelMetaClass):
                     continue
                 values.append((col.db_field_name, col.to_database(value)))
             statement = statements.InsertStatement(
-                table, keyspace=keyspace, values=values, if_not_exists=self._if_not_exists,
-                ttl=self._ttl if self._ttl is not None else None,
-                timestamp=normalize_timestamp(self._timestamp),
+                table, keyspace=keyspace, values=values, if_not_exists=opts.if_not_exists,
+                ttl=opts.ttl, timestamp=normalize_timestamp(opts.timestamp),
             )
             self._send(statement)
         self._mark_loaded()
@@ -721,8 +755,8 @@ class Model(metaclass=ModelMetaClass):
             return
         statement = statements.UpdateStatement(
             table, keyspace=keyspace, assignments=assignments, where=self._pk_where(),
-            ttl=self._ttl, timestamp=normalize_timestamp(self._timestamp),
-            if_exists=self._if_exists, conditions=self._condition_clauses(),
+            ttl=self._options.ttl, timestamp=normalize_timestamp(self._options.timestamp),
+            if_exists=self._options.if_exists, conditions=self._options.condition_clauses(cls),
         )
         self._send(statement)
 
@@ -760,8 +794,8 @@ class Model(metaclass=ModelMetaClass):
         keyspace, table, _ = self._table()
         statement = statements.DeleteStatement(
             table, keyspace=keyspace, where=self._pk_where(),
-            timestamp=normalize_timestamp(self._timestamp), if_exists=self._if_exists,
-            conditions=self._condition_clauses(),
+            timestamp=normalize_timestamp(self._options.timestamp), if_exists=self._options.if_exists,
+            conditions=self._options.condition_clauses(cls),
         )
         self._send(statement)
         self._loaded = None

@@ -24,7 +24,7 @@ from cqlengine.exceptions import (
     ValidationError,
 )
 from cqlengine.functions import BaseFunction, Token
-from cqlengine.models import Model, Timestamp, check_applied, normalize_timestamp
+from cqlengine.models import Model, Timestamp, WriteOptions, check_applied, normalize_timestamp
 from cqlengine.operators import FILTER_SUFFIXES, UPDATE_SUFFIXES, Expression
 
 __all__ = [
@@ -126,16 +126,7 @@ class QuerySet(Generic[M]):
         self._flat = False
         self._distinct: Optional[list[str]] = None
         self._fetch_size: Optional[int] = None
-        self._ttl: Optional[int] = None
-        self._timestamp: Optional[Timestamp] = None
-        self._consistency: Optional[int] = None
-        self._timeout: Any = connection.NOT_SET
-        self._if_not_exists = False
-        self._if_exists = False
-        self._conditions: dict[str, Any] = {}
-        self._batch: Any = None
-        self._keyspace: Optional[str] = None
-        self._connection: Optional[str] = None
+        self._options = WriteOptions()
         self._cache: Optional[list[Any]] = None
         self._source: Optional[Iterator[Any]] = None
         self.pages_fetched = 0
@@ -153,8 +144,9 @@ class QuerySet(Generic[M]):
 
     def _clone(self) -> QuerySet[M]:
         clone = copy.copy(self)
-        for name in ("_where", "_order", "_deferred", "_conditions"):
+        for name in ("_where", "_order", "_deferred"):
             setattr(clone, name, copy.copy(getattr(self, name)))
+        clone._options = self._options.copy()
         clone._cache = None
         clone._source = None
         clone.pages_fetched = 0
@@ -164,6 +156,11 @@ class QuerySet(Generic[M]):
         clone = self._clone()
         for key, value in attrs.items():
             setattr(clone, key, value)
+        return clone
+
+    def _with_options(self, **changes: Any) -> QuerySet[M]:
+        clone = self._clone()
+        clone._options = self._options.copy(**changes)
         return clone
 
     def __deepcopy__(self, memo: dict[int, Any]) -> QuerySet[M]:
@@ -340,44 +337,40 @@ class QuerySet(Generic[M]):
         return self._with(_distinct=names)
 
     def ttl(self, ttl: Optional[int]) -> QuerySet[M]:
-        return self._with(_ttl=ttl)
+        return self._with_options(ttl=ttl)
 
     def timestamp(self, timestamp: Optional[Timestamp]) -> QuerySet[M]:
         """``USING TIMESTAMP``: a timedelta from now (at execution), a datetime, or int microseconds."""
         normalize_timestamp(timestamp)
-        return self._with(_timestamp=timestamp)
+        return self._with_options(timestamp=timestamp)
 
     def consistency(self, consistency: Optional[int]) -> QuerySet[M]:
-        return self._with(_consistency=consistency)
+        return self._with_options(consistency=consistency)
 
     def timeout(self, timeout: Optional[float]) -> QuerySet[M]:
-        return self._with(_timeout=timeout)
+        return self._with_options(timeout=timeout)
 
     def if_not_exists(self) -> QuerySet[M]:
-        if self._if_exists:
-            raise QueryException("if_not_exists and if_exists cannot be combined")
-        return self._with(_if_not_exists=True)
+        clone = self._clone()
+        clone._options.set_lwt(self.model.__name__, QueryException, if_not_exists=True)
+        return clone
 
     def if_exists(self) -> QuerySet[M]:
-        if self._if_not_exists:
-            raise QueryException("if_not_exists and if_exists cannot be combined")
-        return self._with(_if_exists=True)
+        clone = self._clone()
+        clone._options.set_lwt(self.model.__name__, QueryException, if_exists=True)
+        return clone
 
     def iff(self, **conditions: Any) -> QuerySet[M]:
         for key in conditions:
             self._column(key.split("__", 1)[0])
-        return self._with(_conditions={**self._conditions, **conditions})
+        return self._with_options(conditions={**self._options.conditions, **conditions})
 
     def batch(self, batch: Any) -> QuerySet[M]:
-        return self._with(_batch=batch)
+        return self._with_options(batch=batch)
 
     def using(self, keyspace: Optional[str] = None, connection: Optional[str] = None) -> QuerySet[M]:
-        clone = self._clone()
-        if keyspace is not None:
-            clone._keyspace = keyspace
-        if connection is not None:
-            clone._connection = connection
-        return clone
+        return self._with_options(keyspace=keyspace or self._options.keyspace,
+                                  connection=connection or self._options.connection)
 
     # -- validation against Cassandra's restrictions -------------------------
 
@@ -544,9 +537,7 @@ class QuerySet(Generic[M]):
     # -- rendering -------------------------------------------------------------
 
     def _table(self) -> tuple[Optional[str], str, Optional[str]]:
-        conn = self._connection or self.model.__connection__
-        keyspace = self._keyspace or self.model._get_keyspace(conn)
-        return keyspace, self.model._raw_column_family_name(), conn
+        return self._options.table(self.model)
 
     def _where_clauses(self) -> list[statements.Relation]:
         out: list[statements.Relation] = []
@@ -601,8 +592,9 @@ class QuerySet(Generic[M]):
                  paging_state: Optional[bytes] = None) -> Any:
         _, _, conn = self._table()
         cql, params = statement.render()
-        return connection.execute(cql, params, consistency=self._consistency, timeout=self._timeout,
-                                  connection=conn, fetch_size=fetch_size, paging_state=paging_state)
+        return connection.execute(cql, params, consistency=self._options.consistency,
+                                  timeout=self._options.timeout, connection=conn, fetch_size=fetch_size,
+                                  paging_state=paging_state)
 
     def _rows(self, limit: Optional[int] = None) -> Iterator[dict[str, Any]]:
         """Driver rows, one page at a time: the next page is fetched only when needed."""
@@ -622,8 +614,8 @@ class QuerySet(Generic[M]):
             return values[0] if self._flat else tuple(values)
         instance = self.model._construct_instance(row)
         # Read through using(): later saves and deletes go back to the same keyspace and connection.
-        instance._using_keyspace = self._keyspace
-        instance._using_connection = self._connection
+        instance._options.keyspace = self._options.keyspace
+        instance._options.connection = self._options.connection
         return instance
 
     def iterator(self) -> Iterator[M]:
@@ -725,25 +717,11 @@ class QuerySet(Generic[M]):
 
     def create(self, **values: Any) -> M:
         instance = self.model(**values)
-        instance._ttl = self._ttl
-        instance._timestamp = self._timestamp
-        instance._consistency = self._consistency
-        instance._timeout = self._timeout
-        instance._if_not_exists = self._if_not_exists
-        instance._if_exists = self._if_exists
-        instance._conditions = dict(self._conditions)
-        instance._batch = self._batch
-        instance._using_keyspace = self._keyspace
-        instance._using_connection = self._connection
+        instance._options = self._options.copy()
         return instance.save()  # type: ignore[no-any-return]
 
     def _send(self, statement: statements.BaseStatement) -> None:
-        if self._batch is not None:
-            self._batch.add_query(statement)
-            return
-        result = self._execute(statement)
-        if statement.is_conditional:
-            check_applied(result)
+        self._options.send(statement, self.model)
 
     def _require_keys(self, action: str, full: bool) -> None:
         model = self.model
@@ -760,21 +738,6 @@ class QuerySet(Generic[M]):
         extra = [a for a in ops if a not in model._primary_keys]
         if extra:
             raise QueryException(f"{model.__name__}.{action}: only primary key columns may be filtered ({extra})")
-
-    def _conditions_clauses(self) -> list[statements.ConditionClause]:
-        out = []
-        for key, value in self._conditions.items():
-            attr, _, suffix = key.partition("__")
-            col = self._column(attr)
-            operator = "!=" if suffix == "ne" else FILTER_SUFFIXES.get(suffix or "eq", "=")
-            if value is None:
-                converted = None
-            elif operator == "IN":
-                converted = [self._convert(col, v) for v in value]
-            else:
-                converted = self._convert(col, value)
-            out.append(statements.ConditionClause(col.db_field_name, operator, converted))
-        return out
 
     def update(self, **values: Any) -> None:
         """UPDATE the matching rows: plain sets, ``__append``, ``__prepend``, ``__remove``, ``__add``,
@@ -796,9 +759,9 @@ class QuerySet(Generic[M]):
         self._require_keys("update", full=not only_static)
         keyspace, table, _ = self._table()
         statement = statements.UpdateStatement(
-            table, keyspace=keyspace, assignments=assignments, where=self._where_clauses(), ttl=self._ttl,
-            timestamp=normalize_timestamp(self._timestamp), if_exists=self._if_exists,
-            conditions=self._conditions_clauses(),
+            table, keyspace=keyspace, assignments=assignments, where=self._where_clauses(), ttl=self._options.ttl,
+            timestamp=normalize_timestamp(self._options.timestamp), if_exists=self._options.if_exists,
+            conditions=self._options.condition_clauses(self.model),
         )
         self._send(statement)
 
@@ -835,7 +798,7 @@ class QuerySet(Generic[M]):
     def delete(self) -> None:
         """DELETE the matching rows (the partition key must be restricted)."""
         model = self.model
-        conditional = self._if_exists or bool(self._conditions)
+        conditional = self._options.if_exists or bool(self._options.conditions)
         ops = {r.attr: r.operator for r in self._where}
         if any(r.is_token for r in self._where):
             raise QueryException(f"{model.__name__}.delete: token() relations are not allowed here")
@@ -850,8 +813,9 @@ class QuerySet(Generic[M]):
             self._require_keys("delete", full=True)
         keyspace, table, _ = self._table()
         statement = statements.DeleteStatement(
-            table, keyspace=keyspace, where=self._where_clauses(), timestamp=normalize_timestamp(self._timestamp),
-            if_exists=self._if_exists, conditions=self._conditions_clauses(),
+            table, keyspace=keyspace, where=self._where_clauses(),
+            timestamp=normalize_timestamp(self._options.timestamp), if_exists=self._options.if_exists,
+            conditions=self._options.condition_clauses(self.model),
         )
         self._send(statement)
 

@@ -144,7 +144,8 @@ def test_callbacks_run_after_execution_only(ks):
 
 
 def test_conditional_batch_raises_lwt_exception_when_not_applied(ks):
-    BItem.create(k=6, c=1, v="a")
+    # Conditional from the start: a plain write just before an LWT may carry a later timestamp.
+    BItem.if_not_exists().create(k=6, c=1, v="a")
     b = BatchQuery()
     BItem.objects(k=6, c=1).batch(b).iff(v="not a").update(v="b")
     BItem.batch(b).create(k=6, c=2, v="x")

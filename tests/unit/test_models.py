@@ -517,15 +517,15 @@ def test_collection_mutation_is_tracked():
 
 def test_instance_options_chain_and_check_values():
     inst = Ordered(b=1, a=2)
-    assert inst.ttl(10) is inst and inst._ttl == 10
+    assert inst.ttl(10) is inst and inst._options.ttl == 10
     assert inst.timestamp(123) is inst
     assert inst.consistency(1) is inst and inst.timeout(2.0) is inst
-    assert inst.using(keyspace="ks2") is inst and inst._using_keyspace == "ks2"
+    assert inst.using(keyspace="ks2") is inst and inst._options.keyspace == "ks2"
     with pytest.raises(ValidationError):
         inst.timestamp("yesterday")
     with pytest.raises(ValidationError):
         inst.iff(nope=1)
-    assert Ordered(b=1).if_not_exists()._if_not_exists
+    assert Ordered(b=1).if_not_exists()._options.if_not_exists
     with pytest.raises(ValidationError):
         Ordered(b=1).if_not_exists().if_exists()
 

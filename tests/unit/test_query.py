@@ -250,7 +250,7 @@ def _tuuid():
 
 def test_timestamp_accepts_timedelta_datetime_and_int():
     for value in (timedelta(seconds=60), datetime(2024, 1, 1), 1_700_000_000_000_000):
-        assert Event.objects(**PK).timestamp(value)._timestamp == value
+        assert Event.objects(**PK).timestamp(value)._options.timestamp == value
     with pytest.raises(Exception, match="timestamp"):
         Event.objects.timestamp("soon")
 
