@@ -278,7 +278,8 @@ class ModelMetaClass(type):
             inherited_attr = next((vars(k)[key] for b in bases for k in b.__mro__ if key in vars(k)), None)
             if inherited_attr is not None and not isinstance(inherited_attr, _ColumnDescriptor):
                 raise ModelDefinitionException(
-                    f"{name}.{key}: the column name clashes with an inherited attribute or method"
+                    f"{name}.{key}: the column name clashes with the inherited attribute or method {key!r}; "
+                    f"name the attribute differently and keep the CQL name with db_field={key!r}"
                 )
             attrs[key] = _ColumnDescriptor(key, col)
 
