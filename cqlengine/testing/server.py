@@ -26,7 +26,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 DEFAULT_VERSION = "5.0.9"
 DEFAULT_PORT = 9042
@@ -364,6 +364,8 @@ class NodeInfo:
     startup_seconds: float
     run_dir: Optional[str] = None
     source: str = "local"
+    #: The testcontainers container of a ``container`` node (never written to a state file).
+    container: Any = field(default=None, repr=False, compare=False)
 
     @property
     def contact_points(self) -> list[str]:
@@ -616,9 +618,6 @@ def ensure_node(settings: ServerSettings, log: Callable[[str], None] = lambda m:
     return start_local(settings, lib_dir, log=log, source=source.kind), True
 
 
-_containers: dict[int, object] = {}
-
-
 def start_container(settings: ServerSettings, log: Callable[[str], None]) -> NodeInfo:
     """Start Cassandra through testcontainers (only where a Docker engine answers)."""
     from testcontainers.cassandra import CassandraContainer  # optional dependency
@@ -630,17 +629,16 @@ def start_container(settings: ServerSettings, log: Callable[[str], None]) -> Nod
     host = container.get_container_host_ip()
     port = int(container.get_exposed_port(9042))
     version = query_release_version(host, port)
-    _containers[port] = container
     return NodeInfo(host=host, port=port, version=version, pid=None,
-                    startup_seconds=round(time.monotonic() - started, 2), source="container")
+                    startup_seconds=round(time.monotonic() - started, 2), source="container",
+                    container=container)
 
 
 def stop_node(info: NodeInfo, settings: ServerSettings) -> None:
     """Stop what ``ensure_node`` started."""
     if info.source == "container":
-        container = _containers.pop(info.port, None)
-        if container is not None:
-            container.stop()  # type: ignore[attr-defined]
+        if info.container is not None:
+            info.container.stop()
         return
     stop_local(settings)
 

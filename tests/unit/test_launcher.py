@@ -180,3 +180,17 @@ class TestPortInUse:
             with pytest.raises(PortInUseError, match=f"Port {port} .* not a Cassandra started by cqlengine"):
                 server.start_local(s, tmp_path / "lib")
         assert not (s.cache / "runs").exists() or not any((s.cache / "runs").iterdir())
+
+
+def test_stop_node_stops_a_container_node(tmp_path):
+    class FakeContainer:
+        stopped = False
+
+        def stop(self):
+            self.stopped = True
+
+    container = FakeContainer()
+    info = server.NodeInfo(host="127.0.0.1", port=32768, version="5.0.9", pid=None, startup_seconds=1.0,
+                           source="container", container=container)
+    server.stop_node(info, settings_in(tmp_path))
+    assert container.stopped
