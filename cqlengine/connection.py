@@ -8,6 +8,7 @@ ever formatted into CQL text.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections import OrderedDict
@@ -339,7 +340,80 @@ def execute_async(
     return session.execute_async(statement, timeout=timeout)
 
 
+class AsyncResult:
+    """One page of an asyncio execution's rows, and the way to the next page."""
+
+    def __init__(self, response_future: ResponseFuture, rows: Optional[list[Any]]) -> None:
+        self.response_future = response_future
+        self.current_rows: list[Any] = list(rows or [])
+
+    @property
+    def has_more_pages(self) -> bool:
+        return bool(self.response_future.has_more_pages)
+
+    @property
+    def paging_state(self) -> Optional[bytes]:
+        return self.response_future._paging_state if self.has_more_pages else None
+
+    def one(self) -> Any:
+        return self.current_rows[0] if self.current_rows else None
+
+    async def fetch_next_page(self) -> None:
+        """Replace ``current_rows`` with the next page."""
+        self.current_rows = list(await _wait(self.response_future, next_page=True) or [])
+
+
+def _settle(waiter: asyncio.Future, rows: Any, error: Optional[BaseException]) -> None:
+    if waiter.done():
+        return
+    if error is not None:
+        waiter.set_exception(error)
+    else:
+        waiter.set_result(rows)
+
+
+async def _wait(response_future: ResponseFuture, next_page: bool = False) -> Any:
+    """Await the driver's callback-based future from the event loop."""
+    loop = asyncio.get_running_loop()
+    waiter = loop.create_future()
+    response_future.clear_callbacks()
+    if next_page:
+        # Start first: a callback added while the previous page is still the result would get that page.
+        response_future.start_fetching_next_page()
+    response_future.add_callbacks(
+        lambda rows: loop.call_soon_threadsafe(_settle, waiter, rows, None),
+        lambda error: loop.call_soon_threadsafe(_settle, waiter, None, error),
+    )
+    return await waiter
+
+
+async def aexecute(
+    query: Union[str, Statement],
+    params: Optional[Union[Sequence[Any], dict[str, Any]]] = None,
+    consistency: Optional[int] = None,
+    timeout: Any = NOT_SET,
+    connection: Optional[str] = None,
+    fetch_size: Optional[int] = None,
+    paging_state: Optional[bytes] = None,
+) -> AsyncResult:
+    """:func:`execute` for asyncio: the first page of rows, without blocking the event loop."""
+    conn = get_connection(connection)
+    statement = conn.build_statement(query, params, consistency)
+    if fetch_size is not None:
+        statement.fetch_size = fetch_size
+    _log(conn, query)
+    session = conn.ensure_session()
+    conn.stats.executed += 1
+    if timeout is NOT_SET:
+        future = session.execute_async(statement, paging_state=paging_state)
+    else:
+        future = session.execute_async(statement, timeout=timeout, paging_state=paging_state)
+    return AsyncResult(future, await _wait(future))
+
+
 __all__ = [
+    "AsyncResult",
+    "aexecute",
     "BoundStatement",
     "Connection",
     "ConnectionStats",

@@ -159,6 +159,19 @@ class WriteOptions:
             check_applied(result)
         return result
 
+    async def asend(self, statement: statements.BaseStatement, model: Any) -> Any:
+        """``send()`` for asyncio: awaits the driver without blocking the event loop."""
+        if self.batch is not None:
+            self.batch.add_query(statement)
+            return None
+        _, _, conn = self.table(model)
+        cql, params = statement.render()
+        result = await connection.aexecute(cql, params, consistency=self.consistency, timeout=self.timeout,
+                                           connection=conn)
+        if statement.is_conditional:
+            check_applied(result)
+        return result
+
 
 class hybrid:
     """A method that works on the class (delegating to ``objects``) and on instances."""
@@ -683,10 +696,18 @@ class Model(metaclass=ModelMetaClass):
             for key, col in cls._primary_keys.items()
         ]
 
-    def _send(self, statement: statements.BaseStatement) -> None:
-        """Run (or batch) one statement, then reset the one-shot options."""
+    def _finish(self, statement: Optional[statements.BaseStatement]) -> None:
+        """Send (or batch) ``statement``; the one-shot options are spent either way."""
         try:
-            self._options.send(statement, type(self))
+            if statement is not None:
+                self._options.send(statement, type(self))
+        finally:
+            self._options.reset_one_shot()
+
+    async def _afinish(self, statement: Optional[statements.BaseStatement]) -> None:
+        try:
+            if statement is not None:
+                await self._options.asend(statement, type(self))
         finally:
             self._options.reset_one_shot()
 
@@ -707,34 +728,42 @@ class Model(metaclass=ModelMetaClass):
 
     def save(self: M) -> M:
         """INSERT a new instance; on a loaded one, UPDATE only the changed columns."""
+        self._finish(self._save_statement())
+        self._mark_loaded()
+        return self
+
+    async def asave(self: M) -> M:
+        """``save()`` without blocking the event loop."""
+        await self._afinish(self._save_statement())
+        self._mark_loaded()
+        return self
+
+    def _save_statement(self) -> Optional[statements.BaseStatement]:
         self._check_writable()
         self.validate()
         cls = type(self)
-        keyspace, table, _ = self._table()
         pk_changed = self._loaded is not None and any(
             self._loaded.get(k) != self._values.get(k) for k in cls._primary_keys
         )
         opts = self._options
         if cls._has_counter or opts.if_exists or opts.conditions or (self._loaded is not None and not pk_changed):
-            self._send_update(keyspace, table, list(self._values) if self._loaded is None or pk_changed
-                              else self.get_changed_columns())
-        else:
-            values = []
-            for key, col in cls._columns.items():
-                value = self._values[key]
-                # None and empty collections are not written: an INSERT of null is a tombstone.
-                if value is None or (col.is_collection and not value and not getattr(col, "frozen", False)):
-                    continue
-                values.append((col.db_field_name, col.to_database(value)))
-            statement = statements.InsertStatement(
-                table, keyspace=keyspace, values=values, if_not_exists=opts.if_not_exists,
-                ttl=opts.ttl, timestamp=normalize_timestamp(opts.timestamp),
-            )
-            self._send(statement)
-        self._mark_loaded()
-        return self
+            new_row = self._loaded is None or pk_changed
+            return self._update_statement(list(self._values) if new_row else self.get_changed_columns())
+        keyspace, table, _ = self._table()
+        values = []
+        for key, col in cls._columns.items():
+            value = self._values[key]
+            # None and empty collections are not written: an INSERT of null is a tombstone.
+            if value is None or (col.is_collection and not value and not getattr(col, "frozen", False)):
+                continue
+            values.append((col.db_field_name, col.to_database(value)))
+        return statements.InsertStatement(
+            table, keyspace=keyspace, values=values, if_not_exists=opts.if_not_exists,
+            ttl=opts.ttl, timestamp=normalize_timestamp(opts.timestamp),
+        )
 
-    def _send_update(self, keyspace: Optional[str], table: str, attrs: list[str]) -> None:
+    def _update_statement(self, attrs: list[str]) -> Optional[statements.BaseStatement]:
+        """An UPDATE of ``attrs`` (None when there is nothing to write)."""
         cls = type(self)
         assignments: list[Any] = []
         for key in attrs:
@@ -753,16 +782,28 @@ class Model(metaclass=ModelMetaClass):
                 continue  # nothing to write, and writing it would be a tombstone
             assignments.append(statements.SetAssignment(col.db_field_name, col.to_database(value)))
         if not assignments:
-            return
-        statement = statements.UpdateStatement(
+            return None
+        keyspace, table, _ = self._table()
+        opts = self._options
+        return statements.UpdateStatement(
             table, keyspace=keyspace, assignments=assignments, where=self._pk_where(),
-            ttl=self._options.ttl, timestamp=normalize_timestamp(self._options.timestamp),
-            if_exists=self._options.if_exists, conditions=self._options.condition_clauses(cls),
+            ttl=opts.ttl, timestamp=normalize_timestamp(opts.timestamp),
+            if_exists=opts.if_exists, conditions=opts.condition_clauses(cls),
         )
-        self._send(statement)
 
     def update(self: M, **values: Any) -> M:
         """Set ``values`` and UPDATE the changed columns (primary keys cannot change)."""
+        self._finish(self._set_for_update(values))
+        self._mark_loaded()
+        return self
+
+    async def aupdate(self: M, **values: Any) -> M:
+        """``update()`` without blocking the event loop."""
+        await self._afinish(self._set_for_update(values))
+        self._mark_loaded()
+        return self
+
+    def _set_for_update(self, values: dict[str, Any]) -> Optional[statements.BaseStatement]:
         self._check_writable()
         cls = type(self)
         for key, value in values.items():
@@ -778,28 +819,37 @@ class Model(metaclass=ModelMetaClass):
         for key, value in values.items():
             self._values[key] = value
         self.validate()
-        keyspace, table, _ = self._table()
         changed = self.get_changed_columns() if self._loaded is not None else [
             k for k in values if k not in cls._primary_keys
         ]
-        self._send_update(keyspace, table, changed)
-        self._mark_loaded()
-        return self
+        return self._update_statement(changed)
 
     def delete(self) -> None:
         """DELETE this row (honours ``timestamp``, ``if_exists`` and ``iff``)."""
+        self._finish(self._delete_statement())
+        self._loaded = None
+
+    async def adelete(self) -> None:
+        """``delete()`` without blocking the event loop."""
+        await self._afinish(self._delete_statement())
+        self._loaded = None
+
+    def _delete_statement(self) -> statements.BaseStatement:
         cls = type(self)
         cls._check_concrete("delete from")
         for key, col in cls._primary_keys.items():
             col.validate(self._values.get(key))
         keyspace, table, _ = self._table()
-        statement = statements.DeleteStatement(
+        return statements.DeleteStatement(
             table, keyspace=keyspace, where=self._pk_where(),
             timestamp=normalize_timestamp(self._options.timestamp), if_exists=self._options.if_exists,
             conditions=self._options.condition_clauses(cls),
         )
-        self._send(statement)
-        self._loaded = None
+
+    @classmethod
+    async def acreate(cls: type[M], **values: Any) -> M:
+        """``create()`` without blocking the event loop."""
+        return await cls.objects.acreate(**values)  # type: ignore[no-any-return]
 
 
 class _ObjectsDescriptor:

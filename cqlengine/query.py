@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, Iterator, Optional, Sequence, TypeVar, Union
+from typing import Any, AsyncIterator, Callable, Generic, Iterator, Optional, Sequence, TypeVar, Union
 
 from cqlengine import connection, statements
 from cqlengine.columns import Column, List, Map, Set
@@ -682,16 +682,25 @@ class QuerySet(Generic[M]):
 
     def page(self, size: int, paging_state: Optional[bytes] = None) -> Page[M]:
         """One page of ``size`` rows, and the state for the next page (None at the end)."""
-        if not isinstance(size, int) or size < 1:
-            raise QueryException(f"{self.model.__name__}.page: size must be a positive int, got {size!r}")
+        self._check_page_size(size)
         result = self._execute(self._select_statement(), fetch_size=size, paging_state=paging_state)
         rows = [self._make(r) for r in result.current_rows]
         return Page(rows, result.paging_state if result.has_more_pages else None)
 
+    def _check_page_size(self, size: int) -> None:
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise QueryException(f"{self.model.__name__}.page: size must be a positive int, got {size!r}")
+
     def get(self, *expressions: Expression, **kwargs: Any) -> M:
         """The one row matching; ``Model.DoesNotExist`` / ``Model.MultipleObjectsReturned`` otherwise."""
+        qs = self._for_get(expressions, kwargs)
+        return qs._the_one(list(qs)[:2])
+
+    def _for_get(self, expressions: Sequence[Expression], kwargs: dict[str, Any]) -> QuerySet[M]:
         qs = self.filter(*expressions, **kwargs) if expressions or kwargs else self
-        rows = list(qs.limit(2)) if qs._limit is None else list(qs)[:2]
+        return qs.limit(2) if qs._limit is None else qs
+
+    def _the_one(self, rows: list[Any]) -> M:
         if not rows:
             raise self.model.DoesNotExist(f"{self.model.__name__} matching the query does not exist")
         if len(rows) > 1:
@@ -705,13 +714,70 @@ class QuerySet(Generic[M]):
     def count(self) -> int:
         if self._cache is not None and self._source is None:
             return len(self._cache)
-        result = self._execute(self._select_statement(count=True, limit=None) if self._limit is None
-                               else self._select_statement(count=True))
+        return self._count_of(self._execute(self._select_statement(count=True)))
+
+    def _count_of(self, result: Any) -> int:
         total = int(result.one()["count"])
         return min(total, self._limit) if self._limit is not None else total
 
     def exists(self) -> bool:
         return self.first() is not None
+
+    # -- asyncio -----------------------------------------------------------------
+    # The same queries, awaited: the driver's futures resolve on its own threads and
+    # hand the rows to the event loop, so a coroutine never blocks on the network.
+
+    async def _aexecute(self, statement: statements.BaseStatement, fetch_size: Optional[int] = None,
+                        paging_state: Optional[bytes] = None) -> connection.AsyncResult:
+        _, _, conn = self._table()
+        cql, params = statement.render()
+        return await connection.aexecute(cql, params, consistency=self._options.consistency,
+                                         timeout=self._options.timeout, connection=conn,
+                                         fetch_size=fetch_size, paging_state=paging_state)
+
+    async def __aiter__(self) -> AsyncIterator[M]:
+        """``async for obj in qs``: pages are fetched as they are consumed; nothing is cached."""
+        result = await self._aexecute(self._select_statement(), fetch_size=self._fetch_size)
+        self.pages_fetched = 1
+        while True:
+            for row in result.current_rows:
+                yield self._make(row)
+            if not result.has_more_pages:
+                return
+            await result.fetch_next_page()
+            self.pages_fetched += 1
+
+    async def aall(self) -> list[M]:
+        """Every matching row, as a list."""
+        return [obj async for obj in self]
+
+    async def aget(self, *expressions: Expression, **kwargs: Any) -> M:
+        qs = self._for_get(expressions, kwargs)
+        return qs._the_one([obj async for obj in qs][:2])
+
+    async def afirst(self) -> Optional[M]:
+        async for obj in self.limit(1):
+            return obj
+        return None
+
+    async def acount(self) -> int:
+        return self._count_of(await self._aexecute(self._select_statement(count=True)))
+
+    async def apage(self, size: int, paging_state: Optional[bytes] = None) -> Page[M]:
+        self._check_page_size(size)
+        result = await self._aexecute(self._select_statement(), fetch_size=size, paging_state=paging_state)
+        return Page([self._make(r) for r in result.current_rows], result.paging_state)
+
+    async def acreate(self, **values: Any) -> M:
+        instance = self.model(**values)
+        instance._options = self._options.copy()
+        return await instance.asave()  # type: ignore[no-any-return]
+
+    async def aupdate(self, **values: Any) -> None:
+        await self._options.asend(self._update_statement(values), self.model)
+
+    async def adelete(self) -> None:
+        await self._options.asend(self._delete_statement(), self.model)
 
     # -- writes ----------------------------------------------------------------
 
@@ -742,6 +808,9 @@ class QuerySet(Generic[M]):
     def update(self, **values: Any) -> None:
         """UPDATE the matching rows: plain sets, ``__append``, ``__prepend``, ``__remove``, ``__add``,
         ``__update`` on collections, and increments on counters."""
+        self._send(self._update_statement(values))
+
+    def _update_statement(self, values: dict[str, Any]) -> statements.BaseStatement:
         model = self.model
         if not values:
             raise QueryException(f"{model.__name__}.update: nothing to update")
@@ -763,7 +832,7 @@ class QuerySet(Generic[M]):
             timestamp=normalize_timestamp(self._options.timestamp), if_exists=self._options.if_exists,
             conditions=self._options.condition_clauses(self.model),
         )
-        self._send(statement)
+        return statement
 
     def _assignment(self, col: Column, label: str, op: str, value: Any) -> Any:
         name = col.db_field_name
@@ -797,6 +866,9 @@ class QuerySet(Generic[M]):
 
     def delete(self) -> None:
         """DELETE the matching rows (the partition key must be restricted)."""
+        self._send(self._delete_statement())
+
+    def _delete_statement(self) -> statements.BaseStatement:
         model = self.model
         conditional = self._options.if_exists or bool(self._options.conditions)
         ops = {r.attr: r.operator for r in self._where}
@@ -817,7 +889,7 @@ class QuerySet(Generic[M]):
             timestamp=normalize_timestamp(self._options.timestamp), if_exists=self._options.if_exists,
             conditions=self._options.condition_clauses(self.model),
         )
-        self._send(statement)
+        return statement
 
 
 class ModelQuerySet(QuerySet[M]):
@@ -879,23 +951,42 @@ class BatchQuery:
         self._consistency = consistency
         return self
 
-    def execute(self) -> None:
+    def _statement(self) -> Optional[statements.BatchStatement]:
         if self.executed:
             raise CQLEngineException("this batch was already executed")
-        if self.queries:
-            statement = statements.BatchStatement(
-                self.queries,  # type: ignore[arg-type]
-                batch_type=self.batch_type, timestamp=normalize_timestamp(self.timestamp),
-            )
+        if not self.queries:
+            return None
+        return statements.BatchStatement(
+            self.queries,  # type: ignore[arg-type]
+            batch_type=self.batch_type, timestamp=normalize_timestamp(self.timestamp),
+        )
+
+    def _finish(self, result: Any) -> None:
+        self.executed = True
+        if result is not None and any(q.is_conditional for q in self.queries):
+            check_applied(result)
+        for fn, args, kwargs in self._callbacks:
+            fn(*args, **kwargs)
+
+    def execute(self) -> None:
+        """Send the batch (nothing when it is empty), then run the callbacks."""
+        statement = self._statement()
+        result = None
+        if statement is not None:
             cql, params = statement.render()
             result = connection.execute(cql, params, consistency=self._consistency, timeout=self._timeout,
                                         connection=self._connection)
-            self.executed = True
-            if any(q.is_conditional for q in self.queries):
-                check_applied(result)
-        self.executed = True
-        for fn, args, kwargs in self._callbacks:
-            fn(*args, **kwargs)
+        self._finish(result)
+
+    async def aexecute(self) -> None:
+        """``execute()`` without blocking the event loop."""
+        statement = self._statement()
+        result = None
+        if statement is not None:
+            cql, params = statement.render()
+            result = await connection.aexecute(cql, params, consistency=self._consistency,
+                                               timeout=self._timeout, connection=self._connection)
+        self._finish(result)
 
     def __enter__(self) -> BatchQuery:
         return self
@@ -904,6 +995,14 @@ class BatchQuery:
         if exc_type is not None and not self._execute_on_exception:
             return
         self.execute()
+
+    async def __aenter__(self) -> BatchQuery:
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None and not self._execute_on_exception:
+            return
+        await self.aexecute()
 
 
 # --------------------------------------------------------------------------- context

@@ -1,0 +1,163 @@
+"""asyncio: the same reads and writes awaited, against the real server."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from cqlengine import columns, connection, management
+from cqlengine.exceptions import LWTException, ValidationError
+from cqlengine.models import Model
+from cqlengine.query import BatchQuery
+
+
+class Note(Model):
+    __table_name__ = "async_notes"
+    owner = columns.Integer(partition_key=True)
+    seq = columns.Integer(primary_key=True)
+    body = columns.Text(max_length=20)
+    hits = columns.Integer()
+
+
+@pytest.fixture(scope="module")
+def ks(cqlengine_connection):
+    management.sync_table(Note)
+    return cqlengine_connection.default_keyspace
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_create_get_first_count(ks):
+    async def scenario():
+        created = await Note.acreate(owner=1, seq=1, body="one")
+        got = await Note.objects.aget(owner=1, seq=1)
+        first = await Note.objects(owner=1).afirst()
+        none = await Note.objects(owner=999).afirst()
+        count = await Note.objects(owner=1).acount()
+        return created, got, first, none, count
+
+    created, got, first, none, count = run(scenario())
+    assert got == created == first
+    assert none is None and count == 1
+
+
+def test_aget_raises_the_models_exceptions(ks):
+    async def scenario():
+        await Note.acreate(owner=2, seq=1)
+        await Note.acreate(owner=2, seq=2)
+        with pytest.raises(Note.DoesNotExist):
+            await Note.objects.aget(owner=2, seq=3)
+        with pytest.raises(Note.MultipleObjectsReturned):
+            await Note.objects.aget(owner=2)
+
+    run(scenario())
+
+
+def test_async_for_pages_lazily(ks):
+    async def scenario():
+        await asyncio.gather(*(Note.acreate(owner=3, seq=i, body=str(i)) for i in range(35)))
+        qs = Note.objects(owner=3).fetch_size(10)
+        seen = []
+        async for note in qs:
+            seen.append(note.seq)
+            if len(seen) == 10:
+                assert qs.pages_fetched == 1  # the second page is not fetched before it is needed
+        return seen, qs.pages_fetched, await Note.objects(owner=3).aall()
+
+    seen, pages, every = run(scenario())
+    assert seen == list(range(35)) and pages == 4
+    assert [n.seq for n in every] == seen
+
+
+def test_page_state_round_trip(ks):
+    async def scenario():
+        await asyncio.gather(*(Note.acreate(owner=4, seq=i) for i in range(25)))
+        pages, state = [], None
+        while True:
+            page = await Note.objects(owner=4).apage(10, state)
+            pages.append([n.seq for n in page])
+            state = page.paging_state
+            if state is None:
+                return pages
+
+    assert run(scenario()) == [list(range(10)), list(range(10, 20)), list(range(20, 25))]
+
+
+def test_instance_writes(ks):
+    async def scenario():
+        note = await Note.acreate(owner=5, seq=1, body="a", hits=1)
+        await note.aupdate(hits=2)
+        note.body = "b"
+        await note.asave()
+        after_save = await Note.objects.aget(owner=5, seq=1)
+        await note.adelete()
+        return after_save, await Note.objects(owner=5).acount()
+
+    after_save, remaining = run(scenario())
+    assert (after_save.body, after_save.hits) == ("b", 2)
+    assert remaining == 0
+
+
+def test_queryset_update_and_delete(ks):
+    async def scenario():
+        await Note.acreate(owner=6, seq=1, hits=1)
+        await Note.objects(owner=6, seq=1).aupdate(hits=7)
+        hits = (await Note.objects.aget(owner=6, seq=1)).hits
+        await Note.objects(owner=6).adelete()
+        return hits, await Note.objects(owner=6).acount()
+
+    assert run(scenario()) == (7, 0)
+
+
+def test_lwt_and_validation(ks):
+    sent = connection.get_connection().stats
+
+    async def scenario():
+        await Note.if_not_exists().acreate(owner=7, seq=1, body="first")
+        with pytest.raises(LWTException) as info:
+            await Note.if_not_exists().acreate(owner=7, seq=1, body="second")
+        before = sent.executed
+        with pytest.raises(ValidationError, match="Note.body"):
+            await Note.acreate(owner=7, seq=2, body="x" * 21)
+        assert sent.executed == before  # refused before anything was sent
+        return info.value.existing
+
+    assert run(scenario())["body"] == "first"
+
+
+def test_async_batch(ks):
+    async def scenario():
+        called = []
+        async with BatchQuery() as batch:
+            batch.add_callback(called.append, "done")
+            for i in range(3):
+                await Note.batch(batch).acreate(owner=8, seq=i)
+            assert await Note.objects(owner=8).acount() == 0  # nothing sent before the block ends
+        return called, await Note.objects(owner=8).acount()
+
+    assert run(scenario()) == (["done"], 3)
+
+
+def test_the_event_loop_keeps_running_while_queries_wait(ks):
+    async def scenario():
+        ticks = 0
+        done = False
+
+        async def ticker():
+            nonlocal ticks
+            while not done:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        task = asyncio.ensure_future(ticker())
+        await asyncio.gather(*(Note.acreate(owner=9, seq=i) for i in range(50)))
+        count = await Note.objects(owner=9).acount()
+        done = True
+        await task
+        return ticks, count
+
+    ticks, count = run(scenario())
+    assert count == 50
+    assert ticks > 50  # the loop ran other work while the writes were in flight
