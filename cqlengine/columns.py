@@ -11,7 +11,6 @@ import copy
 import ipaddress
 import itertools
 import math
-import re
 import uuid as _uuid
 from collections.abc import Mapping
 from collections.abc import Set as _AbstractSet
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
 from cassandra import util as _cutil
 
 from cqlengine.exceptions import ModelDefinitionException, ValidationError
+from cqlengine.statements import quote_identifier as _quote
 
 if TYPE_CHECKING:
     from cqlengine.usertype import UserType
@@ -46,25 +46,6 @@ _MAX_REPR = 200
 
 # Cassandra refuses collections larger than this (CASSANDRA-5428).
 _MAX_COLLECTION_SIZE = 65535
-
-_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
-
-# CQL reserved keywords: these cannot be used unquoted as identifiers.
-_RESERVED = frozenset("""
-add aggregate all allow alter and apply asc authorize batch begin by columnfamily
-create default delete desc describe drop entries execute from full grant if in
-index infinity insert into is keyspace limit materialized mbean mbeans modify nan
-norecursive not null of on or order primary rename replace revoke schema select
-set table to token truncate unlogged unset update use using view where with
-""".split())
-
-
-def _quote(name: str) -> str:
-    """Quote a CQL identifier when it needs it (private; statements owns the canonical one)."""
-    if _IDENTIFIER.match(name) and name not in _RESERVED:
-        return name
-    return '"' + name.replace('"', '""') + '"'
-
 
 def _short_repr(value: Any) -> str:
     text = repr(value)
@@ -554,14 +535,23 @@ class DateTime(Column):
     Naive datetimes are taken as UTC; aware ones are converted to UTC; a
     ``datetime.date`` means midnight UTC. Values are held and read back as
     naive UTC datetimes. Cassandra stores milliseconds, so microseconds are
-    truncated on the way to the database.
+    truncated on the way to the database; ``truncate_microseconds=True``
+    truncates them on assignment too, so that a value compares equal to what
+    reads back.
     """
 
     db_type = "timestamp"
 
+    def __init__(self, truncate_microseconds: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.truncate_microseconds = truncate_microseconds
+
     def _clean(self, value: Any, label: str) -> Any:
         if isinstance(value, _datetime):
-            return _naive_utc(value)
+            value = _naive_utc(value)
+            if self.truncate_microseconds:
+                value = value.replace(microsecond=value.microsecond // 1000 * 1000)
+            return value
         if isinstance(value, _date):
             return _datetime(value.year, value.month, value.day)
         raise _fail(label, value, "is not a datetime (timestamp needs a datetime or date)")

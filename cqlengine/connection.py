@@ -258,6 +258,18 @@ def setup(
     )
 
 
+def set_session(session: Session) -> Connection:
+    """Make an existing driver session the default connection (its row factory becomes dicts)."""
+    if DEFAULT_CONNECTION in _connections:
+        unregister_connection(DEFAULT_CONNECTION)
+    return register_connection(DEFAULT_CONNECTION, session=session, default=True)
+
+
+def default() -> Connection:
+    """The default connection to a Cassandra on 127.0.0.1 with the driver's defaults."""
+    return setup(["127.0.0.1"])
+
+
 def get_connection(name: Optional[str] = None) -> Connection:
     """The named connection, or the default one."""
     if name is None:
@@ -305,11 +317,15 @@ def execute(
     connection: Optional[str] = None,
     fetch_size: Optional[int] = None,
     paging_state: Optional[bytes] = None,
+    consistency_level: Optional[int] = None,
 ) -> ResultSet:
     """Run ``query`` on a connection; parameterised text is prepared once and bound.
 
     ``fetch_size`` sets the page size; ``paging_state`` resumes a paged query.
+    ``consistency_level`` is the peer's spelling of ``consistency``.
     """
+    if consistency is None:
+        consistency = consistency_level
     conn = get_connection(connection)
     statement = conn.build_statement(query, params, consistency)
     if fetch_size is not None:
@@ -425,7 +441,9 @@ __all__ = [
     "get_cluster",
     "get_connection",
     "get_session",
+    "default",
     "register_connection",
+    "set_session",
     "set_default_connection",
     "setup",
     "unregister_connection",

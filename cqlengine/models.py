@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, ClassVar, Iterator, Optional, TypeVar, Union
+from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional, TypeVar, Union
 
 from cqlengine import connection, statements
 from cqlengine.columns import Column
@@ -48,7 +48,13 @@ _CAMEL = re.compile(r"([a-z])([A-Z])")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-def normalize_timestamp(value: Optional[Timestamp]) -> Optional[int]:
+def check_ttl(owner: str, ttl: Any) -> None:
+    """A TTL is None or whole seconds >= 0 (0 means none)."""
+    if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 0):
+        raise ValidationError(f"{owner}.ttl: {ttl!r} is not a whole number of seconds >= 0")
+
+
+def normalize_timestamp(value: Optional[Timestamp], owner: str = "") -> Optional[int]:
     """Microseconds since the epoch for ``USING TIMESTAMP``.
 
     A ``timedelta`` is relative to now (a future-dated delete is a lock-out),
@@ -57,7 +63,8 @@ def normalize_timestamp(value: Optional[Timestamp]) -> Optional[int]:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise ValidationError(f"timestamp: {value!r} is not a timedelta, datetime or int of microseconds")
+        raise ValidationError(f"{owner + '.' if owner else ''}timestamp: {value!r} is not a timedelta, "
+                              "datetime or int of microseconds since the epoch")
     if isinstance(value, timedelta):
         return time.time_ns() // 1000 + value // timedelta(microseconds=1)
     if isinstance(value, datetime):
@@ -65,7 +72,23 @@ def normalize_timestamp(value: Optional[Timestamp]) -> Optional[int]:
         return (aware - _EPOCH) // timedelta(microseconds=1)
     if isinstance(value, int):
         return value
-    raise ValidationError(f"timestamp: {value!r} is not a timedelta, datetime or int of microseconds")
+    raise ValidationError(f"{owner + '.' if owner else ''}timestamp: {value!r} is not a timedelta, "
+                          "datetime or int of microseconds since the epoch")
+
+
+class _Unknown:
+    """The loaded value of a column that was not read (only/defer) but has been assigned."""
+
+    def __eq__(self, other: Any) -> bool:
+        return False
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+
+_UNKNOWN = _Unknown()
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -148,10 +171,10 @@ class WriteOptions:
 
     def send(self, statement: statements.BaseStatement, model: Any) -> Any:
         """Add ``statement`` to the batch, or run it and check a conditional one was applied."""
-        if self.batch is not None:
-            self.batch.add_query(statement)
-            return None
         _, _, conn = self.table(model)
+        if self.batch is not None:
+            self.batch.add_query(statement, connection=conn)
+            return None
         cql, params = statement.render()
         result = connection.execute(cql, params, consistency=self.consistency, timeout=self.timeout,
                                     connection=conn)
@@ -161,10 +184,10 @@ class WriteOptions:
 
     async def asend(self, statement: statements.BaseStatement, model: Any) -> Any:
         """``send()`` for asyncio: awaits the driver without blocking the event loop."""
-        if self.batch is not None:
-            self.batch.add_query(statement)
-            return None
         _, _, conn = self.table(model)
+        if self.batch is not None:
+            self.batch.add_query(statement, connection=conn)
+            return None
         cql, params = statement.render()
         result = await connection.aexecute(cql, params, consistency=self.consistency, timeout=self.timeout,
                                            connection=conn)
@@ -202,6 +225,10 @@ class _ColumnDescriptor:
 
     def __set__(self, instance: Model, value: Any) -> None:
         instance._values[self.attr] = value
+        loaded = instance._loaded
+        if loaded is not None and self.attr not in loaded:
+            # Not read (only/defer): whatever is assigned is a change, None included.
+            loaded[self.attr] = _UNKNOWN
 
     def __delete__(self, instance: Model) -> None:
         instance._values[self.attr] = None
@@ -347,6 +374,11 @@ class ModelMetaClass(type):
             if not col.can_be_key:
                 raise fail(f"column {key!r} ({col.cql_type()}) cannot be part of the primary key; "
                            "collections must be frozen, counters and durations are not allowed")
+        if len(partition) == 1:
+            (only_key, key_col), = partition.items()
+            if key_col.has_index:
+                raise fail(f"column {only_key!r} is the whole partition key: Cassandra cannot index it "
+                           "(a lookup by it is already direct)")
         if disc_attr:
             disc = columns[disc_attr]
             if disc.is_collection or disc.is_counter or disc.sub_types:
@@ -519,13 +551,22 @@ class Model(metaclass=ModelMetaClass):
             if attr is not None:
                 values[attr] = columns[attr].to_python(raw)
         instance._values = values
-        instance._mark_loaded()
+        instance._mark_loaded([db_map[name] for name in row if name in db_map])
         return instance  # type: ignore[return-value]
 
-    def _mark_loaded(self) -> None:
+    def _mark_loaded(self, keys: Optional[Iterable[str]] = None) -> None:
+        """Snapshot the values now known to be in the database (all of them by default).
+
+        Columns left out of a read (``only``/``defer``) stay out of the snapshot,
+        so a later save neither overwrites nor forgets them.
+        """
         cols = type(self)._columns
+        known: Iterable[str] = keys if keys is not None else (
+            list(self._values) if self._loaded is None else list(self._loaded))
+        values = self._values
         self._loaded = {
-            k: (copy.deepcopy(v) if cols[k].sub_types and v is not None else v) for k, v in self._values.items()
+            k: (copy.deepcopy(values[k]) if cols[k].sub_types and values[k] is not None else values[k])
+            for k in known
         }
 
     # -- mapping access and comparison ----------------------------------------
@@ -562,7 +603,7 @@ class Model(metaclass=ModelMetaClass):
     def __setitem__(self, key: str, value: Any) -> None:
         if key not in type(self)._columns:
             raise KeyError(key)
-        self._values[key] = value
+        setattr(self, key, value)
 
     def __iter__(self) -> Iterator[str]:
         return iter(type(self)._columns)
@@ -579,11 +620,24 @@ class Model(metaclass=ModelMetaClass):
         name = type(self)._pk_name
         return self._values.get(name) if name else None
 
+    @property
+    def _is_persisted(self) -> bool:
+        """Whether this instance was read from, or written to, the database."""
+        return self._loaded is not None
+
+    def _as_dict(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    @classmethod
+    def _get_column(cls, name: str) -> Column:
+        return cls._columns[name]
+
     def get_changed_columns(self) -> list[str]:
         """Attributes whose value differs from what was last read or written."""
-        if self._loaded is None:
+        loaded = self._loaded
+        if loaded is None:
             return [k for k, v in self._values.items() if v is not None]
-        return [k for k, v in self._values.items() if not _same(self._loaded.get(k), v)]
+        return [k for k, v in self._values.items() if k in loaded and not _same(loaded[k], v)]
 
     # -- validation ---------------------------------------------------------
 
@@ -606,13 +660,14 @@ class Model(metaclass=ModelMetaClass):
 
     @hybrid
     def ttl(self: M, ttl: Optional[int]) -> M:
+        check_ttl(type(self).__name__, ttl)
         self._options.ttl = ttl
         return self
 
     @hybrid
     def timestamp(self: M, timestamp: Optional[Timestamp]) -> M:
         """``USING TIMESTAMP``: a timedelta from now, a datetime, or int microseconds."""
-        normalize_timestamp(timestamp)  # fail now on a bad value
+        normalize_timestamp(timestamp, type(self).__name__)  # fail now on a bad value
         self._options.timestamp = timestamp
         return self
 
@@ -627,13 +682,21 @@ class Model(metaclass=ModelMetaClass):
         return self
 
     @hybrid
-    def if_not_exists(self: M) -> M:
-        self._options.set_lwt(type(self).__name__, ValidationError, if_not_exists=True)
+    def if_not_exists(self: M, ife: bool = True) -> M:
+        """The next save is ``INSERT ... IF NOT EXISTS`` (``LWTException`` when the row exists)."""
+        if ife:
+            self._options.set_lwt(type(self).__name__, ValidationError, if_not_exists=True)
+        else:
+            self._options.if_not_exists = False
         return self
 
     @hybrid
-    def if_exists(self: M) -> M:
-        self._options.set_lwt(type(self).__name__, ValidationError, if_exists=True)
+    def if_exists(self: M, ife: bool = True) -> M:
+        """The next update or delete applies only to an existing row."""
+        if ife:
+            self._options.set_lwt(type(self).__name__, ValidationError, if_exists=True)
+        else:
+            self._options.if_exists = False
         return self
 
     @hybrid
@@ -747,6 +810,11 @@ class Model(metaclass=ModelMetaClass):
         )
         opts = self._options
         if cls._has_counter or opts.if_exists or opts.conditions or (self._loaded is not None and not pk_changed):
+            if opts.if_not_exists:
+                # IF NOT EXISTS belongs to INSERT: silently dropping it would overwrite the row.
+                reason = ("a counter table is written with UPDATE" if cls._has_counter
+                          else "a loaded instance is saved with UPDATE")
+                raise ValidationError(f"{cls.__name__}: if_not_exists() cannot apply here: {reason}")
             new_row = self._loaded is None or pk_changed
             return self._update_statement(list(self._values) if new_row else self.get_changed_columns())
         keyspace, table, _ = self._table()
@@ -773,6 +841,9 @@ class Model(metaclass=ModelMetaClass):
             value = self._values.get(key)
             if col.is_counter:
                 previous = (self._loaded or {}).get(key) or 0
+                if previous is _UNKNOWN:
+                    raise ValidationError(f"{cls.__name__}.{key}: the counter was not read (only/defer), "
+                                          "so its increment is unknown; use Model.objects(...).update()")
                 delta = (value or 0) - previous
                 # A new instance adds even 0: create() must leave a row that get() finds.
                 if delta or self._loaded is None:
@@ -817,11 +888,12 @@ class Model(metaclass=ModelMetaClass):
             if col.polymorphic_key and value != self._values.get(key):
                 raise ValidationError(f"{cls.__name__}.{key}: the polymorphic key cannot be updated")
         for key, value in values.items():
-            self._values[key] = value
+            setattr(self, key, value)
         self.validate()
-        changed = self.get_changed_columns() if self._loaded is not None else [
-            k for k in values if k not in cls._primary_keys
-        ]
+        # The columns named are written even when unchanged: the caller asked for them.
+        changed = [k for k in values if k not in cls._primary_keys]
+        if self._loaded is not None:
+            changed += [k for k in self.get_changed_columns() if k not in values]
         return self._update_statement(changed)
 
     def delete(self) -> None:

@@ -16,6 +16,7 @@ from typing import Any, AsyncIterator, Callable, Generic, Iterator, Optional, Se
 from cqlengine import connection, statements
 from cqlengine.columns import Column, List, Map, Set
 from cqlengine.exceptions import (
+    ConnectionException,
     CQLEngineException,
     DoesNotExist,
     LWTException,
@@ -24,7 +25,7 @@ from cqlengine.exceptions import (
     ValidationError,
 )
 from cqlengine.functions import BaseFunction, Token
-from cqlengine.models import Model, Timestamp, WriteOptions, check_applied, normalize_timestamp
+from cqlengine.models import Model, Timestamp, WriteOptions, check_applied, check_ttl, normalize_timestamp
 from cqlengine.operators import FILTER_SUFFIXES, UPDATE_SUFFIXES, Expression
 
 __all__ = [
@@ -44,6 +45,14 @@ M = TypeVar("M", bound=Model)
 
 #: Valid query shapes remembered per model (validation depends on shape only).
 _SHAPE_CACHE_SIZE = 1024
+
+
+class IfNotExistsWithCounterColumn(QueryException):
+    """``if_not_exists()`` on a counter table: counters are only ever UPDATEd."""
+
+
+class IfExistsWithCounterColumn(QueryException):
+    """``if_exists()`` on a counter table: Cassandra has no conditional counter updates."""
 
 
 class BatchType:
@@ -75,6 +84,7 @@ class _Relation:
     attr: str  # model attribute, or "pk__token" for token relations
     operator: str
     value: Any
+    implicit: bool = False  # added by the queryset itself (an indexed polymorphic key)
 
     @property
     def is_token(self) -> bool:
@@ -138,7 +148,7 @@ class QuerySet(Generic[M]):
             value = keys[0] if len(keys) == 1 else None
             if value is not None:
                 self._where.append(_Relation(discriminator.attr_name or "", "=",
-                                             discriminator.to_database(value)))
+                                             discriminator.to_database(value), implicit=True))
 
     # -- cloning -------------------------------------------------------------
 
@@ -322,9 +332,9 @@ class QuerySet(Generic[M]):
             self._column(f)
         return self._with(_values_list=list(fields) or list(self.model._columns), _flat=flat)
 
-    def distinct(self, fields: Optional[Sequence[str]] = None) -> QuerySet[M]:
+    def distinct(self, distinct_fields: Optional[Sequence[str]] = None) -> QuerySet[M]:
         """SELECT DISTINCT over partition key (and static) columns."""
-        names = list(fields) if fields else list(self.model._partition_keys)
+        names = list(distinct_fields) if distinct_fields else list(self.model._partition_keys)
         for f in names:
             col = self._column(f)
             if not (col.partition_key or col.static):
@@ -337,11 +347,12 @@ class QuerySet(Generic[M]):
         return self._with(_distinct=names)
 
     def ttl(self, ttl: Optional[int]) -> QuerySet[M]:
+        check_ttl(self.model.__name__, ttl)
         return self._with_options(ttl=ttl)
 
     def timestamp(self, timestamp: Optional[Timestamp]) -> QuerySet[M]:
         """``USING TIMESTAMP``: a timedelta from now (at execution), a datetime, or int microseconds."""
-        normalize_timestamp(timestamp)
+        normalize_timestamp(timestamp, self.model.__name__)
         return self._with_options(timestamp=timestamp)
 
     def consistency(self, consistency: Optional[int]) -> QuerySet[M]:
@@ -351,11 +362,17 @@ class QuerySet(Generic[M]):
         return self._with_options(timeout=timeout)
 
     def if_not_exists(self) -> QuerySet[M]:
+        if self.model._has_counter:
+            raise IfNotExistsWithCounterColumn(
+                f"{self.model.__name__}: if_not_exists() cannot be used on a table with counter columns")
         clone = self._clone()
         clone._options.set_lwt(self.model.__name__, QueryException, if_not_exists=True)
         return clone
 
     def if_exists(self) -> QuerySet[M]:
+        if self.model._has_counter:
+            raise IfExistsWithCounterColumn(
+                f"{self.model.__name__}: if_exists() cannot be used on a table with counter columns")
         clone = self._clone()
         clone._options.set_lwt(self.model.__name__, QueryException, if_exists=True)
         return clone
@@ -539,9 +556,12 @@ class QuerySet(Generic[M]):
     def _table(self) -> tuple[Optional[str], str, Optional[str]]:
         return self._options.table(self.model)
 
-    def _where_clauses(self) -> list[statements.Relation]:
+    def _where_clauses(self, for_write: bool = False) -> list[statements.Relation]:
+        """The WHERE relations; writes address rows by key, without the implicit polymorphic filter."""
         out: list[statements.Relation] = []
         for rel in self._where:
+            if for_write and rel.implicit:
+                continue
             if rel.is_token:
                 names = [c.db_field_name for c in self.model._partition_keys.values()]
                 out.append(statements.TokenWhereClause(names, rel.operator, rel.value))
@@ -562,12 +582,22 @@ class QuerySet(Generic[M]):
             else:
                 names = [c.db_field_name for c in model._columns.values()]
             deferred = {model._columns[a].db_field_name for a in self._deferred}
+            if model._discriminator_column is not None:
+                deferred.discard(model._discriminator_column.db_field_name)  # it picks each row's class
             return [n for n in names if n not in deferred]
         names = [model._columns[a].db_field_name for a in attrs]
         disc = model._discriminator_column
-        if disc is not None and self._values_list is None and disc.db_field_name not in names:
-            names.append(disc.db_field_name)  # needed to pick the subclass of each row
+        if disc is not None and disc.db_field_name not in names and (
+                self._values_list is None or self._checks_row_class):
+            names.append(disc.db_field_name)  # needed to pick (or check) the subclass of each row
         return names
+
+    @property
+    def _checks_row_class(self) -> bool:
+        """Whether rows must be checked against a polymorphic subclass the server did not filter on."""
+        model = self.model
+        return model._is_polymorphic and not model._is_polymorphic_base and not any(
+            r.implicit for r in self._where)
 
     def _select_statement(self, count: bool = False, limit: Optional[int] = None) -> statements.SelectStatement:
         self.model._check_concrete("query")
@@ -610,8 +640,10 @@ class QuerySet(Generic[M]):
     def _make(self, row: dict[str, Any]) -> Any:
         if self._values_list is not None:
             model = self.model
+            if self._checks_row_class:
+                model._model_for_row(row)  # a row of another subclass raises, as instances do
             values = [model._columns[a].to_python(row[model._columns[a].db_field_name]) for a in self._values_list]
-            return values[0] if self._flat else tuple(values)
+            return values[0] if self._flat else values
         instance = self.model._construct_instance(row)
         # Read through using(): later saves and deletes go back to the same keyspace and connection.
         instance._options.keyspace = self._options.keyspace
@@ -714,7 +746,14 @@ class QuerySet(Generic[M]):
     def count(self) -> int:
         if self._cache is not None and self._source is None:
             return len(self._cache)
+        if self._counts_by_reading:
+            return sum(1 for _ in self.iterator())
         return self._count_of(self._execute(self._select_statement(count=True)))
+
+    @property
+    def _counts_by_reading(self) -> bool:
+        # COUNT(*) would count rows, not partitions (DISTINCT), or other subclasses' rows too.
+        return self._distinct is not None or self._checks_row_class
 
     def _count_of(self, result: Any) -> int:
         total = int(result.one()["count"])
@@ -761,6 +800,8 @@ class QuerySet(Generic[M]):
         return None
 
     async def acount(self) -> int:
+        if self._counts_by_reading:
+            return len([obj async for obj in self])
         return self._count_of(await self._aexecute(self._select_statement(count=True)))
 
     async def apage(self, size: int, paging_state: Optional[bytes] = None) -> Page[M]:
@@ -791,7 +832,7 @@ class QuerySet(Generic[M]):
 
     def _require_keys(self, action: str, full: bool) -> None:
         model = self.model
-        ops = {r.attr: r.operator for r in self._where}
+        ops = {r.attr: r.operator for r in self._where if not r.implicit}
         if any(r.is_token for r in self._where):
             raise QueryException(f"{model.__name__}.{action}: token() relations are not allowed here")
         keys = list(model._primary_keys) if full else list(model._partition_keys)
@@ -826,9 +867,13 @@ class QuerySet(Generic[M]):
                 only_static = False
             assignments.append(self._assignment(col, label, op, value))
         self._require_keys("update", full=not only_static)
+        if self._options.if_not_exists:
+            raise QueryException(f"{model.__name__}.update: if_not_exists() applies to INSERT only; "
+                                 "use if_exists() or iff() for a conditional update")
         keyspace, table, _ = self._table()
         statement = statements.UpdateStatement(
-            table, keyspace=keyspace, assignments=assignments, where=self._where_clauses(), ttl=self._options.ttl,
+            table, keyspace=keyspace, assignments=assignments, where=self._where_clauses(for_write=True),
+            ttl=self._options.ttl,
             timestamp=normalize_timestamp(self._options.timestamp), if_exists=self._options.if_exists,
             conditions=self._options.condition_clauses(self.model),
         )
@@ -871,7 +916,7 @@ class QuerySet(Generic[M]):
     def _delete_statement(self) -> statements.BaseStatement:
         model = self.model
         conditional = self._options.if_exists or bool(self._options.conditions)
-        ops = {r.attr: r.operator for r in self._where}
+        ops = {r.attr: r.operator for r in self._where if not r.implicit}
         if any(r.is_token for r in self._where):
             raise QueryException(f"{model.__name__}.delete: token() relations are not allowed here")
         missing = [k for k in model._partition_keys if ops.get(k) not in ("=", "IN")]
@@ -883,9 +928,15 @@ class QuerySet(Generic[M]):
             raise QueryException(f"{model.__name__}.delete: only primary key columns may be filtered ({extra})")
         if conditional:
             self._require_keys("delete", full=True)
+        if model._is_polymorphic and not model._is_polymorphic_base:
+            # A partition holds the rows of every subclass: a wider delete would take theirs too.
+            self._require_keys("delete (a polymorphic subclass deletes single rows; delete wider through "
+                               f"{model._polymorphic_base.__name__})", full=True)
+        if self._options.if_not_exists:
+            raise QueryException(f"{model.__name__}.delete: if_not_exists() applies to INSERT only")
         keyspace, table, _ = self._table()
         statement = statements.DeleteStatement(
-            table, keyspace=keyspace, where=self._where_clauses(),
+            table, keyspace=keyspace, where=self._where_clauses(for_write=True),
             timestamp=normalize_timestamp(self._options.timestamp), if_exists=self._options.if_exists,
             conditions=self._options.condition_clauses(self.model),
         )
@@ -897,6 +948,16 @@ class ModelQuerySet(QuerySet[M]):
 
 
 # --------------------------------------------------------------------------- batches
+
+
+def _connection_name(name: Optional[str]) -> Optional[str]:
+    """The registered name ``name`` means (None: the default, while none is set up)."""
+    if name is not None:
+        return name
+    try:
+        return connection.get_connection().name
+    except ConnectionException:
+        return None  # execute() says what to set up
 
 
 def _batch_type_name(batch_type: Any) -> str:
@@ -936,9 +997,18 @@ class BatchQuery:
         self._callbacks: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
         self.executed = False
 
-    def add_query(self, statement: statements.BaseStatement) -> None:
+    def add_query(self, statement: statements.BaseStatement, connection: Optional[str] = None) -> None:
+        """Queue ``statement``; ``connection`` is where its model lives (None: the default)."""
         if self.executed:
             raise CQLEngineException("this batch was already executed")
+        name = _connection_name(connection)
+        if self._connection is None:
+            self._connection = name
+        elif _connection_name(self._connection) != name:
+            raise CQLEngineException(
+                f"a batch runs on one connection: this one runs on {self._connection!r}, the statement "
+                f"belongs to {name!r}"
+            )
         self.queries.append(statement)
 
     def add_callback(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
@@ -1008,6 +1078,11 @@ class BatchQuery:
 # --------------------------------------------------------------------------- context
 
 
+_QUERYSET_OPTIONS = frozenset({
+    "ttl", "timestamp", "consistency", "timeout", "if_not_exists", "if_exists", "iff", "batch", "using",
+})
+
+
 class _ModelInContext:
     """A model seen through ``ContextQuery``: every query and write uses its keyspace/connection."""
 
@@ -1035,7 +1110,16 @@ class _ModelInContext:
     def all(self) -> QuerySet[Any]:
         return self.objects
 
+    def acreate(self, **values: Any) -> Any:
+        return self.objects.acreate(**values)
+
+    def aget(self, *args: Any, **kwargs: Any) -> Any:
+        return self.objects.aget(*args, **kwargs)
+
     def __getattr__(self, name: str) -> Any:
+        if name in _QUERYSET_OPTIONS:
+            # Model.ttl(...) and friends start a queryset: start it in this context.
+            return getattr(self.objects, name)
         return getattr(self._model, name)
 
 

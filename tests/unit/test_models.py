@@ -624,3 +624,10 @@ def test_polymorphic_siblings_cannot_give_one_column_two_types():
             size = columns.Text()
 
     assert set(Shape._discriminator_map) == {"square", "circle"}
+
+
+def test_the_whole_partition_key_cannot_be_indexed():
+    with pytest.raises(ModelDefinitionException, match="'id' is the whole partition key"):
+        class Indexed(Model):
+            id = columns.Integer(primary_key=True, index=True)
+            v = columns.Text(index=True)

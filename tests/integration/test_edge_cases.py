@@ -1,0 +1,189 @@
+"""Edge cases of contexts, batches, LWT flags, polymorphic writes and partial reads."""
+from __future__ import annotations
+
+import pytest
+
+from cqlengine import columns, connection, management
+from cqlengine.exceptions import CQLEngineException, PolymorphicModelException, QueryException, ValidationError
+from cqlengine.models import Model
+from cqlengine.query import BatchQuery, ContextQuery, IfExistsWithCounterColumn, IfNotExistsWithCounterColumn
+
+
+class EItem(Model):
+    __table_name__ = "edge_items"
+    id = columns.Integer(primary_key=True)
+    v = columns.Text()
+
+
+class ECount(Model):
+    __table_name__ = "edge_counts"
+    id = columns.Integer(primary_key=True)
+    n = columns.Counter()
+
+
+class EPet(Model):
+    __table_name__ = "edge_pets"
+    owner = columns.Integer(partition_key=True)
+    pet = columns.Integer(primary_key=True)
+    kind = columns.Text(polymorphic_key=True, index=True)
+    name = columns.Text()
+
+
+class ECat(EPet):
+    __polymorphic_key__ = "cat"
+    lives = columns.Integer()
+
+
+class EDog(EPet):
+    __polymorphic_key__ = "dog"
+
+
+class PPet(Model):
+    __table_name__ = "edge_plain_pets"
+    owner = columns.Integer(partition_key=True)
+    pet = columns.Integer(primary_key=True)
+    kind = columns.Text(polymorphic_key=True)
+    name = columns.Text()
+
+
+class PCat(PPet):
+    __polymorphic_key__ = "cat"
+
+
+class PDog(PPet):
+    __polymorphic_key__ = "dog"
+
+
+class ERow(Model):
+    __table_name__ = "edge_rows"
+    p = columns.Integer(partition_key=True)
+    c = columns.Integer(primary_key=True)
+    v = columns.Text()
+    w = columns.Text()
+
+
+@pytest.fixture(scope="module")
+def ks(cqlengine_connection):
+    for model in (EItem, ECount, ECat, EDog, PCat, PDog, ERow):
+        management.sync_table(model)
+    keyspace = cqlengine_connection.default_keyspace
+    other = f"{keyspace}_ctx"
+    management.create_keyspace_simple(other, 1)
+    management.sync_table(EItem, keyspaces=[other])
+    yield keyspace, other
+    management.drop_keyspace(other)
+
+
+def ids_in(keyspace: str) -> list[int]:
+    return sorted(r["id"] for r in connection.execute(f"SELECT id FROM {keyspace}.edge_items"))
+
+
+def test_context_query_options_stay_in_the_context(ks):
+    default, other = ks
+    with ContextQuery(EItem, keyspace=other) as item:
+        item.create(id=1)
+        item.ttl(3600).create(id=2)
+        item.if_not_exists().create(id=3)
+        batch = BatchQuery()
+        item.batch(batch).create(id=4)
+        batch.execute()
+        item(id=5).save()
+    assert ids_in(other) == [1, 2, 3, 4, 5]
+    assert ids_in(default) == []
+
+
+def test_a_batch_runs_on_the_connection_of_its_models(ks, cassandra):
+    connection.register_connection("edge_other", hosts=cassandra.contact_points,
+                                   cluster_options={"port": cassandra.port},
+                                   default_keyspace=ks[0])
+    try:
+
+        class OtherItem(EItem):
+            __connection__ = "edge_other"
+
+        other = connection.get_connection("edge_other").stats
+        default = connection.get_connection().stats
+        before = (other.executed, default.executed)
+        with BatchQuery() as batch:
+            OtherItem.batch(batch).create(id=10)
+        assert (other.executed - before[0], default.executed - before[1]) == (1, 0)
+        mixed = BatchQuery()
+        OtherItem.batch(mixed).create(id=11)
+        with pytest.raises(CQLEngineException, match="one connection"):
+            EItem.batch(mixed).create(id=12)
+    finally:
+        connection.unregister_connection("edge_other")
+
+
+def test_if_not_exists_is_never_dropped_silently(ks):
+    with pytest.raises(IfNotExistsWithCounterColumn, match="ECount"):
+        ECount.if_not_exists()
+    with pytest.raises(IfExistsWithCounterColumn, match="ECount"):
+        ECount.objects(id=1).if_exists()
+    item = EItem.create(id=20, v="a")
+    loaded = EItem.get(id=20)
+    loaded.v = "over"
+    with pytest.raises(ValidationError, match="EItem: if_not_exists.*UPDATE"):
+        loaded.if_not_exists().save()
+    with pytest.raises(QueryException, match="EItem.update: if_not_exists"):
+        EItem.objects(id=20).if_not_exists().update(v="over")
+    assert EItem.get(id=20).v == item.v == "a"
+
+
+def test_indexed_polymorphic_subclass_writes_single_rows(ks):
+    ECat.create(owner=1, pet=1, name="tom", lives=9)
+    EDog.create(owner=1, pet=2, name="rex")
+    ECat.objects(owner=1, pet=1).update(lives=8)
+    assert ECat.get(owner=1, pet=1).lives == 8
+    with pytest.raises(QueryException, match="polymorphic subclass deletes single rows.*EPet"):
+        ECat.objects(owner=1).delete()
+    ECat.objects(owner=1, pet=1).delete()
+    assert [type(p).__name__ for p in EPet.objects(owner=1)] == ["EDog"]
+
+
+def test_distinct_count_counts_partitions(ks):
+    for p in range(3):
+        for c in range(4):
+            ERow.create(p=p, c=c, v="x")
+    assert ERow.objects.distinct().count() == 3 == len(list(ERow.objects.distinct()))
+
+
+def test_none_assigned_to_a_column_that_was_not_read_is_written(ks):
+    ERow.create(p=10, c=1, v="keep", w="keep")
+    row = ERow.objects.defer("v").get(p=10, c=1)
+    row.update(v=None)
+    row = ERow.objects.only("p", "c").get(p=10, c=1)
+    row.w = None
+    row.save()
+    got = ERow.get(p=10, c=1)
+    assert (got.v, got.w) == (None, None)
+
+
+def test_a_save_after_a_partial_read_leaves_unread_columns_alone(ks):
+    ERow.create(p=11, c=1, v="keep", w="old")
+    row = ERow.objects.only("p", "c", "w").get(p=11, c=1)
+    row.w = "new"
+    row.save()
+    got = ERow.get(p=11, c=1)
+    assert (got.v, got.w) == ("keep", "new")
+
+
+def test_polymorphic_reads_agree(ks):
+    PCat.create(owner=2, pet=1, name="tom")
+    PDog.create(owner=2, pet=2, name="rex")
+    assert [type(p).__name__ for p in PPet.objects(owner=2).defer("kind")] == ["PCat", "PDog"]
+    for read in (lambda: list(PCat.objects(owner=2)), lambda: list(PCat.objects(owner=2).values_list("name")),
+                 lambda: PCat.objects(owner=2).count()):
+        with pytest.raises(PolymorphicModelException, match="PDog"):
+            read()
+    assert PCat.objects(owner=2, pet=1).count() == 1
+    assert PPet.objects(owner=2).count() == 2
+
+
+def test_option_errors_name_the_model(ks):
+    with pytest.raises(ValidationError, match=r"EItem\.ttl: -1"):
+        EItem.ttl(-1)
+    with pytest.raises(ValidationError, match=r"EItem\.timestamp: 'soon'"):
+        EItem.objects(id=1).timestamp("soon")
+    with pytest.raises(ValidationError, match=r"EItem\.ttl"):
+        EItem(id=1).ttl(1.5)
