@@ -215,7 +215,8 @@ def test_only_defer_values_list_distinct(ks):
     row = QRow.objects(part=1, ck=1).defer("name").get()
     assert row.name is None and row.label == "l1"
     assert list(QRow.objects(part=1).values_list("ck", flat=True)) == [0, 1, 2, 3, 4]
-    assert list(QRow.objects(part=1, ck__lt=2).values_list("ck", "name")) == [[0, "n10"], [1, "n11"]]  # lists, as the peer gives
+    # rows are lists, as the peer gives them
+    assert list(QRow.objects(part=1, ck__lt=2).values_list("ck", "name")) == [[0, "n10"], [1, "n11"]]
     assert sorted(QRow.objects.distinct().values_list("part", flat=True)) == [0, 1, 2]
     assert sorted(r.part for r in QRow.objects.distinct()) == [0, 1, 2]
 
