@@ -171,6 +171,8 @@ class Column:
             return None
         if callable(self.default):
             return self.default()
+        if isinstance(self.default, (list, set, dict)):
+            return copy.deepcopy(self.default)  # each instance gets its own, never a shared one
         return self.default
 
     @property

@@ -135,8 +135,9 @@ class Connection:
                 self._prepared.move_to_end(key)
                 self.stats.prepared_hits += 1
                 return prepared
-        prepared = session.prepare(cql)
-        with self._lock:
+            # Prepared under the lock: threads racing on a new shape prepare it once. Misses are
+            # rare (once per shape), so holding the lock that long costs little.
+            prepared = session.prepare(cql)
             self.stats.prepared_misses += 1
             self._prepared[key] = prepared
             while len(self._prepared) > max(self.prepared_cache_size, 0):

@@ -171,3 +171,22 @@ def test_retry_connect_defers_the_failure():
             connection.execute("SELECT * FROM system.local", connection="later")
     finally:
         connection.unregister_connection("later")
+
+
+def test_threads_racing_on_a_new_shape_prepare_it_once(named, table):
+    import threading
+
+    conn = named("racing")
+    shapes = [f"SELECT body FROM {table} WHERE id = ? LIMIT {n}" for n in range(1, 5)]
+    barrier = threading.Barrier(16)
+
+    def work(i):
+        barrier.wait()
+        connection.execute(shapes[i % 4], [uuid.uuid4()], connection="racing")
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert (conn.stats.prepared_misses, conn.stats.prepared_hits) == (4, 12)

@@ -631,3 +631,13 @@ def test_the_whole_partition_key_cannot_be_indexed():
         class Indexed(Model):
             id = columns.Integer(primary_key=True, index=True)
             v = columns.Text(index=True)
+
+
+def test_a_mutable_default_is_never_shared():
+    class Tagged(Model):
+        id = columns.Integer(primary_key=True)
+        tags = columns.List(columns.Text, default=["new"])
+
+    first, second = Tagged(id=1), Tagged(id=2)
+    first.tags.append("mine")
+    assert second.tags == ["new"]
