@@ -2,14 +2,15 @@
 
 Runs against the local Cassandra that `make demo` starts (or CQLENGINE_TEST_HOSTS).
 """
-import os
 import uuid
+
+from _demo import contact
 
 from cqlengine import connection
 
-hosts = [h for h in os.environ.get("CQLENGINE_TEST_HOSTS", "127.0.0.1").split(",") if h]
-conn = connection.setup(hosts)
-print(f"connected to {hosts}")
+hosts, port = contact()
+conn = connection.setup(hosts, port=port)
+print(f"connected to {hosts} port {port}")
 
 connection.execute(
     "CREATE KEYSPACE IF NOT EXISTS cqlengine_demo "

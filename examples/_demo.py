@@ -7,7 +7,18 @@ from cqlengine.management import create_keyspace_simple
 KEYSPACE = "cqlengine_demo"
 
 
+def contact() -> tuple[list[str], int]:
+    """Where the demo's Cassandra is: CQLENGINE_TEST_HOSTS, else the local node `make demo` started."""
+    port = int(os.environ.get("CQLENGINE_CASSANDRA_PORT", "9042"))
+    hosts = []
+    for entry in filter(None, os.environ.get("CQLENGINE_TEST_HOSTS", "").split(",")):
+        host, _, host_port = entry.strip().partition(":")
+        hosts.append(host)
+        port = int(host_port or port)
+    return hosts or ["127.0.0.1"], port
+
+
 def connect() -> None:
-    hosts = [h for h in os.environ.get("CQLENGINE_TEST_HOSTS", "127.0.0.1").split(",") if h]
-    connection.setup(hosts, default_keyspace=KEYSPACE)
+    hosts, port = contact()
+    connection.setup(hosts, default_keyspace=KEYSPACE, port=port)
     create_keyspace_simple(KEYSPACE, replication_factor=1)
