@@ -74,6 +74,7 @@ class Connection:
         self.session: Optional[Session] = None
         self._owns_cluster = session is None
         self._prepared: OrderedDict[tuple[Optional[str], str], PreparedStatement] = OrderedDict()
+        self._preparing: dict[tuple[Optional[str], str], threading.Event] = {}
         self._lock = threading.RLock()
         if session is not None:
             self.session = session
@@ -125,8 +126,8 @@ class Connection:
 
     # -- prepared statements -------------------------------------------------------
 
-    def prepare(self, cql: str) -> PreparedStatement:
-        """The prepared form of ``cql``, prepared at most once while it stays cached."""
+    def cached(self, cql: str) -> Optional[PreparedStatement]:
+        """The cached prepared form of ``cql`` (counted as a hit), or None."""
         session = self.ensure_session()
         key = (session.keyspace, cql)  # unqualified names resolve against the session keyspace
         with self._lock:
@@ -134,16 +135,40 @@ class Connection:
             if prepared is not None:
                 self._prepared.move_to_end(key)
                 self.stats.prepared_hits += 1
+            return prepared
+
+    def prepare(self, cql: str) -> PreparedStatement:
+        """The prepared form of ``cql``, prepared at most once while it stays cached.
+
+        Threads racing on a new shape prepare it once: the first prepares, the
+        others wait for it; nobody holds the cache's lock across the network.
+        """
+        while True:
+            prepared = self.cached(cql)
+            if prepared is not None:
                 return prepared
-            # Prepared under the lock: threads racing on a new shape prepare it once. Misses are
-            # rare (once per shape), so holding the lock that long costs little.
-            prepared = session.prepare(cql)
-            self.stats.prepared_misses += 1
-            self._prepared[key] = prepared
-            while len(self._prepared) > max(self.prepared_cache_size, 0):
-                self._prepared.popitem(last=False)
-                self.stats.prepared_evictions += 1
-        return prepared
+            session = self.ensure_session()
+            key = (session.keyspace, cql)
+            with self._lock:
+                waiting = self._preparing.get(key)
+                if waiting is None:
+                    done = self._preparing[key] = threading.Event()
+            if waiting is not None:
+                waiting.wait()
+                continue  # prepared by another thread (or it failed: try ourselves)
+            try:
+                prepared = session.prepare(cql)
+                with self._lock:
+                    self.stats.prepared_misses += 1
+                    self._prepared[key] = prepared
+                    while len(self._prepared) > max(self.prepared_cache_size, 0):
+                        self._prepared.popitem(last=False)
+                        self.stats.prepared_evictions += 1
+                return prepared
+            finally:
+                with self._lock:
+                    del self._preparing[key]
+                done.set()
 
     @property
     def prepared_cache_len(self) -> int:
@@ -397,11 +422,19 @@ async def _wait(response_future: ResponseFuture, next_page: bool = False) -> Any
     if next_page:
         # Start first: a callback added while the previous page is still the result would get that page.
         response_future.start_fetching_next_page()
-    response_future.add_callbacks(
-        lambda rows: loop.call_soon_threadsafe(_settle, waiter, rows, None),
-        lambda error: loop.call_soon_threadsafe(_settle, waiter, None, error),
-    )
-    return await waiter
+
+    def deliver(rows: Any, error: Optional[BaseException]) -> None:
+        try:
+            loop.call_soon_threadsafe(_settle, waiter, rows, error)
+        except RuntimeError:
+            pass  # the loop has closed: nobody is waiting any more
+
+    response_future.add_callbacks(lambda rows: deliver(rows, None), lambda error: deliver(None, error))
+    try:
+        return await waiter
+    except asyncio.CancelledError:
+        response_future.clear_callbacks()
+        raise
 
 
 async def aexecute(
@@ -413,8 +446,17 @@ async def aexecute(
     fetch_size: Optional[int] = None,
     paging_state: Optional[bytes] = None,
 ) -> AsyncResult:
-    """:func:`execute` for asyncio: the first page of rows, without blocking the event loop."""
+    """:func:`execute` for asyncio: the first page of rows, without blocking the event loop.
+
+    A lazy connection's connect and the preparing of a new statement shape run
+    in the loop's executor; a cached statement is bound on the spot.
+    """
     conn = get_connection(connection)
+    loop = asyncio.get_running_loop()
+    if conn.session is None:
+        await loop.run_in_executor(None, conn.ensure_session)
+    if isinstance(query, str) and params:
+        query = conn.cached(query) or await loop.run_in_executor(None, conn.prepare, query)
     statement = conn.build_statement(query, params, consistency)
     if fetch_size is not None:
         statement.fetch_size = fetch_size

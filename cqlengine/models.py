@@ -231,7 +231,7 @@ class _ColumnDescriptor:
             loaded[self.attr] = _UNKNOWN
 
     def __delete__(self, instance: Model) -> None:
-        instance._values[self.attr] = None
+        self.__set__(instance, None)
 
 
 class ModelMetaClass(type):
@@ -538,9 +538,9 @@ class Model(metaclass=ModelMetaClass):
         return klass
 
     @classmethod
-    def _construct_instance(cls: type[M], row: dict[str, Any]) -> M:
-        """An instance from a driver row (keys are CQL column names)."""
-        klass = cls._model_for_row(row)
+    def _construct_instance(cls: type[M], row: dict[str, Any], as_model: Optional[type[Model]] = None) -> M:
+        """An instance from a driver row (keys are CQL column names), of the row's own subclass."""
+        klass = as_model or cls._model_for_row(row)
         instance = klass.__new__(klass)
         instance._init_state()
         values = dict.fromkeys(klass._columns)
@@ -555,6 +555,9 @@ class Model(metaclass=ModelMetaClass):
         return instance  # type: ignore[return-value]
 
     def _mark_loaded(self, keys: Optional[Iterable[str]] = None) -> None:
+        self._loaded = self._snapshot(keys)
+
+    def _snapshot(self, keys: Optional[Iterable[str]] = None) -> dict[str, Any]:
         """Snapshot the values now known to be in the database (all of them by default).
 
         Columns left out of a read (``only``/``defer``) stay out of the snapshot,
@@ -564,7 +567,7 @@ class Model(metaclass=ModelMetaClass):
         known: Iterable[str] = keys if keys is not None else (
             list(self._values) if self._loaded is None else list(self._loaded))
         values = self._values
-        self._loaded = {
+        return {
             k: (copy.deepcopy(values[k]) if cols[k].sub_types and values[k] is not None else values[k])
             for k in known
         }
@@ -644,8 +647,12 @@ class Model(metaclass=ModelMetaClass):
     def validate(self) -> None:
         """Validate and clean every value in place; raises ``ValidationError``."""
         cls = type(self)
+        loaded = self._loaded
         for key, col in cls._columns.items():
-            self._values[key] = col.validate(self._values.get(key))
+            value = self._values.get(key)
+            if value is None and loaded is not None and key not in loaded and not col.primary_key:
+                continue  # not read (only/defer) nor assigned: never written, nothing to check
+            self._values[key] = col.validate(value)
         disc, value = cls._discriminator_column_name, cls.__polymorphic_key__
         if disc is not None and value is not None:
             if self._values.get(disc) is None:
@@ -759,20 +766,40 @@ class Model(metaclass=ModelMetaClass):
             for key, col in cls._primary_keys.items()
         ]
 
-    def _finish(self, statement: Optional[statements.BaseStatement]) -> None:
-        """Send (or batch) ``statement``; the one-shot options are spent either way."""
-        try:
-            if statement is not None:
-                self._options.send(statement, type(self))
-        finally:
-            self._options.reset_one_shot()
+    def _write(self, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool = False) -> None:
+        """Build, then send or batch, one write; the one-shot options are spent either way.
 
-    async def _afinish(self, statement: Optional[statements.BaseStatement]) -> None:
+        The instance counts as written (its change tracking reset) once the
+        statement has run: at once, or when its batch executes.
+        """
+        opts = self._options
+        batch = opts.batch
         try:
+            statement = build()
+            state = None if deletes else self._snapshot()
             if statement is not None:
-                await self._options.asend(statement, type(self))
+                opts.send(statement, type(self))
         finally:
-            self._options.reset_one_shot()
+            opts.reset_one_shot()
+        self._written(batch if statement is not None else None, state)
+
+    async def _awrite(self, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool = False) -> None:
+        opts = self._options
+        batch = opts.batch
+        try:
+            statement = build()
+            state = None if deletes else self._snapshot()
+            if statement is not None:
+                await opts.asend(statement, type(self))
+        finally:
+            opts.reset_one_shot()
+        self._written(batch if statement is not None else None, state)
+
+    def _written(self, batch: Any, state: Optional[dict[str, Any]]) -> None:
+        if batch is not None:
+            batch.add_callback(setattr, self, "_loaded", state)
+        else:
+            self._loaded = state
 
     def _check_writable(self) -> None:
         cls = type(self)
@@ -791,14 +818,12 @@ class Model(metaclass=ModelMetaClass):
 
     def save(self: M) -> M:
         """INSERT a new instance; on a loaded one, UPDATE only the changed columns."""
-        self._finish(self._save_statement())
-        self._mark_loaded()
+        self._write(self._save_statement)
         return self
 
     async def asave(self: M) -> M:
         """``save()`` without blocking the event loop."""
-        await self._afinish(self._save_statement())
-        self._mark_loaded()
+        await self._awrite(self._save_statement)
         return self
 
     def _save_statement(self) -> Optional[statements.BaseStatement]:
@@ -815,8 +840,13 @@ class Model(metaclass=ModelMetaClass):
                 reason = ("a counter table is written with UPDATE" if cls._has_counter
                           else "a loaded instance is saved with UPDATE")
                 raise ValidationError(f"{cls.__name__}: if_not_exists() cannot apply here: {reason}")
-            new_row = self._loaded is None or pk_changed
-            return self._update_statement(list(self._values) if new_row else self.get_changed_columns())
+            if self._loaded is None:
+                attrs = list(self._values)
+            elif pk_changed:
+                attrs = [k for k in self._values if k in self._loaded]  # what was read or assigned
+            else:
+                attrs = self.get_changed_columns()
+            return self._update_statement(attrs)
         keyspace, table, _ = self._table()
         values = []
         for key, col in cls._columns.items():
@@ -864,14 +894,12 @@ class Model(metaclass=ModelMetaClass):
 
     def update(self: M, **values: Any) -> M:
         """Set ``values`` and UPDATE the changed columns (primary keys cannot change)."""
-        self._finish(self._set_for_update(values))
-        self._mark_loaded()
+        self._write(lambda: self._set_for_update(values))
         return self
 
     async def aupdate(self: M, **values: Any) -> M:
         """``update()`` without blocking the event loop."""
-        await self._afinish(self._set_for_update(values))
-        self._mark_loaded()
+        await self._awrite(lambda: self._set_for_update(values))
         return self
 
     def _set_for_update(self, values: dict[str, Any]) -> Optional[statements.BaseStatement]:
@@ -898,13 +926,11 @@ class Model(metaclass=ModelMetaClass):
 
     def delete(self) -> None:
         """DELETE this row (honours ``timestamp``, ``if_exists`` and ``iff``)."""
-        self._finish(self._delete_statement())
-        self._loaded = None
+        self._write(self._delete_statement, deletes=True)
 
     async def adelete(self) -> None:
         """``delete()`` without blocking the event loop."""
-        await self._afinish(self._delete_statement())
-        self._loaded = None
+        await self._awrite(self._delete_statement, deletes=True)
 
     def _delete_statement(self) -> statements.BaseStatement:
         cls = type(self)

@@ -136,6 +136,7 @@ class QuerySet(Generic[M]):
         self._flat = False
         self._distinct: Optional[list[str]] = None
         self._fetch_size: Optional[int] = None
+        self._skip_foreign_rows = False  # an indexed subclass whose key filter had to be dropped
         self._options = WriteOptions()
         self._cache: Optional[list[Any]] = None
         self._source: Optional[Iterator[Any]] = None
@@ -258,6 +259,7 @@ class QuerySet(Generic[M]):
         for key, value in kwargs.items():
             attr, operator = self._split_filter_key(key)
             clone._where.append(clone._relation(attr, operator, value))
+        clone._settle_implicit()
         return clone
 
     def _split_filter_key(self, key: str) -> tuple[str, str]:
@@ -278,6 +280,28 @@ class QuerySet(Generic[M]):
                 f"(known: {', '.join(sorted(FILTER_SUFFIXES))})"
             )
         return attr, operator
+
+    def _settle_implicit(self) -> None:
+        """Drop the implicit polymorphic-key relation where Cassandra cannot combine it with the query.
+
+        (IN on the partition key, ORDER BY, DISTINCT, token ranges, another index, or the
+        key named explicitly.) Rows of other subclasses are then skipped client-side.
+        """
+        implicit = [r for r in self._where if r.implicit]
+        if not implicit:
+            return
+        columns = self.model._columns
+        explicit = [r for r in self._where if not r.implicit]
+
+        def clashes(rel: _Relation) -> bool:
+            if rel.is_token or rel.attr == implicit[0].attr:
+                return True
+            col = columns[rel.attr]
+            return (col.partition_key and rel.operator == "IN") or (col.has_index and not col.primary_key)
+
+        if self._order or self._distinct is not None or any(clashes(r) for r in explicit):
+            self._where = explicit
+            self._skip_foreign_rows = True
 
     def __call__(self, *expressions: Expression, **kwargs: Any) -> QuerySet[M]:
         return self.filter(*expressions, **kwargs)
@@ -300,7 +324,9 @@ class QuerySet(Generic[M]):
                     f"({', '.join(self.model._clustering_keys) or 'this table has none'})"
                 )
             order.append((col.attr_name or attr, direction))
-        return self._with(_order=order)
+        clone = self._with(_order=order)
+        clone._settle_implicit()
+        return clone
 
     def limit(self, n: Optional[int]) -> QuerySet[M]:
         if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
@@ -344,7 +370,9 @@ class QuerySet(Generic[M]):
             raise QueryException(
                 f"{self.model.__name__}.distinct: must select every partition key column (missing {', '.join(missing)})"
             )
-        return self._with(_distinct=names)
+        clone = self._with(_distinct=names)
+        clone._settle_implicit()
+        return clone
 
     def ttl(self, ttl: Optional[int]) -> QuerySet[M]:
         check_ttl(self.model.__name__, ttl)
@@ -556,12 +584,9 @@ class QuerySet(Generic[M]):
     def _table(self) -> tuple[Optional[str], str, Optional[str]]:
         return self._options.table(self.model)
 
-    def _where_clauses(self, for_write: bool = False) -> list[statements.Relation]:
-        """The WHERE relations; writes address rows by key, without the implicit polymorphic filter."""
+    def _where_clauses(self) -> list[statements.Relation]:
         out: list[statements.Relation] = []
         for rel in self._where:
-            if for_write and rel.implicit:
-                continue
             if rel.is_token:
                 names = [c.db_field_name for c in self.model._partition_keys.values()]
                 out.append(statements.TokenWhereClause(names, rel.operator, rel.value))
@@ -596,8 +621,22 @@ class QuerySet(Generic[M]):
     def _checks_row_class(self) -> bool:
         """Whether rows must be checked against a polymorphic subclass the server did not filter on."""
         model = self.model
-        return model._is_polymorphic and not model._is_polymorphic_base and not any(
-            r.implicit for r in self._where)
+        return (model._is_polymorphic and not model._is_polymorphic_base and self._distinct is None
+                and not any(r.implicit for r in self._where))
+
+    def _accept(self, row: dict[str, Any]) -> bool:
+        """Whether a row belongs in the results (another subclass's row raises, or is skipped)."""
+        if not self._checks_row_class:
+            return True
+        model = self.model
+        assert model._discriminator_column is not None
+        found = model._polymorphic_base._discriminator_map.get(row.get(model._discriminator_column.db_field_name))
+        if found is not None and issubclass(found, model):
+            return True
+        if self._skip_foreign_rows:
+            return False
+        model._model_for_row(row)  # raises, naming both classes
+        return True
 
     def _select_statement(self, count: bool = False, limit: Optional[int] = None) -> statements.SelectStatement:
         self.model._check_concrete("query")
@@ -631,7 +670,9 @@ class QuerySet(Generic[M]):
         result = self._execute(self._select_statement(limit=limit), fetch_size=self._fetch_size)
         self.pages_fetched = 1
         while True:
-            yield from result.current_rows
+            for row in result.current_rows:
+                if self._accept(row):
+                    yield row
             if not result.has_more_pages:
                 return
             result.fetch_next_page()
@@ -640,11 +681,10 @@ class QuerySet(Generic[M]):
     def _make(self, row: dict[str, Any]) -> Any:
         if self._values_list is not None:
             model = self.model
-            if self._checks_row_class:
-                model._model_for_row(row)  # a row of another subclass raises, as instances do
             values = [model._columns[a].to_python(row[model._columns[a].db_field_name]) for a in self._values_list]
             return values[0] if self._flat else values
-        instance = self.model._construct_instance(row)
+        # DISTINCT rows hold partition keys only: no polymorphic key to pick a subclass by.
+        instance = self.model._construct_instance(row, as_model=self.model if self._distinct is not None else None)
         # Read through using(): later saves and deletes go back to the same keyspace and connection.
         instance._options.keyspace = self._options.keyspace
         instance._options.connection = self._options.connection
@@ -716,7 +756,7 @@ class QuerySet(Generic[M]):
         """One page of ``size`` rows, and the state for the next page (None at the end)."""
         self._check_page_size(size)
         result = self._execute(self._select_statement(), fetch_size=size, paging_state=paging_state)
-        rows = [self._make(r) for r in result.current_rows]
+        rows = [self._make(r) for r in result.current_rows if self._accept(r)]
         return Page(rows, result.paging_state if result.has_more_pages else None)
 
     def _check_page_size(self, size: int) -> None:
@@ -780,7 +820,8 @@ class QuerySet(Generic[M]):
         self.pages_fetched = 1
         while True:
             for row in result.current_rows:
-                yield self._make(row)
+                if self._accept(row):
+                    yield self._make(row)
             if not result.has_more_pages:
                 return
             await result.fetch_next_page()
@@ -807,7 +848,7 @@ class QuerySet(Generic[M]):
     async def apage(self, size: int, paging_state: Optional[bytes] = None) -> Page[M]:
         self._check_page_size(size)
         result = await self._aexecute(self._select_statement(), fetch_size=size, paging_state=paging_state)
-        return Page([self._make(r) for r in result.current_rows], result.paging_state)
+        return Page([self._make(r) for r in result.current_rows if self._accept(r)], result.paging_state)
 
     async def acreate(self, **values: Any) -> M:
         instance = self.model(**values)
@@ -832,7 +873,7 @@ class QuerySet(Generic[M]):
 
     def _require_keys(self, action: str, full: bool) -> None:
         model = self.model
-        ops = {r.attr: r.operator for r in self._where if not r.implicit}
+        ops = {r.attr: r.operator for r in self._where}
         if any(r.is_token for r in self._where):
             raise QueryException(f"{model.__name__}.{action}: token() relations are not allowed here")
         keys = list(model._primary_keys) if full else list(model._partition_keys)
@@ -851,8 +892,19 @@ class QuerySet(Generic[M]):
         ``__update`` on collections, and increments on counters."""
         self._send(self._update_statement(values))
 
+    def _refuse_subclass_write(self, action: str) -> None:
+        model = self.model
+        if model._is_polymorphic and not model._is_polymorphic_base:
+            base = model._polymorphic_base.__name__
+            raise QueryException(
+                f"{model.__name__}.{action}: Cassandra writes by key alone, so a {model.__name__} queryset "
+                f"cannot keep its write off the rows of {base}'s other subclasses; write through "
+                f"{base}.objects(...) or through a {model.__name__} instance"
+            )
+
     def _update_statement(self, values: dict[str, Any]) -> statements.BaseStatement:
         model = self.model
+        self._refuse_subclass_write("update")
         if not values:
             raise QueryException(f"{model.__name__}.update: nothing to update")
         assignments: list[Any] = []
@@ -872,7 +924,7 @@ class QuerySet(Generic[M]):
                                  "use if_exists() or iff() for a conditional update")
         keyspace, table, _ = self._table()
         statement = statements.UpdateStatement(
-            table, keyspace=keyspace, assignments=assignments, where=self._where_clauses(for_write=True),
+            table, keyspace=keyspace, assignments=assignments, where=self._where_clauses(),
             ttl=self._options.ttl,
             timestamp=normalize_timestamp(self._options.timestamp), if_exists=self._options.if_exists,
             conditions=self._options.condition_clauses(self.model),
@@ -915,8 +967,9 @@ class QuerySet(Generic[M]):
 
     def _delete_statement(self) -> statements.BaseStatement:
         model = self.model
+        self._refuse_subclass_write("delete")
         conditional = self._options.if_exists or bool(self._options.conditions)
-        ops = {r.attr: r.operator for r in self._where if not r.implicit}
+        ops = {r.attr: r.operator for r in self._where}
         if any(r.is_token for r in self._where):
             raise QueryException(f"{model.__name__}.delete: token() relations are not allowed here")
         missing = [k for k in model._partition_keys if ops.get(k) not in ("=", "IN")]
@@ -928,15 +981,11 @@ class QuerySet(Generic[M]):
             raise QueryException(f"{model.__name__}.delete: only primary key columns may be filtered ({extra})")
         if conditional:
             self._require_keys("delete", full=True)
-        if model._is_polymorphic and not model._is_polymorphic_base:
-            # A partition holds the rows of every subclass: a wider delete would take theirs too.
-            self._require_keys("delete (a polymorphic subclass deletes single rows; delete wider through "
-                               f"{model._polymorphic_base.__name__})", full=True)
         if self._options.if_not_exists:
             raise QueryException(f"{model.__name__}.delete: if_not_exists() applies to INSERT only")
         keyspace, table, _ = self._table()
         statement = statements.DeleteStatement(
-            table, keyspace=keyspace, where=self._where_clauses(for_write=True),
+            table, keyspace=keyspace, where=self._where_clauses(),
             timestamp=normalize_timestamp(self._options.timestamp), if_exists=self._options.if_exists,
             conditions=self._options.condition_clauses(self.model),
         )

@@ -161,3 +161,35 @@ def test_the_event_loop_keeps_running_while_queries_wait(ks):
     ticks, count = run(scenario())
     assert count == 50
     assert ticks > 50  # the loop ran other work while the writes were in flight
+
+
+def test_preparing_a_new_shape_does_not_block_the_loop(ks):
+    import threading
+
+    conn = connection.get_connection()
+    real_prepare = conn.session.prepare
+    loop_ran = threading.Event()
+    prepared = []
+
+    def prepare_once_the_loop_has_run(cql, *args, **kwargs):
+        assert loop_ran.wait(5), "the event loop was blocked while preparing"
+        prepared.append(cql)
+        return real_prepare(cql, *args, **kwargs)
+
+    async def scenario():
+        async def mark_loop_alive():
+            await asyncio.sleep(0)
+            loop_ran.set()
+
+        ticker = asyncio.ensure_future(mark_loop_alive())
+        # A shape never prepared before: the prepare runs off the loop and waits for the ticker.
+        count = await Note.objects(owner=10).limit(7).acount()
+        await ticker
+        return count
+
+    conn.session.prepare = prepare_once_the_loop_has_run
+    try:
+        assert run(scenario()) == 0
+        assert len(prepared) == 1  # the shape really was new
+    finally:
+        conn.session.prepare = real_prepare

@@ -190,3 +190,29 @@ def test_threads_racing_on_a_new_shape_prepare_it_once(named, table):
     for t in threads:
         t.join()
     assert (conn.stats.prepared_misses, conn.stats.prepared_hits) == (4, 12)
+
+
+def test_a_slow_prepare_does_not_hold_up_cached_statements(named, table):
+    import threading
+
+    conn = named("slow_prepare")
+    cached = f"SELECT body FROM {table} WHERE id = ?"
+    connection.execute(cached, [uuid.uuid4()], connection="slow_prepare")
+    real_prepare = conn.session.prepare
+    started, release = threading.Event(), threading.Event()
+
+    def slow_prepare(cql, *args, **kwargs):
+        started.set()
+        release.wait(10)  # a coordinator that answers only when the test says so
+        return real_prepare(cql, *args, **kwargs)
+
+    conn.session.prepare = slow_prepare
+    slow = threading.Thread(target=connection.execute,
+                            args=(f"SELECT id FROM {table} WHERE id = ?", [uuid.uuid4()]),
+                            kwargs={"connection": "slow_prepare"})
+    slow.start()
+    assert started.wait(5)
+    connection.execute(cached, [uuid.uuid4()], connection="slow_prepare")
+    assert slow.is_alive()  # the cached statement ran while the new shape was still being prepared
+    release.set()
+    slow.join()
