@@ -34,7 +34,7 @@ from cqlengine import columns
 from cqlengine.exceptions import CQLEngineException, QueryException
 from cqlengine.management import introspect
 from cqlengine.management.introspect import ColumnInfo, TableInfo, UserTypeInfo
-from cqlengine.management.plan import _parse_type
+from cqlengine.management.plan import TypeNode, parse_type
 from cqlengine.models import Model, hybrid
 from cqlengine.operators import ColumnExpression, Expression
 from cqlengine.query import ModelQuerySet
@@ -42,9 +42,6 @@ from cqlengine.statements import qualified_table
 from cqlengine.usertype import UserType
 
 __all__ = ["NamedKeyspace", "NamedModel", "NamedQuerySet", "NamedTable", "column_for_type", "model_for_table"]
-
-# (name, quoted, args) as parsed by cqlengine.management.plan
-_TypeNode = tuple[str, bool, tuple[Any, ...]]
 
 _SCALARS: dict[str, type[columns.Column]] = {
     "ascii": columns.Ascii,
@@ -82,14 +79,14 @@ UserTypeResolver = Callable[[str], "type[UserType]"]
 # --------------------------------------------------------------------------- types
 
 
-def _parse(cql_type: str) -> _TypeNode:
+def _parse(cql_type: str) -> TypeNode:
     try:
-        return _parse_type(cql_type)
+        return parse_type(cql_type)
     except (ValueError, IndexError):
         raise CQLEngineException(f"cannot parse the CQL type {cql_type!r}") from None
 
 
-def _user_type_names(node: _TypeNode, out: set[str]) -> set[str]:
+def _user_type_names(node: TypeNode, out: set[str]) -> set[str]:
     name, quoted, args = node
     if quoted or (name not in _SCALARS and name not in _COLLECTIONS
                   and name not in ("frozen", "tuple") and name not in _UNSUPPORTED):
@@ -99,7 +96,7 @@ def _user_type_names(node: _TypeNode, out: set[str]) -> set[str]:
     return out
 
 
-def _build(node: _TypeNode, resolve: Optional[UserTypeResolver], frozen: bool,
+def _build(node: TypeNode, resolve: Optional[UserTypeResolver], frozen: bool,
            kwargs: dict[str, Any]) -> columns.Column:
     name, quoted, args = node
     if not quoted:

@@ -85,10 +85,11 @@ _NATIVE_TYPES = frozenset(
 _TYPE_TOKEN = re.compile(r'\s*(?:("(?:[^"]|"")*")|([A-Za-z_][A-Za-z0-9_]*)|(-?\d+)|([<>,]))')
 
 # (name, quoted, args): name is lower-cased unless it was quoted.
-_TypeNode = tuple[str, bool, tuple[Any, ...]]
+TypeNode = tuple[str, bool, tuple[Any, ...]]
 
 
-def _parse_type(text: str) -> _TypeNode:
+def parse_type(text: str) -> TypeNode:
+    """A CQL type as ``(name, quoted, args)`` nodes: ``map<text, frozen<list<int>>>`` and the like."""
     tokens: list[tuple[str, str]] = []
     pos = 0
     text = text.strip()
@@ -112,12 +113,12 @@ def _parse_type(text: str) -> _TypeNode:
     return node
 
 
-def _parse_node(tokens: list[tuple[str, str]], i: int) -> tuple[_TypeNode, int]:
+def _parse_node(tokens: list[tuple[str, str]], i: int) -> tuple[TypeNode, int]:
     kind, value = tokens[i]
     if kind == "p":
         raise ValueError(value)
     i += 1
-    args: list[_TypeNode] = []
+    args: list[TypeNode] = []
     if i < len(tokens) and tokens[i] == ("p", "<"):
         i += 1
         while True:
@@ -132,7 +133,7 @@ def _parse_node(tokens: list[tuple[str, str]], i: int) -> tuple[_TypeNode, int]:
     return (value, kind == "q", tuple(args)), i
 
 
-def _render_node(node: _TypeNode, canonical: bool) -> str:
+def _render_node(node: TypeNode, canonical: bool) -> str:
     name, quoted, args = node
     if canonical:
         if name == "varchar" and not quoted:
@@ -151,7 +152,7 @@ def _render_node(node: _TypeNode, canonical: bool) -> str:
 def render_type(cql_type: str) -> str:
     """A CQL type as written in DDL: user type names quoted through ``quote_identifier``."""
     try:
-        return _render_node(_parse_type(cql_type), canonical=False)
+        return _render_node(parse_type(cql_type), canonical=False)
     except (ValueError, IndexError):
         return cql_type.strip()
 
@@ -159,7 +160,7 @@ def render_type(cql_type: str) -> str:
 def normalize_type(cql_type: str) -> str:
     """A canonical spelling for comparing a live type with a model's."""
     try:
-        return _render_node(_parse_type(cql_type), canonical=True)
+        return _render_node(parse_type(cql_type), canonical=True)
     except (ValueError, IndexError):
         return " ".join(cql_type.split())
 
