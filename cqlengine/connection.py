@@ -354,14 +354,21 @@ def execute(
         consistency = consistency_level
     conn = get_connection(connection)
     statement = conn.build_statement(query, params, consistency)
+    return conn.ensure_session().execute(statement, **_send_options(conn, query, statement, timeout,
+                                                                     fetch_size, paging_state))
+
+
+def _send_options(conn: Connection, query: Union[str, Statement], statement: Statement, timeout: Any,
+                  fetch_size: Optional[int] = None, paging_state: Optional[bytes] = None) -> dict[str, Any]:
+    """Count and log one statement about to be sent; the driver's keyword arguments for it."""
     if fetch_size is not None:
         statement.fetch_size = fetch_size
     _log(conn, query)
-    session = conn.ensure_session()
     conn.stats.executed += 1
-    if timeout is NOT_SET:
-        return session.execute(statement, paging_state=paging_state)
-    return session.execute(statement, timeout=timeout, paging_state=paging_state)
+    options: dict[str, Any] = {"paging_state": paging_state}
+    if timeout is not NOT_SET:
+        options["timeout"] = timeout
+    return options
 
 
 def execute_async(
@@ -374,12 +381,7 @@ def execute_async(
     """Like :func:`execute` but returns the driver's ``ResponseFuture``."""
     conn = get_connection(connection)
     statement = conn.build_statement(query, params, consistency)
-    _log(conn, query)
-    session = conn.ensure_session()
-    conn.stats.executed += 1
-    if timeout is NOT_SET:
-        return session.execute_async(statement)
-    return session.execute_async(statement, timeout=timeout)
+    return conn.ensure_session().execute_async(statement, **_send_options(conn, query, statement, timeout))
 
 
 class AsyncResult:
@@ -458,15 +460,8 @@ async def aexecute(
     if isinstance(query, str) and params:
         query = conn.cached(query) or await loop.run_in_executor(None, conn.prepare, query)
     statement = conn.build_statement(query, params, consistency)
-    if fetch_size is not None:
-        statement.fetch_size = fetch_size
-    _log(conn, query)
-    session = conn.ensure_session()
-    conn.stats.executed += 1
-    if timeout is NOT_SET:
-        future = session.execute_async(statement, paging_state=paging_state)
-    else:
-        future = session.execute_async(statement, timeout=timeout, paging_state=paging_state)
+    future = conn.ensure_session().execute_async(
+        statement, **_send_options(conn, query, statement, timeout, fetch_size, paging_state))
     return AsyncResult(future, await _wait(future))
 
 
