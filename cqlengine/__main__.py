@@ -30,8 +30,9 @@ flags) is refused before anything is sent.
 
 exit status:
   0  the schema is in sync (or was brought in sync)
-  1  error or refusal: nothing was applied (bad module, unreachable cluster,
-     missing keyspace, schema conflict)
+  1  error or refusal (bad usage, bad module, unreachable cluster, missing
+     keyspace, schema conflict): nothing was applied; or a change Cassandra
+     rejected midway: the message lists what was applied before it
   2  with --plan: changes are pending (nothing was applied)
 """
 
@@ -41,8 +42,16 @@ def _default_hosts() -> list[str]:
     return [h.strip() for h in env.split(",") if h.strip()] or ["127.0.0.1"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 1: exit 2 means "changes pending" to a CI drift check."""
+
+    def error(self, message: str) -> Any:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m cqlengine", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -110,7 +119,10 @@ def _hosts_and_port(hosts: Sequence[str], port: Optional[int]) -> tuple[list[str
                 found_port = int(text)
                 part = name
             names.append(part)
-    return names, port or found_port or DEFAULT_PORT
+    chosen = port or found_port or DEFAULT_PORT
+    if not 0 < chosen < 65536:
+        raise ValueError(f"port {chosen} is not between 1 and 65535")
+    return names, chosen
 
 
 def sync(args: argparse.Namespace) -> int:
@@ -121,7 +133,7 @@ def sync(args: argparse.Namespace) -> int:
     for target in args.modules:
         try:
             module = _import(target)
-        except Exception as exc:  # any failure while importing user code is reported, not raised
+        except (Exception, SystemExit) as exc:  # whatever importing user code does, it is reported
             return _error(f"cannot import {target}: {type(exc).__name__}: {exc}")
         found = _models_of(module)
         if not found:
@@ -131,7 +143,7 @@ def sync(args: argparse.Namespace) -> int:
     try:
         hosts, port = _hosts_and_port(args.hosts or _default_hosts(), args.port)
     except ValueError as exc:
-        return _error(f"bad --hosts value: {exc}")
+        return _error(f"bad --hosts/--port value: {exc}")
     try:
         connection.setup(hosts, default_keyspace=args.keyspace, port=port)
     except CQLEngineException as exc:

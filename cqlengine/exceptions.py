@@ -43,6 +43,14 @@ class SchemaMismatch(CQLEngineException):
     """The live schema differs from a model in a way that cannot be changed in place."""
 
 
+class SchemaChangeFailed(CQLEngineException):
+    """Cassandra refused a schema change midway through a plan; ``applied`` lists what it took."""
+
+    def __init__(self, message: str, applied: Optional[list[str]] = None) -> None:
+        super().__init__(message)
+        self.applied = applied or []
+
+
 class ConnectionException(CQLEngineException):
     """No usable connection: not set up, unknown name, or the cluster is unreachable."""
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional, TypeVar, Union
 
 from cqlengine import connection, statements
-from cqlengine.columns import Column
+from cqlengine.columns import Column, UserDefinedType
 from cqlengine.exceptions import (
     CQLEngineException,
     LWTException,
@@ -374,6 +374,18 @@ class ModelMetaClass(type):
             if not col.can_be_key:
                 raise fail(f"column {key!r} ({col.cql_type()}) cannot be part of the primary key; "
                            "collections must be frozen, counters and durations are not allowed")
+        for key, col in columns.items():
+            if not (col.index or col.custom_index):
+                continue
+            # Index targets Cassandra refuses: refused here, before sync_table creates the table.
+            cql_type = col.cql_type()
+            if col.db_type == "duration":
+                raise fail(f"column {key!r} (duration) cannot be indexed")
+            if isinstance(col, UserDefinedType) and not cql_type.startswith("frozen<"):
+                raise fail(f"column {key!r} ({cql_type}): a non-frozen user type cannot be indexed; "
+                           "declare it UserDefinedType(..., frozen=True)")
+            if col.custom_index and col.db_type == "blob":
+                raise fail(f"column {key!r} (blob) cannot have an SAI index (custom_index); use index=True")
         if len(partition) == 1:
             (only_key, key_col), = partition.items()
             if key_col.has_index:

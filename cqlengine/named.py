@@ -34,7 +34,7 @@ from cqlengine import columns
 from cqlengine.exceptions import CQLEngineException, QueryException
 from cqlengine.management import introspect
 from cqlengine.management.introspect import ColumnInfo, TableInfo, UserTypeInfo
-from cqlengine.management.plan import TypeNode, parse_type
+from cqlengine.management.plan import TypeNode, index_target_kind, parse_type
 from cqlengine.models import Model, hybrid
 from cqlengine.operators import ColumnExpression, Expression
 from cqlengine.query import ModelQuerySet
@@ -321,13 +321,15 @@ def _user_type_resolver(keyspace: str, user_types: Mapping[str, UserTypeInfo]) -
 
 
 def _indexed(info: TableInfo, column: str) -> dict[str, bool]:
-    """``index`` / ``custom_index`` for an index on the column's values, as our query checks expect."""
+    """``index`` / ``custom_index`` for the index our model would declare on the column, so that
+    the query checks allow what it serves (the column itself, a collection's values, a frozen
+    collection whole)."""
     flags: dict[str, bool] = {}
+    live = info.columns.get(column)
+    wanted = index_target_kind(live.type) if live is not None else "plain"
     for idx in info.indexes.values():
-        target = idx.target.strip()
-        function = target.split("(", 1)[0] if target.endswith(")") and not target.startswith('"') else ""
-        if idx.column != column or function not in ("", "values"):
-            continue  # keys(), entries() and full() indexes serve other operators
+        if idx.column != column or idx.target_kind != wanted:
+            continue  # e.g. keys(m) serves CONTAINS KEY, which our model's index does not
         # SAI (and any other custom index) serves more operators than a legacy index.
         flags["custom_index" if idx.kind.upper() == "CUSTOM" else "index"] = True
     return flags

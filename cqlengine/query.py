@@ -99,16 +99,22 @@ _RANGE = frozenset({">", ">=", "<", "<="})
 def _index_kind(column: Column, operators: Sequence[str]) -> Optional[str]:
     """``'sai'`` or ``'legacy'`` when the column's index can serve all ``operators``, else None.
 
-    Our indexes are created on the column itself, so a collection index holds its
-    values (CONTAINS), never a map's keys (CONTAINS KEY).
+    Our indexes are created on the column itself: a collection's index holds its
+    values (CONTAINS), never a map's keys (CONTAINS KEY); a frozen collection's
+    index holds it whole (``full()``), which serves = only.
     """
-    if column.custom_index:
-        served = {"CONTAINS"} if column.is_collection else {"="}
-        if not column.is_collection and column.db_type not in _SAI_LITERAL_TYPES:
+    frozen_collection = column.is_collection and getattr(column, "frozen", False)
+    if frozen_collection:
+        served = {"="}
+    elif column.is_collection:
+        served = {"CONTAINS"}
+    else:
+        served = {"="}
+        if column.custom_index and column.db_type not in _SAI_LITERAL_TYPES:
             served |= _RANGE
+    if column.custom_index:
         return "sai" if all(op in served for op in operators) else None
     if column.index:
-        served = {"CONTAINS"} if column.is_collection else {"="}
         return "legacy" if all(op in served for op in operators) else None
     return None
 

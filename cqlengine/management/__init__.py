@@ -16,7 +16,7 @@ from itertools import product
 from typing import Any, Optional, Union
 
 from cqlengine import connection as _connection
-from cqlengine.exceptions import CQLEngineException, SchemaMismatch
+from cqlengine.exceptions import CQLEngineException, SchemaChangeFailed, SchemaMismatch
 from cqlengine.management.introspect import (
     ColumnInfo,
     IndexInfo,
@@ -140,6 +140,7 @@ def plan(*models: Any, keyspaces: Names = None, connections: Names = None) -> Sc
     Conflicts are listed in the plan, not raised.
     """
     result = SchemaPlan()
+    planned: dict[tuple[Optional[str], str, str], TableSpec] = {}
     for model in models:
         _check_model(model)
         spec = table_spec(model)
@@ -147,10 +148,31 @@ def plan(*models: Any, keyspaces: Names = None, connections: Names = None) -> Sc
             conn = _model_connection(model, conn_arg)
             keyspace = _model_keyspace(model, ks_arg, conn)
             _require_keyspace(keyspace, conn, f"model {model.__name__}")
+            # Several models of one table (a polymorphic family) plan it once; models that
+            # define it differently are a conflict, not a race to create it first.
+            earlier = planned.setdefault((conn, keyspace, spec.name), spec)
+            if earlier is not spec:
+                if _same_table(earlier, spec):
+                    continue
+                result.conflicts.append(Conflict(
+                    f"table {keyspace}.{spec.name}", "definition", "models define this table differently",
+                    f"model {earlier.model_name}: {_table_summary(earlier)}", _table_summary(spec),
+                    spec.model_name))
+                continue
             live = get_table(keyspace, spec.name, connection=conn)
             types = get_user_types(keyspace, connection=conn) if spec.types else {}
             result.extend(plan_table(keyspace, spec, live, types, connection=conn))
     return result
+
+
+def _same_table(a: TableSpec, b: TableSpec) -> bool:
+    return (a.columns, a.partition_key, a.clustering_key, a.options, a.types) == (
+        b.columns, b.partition_key, b.clustering_key, b.options, b.types)
+
+
+def _table_summary(spec: TableSpec) -> str:
+    cols = ", ".join(f"{c.name} {c.type}" for c in spec.columns.values())
+    return f"({cols}) PRIMARY KEY ({', '.join(spec.partition_key)}; {', '.join(spec.clustering_key)})"
 
 
 def _wait_for_schema_agreement(conn: Optional[str], after: str) -> None:
@@ -162,17 +184,31 @@ def _wait_for_schema_agreement(conn: Optional[str], after: str) -> None:
         )
 
 
+#: Seconds a DDL statement may take: dropping a keyspace of many tables outlasts the driver's default.
+DDL_TIMEOUT = 120.0
+
+
 def _execute_ddl(cql: str, conn: Optional[str]) -> None:
     log.info("schema change: %s", cql)
-    _connection.execute(cql, connection=conn)
+    _connection.execute(cql, connection=conn, timeout=DDL_TIMEOUT)
     _wait_for_schema_agreement(conn, cql)
 
 
 def apply_plan(schema_plan: SchemaPlan) -> None:
     """Send each change of a conflict-free plan, waiting for schema agreement after each."""
     schema_plan.raise_for_conflicts()
+    applied: list[str] = []
     for change in schema_plan.changes:
-        _execute_ddl(change.cql, change.connection)
+        try:
+            _execute_ddl(change.cql, change.connection)
+        except Exception as exc:
+            raise SchemaChangeFailed(
+                f"{change.description} failed: {type(exc).__name__}: {exc}. Applied before it: "
+                f"{'; '.join(applied) or 'nothing'}. Nothing after it was sent; once the cause is fixed, "
+                "sync again: it applies only what is still missing.",
+                applied,
+            ) from exc
+        applied.append(change.description)
 
 
 def sync_table(
@@ -237,8 +273,9 @@ def _short_class(name: str) -> str:
 
 
 def _replication_matches(live: Mapping[str, str], wanted: Mapping[str, Any]) -> bool:
-    live_rest = {k: str(v) for k, v in live.items() if k != "class"}
-    want_rest = {k: str(v) for k, v in wanted.items() if k != "class"}
+    # Cassandra drops datacentres given a replication factor of 0: they are not a difference.
+    live_rest = {k: str(v) for k, v in live.items() if k != "class" and str(v) != "0"}
+    want_rest = {k: str(v) for k, v in wanted.items() if k != "class" and str(v) != "0"}
     return _short_class(live.get("class", "")) == _short_class(wanted["class"]) and live_rest == want_rest
 
 

@@ -55,6 +55,15 @@ class IndexInfo:
         return index_target_column(self.target)
 
     @property
+    def target_kind(self) -> str:
+        """``values``, ``keys``, ``entries``, ``full`` or ``plain`` (the column itself)."""
+        text = self.target.strip()
+        for fn in ("values", "keys", "entries", "full"):
+            if text.startswith(fn + "(") and text.endswith(")"):
+                return fn
+        return "plain"
+
+    @property
     def class_name(self) -> Optional[str]:
         return self.options.get("class_name")
 
@@ -73,6 +82,9 @@ class TableInfo:
     columns: dict[str, ColumnInfo] = field(default_factory=dict)
     indexes: dict[str, IndexInfo] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    #: column name -> CQL type of columns dropped from the table (Cassandra refuses to re-add
+    #: one with a different type)
+    dropped_columns: dict[str, str] = field(default_factory=dict)
 
     def _keys(self, kind: str) -> list[ColumnInfo]:
         return sorted((c for c in self.columns.values() if c.kind == kind), key=lambda c: c.position)
@@ -181,6 +193,12 @@ def get_table(keyspace: str, table: str, connection: Optional[str] = None) -> Op
             name=idx["index_name"], kind=idx["kind"],
             options={str(k): str(v) for k, v in (idx["options"] or {}).items()},
         )
+    for dropped in _connection.execute(
+        "SELECT column_name, type FROM system_schema.dropped_columns WHERE keyspace_name = ? AND table_name = ?",
+        params, connection=connection,
+    ):
+        if dropped["column_name"] not in info.columns:  # a column re-added since is live again
+            info.dropped_columns[dropped["column_name"]] = dropped["type"]
     return info
 
 

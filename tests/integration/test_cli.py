@@ -135,3 +135,40 @@ def test_bad_inputs_fail_clearly(run, cassandra, cqlengine_keyspace, tmp_path):
                          env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 1
     assert "could not reach Cassandra" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_usage_errors_exit_1_not_the_pending_code(run, cqlengine_keyspace):
+    for argv in (["sync"], ["bogus"], ["sync", "--port", "abc", "mod"]):
+        out = subprocess.run([sys.executable, "-m", "cqlengine", *argv], capture_output=True, text=True)
+        assert out.returncode == 1, (argv, out.stderr)
+        assert "error:" in out.stderr
+    out = run("import sys\nsys.exit(3)\n")
+    assert out.returncode == 1 and "cannot import" in out.stderr and "SystemExit" in out.stderr
+    out = run(MODELS_NO_KS, "--keyspace", cqlengine_keyspace, "--port", "70000")
+    assert out.returncode == 1 and "70000 is not between 1 and 65535" in out.stderr
+
+
+def test_a_polymorphic_module_plans_its_table_once(run, cqlengine_keyspace):
+    source = """
+    import uuid
+    from cqlengine import columns
+    from cqlengine.models import Model
+
+    class Pet(Model):
+        __table_name__ = "cli_pets"
+        owner = columns.Integer(partition_key=True)
+        pet = columns.UUID(primary_key=True, default=uuid.uuid4)
+        kind = columns.Text(polymorphic_key=True)
+
+    class Cat(Pet):
+        __polymorphic_key__ = "cat"
+        lives = columns.Integer()
+
+    class Dog(Pet):
+        __polymorphic_key__ = "dog"
+        bark = columns.Text()
+    """
+    out = run(source, "--keyspace", cqlengine_keyspace)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("CREATE TABLE") == 1
+    assert _columns(cqlengine_keyspace, "cli_pets") == {"owner", "pet", "kind", "lives", "bark"}
