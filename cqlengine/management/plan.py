@@ -351,7 +351,7 @@ class SchemaPlan:
             for i, change in enumerate(self.changes, 1):
                 lines.append(f"  {i}. [{change.kind}] {change.description}")
                 lines.append(f"     {change.cql}")
-        else:
+        elif not self.conflicts:
             checked = ", ".join(self.checked) or "nothing checked"
             lines.append(f"in sync: {checked}")
         if self.warnings:

@@ -328,3 +328,12 @@ def test_comment_compared_exactly(live_comment, model_comment):
     live = TableInfo(KS, "commented", {"id": ColumnInfo("id", "int", "partition_key", 0)}, {},
                      {"comment": live_comment})
     assert plan_table(KS, table_spec(Commented), live).kinds() == ["alter_table_options"]
+
+
+def test_a_plan_with_only_conflicts_does_not_claim_to_be_in_sync():
+    from cqlengine.management.plan import Conflict, SchemaPlan
+
+    plan = SchemaPlan(conflicts=[Conflict("table ks.t", "column c", "type differs", "int", "text")],
+                      checked=["table ks.t"])
+    assert "in sync" not in str(plan)
+    assert str(plan).startswith("conflicts (refused, nothing will be applied):")
