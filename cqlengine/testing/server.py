@@ -423,11 +423,32 @@ def read_state(settings: ServerSettings) -> Optional[NodeInfo]:
     return NodeInfo(**data)
 
 
+def is_our_node(pid: Optional[int], run_dir: Optional[str]) -> bool:
+    """Whether ``pid`` is alive and is the Cassandra started in ``run_dir``.
+
+    A state file outlives its node (a reboot, a killed session), and its pid
+    may since belong to another process: the command line tells them apart.
+    """
+    if not pid_alive(pid):
+        return False
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            cmdline = fh.read().decode(errors="replace")
+    except OSError:
+        return True  # no /proc: trust the pid
+    return DAEMON_CLASS in cmdline and (not run_dir or run_dir in cmdline)
+
+
 def running_node(settings: ServerSettings) -> Optional[NodeInfo]:
-    """The node this cache started on ``settings.port``, if its process still lives."""
+    """The node this cache started on ``settings.port``, if it still runs (a stale record is removed)."""
     info = read_state(settings)
-    if info and pid_alive(info.pid):
+    if info is None:
+        return None
+    if is_our_node(info.pid, info.run_dir):
         return info
+    settings.state_file.unlink(missing_ok=True)
+    if info.run_dir:
+        shutil.rmtree(info.run_dir, ignore_errors=True)
     return None
 
 
@@ -531,7 +552,7 @@ def stop_local(settings: ServerSettings, keep_run_dir: bool = False) -> Optional
     info = read_state(settings)
     if info is None:
         return None
-    if info.pid and pid_alive(info.pid):
+    if info.pid and is_our_node(info.pid, info.run_dir):
         _terminate(info.pid)
     settings.state_file.unlink(missing_ok=True)
     if info.run_dir and not keep_run_dir:

@@ -194,3 +194,19 @@ def test_stop_node_stops_a_container_node(tmp_path):
                            source="container", container=container)
     server.stop_node(info, settings_in(tmp_path))
     assert container.stopped
+
+
+def test_a_stale_state_file_whose_pid_is_now_another_process_is_not_a_node(tmp_path):
+    import json
+    import os
+
+    s = settings_in(tmp_path, port=19999)
+    s.state_file.parent.mkdir(parents=True)
+    run_dir = tmp_path / "cache" / "runs" / "node-19999-x"
+    run_dir.mkdir(parents=True)
+    # This test's own pid: alive, but not a Cassandra started in that run directory.
+    s.state_file.write_text(json.dumps({"host": "127.0.0.1", "port": 19999, "version": "5.0.9", "pid": os.getpid(),
+                                        "startup_seconds": 1.0, "run_dir": str(run_dir), "source": "download"}))
+    assert server.running_node(s) is None
+    assert not s.state_file.exists() and not run_dir.exists()
+    assert server.stop_local(s) is None  # and nothing was killed: we are still here
