@@ -91,6 +91,11 @@ class _Unknown:
 _UNKNOWN = _Unknown()
 
 
+def _writes_nothing(col: Column, value: Any) -> bool:
+    """None, and an empty non-frozen collection (which Cassandra stores as null), write nothing."""
+    return value is None or (col.is_collection and not value and not getattr(col, "frozen", False))
+
+
 def _same(a: Any, b: Any) -> bool:
     """Equality for change tracking: a NaN read back is the same value, not a change."""
     if a is b or a == b:
@@ -644,6 +649,12 @@ class Model(metaclass=ModelMetaClass):
         return dict(self._values)
 
     @classmethod
+    def _refuse_lwt_on_counters(cls, method: str) -> None:
+        if cls._has_counter:
+            raise ValidationError(f"{cls.__name__}.{method}: Cassandra has no conditional writes on tables "
+                                  "with counter columns")
+
+    @classmethod
     def _get_column(cls, name: str) -> Column:
         return cls._columns[name]
 
@@ -712,6 +723,7 @@ class Model(metaclass=ModelMetaClass):
     @hybrid
     def if_exists(self: M, ife: bool = True) -> M:
         """The next update or delete applies only to an existing row."""
+        type(self)._refuse_lwt_on_counters("if_exists")
         if ife:
             self._options.set_lwt(type(self).__name__, ValidationError, if_exists=True)
         else:
@@ -721,6 +733,7 @@ class Model(metaclass=ModelMetaClass):
     @hybrid
     def iff(self: M, **conditions: Any) -> M:
         """Apply the next write only if the row's current values match ``conditions``."""
+        type(self)._refuse_lwt_on_counters("iff")
         for key in conditions:
             attr = key.split("__", 1)[0]
             if attr not in type(self)._columns:
@@ -771,11 +784,12 @@ class Model(metaclass=ModelMetaClass):
     def _table(self) -> tuple[Optional[str], str, Optional[str]]:
         return self._options.table(type(self))
 
-    def _pk_where(self) -> list[statements.WhereClause]:
+    def _pk_where(self, partition_only: bool = False) -> list[statements.WhereClause]:
         cls = type(self)
+        keys = cls._partition_keys if partition_only else cls._primary_keys
         return [
             statements.WhereClause(col.db_field_name, "=", col.to_database(self._values[key]))
-            for key, col in cls._primary_keys.items()
+            for key, col in keys.items()
         ]
 
     def _write(self, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool = False) -> None:
@@ -788,7 +802,7 @@ class Model(metaclass=ModelMetaClass):
         batch = opts.batch
         try:
             statement = build()
-            state = None if deletes else self._snapshot()
+            state = None if deletes else self._snapshot(self._known_after_write())
             if statement is not None:
                 opts.send(statement, type(self))
         finally:
@@ -800,18 +814,36 @@ class Model(metaclass=ModelMetaClass):
         batch = opts.batch
         try:
             statement = build()
-            state = None if deletes else self._snapshot()
+            state = None if deletes else self._snapshot(self._known_after_write())
             if statement is not None:
                 await opts.asend(statement, type(self))
         finally:
             opts.reset_one_shot()
         self._written(batch if statement is not None else None, state)
 
+    def _known_after_write(self) -> Optional[list[str]]:
+        """The columns whose database value a write of a new instance makes known.
+
+        None and empty collections are not written, so what the row holds
+        there stays unknown (None for the default: every column of a loaded
+        instance that was read or assigned).
+        """
+        if self._loaded is not None:
+            return None
+        return [k for k, col in type(self)._columns.items()
+                if col.primary_key or col.is_counter or not _writes_nothing(col, self._values[k])]
+
     def _written(self, batch: Any, state: Optional[dict[str, Any]]) -> None:
-        if batch is not None:
-            batch.add_callback(setattr, self, "_loaded", state)
-        else:
+        if batch is None:
             self._loaded = state
+            return
+        batch.add_callback(setattr, self, "_loaded", state)
+        if state is not None and self._loaded is not None:
+            # Counter increments are deltas from the baseline: a second save before the batch
+            # runs must add only what changed since the first.
+            for key, col in type(self)._columns.items():
+                if col.is_counter and key in state:
+                    self._loaded[key] = state[key]
 
     def _check_writable(self) -> None:
         cls = type(self)
@@ -863,9 +895,8 @@ class Model(metaclass=ModelMetaClass):
         values = []
         for key, col in cls._columns.items():
             value = self._values[key]
-            # None and empty collections are not written: an INSERT of null is a tombstone.
-            if value is None or (col.is_collection and not value and not getattr(col, "frozen", False)):
-                continue
+            if _writes_nothing(col, value):
+                continue  # an INSERT of null would only write a tombstone
             values.append((col.db_field_name, col.to_database(value)))
         return statements.InsertStatement(
             table, keyspace=keyspace, values=values, if_not_exists=opts.if_not_exists,
@@ -891,15 +922,18 @@ class Model(metaclass=ModelMetaClass):
                 if delta or self._loaded is None:
                     assignments.append(statements.AddAssignment(col.db_field_name, delta))
                 continue
-            if col.is_collection and not value and self._loaded is None:
-                continue  # nothing to write, and writing it would be a tombstone
+            if self._loaded is None and _writes_nothing(col, value):
+                continue  # a new instance leaves unset columns alone, as its INSERT would
             assignments.append(statements.SetAssignment(col.db_field_name, col.to_database(value)))
         if not assignments:
             return None
         keyspace, table, _ = self._table()
         opts = self._options
+        static_only = all(cls._columns[cls._db_map[a.column]].static for a in assignments)
+        # An UPDATE of static columns alone addresses the partition: Cassandra refuses clustering keys.
+        where = self._pk_where(partition_only=static_only)
         return statements.UpdateStatement(
-            table, keyspace=keyspace, assignments=assignments, where=self._pk_where(),
+            table, keyspace=keyspace, assignments=assignments, where=where,
             ttl=opts.ttl, timestamp=normalize_timestamp(opts.timestamp),
             if_exists=opts.if_exists, conditions=opts.condition_clauses(cls),
         )
@@ -914,8 +948,14 @@ class Model(metaclass=ModelMetaClass):
         await self._awrite(lambda: self._set_for_update(values))
         return self
 
+    def _refuse_if_not_exists(self, action: str) -> None:
+        if self._options.if_not_exists:
+            raise ValidationError(f"{type(self).__name__}.{action}: if_not_exists() applies to INSERT only; "
+                                  "use if_exists() or iff() for a conditional write")
+
     def _set_for_update(self, values: dict[str, Any]) -> Optional[statements.BaseStatement]:
         self._check_writable()
+        self._refuse_if_not_exists("update")
         cls = type(self)
         for key, value in values.items():
             col = cls._columns.get(key)
@@ -947,6 +987,7 @@ class Model(metaclass=ModelMetaClass):
     def _delete_statement(self) -> statements.BaseStatement:
         cls = type(self)
         cls._check_concrete("delete from")
+        self._refuse_if_not_exists("delete")
         for key, col in cls._primary_keys.items():
             col.validate(self._values.get(key))
         keyspace, table, _ = self._table()

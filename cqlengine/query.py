@@ -651,10 +651,14 @@ class QuerySet(Generic[M]):
         fields = self._select_columns()
         if self._distinct is not None:
             fields = [self.model._columns[a].db_field_name for a in self._distinct]
+        if limit is None:
+            limit = self._limit
+        if self._skip_foreign_rows:
+            limit = None  # rows of other subclasses are skipped here: the server's LIMIT would count them
         return statements.SelectStatement(
             table, keyspace=keyspace, fields=None if count else fields, where=self._where_clauses(),
             order_by=[(self.model._columns[a].db_field_name, d) for a, d in self._order],
-            limit=limit if limit is not None else self._limit, allow_filtering=self._allow_filtering,
+            limit=limit, allow_filtering=self._allow_filtering,
             distinct=self._distinct is not None and not count, count=count,
         )
 
@@ -675,14 +679,23 @@ class QuerySet(Generic[M]):
         """Driver rows, one page at a time: the next page is fetched only when needed."""
         result = self._execute(self._select_statement(limit=limit), fetch_size=self._fetch_size)
         self.pages_fetched = 1
+        left = self._client_limit(limit)
         while True:
             for row in result.current_rows:
                 if self._accept(row):
+                    if left == 0:
+                        return
+                    left -= 1
                     yield row
             if not result.has_more_pages:
                 return
             result.fetch_next_page()
             self.pages_fetched += 1
+
+    def _client_limit(self, limit: Optional[int] = None) -> int:
+        """How many rows to yield when the limit is applied here (-1: no limit here)."""
+        wanted = limit if limit is not None else self._limit
+        return wanted if self._skip_foreign_rows and wanted is not None else -1
 
     def _make(self, row: dict[str, Any]) -> Any:
         if self._values_list is not None:
@@ -763,6 +776,11 @@ class QuerySet(Generic[M]):
         self._check_page_size(size)
         result = self._execute(self._select_statement(), fetch_size=size, paging_state=paging_state)
         rows = [self._make(r) for r in result.current_rows if self._accept(r)]
+        # Rows of other subclasses skipped here leave a page short: read on to fill it (at a page
+        # boundary, so it may hold a few more than ``size``).
+        while self._skip_foreign_rows and len(rows) < size and result.has_more_pages:
+            result.fetch_next_page()
+            rows += [self._make(r) for r in result.current_rows if self._accept(r)]
         return Page(rows, result.paging_state if result.has_more_pages else None)
 
     def _check_page_size(self, size: int) -> None:
@@ -776,7 +794,7 @@ class QuerySet(Generic[M]):
 
     def _for_get(self, expressions: Sequence[Expression], kwargs: dict[str, Any]) -> QuerySet[M]:
         qs = self.filter(*expressions, **kwargs) if expressions or kwargs else self
-        return qs.limit(2) if qs._limit is None else qs
+        return qs.limit(2)  # a second row is what MultipleObjectsReturned needs to see
 
     def _the_one(self, rows: list[Any]) -> M:
         if not rows:
@@ -824,9 +842,13 @@ class QuerySet(Generic[M]):
         """``async for obj in qs``: pages are fetched as they are consumed; nothing is cached."""
         result = await self._aexecute(self._select_statement(), fetch_size=self._fetch_size)
         self.pages_fetched = 1
+        left = self._client_limit()
         while True:
             for row in result.current_rows:
                 if self._accept(row):
+                    if left == 0:
+                        return
+                    left -= 1
                     yield self._make(row)
             if not result.has_more_pages:
                 return
@@ -854,7 +876,11 @@ class QuerySet(Generic[M]):
     async def apage(self, size: int, paging_state: Optional[bytes] = None) -> Page[M]:
         self._check_page_size(size)
         result = await self._aexecute(self._select_statement(), fetch_size=size, paging_state=paging_state)
-        return Page([self._make(r) for r in result.current_rows if self._accept(r)], result.paging_state)
+        rows = [self._make(r) for r in result.current_rows if self._accept(r)]
+        while self._skip_foreign_rows and len(rows) < size and result.has_more_pages:
+            await result.fetch_next_page()
+            rows += [self._make(r) for r in result.current_rows if self._accept(r)]
+        return Page(rows, result.paging_state)
 
     async def acreate(self, **values: Any) -> M:
         instance = self.model(**values)
@@ -928,9 +954,14 @@ class QuerySet(Generic[M]):
         if self._options.if_not_exists:
             raise QueryException(f"{model.__name__}.update: if_not_exists() applies to INSERT only; "
                                  "use if_exists() or iff() for a conditional update")
+        where = self._where_clauses()
+        if only_static:
+            # Static columns belong to the partition: Cassandra refuses clustering keys here.
+            partition = {c.db_field_name for c in model._partition_keys.values()}
+            where = [w for w in where if getattr(w, "column", None) in partition]
         keyspace, table, _ = self._table()
         statement = statements.UpdateStatement(
-            table, keyspace=keyspace, assignments=assignments, where=self._where_clauses(),
+            table, keyspace=keyspace, assignments=assignments, where=where,
             ttl=self._options.ttl,
             timestamp=normalize_timestamp(self._options.timestamp), if_exists=self._options.if_exists,
             conditions=self._options.condition_clauses(self.model),

@@ -282,3 +282,101 @@ def test_distinct_over_a_polymorphic_subclass(ks):
     PCat.create(owner=30, pet=1, name="tom")
     assert 30 in [p.owner for p in PCat.objects.distinct()]
     assert PCat.objects.distinct().count() >= 1
+
+
+class SGroup(Model):
+    __table_name__ = "edge_static"
+    user_id = columns.Integer(partition_key=True)
+    group_id = columns.Integer(primary_key=True)
+    admin = columns.Boolean()
+    motto = columns.Text(static=True)
+
+
+class SCount(Model):
+    __table_name__ = "edge_counter_batch"
+    id = columns.Integer(primary_key=True)
+    n = columns.Counter()
+
+
+@pytest.fixture(scope="module")
+def more_tables(ks):
+    management.sync_table(SGroup)
+    management.sync_table(SCount)
+
+
+def test_a_static_column_alone_is_updated_through_its_partition(more_tables):
+    SGroup.create(user_id=1, group_id=1, admin=False, motto="a")
+    SGroup.create(user_id=1, group_id=2, admin=True)
+    row = SGroup.get(user_id=1, group_id=1)
+    row.motto = "b"
+    row.save()
+    assert {r.motto for r in SGroup.objects(user_id=1)} == {"b"}
+    row.update(motto="c")
+    SGroup.objects(user_id=1, group_id=2).update(motto="d")
+    assert {r.motto for r in SGroup.objects(user_id=1)} == {"d"}
+
+
+def test_saving_a_counter_twice_in_one_batch_adds_each_increment_once(more_tables):
+    SCount.create(id=1)
+    counter = SCount.get(id=1)
+    from cqlengine.query import BatchType
+
+    with BatchQuery(batch_type=BatchType.Counter) as batch:
+        counter.n += 1
+        counter.batch(batch).save()
+        counter.n += 1
+        counter.batch(batch).save()
+    assert SCount.get(id=1).n == 2
+
+
+def test_limits_on_an_indexed_subclass_count_its_own_rows(ks):
+    for pet in range(6):
+        (ECat if pet % 2 else EDog).create(owner=50, pet=pet, name=str(pet))
+    ordered = ECat.objects(owner=50).order_by("pet")
+    assert ordered.first().pet == 1
+    assert [c.pet for c in ordered[0:2]] == [1, 3]
+    assert [c.pet for c in ordered.limit(2)] == [1, 3]
+    assert ordered.limit(2).count() == 2
+    assert [c.pet for c in ECat.objects(owner__in=[50]).limit(2)] == [1, 3]
+    page = ordered.page(2)
+    assert [c.pet for c in page][:2] == [1, 3]
+
+
+def test_if_not_exists_on_an_instance_update_or_delete_is_refused(ks):
+    item = EItem.create(id=40, v="a")
+    with pytest.raises(ValidationError, match="EItem.update: if_not_exists"):
+        item.if_not_exists().update(v="b")
+    with pytest.raises(ValidationError, match="EItem.delete: if_not_exists"):
+        item.if_not_exists().delete()
+    assert EItem.get(id=40).v == "a"
+
+
+def test_a_conditional_write_of_a_new_instance_leaves_unset_columns_alone(ks):
+    ERow.create(p=40, c=1, v="v", w="keep")
+    ERow(p=40, c=1, v="z").if_exists().save()
+    got = ERow.get(p=40, c=1)
+    assert (got.v, got.w) == ("z", "keep")
+
+
+def test_a_column_a_new_instance_did_not_write_is_not_taken_as_null(ks):
+    ERow.create(p=41, c=1, v="v", w="keep")
+    row = ERow(p=41, c=1, v="z")
+    row.save()
+    row.w = None
+    row.save()
+    assert ERow.get(p=41, c=1).w is None
+
+
+def test_conditions_on_a_counter_table_are_refused_before_sending(more_tables):
+    counter = SCount.get(id=1)
+    with pytest.raises(ValidationError, match="SCount.if_exists"):
+        counter.if_exists()
+    with pytest.raises(ValidationError, match="SCount.iff"):
+        counter.iff(n=2)
+
+
+def test_get_finds_a_second_match_whatever_the_limit(ks):
+    ERow.create(p=42, c=1, v="a")
+    ERow.create(p=42, c=2, v="b")
+    with pytest.raises(ERow.MultipleObjectsReturned):
+        ERow.objects(p=42).limit(1).get()
