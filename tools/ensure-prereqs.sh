@@ -4,10 +4,6 @@
 # Nothing is needed when CQLENGINE_TEST_HOSTS names an existing cluster.
 set -euo pipefail
 
-if [ -n "${CQLENGINE_TEST_HOSTS:-}" ]; then
-  exit 0
-fi
-
 java_ok() {
   local java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
   command -v "$java" >/dev/null 2>&1 || return 1
@@ -29,6 +25,9 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing ${missing[*]} ..."
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+elif [ -n "${CQLENGINE_TEST_HOSTS:-}" ]; then
+  # The suite runs against that cluster; only the launcher's own tests need Java and Maven.
+  echo "warning: missing ${missing[*]}: the tests of the local launcher will fail" >&2
 else
   echo "error: missing ${missing[*]}: install them (Java 11 or 17 and Maven), set CASSANDRA_HOME," >&2
   echo "or point CQLENGINE_TEST_HOSTS at a running Cassandra." >&2

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from typing import Optional, Sequence
 
@@ -10,11 +11,20 @@ from cqlengine.testing.server import (
     ServerSettings,
     ensure_node,
     main_log,
+    node_lock,
     query_release_version,
     resolve_source,
     running_node,
     stop_local,
 )
+
+
+def _interrupt_on_sigterm() -> None:
+    # A start killed midway must stop the JVM it launched: SIGTERM unwinds like Ctrl-C.
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -27,6 +37,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("command", choices=["start", "stop", "status"])
     args = parser.parse_args(argv)
     settings = ServerSettings.from_env()
+    _interrupt_on_sigterm()
     try:
         if args.command == "start":
             source = resolve_source()
@@ -38,7 +49,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(("started " if started else "already running ") + info.describe())
             return 0
         if args.command == "stop":
-            stopped = stop_local(settings)
+            with node_lock(settings):
+                stopped = stop_local(settings)
             if stopped is None:
                 print(f"no local Cassandra started by cqlengine on port {settings.port}")
             else:
@@ -48,12 +60,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if running is None:
             print(f"not running (no live node recorded in {settings.state_file})")
             return 3
-        running.version = query_release_version(running.host, running.port)
+        try:
+            running.version = query_release_version(running.host, running.port)
+        except Exception as exc:
+            print(f"error: the node cqlengine started (pid {running.pid}, port {running.port}) runs but does "
+                  f"not answer CQL: {exc}; stop it with `python -m cqlengine.testing stop`", file=sys.stderr)
+            return 1
         print("running " + running.describe())
         return 0
     except LauncherError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted: a node being started was stopped and its run directory removed", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

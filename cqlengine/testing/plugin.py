@@ -16,13 +16,23 @@ Fixtures:
 """
 from __future__ import annotations
 
+import signal
+import threading
 import uuid
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
 from cqlengine import connection
-from cqlengine.testing.server import NodeInfo, ServerSettings, ensure_node, main_log, stop_node
+from cqlengine.testing.server import (
+    NodeInfo,
+    ServerSettings,
+    ensure_node,
+    main_log,
+    release_lease,
+    stop_node,
+    take_lease,
+)
 
 
 def _create_keyspace(name: str) -> None:
@@ -41,15 +51,36 @@ def _keyspace_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
+def _exit_on_sigterm() -> Any:
+    """Turn SIGTERM (a CI timeout, a kill) into SystemExit, so fixture teardown still stops the node."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    return signal.signal(signal.SIGTERM, on_term)
+
+
 @pytest.fixture(scope="session")
 def cassandra() -> Iterator[NodeInfo]:
     settings = ServerSettings.from_env()
-    info, started = ensure_node(settings, log=main_log)
+    previous = _exit_on_sigterm()
     try:
-        yield info
+        info, started = ensure_node(settings, log=main_log)
+        local = info.source in ("download", "cassandra_home")
+        if local:
+            take_lease(settings)  # another session reusing this node keeps it alive
+        try:
+            yield info
+        finally:
+            if local:
+                release_lease(settings, started)
+            elif started:
+                stop_node(info, settings)
     finally:
-        if started:
-            stop_node(info, settings)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 @pytest.fixture(scope="session")

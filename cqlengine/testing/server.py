@@ -13,7 +13,10 @@ or downloaded jars.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -24,9 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 DEFAULT_VERSION = "5.0.9"
 DEFAULT_PORT = 9042
@@ -118,6 +121,15 @@ class ServerSettings:
     @property
     def state_file(self) -> Path:
         return self.cache / "state" / f"node-{self.port}.json"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.cache / "state" / f"node-{self.port}.lock"
+
+    @property
+    def lease_dir(self) -> Path:
+        """One file per process using the node (pytest sessions), named by its pid."""
+        return self.cache / "state" / f"node-{self.port}.leases"
 
 
 def render_yaml(settings: ServerSettings, run_dir: Path) -> str:
@@ -217,7 +229,10 @@ def parse_java_major(version_output: str) -> int:
 
 
 def check_java(java: str, runner: Callable[..., subprocess.CompletedProcess] = subprocess.run) -> int:
-    result = runner([java, "-version"], capture_output=True, text=True)
+    try:
+        result = runner([java, "-version"], capture_output=True, text=True)
+    except OSError as exc:
+        raise JavaError(f"{java} cannot be run ({exc}); install Java 17 or set JAVA_HOME to a working one.") from exc
     major = parse_java_major((result.stderr or "") + (result.stdout or ""))
     if major < MIN_JAVA:
         raise JavaError(
@@ -230,6 +245,29 @@ def check_java(java: str, runner: Callable[..., subprocess.CompletedProcess] = s
             "Set JAVA_HOME to a Java 17 installation."
         )
     return major
+
+
+def usable_java(env: Optional[dict[str, str]] = None,
+                runner: Callable[..., subprocess.CompletedProcess] = subprocess.run) -> str:
+    """A Java that runs Cassandra 5.0: JAVA_HOME's or PATH's, else an installed 17 or 11.
+
+    (A machine whose default Java is newer may still have 17 beside it.)
+    """
+    first = find_java(env)
+    try:
+        check_java(first, runner)
+        return first
+    except JavaError as error:
+        if (env if env is not None else os.environ).get("JAVA_HOME"):
+            raise  # an explicit choice is not second-guessed
+        for candidate in sorted(Path("/usr/lib/jvm").glob("*-17-*/bin/java")) + sorted(
+                Path("/usr/lib/jvm").glob("*-11-*/bin/java")):
+            try:
+                check_java(str(candidate), runner)
+                return str(candidate)
+            except JavaError:
+                continue
+        raise error
 
 
 # --------------------------------------------------------------------------- download
@@ -306,6 +344,21 @@ def ensure_distribution(
     final = distribution_dir(settings)
     if (final / ".complete").exists():
         return final / "lib"
+    try:
+        settings.cache.mkdir(parents=True, exist_ok=True)
+        lock = open(settings.cache / "download.lock", "a")
+    except OSError as exc:
+        raise DownloadError(f"Cannot write to the cache {settings.cache} ({exc}): set "
+                            "CQLENGINE_CASSANDRA_CACHE to a writable directory.") from exc
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two first runs at once download once
+        if (final / ".complete").exists():
+            return final / "lib"
+        return _download(settings, final, runner, log)
+
+
+def _download(settings: ServerSettings, final: Path, runner: Callable[..., subprocess.CompletedProcess],
+              log: Callable[[str], None]) -> Path:
     mvn = shutil.which("mvn")
     if not mvn:
         raise DownloadError(
@@ -364,12 +417,17 @@ class NodeInfo:
     startup_seconds: float
     run_dir: Optional[str] = None
     source: str = "local"
+    #: Further contact points of a ``hosts`` node (CQLENGINE_TEST_HOSTS).
+    other_hosts: tuple[str, ...] = ()
+    #: Set when the session that started the node ended while others still used it:
+    #: the last of them stops it.
+    stop_when_released: bool = False
     #: The testcontainers container of a ``container`` node (never written to a state file).
     container: Any = field(default=None, repr=False, compare=False)
 
     @property
     def contact_points(self) -> list[str]:
-        return [self.host]
+        return [self.host, *self.other_hosts]
 
     def describe(self) -> str:
         pid = self.pid if self.pid is not None else "-"
@@ -415,12 +473,72 @@ def query_release_version(host: str, port: int, timeout: float = 5.0) -> str:
         cluster.shutdown()
 
 
+_STATE_FIELDS = {f.name for f in fields(NodeInfo)} - {"container"}
+
+
 def read_state(settings: ServerSettings) -> Optional[NodeInfo]:
     try:
         data = json.loads(settings.state_file.read_text())
-    except (OSError, ValueError):
-        return None
-    return NodeInfo(**data)
+        return NodeInfo(**{k: v for k, v in data.items() if k in _STATE_FIELDS})
+    except (OSError, ValueError, TypeError):
+        return None  # no state, or one this version cannot read: treated as no node
+
+
+def write_state(settings: ServerSettings, info: NodeInfo) -> None:
+    """Write the state file whole or not at all (a reader never sees half of it)."""
+    data = {k: v for k, v in asdict(info).items() if k in _STATE_FIELDS}
+    tmp = settings.state_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, settings.state_file)
+
+
+@contextlib.contextmanager
+def node_lock(settings: ServerSettings) -> Iterator[None]:
+    """Serialise starting, reusing and stopping the node of one cache and port across processes."""
+    try:
+        settings.lock_file.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(settings.lock_file, "a")
+    except OSError as exc:
+        raise LauncherError(f"Cannot write to the cache {settings.cache} ({exc}): set "
+                            "CQLENGINE_CASSANDRA_CACHE to a writable directory.") from exc
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _live_leases(settings: ServerSettings) -> list[int]:
+    pids = []
+    for lease in settings.lease_dir.glob("*"):
+        pid = int(lease.name) if lease.name.isdigit() else 0
+        if pid_alive(pid):
+            pids.append(pid)
+        else:
+            lease.unlink(missing_ok=True)  # its process died without releasing it
+    return pids
+
+
+def take_lease(settings: ServerSettings) -> None:
+    """Record that this process uses the node (so another session does not stop it under us)."""
+    settings.lease_dir.mkdir(parents=True, exist_ok=True)
+    (settings.lease_dir / str(os.getpid())).touch()
+
+
+def release_lease(settings: ServerSettings, started: bool) -> Optional[NodeInfo]:
+    """Give the node back; stop it when this process started it (or inherited the stopping) and
+    nobody else uses it. Returns the node when it was stopped."""
+    with node_lock(settings):
+        (settings.lease_dir / str(os.getpid())).unlink(missing_ok=True)
+        info = read_state(settings)
+        if info is None or not (started or info.stop_when_released):
+            return None
+        if _live_leases(settings):
+            info.stop_when_released = True  # the last session using it stops it
+            write_state(settings, info)
+            return None
+        return stop_local(settings)
 
 
 def is_our_node(pid: Optional[int], run_dir: Optional[str]) -> bool:
@@ -494,8 +612,7 @@ def start_local(
     source: str = "download",
 ) -> NodeInfo:
     """Start a node from ``lib_dir``'s jars in a fresh run directory and wait for CQL."""
-    java = find_java()
-    check_java(java)
+    java = usable_java()
     for port in (settings.port, settings.storage_port):
         if port_is_open(settings.host, port):
             raise PortInUseError(
@@ -505,12 +622,17 @@ def start_local(
                 "other ports with CQLENGINE_CASSANDRA_PORT / CQLENGINE_CASSANDRA_STORAGE_PORT."
             )
     runs = settings.cache / "runs"
-    runs.mkdir(parents=True, exist_ok=True)
-    run_dir = Path(tempfile.mkdtemp(prefix=f"node-{settings.port}-", dir=runs))
-    for sub in ("conf", "logs", "data", "commitlog", "saved_caches", "hints", "cdc_raw"):
-        (run_dir / sub).mkdir()
-    (run_dir / "conf" / "cassandra.yaml").write_text(render_yaml(settings, run_dir))
-    (run_dir / "conf" / "logback.xml").write_text(render_logback(run_dir))
+    try:
+        runs.mkdir(parents=True, exist_ok=True)
+        settings.state_file.parent.mkdir(parents=True, exist_ok=True)
+        run_dir = Path(tempfile.mkdtemp(prefix=f"node-{settings.port}-", dir=runs))
+        for sub in ("conf", "logs", "data", "commitlog", "saved_caches", "hints", "cdc_raw"):
+            (run_dir / sub).mkdir()
+        (run_dir / "conf" / "cassandra.yaml").write_text(render_yaml(settings, run_dir))
+        (run_dir / "conf" / "logback.xml").write_text(render_logback(run_dir))
+    except OSError as exc:
+        raise LauncherError(f"Cannot prepare a run directory under {runs} ({exc}): set "
+                            "CQLENGINE_CASSANDRA_CACHE to a writable directory with free space.") from exc
     command = java_command(settings, run_dir, lib_dir, java)
     log(f"starting Cassandra {settings.version} on {settings.host}:{settings.port} (run dir {run_dir})")
     started = time.monotonic()
@@ -518,33 +640,38 @@ def start_local(
         # Its own process group, so that stop() takes down the JVM and nothing else.
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
+    info = NodeInfo(host=settings.host, port=settings.port, version="starting", pid=proc.pid,
+                    startup_seconds=0.0, run_dir=str(run_dir), source=source)
+    try:
+        write_state(settings, info)  # at once: `stop` finds the JVM even while it starts
+        info.version = _wait_for_cql(settings, proc, run_dir, started)
+    except BaseException:
+        # A failed or interrupted start (Ctrl-C, SIGTERM) leaves no JVM, state or run directory.
+        _terminate(proc.pid)
+        settings.state_file.unlink(missing_ok=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    info.startup_seconds = round(time.monotonic() - started, 2)
+    write_state(settings, info)
+    return info
+
+
+def _wait_for_cql(settings: ServerSettings, proc: subprocess.Popen, run_dir: Path, started: float) -> str:
     deadline = started + settings.start_timeout
-    version = None
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            tail = log_tail(run_dir)
-            shutil.rmtree(run_dir / "data", ignore_errors=True)
-            raise LauncherError(f"Cassandra exited with code {proc.returncode} while starting.\n{tail}")
+            raise LauncherError(f"Cassandra exited with code {proc.returncode} while starting.\n{log_tail(run_dir)}")
         if port_is_open(settings.host, settings.port):
             try:
-                version = query_release_version(settings.host, settings.port)
-                break
+                return query_release_version(settings.host, settings.port)
             except Exception:  # not ready yet: the port opens before CQL answers
                 pass
         time.sleep(0.5)
-    if version is None:
-        _terminate(proc.pid)
-        raise StartTimeoutError(
-            f"Cassandra did not answer CQL on {settings.host}:{settings.port} within "
-            f"{settings.start_timeout:.0f} s; it was stopped. Raise "
-            f"CQLENGINE_CASSANDRA_START_TIMEOUT if this machine is slow.\n{log_tail(run_dir)}"
-        )
-    info = NodeInfo(host=settings.host, port=settings.port, version=version, pid=proc.pid,
-                    startup_seconds=round(time.monotonic() - started, 2), run_dir=str(run_dir),
-                    source=source)
-    settings.state_file.parent.mkdir(parents=True, exist_ok=True)
-    settings.state_file.write_text(json.dumps(asdict(info)))
-    return info
+    raise StartTimeoutError(
+        f"Cassandra did not answer CQL on {settings.host}:{settings.port} within "
+        f"{settings.start_timeout:.0f} s; it was stopped. Raise "
+        f"CQLENGINE_CASSANDRA_START_TIMEOUT if this machine is slow.\n{log_tail(run_dir)}"
+    )
 
 
 def stop_local(settings: ServerSettings, keep_run_dir: bool = False) -> Optional[NodeInfo]:
@@ -555,6 +682,7 @@ def stop_local(settings: ServerSettings, keep_run_dir: bool = False) -> Optional
     if info.pid and is_our_node(info.pid, info.run_dir):
         _terminate(info.pid)
     settings.state_file.unlink(missing_ok=True)
+    shutil.rmtree(settings.lease_dir, ignore_errors=True)
     if info.run_dir and not keep_run_dir:
         shutil.rmtree(info.run_dir, ignore_errors=True)
     return info
@@ -598,12 +726,17 @@ def resolve_source(
         if not (home / "lib").is_dir() or not any((home / "lib").glob("*.jar")):
             raise LauncherError(f"CASSANDRA_HOME={home} has no lib/*.jar: it is not a Cassandra distribution.")
         return Source("cassandra_home", path=home / "lib")
-    if env.get("CQLENGINE_USE_DOCKER", "1") != "0" and docker_available():
+    if (env.get("CQLENGINE_USE_DOCKER", "1") != "0" and importlib.util.find_spec("testcontainers")
+            and docker_available()):
         return Source("container")
     return Source("download")
 
 
 def split_host_port(host: str, default_port: int = DEFAULT_PORT) -> tuple[str, int]:
+    """``host``, ``host:port``, ``[v6]:port`` or a bare IPv6 address."""
+    if host.startswith("["):
+        name, _, rest = host[1:].partition("]")
+        return name, int(rest[1:]) if rest.startswith(":") else default_port
     if host.count(":") == 1:
         name, port = host.split(":")
         return name, int(port)
@@ -618,25 +751,42 @@ def ensure_node(settings: ServerSettings, log: Callable[[str], None] = lambda m:
     """
     source = source or resolve_source()
     if source.kind == "hosts":
-        host, port = split_host_port(source.hosts[0])
-        started = time.monotonic()
+        return _existing_cluster(source.hosts), False
+    if source.kind == "container":
+        return start_container(settings, log), True
+    with node_lock(settings):  # one process starts the node; the others wait and reuse it
+        existing = running_node(settings)
+        if existing is not None:
+            try:
+                existing.version = query_release_version(existing.host, existing.port)
+            except Exception as exc:
+                raise LauncherError(
+                    f"The node cqlengine started on {existing.host}:{existing.port} (pid {existing.pid}, run dir "
+                    f"{existing.run_dir}) runs but does not answer CQL ({exc}); stop it with "
+                    "`python -m cqlengine.testing stop` (make stop) and start again."
+                ) from exc
+            return existing, False
+        lib_dir = source.path if source.kind == "cassandra_home" else ensure_distribution(settings, log=log)
+        assert lib_dir is not None
+        return start_local(settings, lib_dir, log=log, source=source.kind), True
+
+
+def _existing_cluster(hosts: Sequence[str]) -> NodeInfo:
+    """The first of CQLENGINE_TEST_HOSTS that answers, with the others as further contact points."""
+    errors = []
+    started = time.monotonic()
+    for entry in hosts:
+        host, port = split_host_port(entry)
         try:
             version = query_release_version(host, port)
         except Exception as exc:
-            raise LauncherError(
-                f"CQLENGINE_TEST_HOSTS names {', '.join(source.hosts)} but no Cassandra answered "
-                f"there: {exc}"
-            ) from exc
-        return NodeInfo(host=host, port=port, version=version, pid=None,
-                        startup_seconds=round(time.monotonic() - started, 2), source="hosts"), False
-    existing = running_node(settings)
-    if existing is not None:
-        return existing, False
-    if source.kind == "container":
-        return start_container(settings, log), True
-    lib_dir = source.path if source.kind == "cassandra_home" else ensure_distribution(settings, log=log)
-    assert lib_dir is not None
-    return start_local(settings, lib_dir, log=log, source=source.kind), True
+            errors.append(f"{entry}: {exc}")
+            continue
+        others = tuple(split_host_port(h)[0] for h in hosts if h != entry)
+        return NodeInfo(host=host, port=port, version=version, pid=None, other_hosts=others,
+                        startup_seconds=round(time.monotonic() - started, 2), source="hosts")
+    raise LauncherError(f"CQLENGINE_TEST_HOSTS names {', '.join(hosts)} but no Cassandra answered: "
+                        + "; ".join(errors))
 
 
 def start_container(settings: ServerSettings, log: Callable[[str], None]) -> NodeInfo:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -149,7 +150,7 @@ class TestDownload:
         with pytest.raises(DownloadError, match="truncated or corrupt.*SHA-1"):
             ensure_distribution(s, runner=_fake_maven(b"full j", b"full jar"))
         assert not (s.cache / "cassandra-5.0.9").exists()
-        assert [p.name for p in s.cache.iterdir()] == ["m2"]
+        assert sorted(p.name for p in s.cache.iterdir()) == ["download.lock", "m2"]
         assert not (s.cache / "m2/org/apache/cassandra/cassandra-all/5.0.9").exists()
 
     def test_refused_download(self, tmp_path):
@@ -210,3 +211,98 @@ def test_a_stale_state_file_whose_pid_is_now_another_process_is_not_a_node(tmp_p
     assert server.running_node(s) is None
     assert not s.state_file.exists() and not run_dir.exists()
     assert server.stop_local(s) is None  # and nothing was killed: we are still here
+
+
+class TestSharedNodes:
+    """Leases, stale records and unresponsive nodes, with stand-in processes (no Cassandra)."""
+
+    @pytest.fixture
+    def fake_node(self, tmp_path):
+        """A process whose command line looks like our node's: CassandraDaemon and its run dir."""
+        procs = []
+
+        def start(s: ServerSettings) -> server.NodeInfo:
+            run_dir = s.cache / "runs" / f"node-{s.port}-fake"
+            run_dir.mkdir(parents=True)
+            proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", server.DAEMON_CLASS,
+                                     str(run_dir)], start_new_session=True)
+            procs.append(proc)
+            info = server.NodeInfo(host="127.0.0.1", port=s.port, version="5.0.9", pid=proc.pid,
+                                   startup_seconds=1.0, run_dir=str(run_dir), source="download")
+            s.state_file.parent.mkdir(parents=True, exist_ok=True)
+            server.write_state(s, info)
+            return info
+
+        yield start
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+
+    def test_the_starter_leaves_a_node_others_use_and_the_last_user_stops_it(self, tmp_path, fake_node):
+        s = settings_in(tmp_path, port=free_port())
+        node = fake_node(s)
+        other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        try:
+            s.lease_dir.mkdir(parents=True)
+            (s.lease_dir / str(other.pid)).touch()  # another session uses the node
+            server.take_lease(s)
+            assert server.release_lease(s, started=True) is None
+            assert server.pid_alive(node.pid) and server.read_state(s).stop_when_released
+        finally:
+            other.kill()
+            other.wait()
+        stopped = server.release_lease(s, started=False)  # the last user, now that the other is gone
+        assert stopped is not None and not server.pid_alive(node.pid)
+        assert not s.state_file.exists() and not Path(node.run_dir).exists()
+
+    def test_a_live_node_that_does_not_answer_cql_is_reported_not_reused(self, tmp_path, fake_node):
+        s = settings_in(tmp_path, port=free_port())
+        node = fake_node(s)
+        with pytest.raises(server.LauncherError, match=f"pid {node.pid}.*does not answer CQL.*stop"):
+            server.ensure_node(s, source=server.Source("download"))
+
+    def test_a_state_file_with_unknown_fields_is_read(self, tmp_path):
+        s = settings_in(tmp_path)
+        s.state_file.parent.mkdir(parents=True)
+        s.state_file.write_text('{"host": "h", "port": 1, "version": "v", "pid": 2, "startup_seconds": 0, '
+                                '"added_later": true}')
+        assert server.read_state(s).host == "h"
+        s.state_file.write_text('{"host": "h"}')  # missing fields: treated as no node
+        assert server.read_state(s) is None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_cache_that_cannot_be_written_is_one_clear_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    s = ServerSettings(cache=blocker / "cache", port=free_port(), storage_port=free_port())
+    monkeypatch.setattr(server, "usable_java", lambda env=None, runner=None: "/usr/bin/java")
+    with pytest.raises(server.LauncherError, match="CQLENGINE_CASSANDRA_CACHE to a writable directory"):
+        server.start_local(s, tmp_path / "lib")
+    with pytest.raises(server.LauncherError, match="writable"):
+        server.ensure_distribution(s)
+
+
+def test_a_java_that_cannot_run_is_a_java_error():
+    def refuse(cmd, **kw):
+        raise PermissionError(13, "Permission denied", cmd[0])
+    with pytest.raises(JavaError, match="cannot be run"):
+        server.check_java("/opt/jdk/bin/java", runner=refuse)
+
+
+@pytest.mark.parametrize("entry, expected", [
+    ("db1", ("db1", 9042)), ("db1:9142", ("db1", 9142)), ("[::1]:9043", ("::1", 9043)),
+    ("[::1]", ("::1", 9042)), ("::1", ("::1", 9042)),
+])
+def test_host_entries(entry, expected):
+    assert server.split_host_port(entry) == expected
+
+
+def test_no_container_without_testcontainers(monkeypatch):
+    monkeypatch.setattr(server.importlib.util, "find_spec", lambda name: None)
+    assert resolve_source({}, docker_available=lambda: True).kind == "download"
