@@ -234,39 +234,33 @@ class SetAssignment:
     column: str
     value: Any
 
+    #: The assignment's shape: ``{c}`` is the quoted column, ``{m}`` the value's marker.
+    template: ClassVar[str] = "{c} = {m}"
+
     def render(self) -> Rendered:
         marker, params = _bind(self.value)
-        return f"{quote_identifier(self.column)} = {marker}", params
+        return self.template.format(c=quote_identifier(self.column), m=marker), params
 
 
 @dataclass(frozen=True)
 class AddAssignment(SetAssignment):
     """``c = c + ?``: list append, set add, map merge, counter increment."""
 
-    def render(self) -> Rendered:
-        marker, params = _bind(self.value)
-        column = quote_identifier(self.column)
-        return f"{column} = {column} + {marker}", params
+    template: ClassVar[str] = "{c} = {c} + {m}"
 
 
 @dataclass(frozen=True)
 class PrependAssignment(SetAssignment):
     """``c = ? + c``: list prepend."""
 
-    def render(self) -> Rendered:
-        marker, params = _bind(self.value)
-        column = quote_identifier(self.column)
-        return f"{column} = {marker} + {column}", params
+    template: ClassVar[str] = "{c} = {m} + {c}"
 
 
 @dataclass(frozen=True)
 class RemoveAssignment(SetAssignment):
     """``c = c - ?``: list/set element removal, map key removal (set of keys), counter decrement."""
 
-    def render(self) -> Rendered:
-        marker, params = _bind(self.value)
-        column = quote_identifier(self.column)
-        return f"{column} = {column} - {marker}", params
+    template: ClassVar[str] = "{c} = {c} - {m}"
 
 
 @dataclass(frozen=True)
