@@ -49,7 +49,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(("started " if started else "already running ") + info.describe())
             return 0
         if args.command == "stop":
-            with node_lock(settings):
+            with node_lock(settings, main_log):
                 stopped = stop_local(settings)
             if stopped is None:
                 print(f"no local Cassandra started by cqlengine on port {settings.port}")
@@ -59,6 +59,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         running = running_node(settings)
         if running is None:
             print(f"not running (no live node recorded in {settings.state_file})")
+            return 3
+        if running.version == "starting":
+            print(f"starting host={running.host} port={running.port} pid={running.pid} run_dir={running.run_dir}")
             return 3
         try:
             running.version = query_release_version(running.host, running.port)
@@ -72,7 +75,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted: a node being started was stopped and its run directory removed", file=sys.stderr)
+        print("interrupted: nothing this command was starting is left running", file=sys.stderr)
         return 130
 
 

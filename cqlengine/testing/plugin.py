@@ -31,7 +31,6 @@ from cqlengine.testing.server import (
     main_log,
     release_lease,
     stop_node,
-    take_lease,
 )
 
 
@@ -57,7 +56,7 @@ def _exit_on_sigterm() -> Any:
         return None
 
     def on_term(signum: int, frame: Any) -> None:
-        raise SystemExit(128 + signum)
+        raise KeyboardInterrupt  # pytest stops the run on it (SystemExit would fail one test only)
 
     return signal.signal(signal.SIGTERM, on_term)
 
@@ -67,15 +66,14 @@ def cassandra() -> Iterator[NodeInfo]:
     settings = ServerSettings.from_env()
     previous = _exit_on_sigterm()
     try:
-        info, started = ensure_node(settings, log=main_log)
-        local = info.source in ("download", "cassandra_home")
-        if local:
-            take_lease(settings)  # another session reusing this node keeps it alive
+        # The lease (taken while the node's lock is held) keeps the node alive for this session
+        # even when the session that started it ends first.
+        info, started = ensure_node(settings, log=main_log, lease=True)
         try:
             yield info
         finally:
-            if local:
-                release_lease(settings, started)
+            if info.source in ("download", "cassandra_home"):
+                release_lease(settings, info, started)
             elif started:
                 stop_node(info, settings)
     finally:

@@ -493,7 +493,7 @@ def write_state(settings: ServerSettings, info: NodeInfo) -> None:
 
 
 @contextlib.contextmanager
-def node_lock(settings: ServerSettings) -> Iterator[None]:
+def node_lock(settings: ServerSettings, log: Callable[[str], None] = lambda m: None) -> Iterator[None]:
     """Serialise starting, reusing and stopping the node of one cache and port across processes."""
     try:
         settings.lock_file.parent.mkdir(parents=True, exist_ok=True)
@@ -502,7 +502,11 @@ def node_lock(settings: ServerSettings) -> Iterator[None]:
         raise LauncherError(f"Cannot write to the cache {settings.cache} ({exc}): set "
                             "CQLENGINE_CASSANDRA_CACHE to a writable directory.") from exc
     with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"waiting for another process starting or stopping the node on port {settings.port} ...")
+            fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
@@ -526,13 +530,16 @@ def take_lease(settings: ServerSettings) -> None:
     (settings.lease_dir / str(os.getpid())).touch()
 
 
-def release_lease(settings: ServerSettings, started: bool) -> Optional[NodeInfo]:
-    """Give the node back; stop it when this process started it (or inherited the stopping) and
-    nobody else uses it. Returns the node when it was stopped."""
+def release_lease(settings: ServerSettings, node: NodeInfo, started: bool) -> Optional[NodeInfo]:
+    """Give ``node`` back; stop it when this process started it (or inherited the stopping) and
+    nobody else uses it. Returns the node when it was stopped.
+
+    Only that node: one started since by someone else (same port, another run directory) is theirs.
+    """
     with node_lock(settings):
         (settings.lease_dir / str(os.getpid())).unlink(missing_ok=True)
         info = read_state(settings)
-        if info is None or not (started or info.stop_when_released):
+        if info is None or info.run_dir != node.run_dir or not (started or info.stop_when_released):
             return None
         if _live_leases(settings):
             info.stop_when_released = True  # the last session using it stops it
@@ -643,7 +650,7 @@ def start_local(
     info = NodeInfo(host=settings.host, port=settings.port, version="starting", pid=proc.pid,
                     startup_seconds=0.0, run_dir=str(run_dir), source=source)
     try:
-        write_state(settings, info)  # at once: `stop` finds the JVM even while it starts
+        write_state(settings, info)  # at once: a process that dies midway leaves its JVM findable
         info.version = _wait_for_cql(settings, proc, run_dir, started)
     except BaseException:
         # A failed or interrupted start (Ctrl-C, SIGTERM) leaves no JVM, state or run directory.
@@ -744,7 +751,7 @@ def split_host_port(host: str, default_port: int = DEFAULT_PORT) -> tuple[str, i
 
 
 def ensure_node(settings: ServerSettings, log: Callable[[str], None] = lambda m: None,
-                source: Optional[Source] = None) -> tuple[NodeInfo, bool]:
+                source: Optional[Source] = None, lease: bool = False) -> tuple[NodeInfo, bool]:
     """A running node for these settings and whether this call started it.
 
     Reuses a node this cache started earlier; starts one otherwise.
@@ -754,21 +761,43 @@ def ensure_node(settings: ServerSettings, log: Callable[[str], None] = lambda m:
         return _existing_cluster(source.hosts), False
     if source.kind == "container":
         return start_container(settings, log), True
-    with node_lock(settings):  # one process starts the node; the others wait and reuse it
+    with node_lock(settings, log):  # one process starts the node; the others wait and reuse it
         existing = running_node(settings)
         if existing is not None:
-            try:
-                existing.version = query_release_version(existing.host, existing.port)
-            except Exception as exc:
+            adopted = _answering(settings, existing)
+            node, started = existing, adopted
+        else:
+            lib_dir = source.path if source.kind == "cassandra_home" else ensure_distribution(settings, log=log)
+            assert lib_dir is not None
+            node, started = start_local(settings, lib_dir, log=log, source=source.kind), True
+        if lease:
+            take_lease(settings)  # under the lock: nobody can stop the node before we hold it
+        return node, started
+
+
+def _answering(settings: ServerSettings, node: NodeInfo) -> bool:
+    """Check a recorded node answers CQL; True when this process takes it over.
+
+    A node still recorded as ``starting`` lost the process that was starting it (that
+    process would hold the lock otherwise): wait for it, then stop it when done with it.
+    """
+    starting = node.version == "starting"
+    deadline = time.monotonic() + (settings.start_timeout if starting else 0)
+    while True:
+        try:
+            node.version = query_release_version(node.host, node.port)
+            break
+        except Exception as exc:
+            if time.monotonic() >= deadline or not is_our_node(node.pid, node.run_dir):
                 raise LauncherError(
-                    f"The node cqlengine started on {existing.host}:{existing.port} (pid {existing.pid}, run dir "
-                    f"{existing.run_dir}) runs but does not answer CQL ({exc}); stop it with "
+                    f"The node cqlengine started on {node.host}:{node.port} (pid {node.pid}, run dir "
+                    f"{node.run_dir}) runs but does not answer CQL ({exc}); stop it with "
                     "`python -m cqlengine.testing stop` (make stop) and start again."
                 ) from exc
-            return existing, False
-        lib_dir = source.path if source.kind == "cassandra_home" else ensure_distribution(settings, log=log)
-        assert lib_dir is not None
-        return start_local(settings, lib_dir, log=log, source=source.kind), True
+            time.sleep(0.5)
+    if starting:
+        write_state(settings, node)
+    return starting
 
 
 def _existing_cluster(hosts: Sequence[str]) -> NodeInfo:

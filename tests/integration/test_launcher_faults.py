@@ -76,9 +76,10 @@ def test_an_interrupted_start_leaves_no_process_state_or_run_directory(lib_dir, 
     import time
 
     port, storage = free_port(), free_port()
+    # The cached jars as an installed distribution; everything else in a cache of the test's own.
     env = dict(os.environ, CQLENGINE_CASSANDRA_PORT=str(port), CQLENGINE_CASSANDRA_STORAGE_PORT=str(storage),
-               CQLENGINE_TEST_HOSTS="", CQLENGINE_USE_DOCKER="0", CASSANDRA_HOME="",
-               CQLENGINE_CASSANDRA_CACHE=str(server.ServerSettings.from_env().cache))
+               CQLENGINE_TEST_HOSTS="", CQLENGINE_USE_DOCKER="0", CASSANDRA_HOME=str(lib_dir.parent),
+               CQLENGINE_CASSANDRA_CACHE=str(tmp_path / "cache"))
     settings = ServerSettings.from_env(env)
     proc = subprocess.Popen([sys.executable, "-m", "cqlengine.testing", "start"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

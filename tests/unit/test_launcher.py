@@ -246,20 +246,40 @@ class TestSharedNodes:
             s.lease_dir.mkdir(parents=True)
             (s.lease_dir / str(other.pid)).touch()  # another session uses the node
             server.take_lease(s)
-            assert server.release_lease(s, started=True) is None
+            assert server.release_lease(s, node, started=True) is None
             assert server.pid_alive(node.pid) and server.read_state(s).stop_when_released
         finally:
             other.kill()
             other.wait()
-        stopped = server.release_lease(s, started=False)  # the last user, now that the other is gone
+        stopped = server.release_lease(s, node, started=False)  # the last user, now that the other is gone
         assert stopped is not None and not server.pid_alive(node.pid)
         assert not s.state_file.exists() and not Path(node.run_dir).exists()
+
+    def test_a_session_never_stops_a_node_someone_else_started_since(self, tmp_path, fake_node):
+        s = settings_in(tmp_path, port=free_port())
+        ours = server.NodeInfo(host="127.0.0.1", port=s.port, version="5.0.9", pid=1, startup_seconds=1.0,
+                               run_dir=str(tmp_path / "gone"), source="download")
+        theirs = fake_node(s)  # started by hand after ours was stopped
+        assert server.release_lease(s, ours, started=True) is None
+        assert server.pid_alive(theirs.pid) and s.state_file.exists()
 
     def test_a_live_node_that_does_not_answer_cql_is_reported_not_reused(self, tmp_path, fake_node):
         s = settings_in(tmp_path, port=free_port())
         node = fake_node(s)
         with pytest.raises(server.LauncherError, match=f"pid {node.pid}.*does not answer CQL.*stop"):
             server.ensure_node(s, source=server.Source("download"))
+
+    def test_a_node_whose_starter_died_is_waited_for_up_to_the_start_timeout(self, tmp_path, fake_node):
+        import time
+
+        s = settings_in(tmp_path, port=free_port(), start_timeout=1.5)
+        node = fake_node(s)
+        node.version = "starting"  # the process that was starting it is gone
+        server.write_state(s, node)
+        began = time.monotonic()
+        with pytest.raises(server.LauncherError, match="does not answer CQL"):
+            server.ensure_node(s, source=server.Source("download"))
+        assert time.monotonic() - began >= 1.5  # it waited for the start before giving up
 
     def test_a_state_file_with_unknown_fields_is_read(self, tmp_path):
         s = settings_in(tmp_path)
