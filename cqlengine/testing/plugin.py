@@ -24,6 +24,7 @@ from typing import Any, Iterator
 import pytest
 
 from cqlengine import connection
+from cqlengine.statements import quote_identifier
 from cqlengine.testing.server import (
     NodeInfo,
     ServerSettings,
@@ -35,15 +36,15 @@ from cqlengine.testing.server import (
 
 
 def _create_keyspace(name: str) -> None:
-    # The name is generated here from [a-z0-9_]: nothing user-supplied reaches this text.
-    connection.execute(
-        f"CREATE KEYSPACE IF NOT EXISTS {name} WITH replication = "
-        "{'class': 'SimpleStrategy', 'replication_factor': 1}"
-    )
+    # DDL takes no bind markers: the (generated) name goes through the one quoting function.
+    ddl = (f"CREATE KEYSPACE IF NOT EXISTS {quote_identifier(name)} WITH replication = "
+           "{'class': 'SimpleStrategy', 'replication_factor': 1}")
+    connection.execute(ddl)
 
 
 def _drop_keyspace(name: str) -> None:
-    connection.execute(f"DROP KEYSPACE IF EXISTS {name}", timeout=60)
+    ddl = f"DROP KEYSPACE IF EXISTS {quote_identifier(name)}"
+    connection.execute(ddl, timeout=60)
 
 
 def _keyspace_name(prefix: str) -> str:
