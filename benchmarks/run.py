@@ -232,15 +232,19 @@ class Create(Workload):
             model.create(**values)
 
 
-class Get(Workload):
-    name = "get"
-    description = "Model.objects.get(id=...) point reads of existing rows"
+class OnSeededUsers(Workload):
+    """A workload over ``n`` users written beforehand (``self.keys``: their ids per mapper)."""
 
     def size(self) -> int:
         return self.args.n
 
     def prepare(self) -> None:
         self.keys = {mapper: seed_users(mapper, self.args.n) for mapper in MAPPERS}
+
+
+class Get(OnSeededUsers):
+    name = "get"
+    description = "Model.objects.get(id=...) point reads of existing rows"
 
     def warm(self, mapper: str) -> None:
         model = MAPPERS[mapper]["user"]
@@ -287,15 +291,9 @@ class Iterate(Workload):
         self.consume(mapper)
 
 
-class Update(Workload):
+class Update(OnSeededUsers):
     name = "update"
     description = "Model.objects(id=...).update(...) of two columns (UPDATE, no read)"
-
-    def size(self) -> int:
-        return self.args.n
-
-    def prepare(self) -> None:
-        self.keys = {mapper: seed_users(mapper, self.args.n) for mapper in MAPPERS}
 
     def warm(self, mapper: str) -> None:
         model = MAPPERS[mapper]["user"]
