@@ -5,26 +5,51 @@ is the default. :func:`execute` is the single door every statement of the
 library goes through: it prepares each distinct parameterised CQL text once
 per connection (a bounded LRU cache) and binds the values, so no value is
 ever formatted into CQL text.
+
+Driver objects a caller hands over (a session, a cluster built with its own
+execution profiles) are used as they are: the library never changes their
+row factory, profiles or defaults. Its own statements read rows as dicts
+through a copy of the caller's profile when that profile returns other rows.
 """
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
+import struct
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Union
 
-from cassandra import ConsistencyLevel
-from cassandra.cluster import Cluster, ResponseFuture, ResultSet, Session
+from cassandra import ConsistencyLevel, InvalidRequest
+from cassandra import cqltypes as _cqltypes
+from cassandra.cluster import (
+    EXEC_PROFILE_DEFAULT,
+    Cluster,
+    NoHostAvailable,
+    ResponseFuture,
+    ResultSet,
+    Session,
+)
 from cassandra.query import BoundStatement, PreparedStatement, SimpleStatement, Statement, dict_factory
 
-from cqlengine.exceptions import ConnectionException
+from cqlengine.exceptions import ConnectionException, ConnectionUnreachable
+
+try:
+    from cassandra.cluster import _ConfigMode
+
+    _LEGACY: Any = _ConfigMode.LEGACY
+except ImportError:  # pragma: no cover - the driver's private name moved
+    _LEGACY = 1
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CONNECTION = "default"
 DEFAULT_PREPARED_CACHE_SIZE = 1000
+
+#: What binding values to a statement prepared for another column type raises.
+_BIND_ERRORS = (TypeError, ValueError, struct.error, OverflowError)
 
 
 class _NotSet:
@@ -44,10 +69,70 @@ class ConnectionStats:
     prepared_hits: int = 0
     prepared_misses: int = 0
     prepared_evictions: int = 0
+    #: Statements dropped from the cache because a table they use changed (DDL, ours or another client's).
+    prepared_invalidations: int = 0
+    #: Statements prepared again because binding failed against their (stale) column types.
+    reprepared_on_bind_error: int = 0
+
+
+@dataclass
+class _CachedStatement:
+    """A prepared statement and the tables it was prepared against.
+
+    ``tables`` maps (keyspace, table) to the driver's table metadata object
+    seen right after preparing (None without schema metadata). The driver
+    replaces that object whenever it refreshes the table's schema, on any
+    client's DDL, so a different object means the statement may be stale.
+    """
+
+    prepared: PreparedStatement
+    tables: dict[tuple[str, str], Any]
+    #: (keyspace, type name) -> the driver's user type metadata, for the user types its
+    #: columns use: ALTER TYPE ... ADD changes what a bound value serializes to, and the
+    #: driver refreshes only the type then, not the tables that use it.
+    types: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+
+def _user_types_of(cql_types: Any) -> set[tuple[str, str]]:
+    """(keyspace, name) of every user type in the driver's column types, nested ones included."""
+    found: set[tuple[str, str]] = set()
+    pending = list(cql_types)
+    while pending:
+        typ = pending.pop()
+        if isinstance(typ, type) and issubclass(typ, _cqltypes.UserType) and getattr(typ, "keyspace", None):
+            found.add((typ.keyspace, typ.typename))
+        pending.extend(getattr(typ, "subtypes", None) or ())
+    return found
+
+
+def _user_type_metadata(session: Session, keyspace: str, name: str) -> Any:
+    meta = session.cluster.metadata.keyspaces.get(keyspace)
+    return None if meta is None else meta.user_types.get(name)
+
+
+def _legacy_mode(cluster: Any) -> bool:
+    # The driver keeps its configuration mode private (0 uncommitted, 1 legacy, 2 profiles);
+    # legacy mode forbids passing a profile, so it has to be known.
+    return getattr(cluster, "_config_mode", None) == _LEGACY
 
 
 class Connection:
-    """A named cluster/session pair with its prepared-statement cache."""
+    """A named cluster/session pair with its prepared-statement cache.
+
+    The cache maps (session keyspace, CQL text) to a prepared statement. Its
+    invalidation story: an entry is dropped (and the text prepared again on
+    next use) when
+
+    * a table it uses is changed by DDL sent through this library
+      (:meth:`forget_table` / :meth:`forget_keyspace`, called by
+      :mod:`cqlengine.management`);
+    * the driver's schema metadata for one of its tables is replaced, which
+      the driver does on every schema-change event, so DDL from another
+      client or process is noticed once the driver has refreshed;
+    * as the last resort, binding values to it fails (types changed and the
+      driver has not refreshed yet): it is prepared again once and bound
+      again; a second failure is raised.
+    """
 
     def __init__(
         self,
@@ -62,7 +147,7 @@ class Connection:
         prepared_cache_size: int = DEFAULT_PREPARED_CACHE_SIZE,
     ) -> None:
         self.name = name
-        self.hosts = list(hosts or [])
+        self.hosts = list(hosts) if hosts else None
         self.consistency = consistency
         self.lazy_connect = lazy_connect
         self.retry_connect = retry_connect
@@ -73,13 +158,15 @@ class Connection:
         self.cluster: Optional[Cluster] = None
         self.session: Optional[Session] = None
         self._owns_cluster = session is None
-        self._prepared: OrderedDict[tuple[Optional[str], str], PreparedStatement] = OrderedDict()
+        self._prepared: OrderedDict[tuple[Optional[str], str], _CachedStatement] = OrderedDict()
         self._preparing: dict[tuple[Optional[str], str], threading.Event] = {}
         self._lock = threading.RLock()
         if session is not None:
+            _check_borrowed_session(name, session)
             self.session = session
             self.cluster = session.cluster
-            session.row_factory = dict_factory
+            if self.default_keyspace is None:
+                self.default_keyspace = session.keyspace  # as the peer: the session's keyspace
         elif not lazy_connect:
             self.connect()
 
@@ -87,32 +174,61 @@ class Connection:
         return f"<Connection {self.name!r} hosts={self.hosts!r}>"
 
     def connect(self) -> None:
-        """Open the cluster and session; a failure names the hosts and the driver's error."""
+        """Open the cluster and session; a failure names the hosts and the driver's error.
+
+        A failure shuts the half-made cluster down: no thread or socket is left behind.
+        """
         with self._lock:
             if self.session is not None:
                 return
-            cluster = Cluster(self.hosts, **self.cluster_options)
+            cluster = self._new_cluster()
             try:
                 session = cluster.connect()
+                self._configure_own(cluster, session)
             except Exception as exc:
                 cluster.shutdown()
-                if self.retry_connect:
+                if self.retry_connect and isinstance(exc, NoHostAvailable):
                     log.warning("connection %r: could not connect to %s (%s); will retry on next use",
-                                self.name, self.hosts, exc)
+                                self.name, self._hosts_text(), exc)
                     return
-                raise ConnectionException(
-                    f"Connection {self.name!r} could not reach Cassandra at hosts {self.hosts} "
-                    f"(port {cluster.port}): {exc}"
-                ) from exc
-            session.row_factory = dict_factory
+                message = (f"Connection {self.name!r} could not reach Cassandra at hosts {self._hosts_text()} "
+                           f"(port {cluster.port}): {exc}")
+                if isinstance(exc, NoHostAvailable):
+                    raise ConnectionUnreachable(message, exc.errors) from exc
+                raise ConnectionException(message) from exc
             self.cluster, self.session = cluster, session
+
+    def _hosts_text(self) -> str:
+        return str(self.hosts) if self.hosts else "['127.0.0.1'] (the driver's default)"
+
+    def _new_cluster(self) -> Cluster:
+        try:
+            cluster = Cluster(self.hosts, **self.cluster_options)
+        except Exception as exc:
+            raise ConnectionException(f"Connection {self.name!r}: the driver refused the cluster options: "
+                                      f"{type(exc).__name__}: {exc}") from exc
+        if not _legacy_mode(cluster) and not self.cluster_options.get("execution_profiles"):
+            # The default profile the driver made for our own cluster is ours to set: plain
+            # statements on get_session() read dicts and use `consistency`, as with the peer.
+            profile = cluster.profile_manager.default
+            profile.row_factory = dict_factory
+            if self.consistency is not None:
+                profile.consistency_level = self.consistency
+        return cluster
+
+    def _configure_own(self, cluster: Cluster, session: Session) -> None:
+        """Defaults of a legacy-mode session this connection created (a caller's profiles are left alone)."""
+        if _legacy_mode(cluster):
+            session.row_factory = dict_factory
+            if self.consistency is not None:
+                session.default_consistency_level = self.consistency
 
     def ensure_session(self) -> Session:
         if self.session is None:
             self.connect()
             if self.session is None:
-                raise ConnectionException(
-                    f"Connection {self.name!r} is not connected to {self.hosts} yet; "
+                raise ConnectionUnreachable(
+                    f"Connection {self.name!r} is not connected to {self._hosts_text()} yet; "
                     "the last attempt failed (see the warning logged)"
                 )
         return self.session
@@ -124,18 +240,70 @@ class Connection:
             self.cluster = self.session = None
             self._prepared.clear()
 
+    # -- how rows are read -----------------------------------------------------------
+
+    def execution_profile(self, session: Session) -> Any:
+        """The profile our statements run with: the session's default, reading rows as dicts.
+
+        In the driver's legacy mode no profile can be passed, and the
+        session's own row factory must be ``dict_factory`` (see
+        :func:`_check_borrowed_session`). Otherwise a profile whose rows are
+        not dicts is copied per statement (a shallow copy: its policies are
+        shared), so changes the caller makes to it later still apply.
+        """
+        if _legacy_mode(session.cluster):
+            if session.row_factory is not dict_factory:
+                raise ConnectionException(_legacy_factory_message(self.name, session))
+            return EXEC_PROFILE_DEFAULT
+        profile = session.get_execution_profile(EXEC_PROFILE_DEFAULT)
+        if profile.row_factory is dict_factory:
+            return EXEC_PROFILE_DEFAULT
+        return session.execution_profile_clone_update(profile, row_factory=dict_factory)
+
     # -- prepared statements -------------------------------------------------------
 
-    def cached(self, cql: str) -> Optional[PreparedStatement]:
-        """The cached prepared form of ``cql`` (counted as a hit), or None."""
+    def cached(self, cql: str, count_hit: bool = True) -> Optional[PreparedStatement]:
+        """The cached prepared form of ``cql`` (counted as a hit unless told not to), or None.
+
+        An entry whose tables' schema the driver has refreshed since it was
+        prepared is dropped here, so the caller prepares it again.
+        """
         session = self.ensure_session()
         key = (session.keyspace, cql)  # unqualified names resolve against the session keyspace
         with self._lock:
-            prepared = self._prepared.get(key)
-            if prepared is not None:
-                self._prepared.move_to_end(key)
+            entry = self._prepared.get(key)
+            if entry is None:
+                return None
+            if not self._still_current(session, entry):
+                del self._prepared[key]
+                self.stats.prepared_invalidations += 1
+                return None
+            self._prepared.move_to_end(key)
+            if count_hit:
                 self.stats.prepared_hits += 1
-            return prepared
+            return entry.prepared
+
+    @staticmethod
+    def _table_metadata(session: Session, keyspace: str, table: str) -> Any:
+        keyspaces = session.cluster.metadata.keyspaces
+        meta = keyspaces.get(keyspace)
+        if meta is None:
+            return None
+        return meta.tables.get(table) or meta.views.get(table)
+
+    def _still_current(self, session: Session, entry: _CachedStatement) -> bool:
+        return all(self._table_metadata(session, ks, table) is seen for (ks, table), seen in entry.tables.items()) \
+            and all(_user_type_metadata(session, ks, name) is seen for (ks, name), seen in entry.types.items())
+
+    def _entry(self, session: Session, prepared: PreparedStatement) -> _CachedStatement:
+        tables = {}
+        for col in list(prepared.column_metadata or []) + list(prepared.result_metadata or []):
+            ks, table = col[0], col[1]
+            if ks and table and (ks, table) not in tables:
+                tables[(ks, table)] = self._table_metadata(session, ks, table)
+        types = {key: _user_type_metadata(session, *key) for key in _user_types_of(
+            col[3] for col in list(prepared.column_metadata or []) + list(prepared.result_metadata or []))}
+        return _CachedStatement(prepared, tables, types)
 
     def prepare(self, cql: str) -> PreparedStatement:
         """The prepared form of ``cql``, prepared at most once while it stays cached.
@@ -158,9 +326,10 @@ class Connection:
                 continue  # prepared by another thread (or it failed: try ourselves)
             try:
                 prepared = session.prepare(cql)
+                entry = self._entry(session, prepared)
                 with self._lock:
                     self.stats.prepared_misses += 1
-                    self._prepared[key] = prepared
+                    self._prepared[key] = entry
                     while len(self._prepared) > max(self.prepared_cache_size, 0):
                         self._prepared.popitem(last=False)
                         self.stats.prepared_evictions += 1
@@ -178,28 +347,121 @@ class Connection:
         with self._lock:
             self._prepared.clear()
 
+    def forget_table(self, keyspace: Optional[str], table: str) -> int:
+        """Drop every cached statement that uses ``keyspace.table``; how many were dropped.
+
+        ``keyspace`` None means any keyspace (an unqualified name).
+        """
+        return self._forget(lambda ks, tb: tb == table and (keyspace is None or ks == keyspace))
+
+    def forget_keyspace(self, keyspace: str) -> int:
+        """Drop every cached statement that uses a table of ``keyspace``."""
+        return self._forget(lambda ks, tb: ks == keyspace)
+
+    def _forget(self, matches: Any) -> int:
+        with self._lock:
+            stale = [key for key, entry in self._prepared.items()
+                     if any(matches(ks, tb) for ks, tb in entry.tables)]
+            for key in stale:
+                del self._prepared[key]
+            self.stats.prepared_invalidations += len(stale)
+            return len(stale)
+
+    def _bind(self, cql: str, params: Union[Sequence[Any], dict[str, Any]]) -> BoundStatement:
+        """Bind ``params`` to the prepared ``cql``; on a type mismatch prepare it afresh once."""
+        prepared = self.prepare(cql)
+        try:
+            return prepared.bind(params)
+        except _BIND_ERRORS:
+            # The table may have changed under a cached statement before the driver noticed.
+            self._drop(cql, prepared)
+            fresh = self.prepare(cql)
+            if fresh is prepared:
+                raise
+            self.stats.reprepared_on_bind_error += 1
+            return fresh.bind(params)
+
+    def reprepare_if_changed(self, cql: str, sent: Statement) -> bool:
+        """After the server refused ``sent``: prepare ``cql`` afresh and say whether its columns changed.
+
+        True means the cache now holds the fresh statement and a retry may succeed;
+        False means the refusal had another cause.
+        """
+        used = getattr(sent, "prepared_statement", None)
+        if used is None:
+            return False
+        session = self.ensure_session()
+        fresh = session.prepare(cql)
+        if _column_types(fresh) == _column_types(used):
+            return False
+        with self._lock:
+            self._prepared[(session.keyspace, cql)] = self._entry(session, fresh)
+            self.stats.prepared_invalidations += 1
+        return True
+
+    def _drop(self, cql: str, prepared: PreparedStatement) -> None:
+        session = self.ensure_session()
+        key = (session.keyspace, cql)
+        with self._lock:
+            entry = self._prepared.get(key)
+            if entry is not None and entry.prepared is prepared:
+                del self._prepared[key]
+                self.stats.prepared_invalidations += 1
+
     def build_statement(
         self,
         query: Union[str, Statement],
         params: Optional[Union[Sequence[Any], dict[str, Any]]] = None,
         consistency: Optional[int] = None,
+        fetch_size: Optional[int] = None,
     ) -> Statement:
-        """A driver statement for ``query``: prepared and bound when it has params."""
+        """A driver statement for ``query``: prepared and bound when it has params.
+
+        A statement the caller passed in is copied before any option is set on it.
+        """
+        statement: Statement
         if isinstance(query, str):
-            statement: Statement
             if params:
-                statement = self.prepare(query).bind(params)
+                statement = self._bind(query, params)
             else:
                 # DDL and parameterless text: nothing to bind, nothing worth preparing.
                 statement = SimpleStatement(query)
+        elif isinstance(query, PreparedStatement):
+            statement = query.bind(params or [])
         else:
+            if params:
+                raise ConnectionException(
+                    f"execute: parameters were given with a {type(query).__name__}, which carries its own; "
+                    "pass the CQL text (or a PreparedStatement) with the parameters instead"
+                )
             statement = query
-            if params and isinstance(statement, PreparedStatement):
-                statement = statement.bind(params)
+            if consistency is not None or fetch_size is not None:
+                statement = copy.copy(query)
         level = consistency if consistency is not None else self.consistency
-        if level is not None:
+        if level is not None and (statement is not query or consistency is not None):
             statement.consistency_level = level
+        if fetch_size is not None:
+            statement.fetch_size = fetch_size
         return statement
+
+
+def _column_types(prepared: PreparedStatement) -> list[Any]:
+    """The bound and result columns of a prepared statement, with their driver types."""
+    return [tuple(c) for c in list(prepared.column_metadata or []) + list(prepared.result_metadata or [])]
+
+
+def _legacy_factory_message(name: str, session: Session) -> str:
+    factory = getattr(session.row_factory, "__name__", repr(session.row_factory))
+    return (f"Connection {name!r}: the session's cluster is in the driver's legacy configuration with "
+            f"row_factory={factory}; cqlengine reads rows as dicts and does not change a session it was "
+            "handed. Build the cluster with execution profiles (any row factory works then), or set "
+            "session.row_factory = dict_factory before handing it over.")
+
+
+def _check_borrowed_session(name: str, session: Session) -> None:
+    """A borrowed session must be usable as it is (the peer requires dict rows in legacy mode too)."""
+    if _legacy_mode(session.cluster) and session.row_factory is not dict_factory:
+        raise ConnectionException(_legacy_factory_message(name, session))
 
 
 # --------------------------------------------------------------------------- registry
@@ -221,38 +483,42 @@ def register_connection(
     default_keyspace: Optional[str] = None,
     prepared_cache_size: int = DEFAULT_PREPARED_CACHE_SIZE,
 ) -> Connection:
-    """Register a named connection from ``hosts`` or an existing driver ``session``."""
+    """Register a named connection from ``hosts`` or an existing driver ``session``.
+
+    ``hosts`` None means the driver's default contact point (127.0.0.1), as
+    with the peer. A name already registered is replaced, with a warning,
+    once the new connection is made; a connection that fails to be made is
+    never registered.
+    """
     global _default_name
-    if name in _connections:
+    if session is not None and (hosts or cluster_options or consistency is not None or lazy_connect
+                                or retry_connect):
         raise ConnectionException(
-            f"A connection named {name!r} is already registered; call "
-            f"unregister_connection({name!r}) first or choose another name."
-        )
-    if session is not None and (hosts or cluster_options):
-        raise ConnectionException(
-            f"register_connection({name!r}): give either hosts (with cluster_options) or a session, not both."
-        )
-    if session is None and not hosts:
-        raise ConnectionException(
-            f"register_connection({name!r}) needs hosts (a list of contact points) or a driver session."
+            f"register_connection({name!r}): session and the options that build one (hosts, consistency, "
+            "lazy_connect, retry_connect, cluster_options) are mutually exclusive."
         )
     conn = Connection(name, hosts=hosts, consistency=consistency, lazy_connect=lazy_connect,
                       retry_connect=retry_connect, cluster_options=cluster_options, session=session,
                       default_keyspace=default_keyspace, prepared_cache_size=prepared_cache_size)
     with _registry_lock:
+        previous = _connections.get(name)
         _connections[name] = conn
         if default or _default_name is None:
             _default_name = name
+    if previous is not None:
+        log.warning("connection %r was already registered: replaced (the old one is shut down)", name)
+        previous.shutdown()
     return conn
 
 
 def unregister_connection(name: str) -> None:
-    """Shut down and forget connection ``name``."""
+    """Shut down and forget connection ``name`` (an unknown name is ignored, as with the peer)."""
     global _default_name
     with _registry_lock:
         conn = _connections.pop(name, None)
         if conn is None:
-            raise ConnectionException(f"No connection named {name!r} is registered.")
+            log.debug("unregister_connection(%r): no such connection", name)
+            return
         if _default_name == name:
             _default_name = None
     conn.shutdown()
@@ -266,16 +532,19 @@ def set_default_connection(name: str) -> None:
 
 
 def setup(
-    hosts: Sequence[str],
+    hosts: Optional[Sequence[str]],
     default_keyspace: Optional[str] = None,
     consistency: Optional[int] = None,
     lazy_connect: bool = False,
     retry_connect: bool = False,
     **cluster_options: Any,
 ) -> Connection:
-    """Set up the default connection (replacing an earlier one)."""
-    if DEFAULT_CONNECTION in _connections:
-        unregister_connection(DEFAULT_CONNECTION)
+    """Set up the default connection (replacing an earlier one once the new one is made).
+
+    ``consistency`` becomes the default of the session this creates (the
+    default execution profile's, or the legacy session's); with execution
+    profiles of the caller's, it is set on each statement instead.
+    """
     prepared_cache_size = cluster_options.pop("prepared_cache_size", DEFAULT_PREPARED_CACHE_SIZE)
     return register_connection(
         DEFAULT_CONNECTION, hosts=hosts, consistency=consistency, lazy_connect=lazy_connect,
@@ -285,15 +554,16 @@ def setup(
 
 
 def set_session(session: Session) -> Connection:
-    """Make an existing driver session the default connection (its row factory becomes dicts)."""
-    if DEFAULT_CONNECTION in _connections:
-        unregister_connection(DEFAULT_CONNECTION)
+    """Make an existing driver session the default connection; it is used as it is.
+
+    Its keyspace, if it has one, becomes the default keyspace (as with the peer).
+    """
     return register_connection(DEFAULT_CONNECTION, session=session, default=True)
 
 
 def default() -> Connection:
     """The default connection to a Cassandra on 127.0.0.1 with the driver's defaults."""
-    return setup(["127.0.0.1"])
+    return setup(None)
 
 
 def get_connection(name: Optional[str] = None) -> Connection:
@@ -353,19 +623,26 @@ def execute(
     if consistency is None:
         consistency = consistency_level
     conn = get_connection(connection)
-    statement = conn.build_statement(query, params, consistency)
-    return conn.ensure_session().execute(statement, **_send_options(conn, query, statement, timeout,
-                                                                     fetch_size, paging_state))
+    session = conn.ensure_session()
+    statement = conn.build_statement(query, params, consistency, fetch_size)
+    try:
+        return session.execute(statement, **_send_options(conn, session, query, timeout, paging_state))
+    except InvalidRequest:
+        # The server refuses before applying anything; values serialised for column types
+        # that changed since the statement was prepared are refused this way. Retry once.
+        if not (isinstance(query, str) and params and conn.reprepare_if_changed(query, statement)):
+            raise
+    statement = conn.build_statement(query, params, consistency, fetch_size)
+    return session.execute(statement, **_send_options(conn, session, query, timeout, paging_state))
 
 
-def _send_options(conn: Connection, query: Union[str, Statement], statement: Statement, timeout: Any,
-                  fetch_size: Optional[int] = None, paging_state: Optional[bytes] = None) -> dict[str, Any]:
+def _send_options(conn: Connection, session: Session, query: Union[str, Statement], timeout: Any,
+                  paging_state: Optional[bytes] = None) -> dict[str, Any]:
     """Count and log one statement about to be sent; the driver's keyword arguments for it."""
-    if fetch_size is not None:
-        statement.fetch_size = fetch_size
     _log(conn, query)
     conn.stats.executed += 1
-    options: dict[str, Any] = {"paging_state": paging_state}
+    options: dict[str, Any] = {"paging_state": paging_state,
+                               "execution_profile": conn.execution_profile(session)}
     if timeout is not NOT_SET:
         options["timeout"] = timeout
     return options
@@ -380,8 +657,32 @@ def execute_async(
 ) -> ResponseFuture:
     """Like :func:`execute` but returns the driver's ``ResponseFuture``."""
     conn = get_connection(connection)
+    session = conn.ensure_session()
     statement = conn.build_statement(query, params, consistency)
-    return conn.ensure_session().execute_async(statement, **_send_options(conn, query, statement, timeout))
+    return session.execute_async(statement, **_send_options(conn, session, query, timeout))
+
+
+def execute_on_each_host(
+    query: str,
+    params: Optional[Sequence[Any]] = None,
+    connection: Optional[str] = None,
+    timeout: Any = NOT_SET,
+) -> dict[str, list[Any]]:
+    """Run a read of node-local state (``system`` tables) on every host that is up.
+
+    Returns the rows per host address. Used to see what each node itself
+    knows, e.g. which indexes it has finished building.
+    """
+    conn = get_connection(connection)
+    session = conn.ensure_session()
+    out: dict[str, list[Any]] = {}
+    for host in session.cluster.metadata.all_hosts():
+        if not host.is_up:
+            continue
+        statement = conn.build_statement(query, params)
+        options = _send_options(conn, session, query, timeout)
+        out[str(host.endpoint)] = list(session.execute(statement, host=host, **options))
+    return out
 
 
 class AsyncResult:
@@ -457,11 +758,22 @@ async def aexecute(
     loop = asyncio.get_running_loop()
     if conn.session is None:
         await loop.run_in_executor(None, conn.ensure_session)
-    if isinstance(query, str) and params:
-        query = conn.cached(query) or await loop.run_in_executor(None, conn.prepare, query)
-    statement = conn.build_statement(query, params, consistency)
-    future = conn.ensure_session().execute_async(
-        statement, **_send_options(conn, query, statement, timeout, fetch_size, paging_state))
+    if isinstance(query, str) and params and conn.cached(query, count_hit=False) is None:
+        await loop.run_in_executor(None, conn.prepare, query)
+    session = conn.ensure_session()
+    statement = conn.build_statement(query, params, consistency, fetch_size)
+    future = session.execute_async(statement, **_send_options(conn, session, query, timeout, paging_state))
+    try:
+        return AsyncResult(future, await _wait(future))
+    except InvalidRequest:
+        # As in execute(): a refusal caused by column types that changed is retried once.
+        if not (isinstance(query, str) and params):
+            raise
+        changed: bool = await loop.run_in_executor(None, conn.reprepare_if_changed, query, statement)
+        if not changed:
+            raise
+    statement = conn.build_statement(query, params, consistency, fetch_size)
+    future = session.execute_async(statement, **_send_options(conn, session, query, timeout, paging_state))
     return AsyncResult(future, await _wait(future))
 
 
@@ -476,6 +788,7 @@ __all__ = [
     "NOT_SET",
     "execute",
     "execute_async",
+    "execute_on_each_host",
     "get_cluster",
     "get_connection",
     "get_session",

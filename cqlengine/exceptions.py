@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from cassandra.cluster import NoHostAvailable
+
 
 class CQLEngineException(Exception):
     """Base class of every error raised by cqlengine."""
@@ -61,3 +63,21 @@ class DoesNotExist(QueryException):
 
 class MultipleObjectsReturned(QueryException):
     """``get()`` found more than one row; each model has its own subclass."""
+
+
+class ConnectionUnreachable(ConnectionException, NoHostAvailable):
+    """No host answered. Also the driver's ``NoHostAvailable``, which the peer raises here."""
+
+    def __init__(self, message: str, errors: Optional[dict[Any, Any]] = None) -> None:
+        NoHostAvailable.__init__(self, message, errors or {})
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class IndexNotReady(CQLEngineException):
+    """A created index was still building when the caller's timeout ran out; ``indexes`` names them."""
+
+    def __init__(self, message: str, indexes: Optional[list[str]] = None) -> None:
+        super().__init__(message)
+        self.indexes = indexes or []

@@ -11,12 +11,13 @@ and fields the database has but the model lacks are reported, never dropped.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from itertools import product
 from typing import Any, Optional, Union
 
 from cqlengine import connection as _connection
-from cqlengine.exceptions import CQLEngineException, SchemaChangeFailed, SchemaMismatch
+from cqlengine.exceptions import CQLEngineException, IndexNotReady, SchemaChangeFailed, SchemaMismatch
 from cqlengine.management.introspect import (
     ColumnInfo,
     IndexInfo,
@@ -28,6 +29,9 @@ from cqlengine.management.introspect import (
     get_user_types,
 )
 from cqlengine.management.plan import (
+    ALTER_TYPE_ADD_FIELD,
+    CREATE_INDEX,
+    CREATE_TYPE,
     Change,
     ColumnSpec,
     Conflict,
@@ -188,19 +192,48 @@ def _wait_for_schema_agreement(conn: Optional[str], after: str) -> None:
 DDL_TIMEOUT = 120.0
 
 
-def _execute_ddl(cql: str, conn: Optional[str]) -> None:
+def _execute_ddl(cql: str, conn: Optional[str], keyspace: Optional[str] = None,
+                 table: Optional[str] = None) -> None:
+    """Send one DDL statement, wait for agreement, and drop the statements it made stale.
+
+    ``table`` names the table changed; without it every cached statement of
+    ``keyspace`` is dropped (a keyspace or a user type changed).
+    """
     log.info("schema change: %s", cql)
-    _connection.execute(cql, connection=conn, timeout=DDL_TIMEOUT)
-    _wait_for_schema_agreement(conn, cql)
+    try:
+        _connection.execute(cql, connection=conn, timeout=DDL_TIMEOUT)
+        _wait_for_schema_agreement(conn, cql)
+    finally:
+        # Even a DDL that failed midway may have changed the table: forget rather than guess.
+        if keyspace is not None:
+            cache = _connection.get_connection(conn)
+            if table is not None:
+                cache.forget_table(keyspace, table)
+            else:
+                cache.forget_keyspace(keyspace)
 
 
-def apply_plan(schema_plan: SchemaPlan) -> None:
-    """Send each change of a conflict-free plan, waiting for schema agreement after each."""
+#: Changes whose statements may touch any table of the keyspace (a user type several tables use).
+_KEYSPACE_WIDE = frozenset({CREATE_TYPE, ALTER_TYPE_ADD_FIELD})
+
+#: Seconds ``sync_table`` waits, by default, for the indexes it created to become queryable.
+INDEX_TIMEOUT = 120.0
+
+
+def apply_plan(schema_plan: SchemaPlan, index_timeout: Optional[float] = INDEX_TIMEOUT) -> None:
+    """Send each change of a conflict-free plan, waiting for schema agreement after each.
+
+    Then wait, up to ``index_timeout`` seconds, until every index the plan
+    created has been built on every node that is up (a query on an index
+    still building fails); ``IndexNotReady`` names those still building.
+    ``index_timeout=None`` does not wait for them.
+    """
     schema_plan.raise_for_conflicts()
     applied: list[str] = []
     for change in schema_plan.changes:
+        table = None if change.kind in _KEYSPACE_WIDE else change.target or None
         try:
-            _execute_ddl(change.cql, change.connection)
+            _execute_ddl(change.cql, change.connection, change.keyspace or None, table)
         except Exception as exc:
             raise SchemaChangeFailed(
                 f"{change.description} failed: {type(exc).__name__}: {exc}. Applied before it: "
@@ -209,22 +242,55 @@ def apply_plan(schema_plan: SchemaPlan) -> None:
                 applied,
             ) from exc
         applied.append(change.description)
+    created = [c for c in schema_plan.changes if c.kind == CREATE_INDEX]
+    if created and index_timeout is not None:
+        wait_for_indexes(created, index_timeout)
+
+
+def wait_for_indexes(changes: Sequence[Change], timeout: float) -> None:
+    """Wait until the indexes of the tables in ``changes`` are built on every node that is up."""
+    deadline = time.monotonic() + timeout
+    tables = list(dict.fromkeys((c.keyspace, c.target, c.connection) for c in changes))
+    while True:
+        building = []
+        for keyspace, table, conn in tables:
+            info = get_table(keyspace, table, connection=conn)
+            names = sorted(info.indexes) if info is not None else []
+            if not names:
+                continue
+            per_host = _connection.execute_on_each_host(
+                'SELECT index_name FROM system."IndexInfo" WHERE table_name = ?', [keyspace], connection=conn)
+            for host, rows in sorted(per_host.items()):
+                built = {row["index_name"] for row in rows}
+                building += [f"{keyspace}.{name} on {host}" for name in names if name not in built]
+        if not building:
+            return
+        if time.monotonic() >= deadline:
+            raise IndexNotReady(
+                f"index(es) still building after {timeout:g} s: {', '.join(building)}; the schema change "
+                "itself is applied: queries on these indexes fail until the build ends",
+                building,
+            )
+        time.sleep(0.1)
 
 
 def sync_table(
-    model: Any, keyspaces: Names = None, connections: Names = None, dry_run: bool = False
+    model: Any, keyspaces: Names = None, connections: Names = None, dry_run: bool = False,
+    index_timeout: Optional[float] = INDEX_TIMEOUT,
 ) -> SchemaPlan:
     """Create or extend the model's table (and its user types) to match the model.
 
     ``keyspaces`` / ``connections`` (lists) override the model's keyspace /
     connection. Every conflict, in every context, raises ``SchemaMismatch``
     before anything is sent. With ``dry_run=True`` nothing is sent and the
-    plan is returned (conflicts included, not raised). Returns the plan.
+    plan is returned (conflicts included, not raised). Indexes it creates are
+    queryable when it returns (see :func:`apply_plan` for ``index_timeout``).
+    Returns the plan.
     """
     schema_plan = plan(model, keyspaces=keyspaces, connections=connections)
     if dry_run:
         return schema_plan
-    apply_plan(schema_plan)
+    apply_plan(schema_plan, index_timeout=index_timeout)
     return schema_plan
 
 
@@ -255,14 +321,14 @@ def drop_table(model: Any, keyspaces: Names = None, connections: Names = None) -
         conn = _model_connection(model, conn_arg)
         keyspace = _model_keyspace(model, ks_arg, conn)
         if get_table(keyspace, name, connection=conn) is not None:
-            _execute_ddl(f"DROP TABLE IF EXISTS {qualified_table(keyspace, name)}", conn)
+            _execute_ddl(f"DROP TABLE IF EXISTS {qualified_table(keyspace, name)}", conn, keyspace, name)
 
 
 def drop_type(ks_name: str, type_model: Any, connection: Optional[str] = None) -> None:
     """Drop a user type if it exists (Cassandra refuses while a table still uses it)."""
     name = type_model.type_name()
     if name in get_user_types(ks_name, connection=connection):
-        _execute_ddl(f"DROP TYPE IF EXISTS {qualified_table(ks_name, name)}", connection)
+        _execute_ddl(f"DROP TYPE IF EXISTS {qualified_table(ks_name, name)}", connection, ks_name)
 
 
 # --------------------------------------------------------------------------- keyspaces
@@ -332,4 +398,4 @@ def drop_keyspace(name: str, connections: Names = None) -> None:
     """Drop a keyspace if it exists."""
     for conn in _as_list(connections, "connections"):
         if get_keyspace(name, connection=conn) is not None:
-            _execute_ddl(f"DROP KEYSPACE IF EXISTS {quote_identifier(name)}", conn)
+            _execute_ddl(f"DROP KEYSPACE IF EXISTS {quote_identifier(name)}", conn, name)

@@ -104,11 +104,12 @@ def test_prepared_statement_survives_drop_and_recreate(cqlengine_connection):
     assert connection.execute(select, [1]).one()["body"] == "before"
     connection.execute(f"DROP TABLE {name}")
     connection.execute(f"CREATE TABLE {name} (id int PRIMARY KEY, body text)")
-    hits = cqlengine_connection.stats.prepared_hits
-    connection.execute(insert, [2, "after"])  # the cached statement is re-prepared by the driver
+    stats = cqlengine_connection.stats
+    hits, invalidated = stats.prepared_hits, stats.prepared_invalidations
+    connection.execute(insert, [2, "after"])  # the table changed: both statements are prepared anew
     assert connection.execute(select, [2]).one()["body"] == "after"
     assert connection.execute(select, [1]).one() is None
-    assert cqlengine_connection.stats.prepared_hits == hits + 3
+    assert (stats.prepared_hits, stats.prepared_invalidations) == (hits + 1, invalidated + 2)
     connection.execute(f"DROP TABLE {name}")
 
 

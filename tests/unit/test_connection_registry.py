@@ -23,15 +23,35 @@ def test_unknown_named_connection(empty_registry):
         connection.get_session("nope")
 
 
-def test_register_needs_hosts_or_session(empty_registry):
-    with pytest.raises(ConnectionException, match="needs hosts .* or a driver session"):
-        connection.register_connection("c1")
+def test_register_without_hosts_means_the_drivers_default_contact_point(empty_registry):
+    # As the peer: hosts=None leaves the driver's default (127.0.0.1).
+    conn = connection.register_connection("c1", lazy_connect=True)
+    assert conn.hosts is None and conn.session is None
 
 
-def test_register_a_taken_name(empty_registry):
-    connection.register_connection("c1", hosts=["127.0.0.1"], lazy_connect=True)
-    with pytest.raises(ConnectionException, match="'c1' is already registered.*unregister_connection"):
-        connection.register_connection("c1", hosts=["127.0.0.1"], lazy_connect=True)
+def test_session_and_cluster_options_are_exclusive(empty_registry):
+    with pytest.raises(ConnectionException, match="mutually exclusive"):
+        connection.register_connection("c1", session=object(), lazy_connect=True)
+
+
+def test_register_a_taken_name_replaces_it_with_a_warning(empty_registry, caplog):
+    first = connection.register_connection("c1", hosts=["127.0.0.1"], lazy_connect=True)
+    second = connection.register_connection("c1", hosts=["127.0.0.2"], lazy_connect=True)
+    assert connection.get_connection("c1") is second is not first
+    assert "'c1' was already registered" in caplog.text
+
+
+def test_unregister_an_unknown_name_is_ignored(empty_registry):
+    connection.unregister_connection("never-registered")  # the peer ignores it too
+    assert connection.connections() == {}
+
+
+def test_a_connection_that_fails_is_not_registered(empty_registry):
+    # A driver option the Cluster refuses: nothing is registered under the name.
+    with pytest.raises(ConnectionException, match="'broken'.*refused the cluster options"):
+        connection.register_connection("broken", hosts=["127.0.0.1"], cluster_options={"no_such": 1})
+    assert "broken" not in connection.connections()
+    connection.register_connection("broken", hosts=["127.0.0.1"], lazy_connect=True)  # the name is free
 
 
 def test_lazy_connection_becomes_default_without_connecting(empty_registry):
