@@ -49,7 +49,7 @@ DEFAULT_CONNECTION = "default"
 DEFAULT_PREPARED_CACHE_SIZE = 1000
 
 #: What binding values to a statement prepared for another column type raises.
-_BIND_ERRORS = (TypeError, ValueError, struct.error, OverflowError)
+_BIND_ERRORS = (TypeError, ValueError, AttributeError, struct.error, OverflowError)
 
 
 class _NotSet:
