@@ -99,8 +99,9 @@ def _user_types_of(cql_types: Any) -> set[tuple[str, str]]:
     pending = list(cql_types)
     while pending:
         typ = pending.pop()
-        if isinstance(typ, type) and issubclass(typ, _cqltypes.UserType) and getattr(typ, "keyspace", None):
-            found.add((typ.keyspace, typ.typename))
+        udt: Any = typ if isinstance(typ, type) and issubclass(typ, _cqltypes.UserType) else None
+        if udt is not None and udt.keyspace:
+            found.add((udt.keyspace, udt.typename))
         pending.extend(getattr(typ, "subtypes", None) or ())
     return found
 

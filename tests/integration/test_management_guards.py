@@ -58,8 +58,8 @@ def test_an_unknown_option_on_an_existing_table_adds_no_column(cqlengine_keyspac
 
 @pytest.mark.parametrize("column, rule", [
     (lambda: columns.Duration(index=True), "duration"),
-    (lambda: columns.UserDefinedType(Spot, custom_index=True), "non-frozen user type"),
-    (lambda: columns.UserDefinedType(Spot, index=True), "non-frozen user type"),
+    (lambda: columns.UserDefinedType(Spot, frozen=False, custom_index=True), "non-frozen user type"),
+    (lambda: columns.UserDefinedType(Spot, frozen=False, index=True), "non-frozen user type"),
     (lambda: columns.Blob(custom_index=True), "blob"),
 ])
 def test_index_targets_cassandra_refuses_are_refused_when_the_model_is_defined(column, rule):
@@ -162,7 +162,7 @@ def test_network_topology_with_a_zero_factor_is_idempotent(cqlengine_connection)
 def test_a_change_refused_midway_says_what_was_applied(monkeypatch):
     sent = []
 
-    def execute_ddl(cql, conn):
+    def execute_ddl(cql, conn, keyspace=None, table=None):
         if len(sent) == 1:
             raise RuntimeError("refused by the server")
         sent.append(cql)
