@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
 
 from cassandra import util as _cutil
 
-from cqlengine.exceptions import ModelDefinitionException, ValidationError
+from cqlengine.exceptions import (
+    DefinitionValidationError,
+    DefinitionValueError,
+    ModelDefinitionException,
+    ValidationAttributeError,
+    ValidationError,
+    ValidationTypeError,
+    ValidationValueError,
+)
 from cqlengine.statements import quote_identifier as _quote
 
 if TYPE_CHECKING:
@@ -54,8 +62,8 @@ def _short_repr(value: Any) -> str:
     return text
 
 
-def _fail(label: str, value: Any, rule: str) -> ValidationError:
-    return ValidationError(f"{label}: {_short_repr(value)} {rule}")
+def _fail(label: str, value: Any, rule: str, error: type[ValidationError] = ValidationError) -> ValidationError:
+    return error(f"{label}: {_short_repr(value)} {rule}")
 
 
 def _is_int(value: Any) -> bool:
@@ -136,6 +144,12 @@ class Column:
     def column_name(self) -> Optional[str]:
         """The CQL column name (same as ``db_field_name``)."""
         return self.db_field_name
+
+    @property
+    def column(self) -> Column:
+        """The column itself: the peer's class attributes wrap the column, so ported
+        code spells it ``UserTypeClass.field.column``."""
+        return self
 
     def _label(self) -> str:
         if self.model_name and self.attr_name:
@@ -266,10 +280,12 @@ class Text(Column):
     """UTF-8 text (``text``). ``min_length`` / ``max_length`` count characters.
 
     As in the peer, ``required=True`` without ``min_length`` implies
-    ``min_length=1``.
+    ``min_length=1``, and a ``min_length`` above 0 refuses None. A
+    ``bytearray`` is accepted and decoded (UTF-8; ASCII for ``Ascii``).
     """
 
     db_type = "text"
+    _encoding = "utf-8"
 
     def __init__(
         self, min_length: Optional[int] = None, max_length: Optional[int] = None, **kwargs: Any
@@ -278,16 +294,31 @@ class Text(Column):
             min_length = 1
         for opt, val in (("min_length", min_length), ("max_length", max_length)):
             if val is not None and val < 0:
-                raise ModelDefinitionException(f"{type(self).__name__}: {opt} must be >= 0, got {val}")
+                raise DefinitionValueError(f"{type(self).__name__}: {opt} must be >= 0, got {val}")
         if min_length is not None and max_length is not None and max_length < min_length:
-            raise ModelDefinitionException(
+            raise DefinitionValueError(
                 f"{type(self).__name__}: max_length {max_length} is less than min_length {min_length}"
             )
         self.min_length = min_length
         self.max_length = max_length
         super().__init__(**kwargs)
 
+    def _validate(self, value: Any, label: str) -> Any:
+        if value is None and self.min_length and not (self.required or self.primary_key):
+            # The peer counts None as shorter than min_length; so does a porting user's model.
+            raise ValidationError(
+                f"{label}: None is shorter than min_length {self.min_length} (min_length above 0 refuses None)"
+            )
+        return super()._validate(value, label)
+
     def _clean(self, value: Any, label: str) -> Any:
+        if isinstance(value, bytearray):
+            # The peer accepts a bytearray; bind it as the text it encodes.
+            try:
+                value = value.decode(self._encoding)
+            except UnicodeDecodeError:
+                raise _fail(label, value, f"is not {self._encoding} text ({self.db_type} needs a str "
+                            "or the bytearray of one)", ValidationValueError) from None
         if not isinstance(value, str):
             raise _fail(label, value, f"is not a str ({self.db_type} needs a str)")
         if self.min_length is not None and len(value) < self.min_length:
@@ -301,6 +332,7 @@ class Ascii(Text):
     """US-ASCII text (``ascii``)."""
 
     db_type = "ascii"
+    _encoding = "ascii"
 
     def _clean(self, value: Any, label: str) -> Any:
         value = super()._clean(value, label)
@@ -503,7 +535,9 @@ class Decimal(Column):
             except InvalidOperation:
                 raise _fail(label, value, "is not a decimal number") from None
         else:
-            raise _fail(label, value, "is not a decimal number (decimal needs Decimal, int, float or str)")
+            # The peer hands the value to decimal.Decimal: ValueError for a sequence, TypeError otherwise.
+            error = ValidationValueError if isinstance(value, (list, tuple)) else ValidationTypeError
+            raise _fail(label, value, "is not a decimal number (decimal needs Decimal, int, float or str)", error)
         if not result.is_finite():
             raise _fail(label, value, "is not finite (decimal cannot store NaN or infinity)")
         return result
@@ -535,7 +569,8 @@ class DateTime(Column):
     """Timestamp (``timestamp``).
 
     Naive datetimes are taken as UTC; aware ones are converted to UTC; a
-    ``datetime.date`` means midnight UTC. Values are held and read back as
+    ``datetime.date`` means midnight UTC; an int or float is seconds since
+    1970-01-01 UTC (as the peer reads it). Values are held and read back as
     naive UTC datetimes. Cassandra stores milliseconds, so microseconds are
     truncated on the way to the database; ``truncate_microseconds=True``
     truncates them on assignment too, so that a value compares equal to what
@@ -549,6 +584,12 @@ class DateTime(Column):
         self.truncate_microseconds = truncate_microseconds
 
     def _clean(self, value: Any, label: str) -> Any:
+        if _is_int(value) or isinstance(value, float):
+            try:
+                value = _from_epoch_seconds(value)
+            except (OverflowError, ValueError):
+                raise _fail(label, value, "is out of range for timestamp (seconds since 1970-01-01 UTC, "
+                            "years 1..9999)", ValidationValueError) from None
         if isinstance(value, _datetime):
             value = _naive_utc(value)
             if self.truncate_microseconds:
@@ -556,7 +597,8 @@ class DateTime(Column):
             return value
         if isinstance(value, _date):
             return _datetime(value.year, value.month, value.day)
-        raise _fail(label, value, "is not a datetime (timestamp needs a datetime or date)")
+        raise _fail(label, value, "is not a datetime (timestamp needs a datetime, date or int/float seconds "
+                    "since the epoch)", ValidationTypeError)
 
     def to_database(self, value: Any) -> Any:
         if value is None:
@@ -565,8 +607,10 @@ class DateTime(Column):
             value = _naive_utc(value)
         elif isinstance(value, _date):
             value = _datetime(value.year, value.month, value.day)
+        elif _is_int(value) or isinstance(value, float):
+            value = self._clean(value, self._label())  # seconds, as validate() reads them
         else:
-            return value  # numbers: the driver takes milliseconds since the epoch
+            return value
         # Truncate to the millisecond here: the driver rounds toward zero, which
         # would round pre-1970 values up.
         return value.replace(microsecond=value.microsecond // 1000 * 1000)
@@ -585,8 +629,16 @@ class DateTime(Column):
             return _datetime(value.year, value.month, value.day)
         if isinstance(value, (int, float)):
             # peer compat: a number read back is seconds since the epoch
-            return _EPOCH + timedelta(seconds=value)
+            return _from_epoch_seconds(value)
         return value
+
+
+def _from_epoch_seconds(value: Union[int, float]) -> _datetime:
+    """Naive UTC datetime of ``value`` seconds since the epoch (rounded to the microsecond).
+
+    Raises OverflowError or ValueError (NaN) when there is no such datetime.
+    """
+    return _EPOCH + timedelta(seconds=value)
 
 
 _DATE_MIN_DAYS = -(1 << 31)
@@ -624,7 +676,8 @@ class Date(Column):
                 raise _fail(label, value, f"is out of range for date {bounds}")
             return _plain_date(_cutil.Date(int(value)))
         raise _fail(
-            label, value, "is not a date (date needs a date, datetime, cassandra.util.Date or int days)"
+            label, value, "is not a date (date needs a date, datetime, cassandra.util.Date or int days)",
+            ValidationValueError if isinstance(value, str) else ValidationTypeError,
         )
 
     def to_database(self, value: Any) -> Any:
@@ -676,9 +729,11 @@ class Time(Column):
             return _plain_time(value)
         if _is_int(value):
             if not 0 <= value < _NANOS_PER_DAY:
-                raise _fail(label, value, f"is out of range for time (0..{_NANOS_PER_DAY - 1} ns)")
+                raise _fail(label, value, f"is out of range for time (0..{_NANOS_PER_DAY - 1} ns)",
+                            ValidationValueError)
             return _plain_time(_cutil.Time(int(value)))
-        raise _fail(label, value, "is not a time (time needs a datetime.time, cassandra.util.Time or int ns)")
+        raise _fail(label, value, "is not a time (time needs a datetime.time, cassandra.util.Time or int ns)",
+                    ValidationValueError if isinstance(value, str) else ValidationTypeError)
 
     def to_python(self, value: Any) -> Any:
         if value is None:
@@ -711,7 +766,8 @@ class Duration(Column):
             return value
         if isinstance(value, timedelta):
             return _duration_from_timedelta(value)
-        raise _fail(label, value, "is not a duration (duration needs cassandra.util.Duration or timedelta)")
+        raise _fail(label, value, "is not a duration (duration needs cassandra.util.Duration or timedelta)",
+                    ValidationTypeError)
 
     def to_database(self, value: Any) -> Any:
         if isinstance(value, timedelta):
@@ -799,9 +855,9 @@ def _element(col_type: Any, owner: str) -> Column:
     elif isinstance(col_type, Column):
         inst = col_type
     else:
-        raise ModelDefinitionException(f"{owner}: {col_type!r} is not a column type")
+        raise DefinitionValidationError(f"{owner}: {col_type!r} is not a column type")
     if not inst.db_type and not isinstance(inst, (BaseCollectionColumn, UserDefinedType)):
-        raise ModelDefinitionException(f"{owner}: {col_type!r} is an abstract column type")
+        raise DefinitionValidationError(f"{owner}: {col_type!r} is an abstract column type")
     if inst.is_counter:
         raise ModelDefinitionException(f"{owner}: a counter cannot be nested in a collection, tuple or UDT")
     return inst
@@ -848,7 +904,7 @@ class BaseCollectionColumn(Column):
 
 def _require_hashable(owner: str, col: Column, role: str) -> None:
     if not col._python_type_hashable:
-        raise ModelDefinitionException(
+        raise DefinitionValidationError(
             f"{owner}: {type(col).__name__} cannot be a {role}: its Python value is not hashable "
             f"(use Tuple instead of List, or a scalar type)"
         )
@@ -873,7 +929,7 @@ class List(BaseCollectionColumn):
 
     def _clean(self, value: Any, label: str) -> Any:
         if not isinstance(value, (list, tuple)):
-            raise _fail(label, value, "is not a list (list needs a list or tuple)")
+            raise _fail(label, value, "is not a list (list needs a list or tuple)", ValidationTypeError)
         self._check_size(value, label)
         out = []
         for i, item in enumerate(value):
@@ -920,7 +976,7 @@ class Set(BaseCollectionColumn):
             accepted += (list, tuple)
         if not isinstance(value, accepted):
             need = "a set" if self.strict else "a set, list or tuple"
-            raise _fail(label, value, f"is not a set (set needs {need})")
+            raise _fail(label, value, f"is not a set (set needs {need})", ValidationTypeError)
         self._check_size(value, label)
         out: set[Any] = set()
         items: Any = value  # isinstance() with a runtime tuple narrows to object
@@ -965,7 +1021,7 @@ class Map(BaseCollectionColumn):
 
     def _clean(self, value: Any, label: str) -> Any:
         if not isinstance(value, Mapping):
-            raise _fail(label, value, "is not a dict (map needs a mapping)")
+            raise _fail(label, value, "is not a dict (map needs a mapping)", ValidationAttributeError)
         self._check_size(value, label)
         out = {}
         for key, item in value.items():
@@ -996,13 +1052,14 @@ class Tuple(BaseCollectionColumn):
 
     CQL tuples are always frozen; the top-level type renders as
     ``tuple<...>`` (``frozen<tuple<...>>`` with ``frozen=True`` or when
-    nested). Elements may be None. Values must have exactly as many
-    elements as the definition.
+    nested). Elements may be None. As in the peer, a value with fewer
+    elements than the definition is padded with None (what Cassandra reads
+    back), an empty one is null, and one with more elements is refused.
     """
 
     def __init__(self, *types: Any, **kwargs: Any) -> None:
         if not types:
-            raise ModelDefinitionException("Tuple: at least one element type is required")
+            raise DefinitionValueError("Tuple: at least one element type is required")
         super().__init__(types, **kwargs)
 
     @property
@@ -1016,20 +1073,30 @@ class Tuple(BaseCollectionColumn):
     def _val_is_null(self, value: Any) -> bool:
         return value is None
 
+    def _validate(self, value: Any, label: str) -> Any:
+        if isinstance(value, (tuple, list)) and not value:
+            value = None  # the peer writes nothing for an empty tuple: it reads back as None
+        return super()._validate(value, label)
+
     def _clean(self, value: Any, label: str) -> Any:
         if not isinstance(value, (tuple, list)):
-            raise _fail(label, value, "is not a tuple (tuple needs a tuple or list)")
-        if len(value) != len(self.types):
-            raise _fail(label, value, f"has {len(value)} elements, the tuple has {len(self.types)}")
+            raise _fail(label, value, "is not a tuple (tuple needs a tuple or list)", ValidationTypeError)
+        if len(value) > len(self.types):
+            raise _fail(label, value, f"has {len(value)} elements, more than the {len(self.types)} of "
+                        f"{self.cql_type()}", ValidationTypeError)
         return tuple(
             None if v is None else t._clean(v, f"{label}[{i}]")
-            for i, (t, v) in enumerate(zip(self.types, value))
+            for i, (t, v) in enumerate(zip(self.types, self._padded(value)))
         )
+
+    def _padded(self, value: Any) -> list[Any]:
+        # Cassandra reads a short tuple back with None for the missing elements.
+        return list(value) + [None] * (len(self.types) - len(value))
 
     def to_database(self, value: Any) -> Any:
         if value is None:
             return None
-        return tuple(None if v is None else t.to_database(v) for t, v in zip(self.types, value))
+        return tuple(None if v is None else t.to_database(v) for t, v in zip(self.types, self._padded(value)))
 
     def to_python(self, value: Any) -> Any:
         if value is None:
@@ -1044,21 +1111,28 @@ class Tuple(BaseCollectionColumn):
 class UserDefinedType(Column):
     """A column holding a ``UserType`` instance.
 
-    Non-frozen by default (Cassandra 3.6+); rendered ``frozen<...>`` when
-    ``frozen=True``, when used in a primary key, when nested in a collection,
+    Frozen (``frozen<...>``) by default, as in the peer: a frozen value can
+    be a key, be indexed and filtered on, and hold collections.
+    ``frozen=False`` asks for a non-frozen column (Cassandra 3.6+); it is
+    still rendered frozen in a primary key, when nested in a collection,
     tuple or another UDT, and when the type has non-frozen collection fields
     (Cassandra refuses those in a non-frozen UDT column). In a non-frozen
     column a value whose fields are all None is stored as null, so it reads
     back as None (a frozen one reads back as written).
+
+    A column left at the default also accepts a live non-frozen column as in
+    sync (see ``compatible_cql_types``): tables created while the default was
+    non-frozen keep working without a schema change.
     """
 
-    def __init__(self, user_type: type[UserType], frozen: bool = False, **kwargs: Any) -> None:
+    def __init__(self, user_type: type[UserType], frozen: Optional[bool] = None, **kwargs: Any) -> None:
         # duck-typed: usertype imports this module, not the other way round
         if not (isinstance(user_type, type) and hasattr(user_type, "_fields")
                 and hasattr(user_type, "type_name")):
             raise ModelDefinitionException(f"UserDefinedType: {user_type!r} is not a UserType subclass")
         self.user_type = user_type
-        self.frozen = bool(frozen)
+        self.frozen = True if frozen is None else bool(frozen)
+        self._frozen_by_default = frozen is None
         super().__init__(**kwargs)
 
     @property
@@ -1074,8 +1148,9 @@ class UserDefinedType(Column):
         return False
 
     def _must_freeze(self) -> bool:
-        if self.frozen or self.primary_key:
-            return True
+        return self.frozen or self.primary_key or self._fields_need_freezing()
+
+    def _fields_need_freezing(self) -> bool:
         return any(
             isinstance(f, BaseCollectionColumn) and not isinstance(f, Tuple) and not f.frozen
             for f in self.user_type._fields.values()
@@ -1088,6 +1163,13 @@ class UserDefinedType(Column):
         name = self._name()
         return f"frozen<{name}>" if self._must_freeze() else name
 
+    def compatible_cql_types(self) -> list[str]:
+        """Other live column types that are in sync with this column (none but ``cql_type()``
+        unless frozen is left at its default, where a non-frozen column created earlier also is)."""
+        if not self._frozen_by_default or self.primary_key or self._fields_need_freezing():
+            return []
+        return [self._name()]
+
     def _nested_cql_type(self) -> str:
         return f"frozen<{self._name()}>"
 
@@ -1096,7 +1178,7 @@ class UserDefinedType(Column):
             value = self.user_type(**value)
         if not isinstance(value, self.user_type):
             what = f"{self.user_type.__name__} (UserType {self.user_type.type_name()!r})"
-            raise _fail(label, value, f"is not an instance of {what}")
+            raise _fail(label, value, f"is not an instance of {what}", ValidationAttributeError)
         value._validate(label)
         return value
 

@@ -14,12 +14,38 @@ class ValidationError(CQLEngineException):
     """A value broke a column's rule; raised before anything is sent."""
 
 
+# Where the peer (cassandra.cqlengine) raises a builtin error for a bad value,
+# ours raises a ValidationError that is also that builtin, so code catching
+# either keeps working.
+
+
+class ValidationTypeError(ValidationError, TypeError):
+    """A value of the wrong kind for its column; also a ``TypeError``, as the peer raises."""
+
+
+class ValidationValueError(ValidationError, ValueError):
+    """A value the column cannot interpret; also a ``ValueError``, as the peer raises."""
+
+
+class ValidationAttributeError(ValidationTypeError, AttributeError):
+    """A map or user-type value of the wrong kind; also the ``TypeError`` and
+    ``AttributeError`` the peer raises, depending on where it notices."""
+
+
 class ModelException(CQLEngineException):
     """A model was used in a way it does not allow."""
 
 
 class ModelDefinitionException(ModelException):
     """A model class is not a valid table definition (raised at class creation)."""
+
+
+class DefinitionValueError(ModelDefinitionException, ValueError):
+    """A column option out of range (``Text(min_length=-1)``, ``Tuple()``); also the peer's ``ValueError``."""
+
+
+class DefinitionValidationError(ModelDefinitionException, ValidationError):
+    """A collection of a non-column or unhashable type; also a ``ValidationError``, as the peer raises."""
 
 
 class PolymorphicModelException(ModelException):

@@ -59,10 +59,12 @@ class UserTypeMeta(type):
 
     def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> UserTypeMeta:
         fields: OrderedDict[str, Column] = OrderedDict()
-        # Inherited fields first, copied so each subclass binds its own columns.
-        for base in reversed(bases):
+        # Inherited fields first (bases in order, the first defining a name wins, as for
+        # models), copied so each subclass binds its own columns.
+        for base in bases:
             for fname, col in getattr(base, "_fields", {}).items():
-                fields[fname] = copy.deepcopy(col)
+                if fname not in fields:
+                    fields[fname] = copy.deepcopy(col)
 
         own = sorted(
             ((k, v) for k, v in attrs.items() if isinstance(v, Column)),

@@ -183,6 +183,9 @@ class ColumnSpec:
     index: bool = False
     custom_index: bool = False
     attr: Optional[str] = None
+    #: Other live types that count as in sync (a UDT column left frozen by default also
+    #: matches the non-frozen column created when that was the default).
+    also_accepts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -247,6 +250,7 @@ def table_spec(model: Any) -> TableSpec:
             name=name, type=col.cql_type(), kind=kind, clustering_order=order,
             index=bool(getattr(col, "index", False)), custom_index=bool(getattr(col, "custom_index", False)),
             attr=getattr(col, "attr_name", None),
+            also_accepts=tuple(getattr(col, "compatible_cql_types", lambda: [])()),
         )
     options = dict(getattr(model, "__options__", None) or {})
     ttl = getattr(model, "__default_ttl__", None)
@@ -586,7 +590,7 @@ def plan_table(
                             f"to {label}", keyspace, spec.name, connection))
             continue
         live_type, want_type = normalize_type(have.type), normalize_type(col.type)
-        if live_type != want_type:
+        if live_type != want_type and live_type not in {normalize_type(t) for t in col.also_accepts}:
             if (live_type == "counter") != (want_type == "counter"):
                 conflict(f"column {col.name}", "counter vs non-counter", have.type, col.type)
             else:

@@ -133,7 +133,7 @@ def test_create_everything_when_nothing_exists():
     assert create_type.cql == 'CREATE TYPE ks.address (street text, "Zip" int)'
     assert create_table.cql == (
         'CREATE TABLE ks."Events" (tenant text, day int, at timeuuid, seq int, owner text static, '
-        '"Body" text, tag text, pair tuple<int, text>, home address, '
+        '"Body" text, tag text, pair tuple<int, text>, home frozen<address>, '
         "PRIMARY KEY ((tenant, day), at, seq)) WITH CLUSTERING ORDER BY (at DESC, seq ASC) AND "
         "comment = 'it''s' AND compaction = {'class': 'LeveledCompactionStrategy'} AND "
         "default_time_to_live = 10 AND gc_grace_seconds = 3600"
