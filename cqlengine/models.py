@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional, TypeVar, Union
 
 from cqlengine import connection, statements
-from cqlengine.columns import Column, UserDefinedType
+from cqlengine.columns import Column, Map, UserDefinedType
 from cqlengine.exceptions import (
     CQLEngineException,
     LWTException,
@@ -35,6 +35,7 @@ __all__ = [
     "ModelException",
     "ModelDefinitionException",
     "PolymorphicModelException",
+    "TimeoutWithBatch",
     "ValidationError",
     "normalize_timestamp",
 ]
@@ -46,6 +47,13 @@ Timestamp = Union[int, datetime, timedelta]
 
 _CAMEL = re.compile(r"([a-z])([A-Z])")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class TimeoutWithBatch(CQLEngineException, AssertionError):
+    """``timeout()`` and ``batch()`` on one instance: a batched write runs with the batch's timeout.
+
+    Also an ``AssertionError``, which the peer raises here.
+    """
 
 
 def check_ttl(owner: str, ttl: Any) -> None:
@@ -96,6 +104,20 @@ def _writes_nothing(col: Column, value: Any) -> bool:
     return value is None or (col.is_collection and not value and not getattr(col, "frozen", False))
 
 
+def split_map_nulls(col: Column, value: Any) -> tuple[Any, list[Any]]:
+    """A non-frozen map's value without its None entries, and the keys those held.
+
+    A None map value deletes that key, as in the peer: Cassandra keeps no null
+    inside a collection, so a map written whole simply leaves the key out.
+    """
+    if not isinstance(col, Map) or getattr(col, "frozen", False) or not isinstance(value, dict):
+        return value, []
+    nulls = [k for k, v in value.items() if v is None]
+    if not nulls:
+        return value, []
+    return {k: v for k, v in value.items() if v is not None}, nulls
+
+
 def _same(a: Any, b: Any) -> bool:
     """Equality for change tracking: a NaN read back is the same value, not a change."""
     if a is b or a == b:
@@ -108,7 +130,8 @@ def check_applied(result: Any) -> None:
     rows = getattr(result, "current_rows", None) or []
     row = rows[0] if rows else None
     if isinstance(row, dict) and "[applied]" in row and not row["[applied]"]:
-        raise LWTException({k: v for k, v in row.items() if k != "[applied]"})
+        # The whole row, ``[applied]`` included, as the peer's ``existing`` holds it.
+        raise LWTException(dict(row))
 
 
 @dataclass
@@ -236,7 +259,44 @@ class _ColumnDescriptor:
             loaded[self.attr] = _UNKNOWN
 
     def __delete__(self, instance: Model) -> None:
+        if self.column.primary_key:
+            # A row cannot exist without its key: refused as the peer does, with AttributeError.
+            raise AttributeError(f"{type(instance).__name__}.{self.attr}: a primary key column cannot be "
+                                 f"deleted (value {instance._values.get(self.attr)!r})")
         self.__set__(instance, None)
+
+
+class _PartitionKeyDescriptor:
+    """``pk``: the partition key, a value (one column) or a tuple of values (composite).
+
+    On the class, a one-column partition key gives that column's expression
+    (``Model.pk == v``); a composite one gives this descriptor. A column
+    named ``pk`` replaces it in its model.
+    """
+
+    def __get__(self, instance: Optional[Model], owner: Any) -> Any:
+        keys = list(owner._partition_keys)
+        if instance is None:
+            return getattr(owner, keys[0]) if len(keys) == 1 else self
+        if not keys:
+            return None  # an abstract model
+        if len(keys) == 1:
+            return instance._values.get(keys[0])
+        return tuple(instance._values.get(k) for k in keys)
+
+    def __set__(self, instance: Model, value: Any) -> None:
+        keys = list(type(instance)._partition_keys)
+        if len(keys) == 1:
+            setattr(instance, keys[0], value)
+            return
+        if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != len(keys):
+            raise ValidationError(f"{type(instance).__name__}.pk: {value!r} is not a sequence of {len(keys)} "
+                                  f"values, one per partition key column ({', '.join(keys)})")
+        for key, item in zip(keys, value):
+            setattr(instance, key, item)
+
+    def __delete__(self, instance: Model) -> None:
+        raise AttributeError(f"{type(instance).__name__}.pk: the partition key cannot be deleted")
 
 
 class ModelMetaClass(type):
@@ -248,10 +308,12 @@ class ModelMetaClass(type):
         for key, _ in own_columns:
             del attrs[key]
 
+        # As the peer: bases in declaration order, the first base defining a name gives its
+        # column and its place (the order decides the primary key of a multiply-inherited model).
         inherited: dict[str, Column] = OrderedDict()
-        for base in reversed(bases):
+        for base in bases:
             for key, col in getattr(base, "_columns", {}).items():
-                inherited[key] = col
+                inherited.setdefault(key, col)
 
         columns: dict[str, Column] = OrderedDict()
         for key, col in inherited.items():
@@ -321,7 +383,9 @@ class ModelMetaClass(type):
                 raise ModelDefinitionException(f"{name}.{key}: the column name clashes with an attribute")
             # A column named like a Model method (save, update, ttl, ...) would silently hide it.
             inherited_attr = next((vars(k)[key] for b in bases for k in b.__mro__ if key in vars(k)), None)
-            if inherited_attr is not None and not isinstance(inherited_attr, _ColumnDescriptor):
+            # ``pk`` is only a shortcut to the partition key: a column of that name takes its place.
+            if inherited_attr is not None and not isinstance(inherited_attr, (_ColumnDescriptor,
+                                                                              _PartitionKeyDescriptor)):
                 raise ModelDefinitionException(
                     f"{name}.{key}: the column name clashes with the inherited attribute or method {key!r}; "
                     f"name the attribute differently and keep the CQL name with db_field={key!r}"
@@ -634,11 +698,8 @@ class Model(metaclass=ModelMetaClass):
     def __contains__(self, key: object) -> bool:
         return key in type(self)._columns
 
-    @property
-    def pk(self) -> Any:
-        """The value of the first primary key column."""
-        name = type(self)._pk_name
-        return self._values.get(name) if name else None
+    #: The partition key: its value, or a tuple of values when it has several columns.
+    pk = _PartitionKeyDescriptor()
 
     @property
     def _is_persisted(self) -> bool:
@@ -675,6 +736,7 @@ class Model(metaclass=ModelMetaClass):
             value = self._values.get(key)
             if value is None and loaded is not None and key not in loaded and not col.primary_key:
                 continue  # not read (only/defer) nor assigned: never written, nothing to check
+            value, _ = split_map_nulls(col, value)
             self._values[key] = col.validate(value)
         disc, value = cls._discriminator_column_name, cls.__polymorphic_key__
         if disc is not None and value is not None:
@@ -708,6 +770,12 @@ class Model(metaclass=ModelMetaClass):
 
     @hybrid
     def timeout(self: M, timeout: Optional[float]) -> M:
+        """The timeout of this instance's writes; refused once it is batched (the batch has its own)."""
+        if self._options.batch is not None:
+            raise TimeoutWithBatch(
+                f"{type(self).__name__}.timeout({timeout!r}): this instance is batched; a batched write "
+                "runs with the batch's timeout: set BatchQuery(timeout=...) instead"
+            )
         self._options.timeout = timeout
         return self
 
@@ -743,6 +811,12 @@ class Model(metaclass=ModelMetaClass):
 
     @hybrid
     def batch(self: M, batch: Any) -> M:
+        """Add the next write to ``batch``; refused once a timeout is set (the batch has its own)."""
+        if batch is not None and self._options.timeout is not connection.NOT_SET:
+            raise TimeoutWithBatch(
+                f"{type(self).__name__}.batch(): this instance has timeout {self._options.timeout!r}; a "
+                "batched write runs with the batch's timeout: set BatchQuery(timeout=...) instead"
+            )
         self._options.batch = batch
         return self
 
@@ -792,7 +866,8 @@ class Model(metaclass=ModelMetaClass):
             for key, col in keys.items()
         ]
 
-    def _write(self, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool = False) -> None:
+    def _write(self, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool = False,
+               action: str = "save") -> None:
         """Build, then send or batch, one write; the one-shot options are spent either way.
 
         The instance counts as written (its change tracking reset) once the
@@ -805,11 +880,14 @@ class Model(metaclass=ModelMetaClass):
             state = None if deletes else self._snapshot(self._known_after_write())
             if statement is not None:
                 opts.send(statement, type(self))
+            else:
+                self._refuse_empty_write(action)
         finally:
             opts.reset_one_shot()
         self._written(batch if statement is not None else None, state)
 
-    async def _awrite(self, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool = False) -> None:
+    async def _awrite(self, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool = False,
+                      action: str = "save") -> None:
         opts = self._options
         batch = opts.batch
         try:
@@ -817,9 +895,33 @@ class Model(metaclass=ModelMetaClass):
             state = None if deletes else self._snapshot(self._known_after_write())
             if statement is not None:
                 await opts.asend(statement, type(self))
+            else:
+                self._refuse_empty_write(action)
         finally:
             opts.reset_one_shot()
         self._written(batch if statement is not None else None, state)
+
+    def _refuse_empty_write(self, action: str) -> None:
+        """Raise unless sending nothing is what ``action`` means here.
+
+        Only a loaded instance without changes and without conditions has nothing
+        to write; a new instance's values are changes, and an ``if_exists()`` or
+        ``iff()`` condition can only be checked by the UPDATE it belongs to.
+        """
+        opts = self._options
+        conditional = opts.if_exists or bool(opts.conditions)
+        if self._loaded is not None and not conditional:
+            return
+        cls = type(self)
+        keys = ", ".join(f"{k}={self._values.get(k)!r}" for k in cls._primary_keys)
+        if self._loaded is None:
+            reason = "this new instance holds no value besides its primary key"
+        else:
+            reason = "no column changed since it was read"
+        rule = (" (if_exists()/iff() are checked by an UPDATE, and there is no column to set)"
+                if conditional else "")
+        raise ValidationError(f"{cls.__name__}({keys}).{action}: nothing to write: {reason}{rule}; "
+                              "assign or pass the columns to write")
 
     def _known_after_write(self) -> Optional[list[str]]:
         """The columns whose database value a write of a new instance makes known.
@@ -903,8 +1005,9 @@ class Model(metaclass=ModelMetaClass):
             ttl=opts.ttl, timestamp=normalize_timestamp(opts.timestamp),
         )
 
-    def _update_statement(self, attrs: list[str]) -> Optional[statements.BaseStatement]:
-        """An UPDATE of ``attrs`` (None when there is nothing to write)."""
+    def _update_statement(self, attrs: list[str], named: Iterable[str] = ()) -> Optional[statements.BaseStatement]:
+        """An UPDATE of ``attrs`` (None when there is nothing to write); ``named`` are written even as null."""
+        named = set(named)
         cls = type(self)
         assignments: list[Any] = []
         for key in attrs:
@@ -922,7 +1025,7 @@ class Model(metaclass=ModelMetaClass):
                 if delta or self._loaded is None:
                     assignments.append(statements.AddAssignment(col.db_field_name, delta))
                 continue
-            if self._loaded is None and _writes_nothing(col, value):
+            if self._loaded is None and _writes_nothing(col, value) and key not in named:
                 continue  # a new instance leaves unset columns alone, as its INSERT would
             assignments.append(statements.SetAssignment(col.db_field_name, col.to_database(value)))
         if not assignments:
@@ -940,12 +1043,12 @@ class Model(metaclass=ModelMetaClass):
 
     def update(self: M, **values: Any) -> M:
         """Set ``values`` and UPDATE the changed columns (primary keys cannot change)."""
-        self._write(lambda: self._set_for_update(values))
+        self._write(lambda: self._set_for_update(values), action="update")
         return self
 
     async def aupdate(self: M, **values: Any) -> M:
         """``update()`` without blocking the event loop."""
-        await self._awrite(lambda: self._set_for_update(values))
+        await self._awrite(lambda: self._set_for_update(values), action="update")
         return self
 
     def _refuse_if_not_exists(self, action: str) -> None:
@@ -972,9 +1075,12 @@ class Model(metaclass=ModelMetaClass):
         self.validate()
         # The columns named are written even when unchanged: the caller asked for them.
         changed = [k for k in values if k not in cls._primary_keys]
-        if self._loaded is not None:
+        if self._loaded is None:
+            # A new instance's values are all changes to write, as save() would write them.
+            changed += [k for k in self._values if k not in values]
+        else:
             changed += [k for k in self.get_changed_columns() if k not in values]
-        return self._update_statement(changed)
+        return self._update_statement(changed, named=values)
 
     def delete(self) -> None:
         """DELETE this row (honours ``timestamp``, ``if_exists`` and ``iff``)."""

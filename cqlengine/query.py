@@ -13,7 +13,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable, Generic, Iterator, Optional, Sequence, TypeVar, Union
 
-from cqlengine import connection, statements
+from cqlengine import connection, cursors, statements
 from cqlengine.columns import Column, List, Map, Set
 from cqlengine.exceptions import (
     ConnectionException,
@@ -25,7 +25,15 @@ from cqlengine.exceptions import (
     ValidationError,
 )
 from cqlengine.functions import BaseFunction, Token
-from cqlengine.models import Model, Timestamp, WriteOptions, check_applied, check_ttl, normalize_timestamp
+from cqlengine.models import (
+    Model,
+    Timestamp,
+    WriteOptions,
+    check_applied,
+    check_ttl,
+    normalize_timestamp,
+    split_map_nulls,
+)
 from cqlengine.operators import FILTER_SUFFIXES, UPDATE_SUFFIXES, Expression
 
 __all__ = [
@@ -65,10 +73,15 @@ class BatchType:
 
 @dataclass
 class Page(Generic[M]):
-    """One page of results and the state that fetches the next (None at the end)."""
+    """One page of results, and what fetches the next (None at the end).
+
+    ``cursor`` is the URL-safe string to hand to clients (``qs.page(size, cursor=...)``);
+    ``paging_state`` is the driver's raw bytes.
+    """
 
     rows: list[M]
     paging_state: Optional[bytes]
+    cursor: Optional[str] = None
 
     def __iter__(self) -> Iterator[M]:
         return iter(self.rows)
@@ -189,8 +202,15 @@ class QuerySet(Generic[M]):
         return f"{self.model.__name__}.{attr}"
 
     def _column(self, attr: str) -> Column:
-        if attr == "pk" and self.model._pk_name:
-            attr = self.model._pk_name
+        if attr == "pk" and attr not in self.model._columns:
+            # ``pk`` names the partition key, as ``instance.pk`` does; a column named pk wins.
+            keys = list(self.model._partition_keys)
+            if len(keys) != 1:
+                raise QueryException(
+                    f"{self.model.__name__}: pk is the composite partition key ({', '.join(keys)}); "
+                    "name its columns instead"
+                )
+            attr = keys[0]
         col = self.model._columns.get(attr)
         if col is None:
             raise QueryException(
@@ -569,20 +589,35 @@ class QuerySet(Generic[M]):
         if any(model._columns[a].has_index and not model._columns[a].primary_key for a in by_attr
                if a != "pk__token"):
             raise QueryException(f"{name}: order_by is not supported with secondary index restrictions")
+        # Cassandra's rule: the columns follow the clustering order, skipping only columns restricted
+        # by =, and each is either all in its declared direction or all reversed.
         clustering = list(model._clustering_keys)
+        equal = {a for a, rels in by_attr.items() if [r.operator for r in rels] == ["="]}
         wanted = [attr for attr, _ in self._order]
-        if wanted != clustering[: len(wanted)]:
+        reversal: dict[str, bool] = {}
+        position = 0
+        for attr, direction in self._order:
+            declared_desc = (model._columns[attr].clustering_order or "ASC").upper() == "DESC"
+            flipped = (direction == "DESC") != declared_desc
+            if attr in reversal:
+                if reversal[attr] != flipped:
+                    raise QueryException(f"{self._label(attr)}: order_by names it twice, in both directions")
+                continue  # named twice the same way: Cassandra reads it once
+            index = clustering.index(attr)
+            skipped = [c for c in clustering[position:index] if c not in equal]
+            if index < position or skipped:
+                raise QueryException(
+                    f"{name}: order_by must follow the clustering columns in order ({', '.join(clustering)}), "
+                    f"skipping only columns restricted by =; got {', '.join(wanted)}"
+                    + (f" ({', '.join(skipped)} not restricted by =)" if skipped and index >= position else "")
+                )
+            reversal[attr] = flipped
+            position = index + 1
+        if len(set(reversal.values())) > 1:
+            declared = ", ".join(f"{a} {(model._columns[a].clustering_order or 'ASC').upper()}" for a in clustering)
             raise QueryException(
-                f"{name}: order_by must follow the clustering columns in order ({', '.join(clustering)}), "
-                f"got {', '.join(wanted)}"
-            )
-        declared = ["DESC" if (model._columns[a].clustering_order or "ASC").upper() == "DESC" else "ASC"
-                    for a in wanted]
-        given = [d for _, d in self._order]
-        reversed_ = ["DESC" if d == "ASC" else "ASC" for d in declared]
-        if given != declared and given != reversed_:
-            raise QueryException(
-                f"{name}: order_by directions must all match the clustering order or all be reversed"
+                f"{name}: order_by directions must all match the clustering order or all be reversed "
+                f"(declared: {declared})"
             )
 
     # -- rendering -------------------------------------------------------------
@@ -718,26 +753,33 @@ class QuerySet(Generic[M]):
         if self._cache is None:
             self._cache = []
             self._source = self.iterator()
+        cache, source = self._cache, self._source
         index = 0
         while True:
-            if index < len(self._cache):
-                yield self._cache[index]
+            if index < len(cache):
+                yield cache[index]
                 index += 1
                 continue
-            if self._source is None:
+            if source is None:
                 return
+            if self._source is not source:
+                # Another loop over this queryset failed and dropped the results read so far.
+                raise QueryException(f"{self.model.__name__}: the query failed in another loop over this "
+                                     "queryset; iterate again to run it again")
             try:
-                item = next(self._source)
+                item = next(source)
             except StopIteration:
-                self._source = None
+                self._source = source = None
                 return
-            self._cache.append(item)
+            except BaseException:
+                # A failed read is not a complete result: forget it, so the next use queries again.
+                self._cache = self._source = None
+                raise
+            cache.append(item)
 
     def _fill(self) -> list[Any]:
-        for _ in self:
-            pass
-        assert self._cache is not None
-        return self._cache
+        # Not list(self): list() asks __len__ for a size hint, and __len__ is this.
+        return [item for item in self]
 
     def __len__(self) -> int:
         return len(self._fill())
@@ -748,44 +790,61 @@ class QuerySet(Generic[M]):
         return False
 
     def __getitem__(self, key: Union[int, slice]) -> Any:
+        """``qs[i]`` and ``qs[a:b:step]``; a negative index or bound reads the whole result."""
         if isinstance(key, slice):
-            if key.step not in (None, 1):
-                raise QueryException(f"{self.model.__name__}: slices with a step are not supported")
-            start, stop = key.start or 0, key.stop
-            if start < 0 or (stop is not None and stop < 0):
-                raise QueryException(f"{self.model.__name__}: negative slice indexes are not supported")
-            if self._cache is not None and self._source is None:
-                return self._cache[key]
-            if stop is None:
-                return list(self)[start:]
+            if key.step == 0:
+                raise ValueError(f"{self.model.__name__}: slice step cannot be zero")
+            start, stop, step = key.start or 0, key.stop, key.step or 1
+            if (self._cache is not None and self._source is None) or stop is None or min(start, stop, step) < 0:
+                return self._fill()[key]  # counted from the end: only the whole result knows where that is
             if stop <= start:
                 return []
             clone = self.limit(stop if self._limit is None else min(stop, self._limit))
-            return list(clone)[start:]
+            return list(clone)[start::step]
         if not isinstance(key, int):
             raise TypeError(f"queryset indices must be int or slice, not {type(key).__name__}")
         if key < 0:
-            raise QueryException(f"{self.model.__name__}: negative indexes are not supported")
+            rows = self._fill()
+            if -key > len(rows):
+                raise IndexError(f"{self.model.__name__} query has {len(rows)} row(s): no row at index {key}")
+            return rows[key]
         for index, item in enumerate(self):
             if index == key:
                 return item
         raise IndexError(f"{self.model.__name__} query has no row at index {key}")
 
-    def page(self, size: int, paging_state: Optional[bytes] = None) -> Page[M]:
-        """One page of ``size`` rows, and the state for the next page (None at the end)."""
-        self._check_page_size(size)
-        result = self._execute(self._select_statement(), fetch_size=size, paging_state=paging_state)
+    def page(self, size: int, paging_state: Optional[bytes] = None, cursor: Optional[str] = None) -> Page[M]:
+        """One page of ``size`` rows; the next one is ``page(size, cursor=that_page.cursor)``.
+
+        ``cursor`` (or the raw ``paging_state``) is checked before it is sent: a damaged one,
+        or one made by another query, raises ``QueryException``.
+        """
+        statement, query, state = self._page_start("page", size, paging_state, cursor)
+        result = self._execute(statement, fetch_size=size, paging_state=state)
         rows = [self._make(r) for r in result.current_rows if self._accept(r)]
         # Rows of other subclasses skipped here leave a page short: read on to fill it (at a page
         # boundary, so it may hold a few more than ``size``).
         while self._skip_foreign_rows and len(rows) < size and result.has_more_pages:
             result.fetch_next_page()
             rows += [self._make(r) for r in result.current_rows if self._accept(r)]
-        return Page(rows, result.paging_state if result.has_more_pages else None)
+        next_state = result.paging_state if result.has_more_pages else None
+        return Page(rows, next_state, cursors.next_cursor(next_state, query))
 
-    def _check_page_size(self, size: int) -> None:
+    def _page_start(self, action: str, size: int, paging_state: Optional[bytes],
+                    cursor: Optional[str]) -> tuple[statements.SelectStatement, bytes, Optional[bytes]]:
+        """The statement of a page, its query fingerprint, and the checked state to resume from."""
+        owner = f"{self.model.__name__}.{action}"
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-            raise QueryException(f"{self.model.__name__}.page: size must be a positive int, got {size!r}")
+            raise QueryException(f"{owner}: size must be a positive int, got {size!r}")
+        if paging_state is not None and cursor is not None:
+            raise QueryException(f"{owner}: pass cursor or paging_state, not both")
+        statement = self._select_statement()
+        query = cursors.fingerprint(*statement.render(), owner=self.model.__qualname__)
+        if cursor is not None:
+            return statement, query, cursors.decode(cursor, query, owner)
+        if paging_state is not None:
+            return statement, query, cursors.check_paging_state(paging_state, owner)
+        return statement, query, None
 
     def get(self, *expressions: Expression, **kwargs: Any) -> M:
         """The one row matching; ``Model.DoesNotExist`` / ``Model.MultipleObjectsReturned`` otherwise."""
@@ -804,7 +863,9 @@ class QuerySet(Generic[M]):
         return rows[0]  # type: ignore[no-any-return]
 
     def first(self) -> Optional[M]:
-        rows = list(self.limit(1)) if self._cache is None else self._cache[:1]
+        cache = self._cache
+        # A cache holds the first row once it holds any; an empty one is the answer only when read out.
+        rows = cache[:1] if cache is not None and (cache or self._source is None) else list(self.limit(1))
         return rows[0] if rows else None
 
     def count(self) -> int:
@@ -873,14 +934,16 @@ class QuerySet(Generic[M]):
             return len([obj async for obj in self])
         return self._count_of(await self._aexecute(self._select_statement(count=True)))
 
-    async def apage(self, size: int, paging_state: Optional[bytes] = None) -> Page[M]:
-        self._check_page_size(size)
-        result = await self._aexecute(self._select_statement(), fetch_size=size, paging_state=paging_state)
+    async def apage(self, size: int, paging_state: Optional[bytes] = None,
+                    cursor: Optional[str] = None) -> Page[M]:
+        """``page()`` without blocking the event loop."""
+        statement, query, state = self._page_start("apage", size, paging_state, cursor)
+        result = await self._aexecute(statement, fetch_size=size, paging_state=state)
         rows = [self._make(r) for r in result.current_rows if self._accept(r)]
         while self._skip_foreign_rows and len(rows) < size and result.has_more_pages:
             await result.fetch_next_page()
             rows += [self._make(r) for r in result.current_rows if self._accept(r)]
-        return Page(rows, result.paging_state)
+        return Page(rows, result.paging_state, cursors.next_cursor(result.paging_state, query))
 
     async def acreate(self, **values: Any) -> M:
         instance = self.model(**values)
@@ -949,7 +1012,7 @@ class QuerySet(Generic[M]):
                 raise ValidationError(f"{label}: primary key columns cannot be updated")
             if not col.static:
                 only_static = False
-            assignments.append(self._assignment(col, label, op, value))
+            assignments.extend(self._assignments(col, label, op, value))
         self._require_keys("update", full=not only_static)
         if self._options.if_not_exists:
             raise QueryException(f"{model.__name__}.update: if_not_exists() applies to INSERT only; "
@@ -967,6 +1030,19 @@ class QuerySet(Generic[M]):
             conditions=self._options.condition_clauses(self.model),
         )
         return statement
+
+    def _assignments(self, col: Column, label: str, op: str, value: Any) -> list[Any]:
+        """The assignments of one ``update()`` keyword: a None map value deletes its key, as in the peer."""
+        if isinstance(col, Map) and op in ("", "update"):
+            value, nulls = split_map_nulls(col, value)
+            if nulls and op == "update":
+                key_col = col.sub_types[0]
+                # ``m = m - ?`` binds the keys (the peer sends ``m[key] = null`` per key).
+                removal = statements.RemoveAssignment(
+                    col.db_field_name, {key_col.to_database(key_col.validate(k)) for k in nulls})
+                return [self._assignment(col, label, op, value), removal] if value else [removal]
+            # A whole new map (no operator) simply leaves the None keys out.
+        return [self._assignment(col, label, op, value)]
 
     def _assignment(self, col: Column, label: str, op: str, value: Any) -> Any:
         name = col.db_field_name
@@ -986,6 +1062,10 @@ class QuerySet(Generic[M]):
         if kind is None or op not in allowed[kind]:
             raise QueryException(f"{label}: __{op} is not an operation of a {col.cql_type()} column")
         if kind is Map and op == "remove":
+            if not isinstance(value, (set, frozenset)):
+                # As the peer: a string would otherwise be read as a set of its characters.
+                raise ValidationError(f"{label}__remove: {value!r} is not a set; map key removal takes a "
+                                      "set of keys")
             keys = set(value)
             key_col = col.sub_types[0]
             return statements.RemoveAssignment(name, {key_col.to_database(key_col.validate(k)) for k in keys})
@@ -1164,49 +1244,28 @@ class BatchQuery:
 # --------------------------------------------------------------------------- context
 
 
-_QUERYSET_OPTIONS = frozenset({
-    "ttl", "timestamp", "consistency", "timeout", "if_not_exists", "if_exists", "iff", "batch", "using",
-})
+def _model_in_context(model: type[Model], keyspace: Optional[str], connection: Optional[str]) -> type[Model]:
+    """``model`` bound to ``keyspace`` / ``connection``: a subclass of it, with the same table.
 
+    A real model class, so ``sync_table``, ``drop_table`` and everything that
+    reads ``__keyspace__`` / ``__connection__`` work on it, as on the peer's copy.
+    """
+    attrs: dict[str, Any] = {"__module__": model.__module__, "__qualname__": model.__qualname__,
+                             "__doc__": model.__doc__}
+    if keyspace:
+        attrs["__keyspace__"] = keyspace
+    if connection:
+        attrs["__connection__"] = connection
+    if model._is_polymorphic:
+        # Rows read through it are of the family's own classes (the copy is in no family): the
+        # model's queryset, with the context's keyspace and connection kept on every row read.
+        def _queryset(cls: type[Model]) -> Any:
+            return model._queryset().using(keyspace=keyspace, connection=connection)
 
-class _ModelInContext:
-    """A model seen through ``ContextQuery``: every query and write uses its keyspace/connection."""
-
-    def __init__(self, model: type[Model], keyspace: Optional[str], connection: Optional[str]) -> None:
-        self._model = model
-        self._keyspace = keyspace
-        self._connection = connection
-
-    @property
-    def objects(self) -> QuerySet[Any]:
-        return self._model.objects.using(keyspace=self._keyspace, connection=self._connection)
-
-    def __call__(self, **values: Any) -> Model:
-        return self._model(**values).using(keyspace=self._keyspace, connection=self._connection)
-
-    def create(self, **values: Any) -> Model:
-        return self.objects.create(**values)
-
-    def get(self, *args: Any, **kwargs: Any) -> Model:
-        return self.objects.get(*args, **kwargs)
-
-    def filter(self, *args: Any, **kwargs: Any) -> QuerySet[Any]:
-        return self.objects.filter(*args, **kwargs)
-
-    def all(self) -> QuerySet[Any]:
-        return self.objects
-
-    def acreate(self, **values: Any) -> Any:
-        return self.objects.acreate(**values)
-
-    def aget(self, *args: Any, **kwargs: Any) -> Any:
-        return self.objects.aget(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        if name in _QUERYSET_OPTIONS:
-            # Model.ttl(...) and friends start a queryset: start it in this context.
-            return getattr(self.objects, name)
-        return getattr(self._model, name)
+        attrs["_queryset"] = classmethod(_queryset)
+    # type.__new__, not the metaclass: the copy inherits the model's definition as it is, and
+    # registers nowhere (no polymorphic family, no discriminator map).
+    return type.__new__(type(model), model.__name__, (model,), attrs)
 
 
 class ContextQuery:
@@ -1219,7 +1278,7 @@ class ContextQuery:
         for model in models:
             if not (isinstance(model, type) and issubclass(model, Model)):
                 raise CQLEngineException(f"ContextQuery: {model!r} is not a model class")
-        self._models = [_ModelInContext(m, keyspace, connection) for m in models]
+        self._models = [_model_in_context(m, keyspace, connection) for m in models]
 
     def __enter__(self) -> Any:
         return self._models[0] if len(self._models) == 1 else tuple(self._models)

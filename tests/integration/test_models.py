@@ -373,7 +373,7 @@ def test_iff(ks):
     assert Person.get(id=p.id).age == 11
     with pytest.raises(LWTException) as info:
         p.iff(age=10).update(age=12)
-    assert info.value.existing == {"age": 11}
+    assert info.value.existing == {"[applied]": False, "age": 11}  # the whole row, as the peer
     p.age = 13
     with pytest.raises(LWTException):
         p.iff(name="nobody").save()

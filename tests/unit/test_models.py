@@ -228,7 +228,7 @@ def test_partition_key_true_names_the_partition_keys():
     assert list(Compound._partition_keys) == ["p1", "p2"]
     assert list(Compound._clustering_keys) == ["x", "y"]
     assert list(Compound._primary_keys) == ["p1", "p2", "x", "y"]
-    assert Compound(p1="a", p2="b", x=1, y=2).pk == "a"
+    assert Compound(p1="a", p2="b", x=1, y=2).pk == ("a", "b")  # the whole partition key, as the peer
 
 
 def test_db_field_mapping():

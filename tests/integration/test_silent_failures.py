@@ -1,0 +1,338 @@
+"""Writes that sent nothing and reads that kept a failed result: each checked on the real server."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from cassandra import InvalidRequest
+
+from cqlengine import columns, connection, management
+from cqlengine.exceptions import LWTException, QueryException, ValidationError
+from cqlengine.models import Model
+from cqlengine.query import BatchQuery
+
+
+class Item(Model):
+    __table_name__ = "silent_items"
+    k = columns.Integer(partition_key=True)
+    v = columns.Text()
+    n = columns.Integer()
+
+
+class Tally(Model):
+    __table_name__ = "silent_tally"
+    k = columns.Integer(partition_key=True)
+    hits = columns.Counter()
+
+
+@pytest.fixture(scope="module")
+def ks(cqlengine_connection):
+    management.sync_table(Item)
+    management.sync_table(Tally)
+    return cqlengine_connection.default_keyspace
+
+
+@pytest.fixture
+def key() -> int:
+    """A fresh partition key, so tests never see each other's rows."""
+    return uuid.uuid4().int % 2**31
+
+
+def executed() -> int:
+    return connection.get_connection().stats.executed
+
+
+def row(k: int) -> Any:
+    found = Item.objects(k=k).first()
+    return None if found is None else (found.v, found.n)
+
+
+# ---------------------------------------------------------------- writes of new instances
+
+
+def test_update_without_arguments_writes_the_constructor_values(ks, key):
+    Item(k=key, v="z").update()
+    assert row(key) == ("z", None)
+
+
+def test_if_exists_update_of_a_missing_row_raises(ks, key):
+    with pytest.raises(LWTException):
+        Item(k=key, v="a").if_exists().update()
+    assert row(key) is None
+
+
+def test_iff_update_of_a_missing_row_raises(ks, key):
+    with pytest.raises(LWTException):
+        Item(k=key, v="a").iff(v="b").update()
+    assert row(key) is None
+
+
+def test_update_without_arguments_leaves_unset_columns_alone(ks, key):
+    Item.create(k=key, v="old", n=1)
+    Item(k=key, n=2).update()
+    assert row(key) == ("old", 2)
+
+
+def test_a_column_named_as_none_is_cleared(ks, key):
+    Item.create(k=key, v="old", n=1)
+    Item(k=key).update(v=None)
+    assert row(key) == (None, 1)
+
+
+def test_update_of_a_key_only_instance_raises_and_sends_nothing(ks, key):
+    before = executed()
+    with pytest.raises(ValidationError, match=rf"Item\(k={key}\)\.update: nothing to write.*primary key"):
+        Item(k=key).update()
+    assert executed() == before
+
+
+def test_conditional_save_of_a_key_only_instance_raises_and_sends_nothing(ks, key):
+    before = executed()
+    with pytest.raises(ValidationError, match=r"Item\(k=.*\)\.save: nothing to write.*if_exists\(\)/iff\(\)"):
+        Item(k=key).if_exists().save()
+    with pytest.raises(ValidationError, match="nothing to write"):
+        Item(k=key).iff(v="x").save()
+    assert executed() == before
+    assert row(key) is None
+
+
+def test_the_one_shot_condition_is_spent_after_the_refusal(ks, key):
+    item = Item(k=key)
+    with pytest.raises(ValidationError):
+        item.if_exists().save()
+    item.save()  # a plain INSERT now, as the refused write did not carry its options over
+    assert row(key) == (None, None)
+
+
+def test_a_new_counter_row_is_written_by_update(ks, key):
+    Tally(k=key).update()
+    assert Tally.objects(k=key).get().hits == 0
+
+
+# ---------------------------------------------------------------- loaded instances
+
+
+def test_save_of_a_loaded_unchanged_instance_sends_nothing(ks, key):
+    Item.create(k=key, v="a")
+    item = Item.get(k=key)
+    before = executed()
+    item.save()
+    item.update()
+    assert executed() == before
+
+
+def test_conditional_save_of_a_loaded_unchanged_instance_raises(ks, key):
+    Item.create(k=key, v="a")
+    item = Item.get(k=key)
+    Item.objects(k=key).delete()
+    with pytest.raises(ValidationError, match="nothing to write: no column changed"):
+        item.if_exists().save()
+    with pytest.raises(ValidationError, match="nothing to write"):
+        item.iff(v="a").update()
+
+
+def test_conditional_save_of_a_loaded_changed_instance_checks_its_condition(ks, key):
+    Item.create(k=key, v="a")
+    item = Item.get(k=key)
+    Item.objects(k=key).delete()
+    item.v = "b"
+    with pytest.raises(LWTException):
+        item.if_exists().save()
+    assert row(key) is None
+
+
+# ---------------------------------------------------------------- batches
+
+
+def test_a_new_instance_updated_in_a_batch_is_written(ks, key):
+    with BatchQuery() as batch:
+        Item(k=key, v="batched").batch(batch).update()
+        assert len(batch.queries) == 1
+    assert row(key) == ("batched", None)
+
+
+def test_a_key_only_update_in_a_batch_raises_before_the_batch_runs(ks, key):
+    batch = BatchQuery()
+    with pytest.raises(ValidationError, match="nothing to write"):
+        Item(k=key).batch(batch).update()
+    assert batch.queries == []
+
+
+# ---------------------------------------------------------------- asyncio twins
+
+
+def test_async_writes_of_new_instances(ks, key):
+    async def scenario() -> None:
+        await Item(k=key, v="async").aupdate()
+        with pytest.raises(LWTException):
+            await Item(k=key + 1, v="x").if_exists().aupdate()
+        with pytest.raises(ValidationError, match="update: nothing to write"):
+            await Item(k=key + 2).aupdate()
+        with pytest.raises(ValidationError, match="save: nothing to write"):
+            await Item(k=key + 2).if_exists().asave()
+        created = await Item.acreate(k=key + 3)
+        assert created.k == key + 3
+
+    asyncio.run(scenario())
+    assert row(key) == ("async", None)
+    assert row(key + 1) is None and row(key + 2) is None
+    assert row(key + 3) == (None, None)
+
+
+# ---------------------------------------------------------------- parity
+
+
+def test_update_of_a_new_instance_writes_in_both_mappers(mapper):
+    c = mapper.columns
+    model = type("U", (mapper.Model,), {
+        "__table_name__": mapper.table_name("silent_upd"), "__keyspace__": mapper.keyspace,
+        "k": c.Integer(primary_key=True), "v": c.Text(),
+    })
+    mapper.management.sync_table(model)
+    try:
+        model(k=11, v="z").update()
+        assert model.objects(k=11).get().v == "z"
+        with pytest.raises(mapper.query.LWTException):
+            model(k=12, v="a").if_exists().update()
+        assert model.objects(k=12).count() == 0
+    finally:
+        mapper.management.drop_table(model)
+
+
+# ---------------------------------------------------------------- failed iteration
+
+
+def _paged_model() -> type[Model]:
+    """A table of its own (the tests drop it), with ten rows in one partition."""
+    model: Any = type("Paged", (Model,), {
+        "__table_name__": f"silent_paged_{uuid.uuid4().hex[:8]}",
+        "k": columns.Integer(partition_key=True), "c": columns.Integer(primary_key=True),
+    })
+    management.sync_table(model)
+    for c in range(10):
+        model.create(k=1, c=c)
+    return model
+
+
+def test_a_failed_iteration_is_not_kept_as_the_result(ks):
+    model = _paged_model()
+    qs = model.objects(k=1).fetch_size(2)
+    seen = []
+    with pytest.raises(InvalidRequest, match="does not exist"):
+        for obj in qs:
+            seen.append(obj.c)
+            if len(seen) == 2:
+                management.drop_table(model)  # page 2 now fails on the server
+    assert seen == [0, 1]
+    # Every later use queries again (and fails again) rather than answering from the two rows.
+    with pytest.raises(InvalidRequest):
+        list(qs)
+    with pytest.raises(InvalidRequest):
+        len(qs)
+    with pytest.raises(InvalidRequest):
+        bool(qs)
+    with pytest.raises(InvalidRequest):
+        qs[5]
+    with pytest.raises(InvalidRequest):
+        qs.count()
+    with pytest.raises(InvalidRequest):
+        qs.first()
+
+
+class _FailingPages:
+    """The real result of a query, whose next page fails once."""
+
+    def __init__(self, result: Any) -> None:
+        self._result = result
+
+    def fetch_next_page(self) -> None:
+        raise InvalidRequest("page 2 failed")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._result, name)
+
+
+@pytest.fixture
+def second_page_fails_once(monkeypatch):
+    """The next paged read's second page fails; later reads go through untouched."""
+    real = connection.execute
+    armed = [True]
+
+    def execute(*args: Any, **kwargs: Any) -> Any:
+        result = real(*args, **kwargs)
+        if armed[0] and kwargs.get("fetch_size") and result.has_more_pages:
+            armed[0] = False
+            return _FailingPages(result)
+        return result
+
+    monkeypatch.setattr(connection, "execute", execute)
+
+
+def test_after_a_failed_iteration_the_next_one_reads_every_row(ks, second_page_fails_once):
+    model = _paged_model()
+    qs = model.objects(k=1).fetch_size(2)
+    with pytest.raises(InvalidRequest, match="page 2 failed"):
+        list(qs)
+    assert [obj.c for obj in qs] == list(range(10))
+    assert len(qs) == 10 and qs.count() == 10 and qs[9].c == 9
+    management.drop_table(model)
+
+
+def test_a_failure_seen_by_an_inner_loop_ends_the_outer_one(ks, second_page_fails_once):
+    model = _paged_model()
+    qs = model.objects(k=1).fetch_size(2)
+    outer = []
+    with pytest.raises(QueryException, match="Paged: the query failed in another loop"):
+        for obj in qs:
+            outer.append(obj.c)
+            if len(outer) == 1:
+                with pytest.raises(InvalidRequest):
+                    list(qs)
+    assert outer == [0, 1]  # the rows it had been given were real; it never goes past them
+    assert len(qs) == 10
+    management.drop_table(model)
+
+
+def test_break_is_not_a_failure_and_the_loop_resumes(ks):
+    model = _paged_model()
+    qs = model.objects(k=1).fetch_size(2)
+    for _ in qs:
+        break
+    assert [obj.c for obj in qs] == list(range(10))
+    management.drop_table(model)
+
+
+# ---------------------------------------------------------------- negative indexes
+
+
+def test_negative_indexes_and_slices_match_the_peer(mapper):
+    c = mapper.columns
+    model = type("Neg", (mapper.Model,), {
+        "__table_name__": mapper.table_name("silent_neg"), "__keyspace__": mapper.keyspace,
+        "k": c.Integer(partition_key=True), "c": c.Integer(primary_key=True),
+    })
+    mapper.management.sync_table(model)
+    try:
+        for i in range(5):
+            model.create(k=1, c=i)
+
+        def cks(rows: Any) -> list[int]:
+            return [r.c for r in rows]
+
+        assert model.objects(k=1)[-1].c == 4
+        assert model.objects(k=1)[-5].c == 0
+        assert cks(model.objects(k=1)[-3:]) == [2, 3, 4]
+        assert cks(model.objects(k=1)[1:-1]) == [1, 2, 3]
+        assert cks(model.objects(k=1)[-4:-2]) == [1, 2]
+        assert cks(model.objects(k=1)[0:5:2]) == [0, 2, 4]
+        if mapper.name == "ours":
+            # Out of range from the end: the peer wraps -6 round to the last row; ours says so.
+            with pytest.raises(IndexError, match="5 row"):
+                model.objects(k=1)[-6]
+        qs = model.objects(k=1)
+        list(qs)
+        assert qs[-2].c == 3 and cks(qs[-2:]) == [3, 4]  # from the cache as well
+    finally:
+        mapper.management.drop_table(model)
