@@ -296,7 +296,8 @@ class TestTableCreatedWithANonFrozenUdtColumn:
     """A table created while ours defaulted to non-frozen UDT columns keeps working, unchanged."""
 
     @pytest.fixture(scope="class")
-    def legacy(self, cqlengine_connection):
+    @classmethod
+    def legacy(cls, cqlengine_connection):
         keyspace = cqlengine_connection.default_keyspace
 
         class Legacy(UserType):
