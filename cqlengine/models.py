@@ -868,37 +868,46 @@ class Model(metaclass=ModelMetaClass):
 
     def _write(self, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool = False,
                action: str = "save") -> None:
-        """Build, then send or batch, one write; the one-shot options are spent either way.
+        """Build, then send or batch, one write.
 
-        The instance counts as written (its change tracking reset) once the
-        statement has run: at once, or when its batch executes.
+        The one-shot options (timestamp, conditions, batch) are spent once the
+        write is sent or batched, or its condition was checked (LWTException);
+        a write that failed before that keeps them, so a retry is the same
+        write, condition included. The instance counts as written (its change
+        tracking reset) once the statement has run: at once, or when its batch
+        executes.
         """
         opts = self._options
         batch = opts.batch
-        try:
-            statement = build()
-            state = None if deletes else self._snapshot(self._known_after_write())
-            if statement is not None:
+        statement = build()
+        state = None if deletes else self._snapshot(self._known_after_write())
+        if statement is None:
+            self._refuse_empty_write(action)
+        else:
+            try:
                 opts.send(statement, type(self))
-            else:
-                self._refuse_empty_write(action)
-        finally:
-            opts.reset_one_shot()
+            except LWTException:
+                opts.reset_one_shot()
+                raise
+        opts.reset_one_shot()
         self._written(batch if statement is not None else None, state)
 
     async def _awrite(self, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool = False,
                       action: str = "save") -> None:
+        """``_write()`` for asyncio; the one-shot options are spent as there."""
         opts = self._options
         batch = opts.batch
-        try:
-            statement = build()
-            state = None if deletes else self._snapshot(self._known_after_write())
-            if statement is not None:
+        statement = build()
+        state = None if deletes else self._snapshot(self._known_after_write())
+        if statement is None:
+            self._refuse_empty_write(action)
+        else:
+            try:
                 await opts.asend(statement, type(self))
-            else:
-                self._refuse_empty_write(action)
-        finally:
-            opts.reset_one_shot()
+            except LWTException:
+                opts.reset_one_shot()
+                raise
+        opts.reset_one_shot()
         self._written(batch if statement is not None else None, state)
 
     def _refuse_empty_write(self, action: str) -> None:

@@ -13,6 +13,10 @@ import copy
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable, Generic, Iterator, Optional, Sequence, TypeVar, Union
 
+from cassandra import InvalidRequest
+from cassandra.cluster import NoHostAvailable
+from cassandra.protocol import ProtocolException, ServerError
+
 from cqlengine import connection, cursors, statements
 from cqlengine.columns import Column, List, Map, Set
 from cqlengine.exceptions import (
@@ -138,6 +142,21 @@ def _element_column(column: Column, operator: str) -> Column:
     if operator == "CONTAINS KEY":
         return subs[0]
     return subs[-1]  # list/set element or map value
+
+
+def _refused_state(exc: Exception, state: Optional[bytes], owner: str) -> Exception:
+    """A server's refusal of a resumed page, as a ``QueryException``; any other error as it is.
+
+    A page state can be well formed yet not fit the query (a forged row mark):
+    the server then fails the request, which is the client's doing, not an outage.
+    """
+    errors: list[Any] = list(exc.errors.values()) if isinstance(exc, NoHostAvailable) else [exc]
+    refused = bool(errors) and all(isinstance(e, (ServerError, InvalidRequest, ProtocolException))
+                                   for e in errors)
+    if state is None or not refused:
+        return exc
+    return QueryException(f"{owner}.page: the server refused the page state or cursor given "
+                          f"({type(errors[0]).__name__}: {errors[0]}); start from the first page")
 
 
 class QuerySet(Generic[M]):
@@ -816,11 +835,16 @@ class QuerySet(Generic[M]):
     def page(self, size: int, paging_state: Optional[bytes] = None, cursor: Optional[str] = None) -> Page[M]:
         """One page of ``size`` rows; the next one is ``page(size, cursor=that_page.cursor)``.
 
-        ``cursor`` (or the raw ``paging_state``) is checked before it is sent: a damaged one,
-        or one made by another query, raises ``QueryException``.
+        A ``cursor`` is checked before it is sent: a damaged one, or one made by another
+        query, raises ``QueryException``. A raw ``paging_state`` carries no query of its own:
+        only its form is checked, so hand clients cursors, not page states. A state the
+        server refuses raises ``QueryException`` too.
         """
         statement, query, state = self._page_start("page", size, paging_state, cursor)
-        result = self._execute(statement, fetch_size=size, paging_state=state)
+        try:
+            result = self._execute(statement, fetch_size=size, paging_state=state)
+        except Exception as exc:
+            raise _refused_state(exc, state, self.model.__name__) from exc
         rows = [self._make(r) for r in result.current_rows if self._accept(r)]
         # Rows of other subclasses skipped here leave a page short: read on to fill it (at a page
         # boundary, so it may hold a few more than ``size``).
@@ -885,7 +909,11 @@ class QuerySet(Generic[M]):
         return min(total, self._limit) if self._limit is not None else total
 
     def exists(self) -> bool:
-        return self.first() is not None
+        """Whether any row matches (a row whose selected value is null counts)."""
+        cache = self._cache
+        if cache is not None and (cache or self._source is None):
+            return bool(cache)
+        return bool(list(self.limit(1)))
 
     # -- asyncio -----------------------------------------------------------------
     # The same queries, awaited: the driver's futures resolve on its own threads and
@@ -938,7 +966,10 @@ class QuerySet(Generic[M]):
                     cursor: Optional[str] = None) -> Page[M]:
         """``page()`` without blocking the event loop."""
         statement, query, state = self._page_start("apage", size, paging_state, cursor)
-        result = await self._aexecute(statement, fetch_size=size, paging_state=state)
+        try:
+            result = await self._aexecute(statement, fetch_size=size, paging_state=state)
+        except Exception as exc:
+            raise _refused_state(exc, state, self.model.__name__) from exc
         rows = [self._make(r) for r in result.current_rows if self._accept(r)]
         while self._skip_foreign_rows and len(rows) < size and result.has_more_pages:
             await result.fetch_next_page()
@@ -952,9 +983,11 @@ class QuerySet(Generic[M]):
 
     async def aupdate(self, **values: Any) -> None:
         await self._options.asend(self._update_statement(values), self.model)
+        self._forget_results()
 
     async def adelete(self) -> None:
         await self._options.asend(self._delete_statement(), self.model)
+        self._forget_results()
 
     # -- writes ----------------------------------------------------------------
 
@@ -986,6 +1019,11 @@ class QuerySet(Generic[M]):
         """UPDATE the matching rows: plain sets, ``__append``, ``__prepend``, ``__remove``, ``__add``,
         ``__update`` on collections, and increments on counters."""
         self._send(self._update_statement(values))
+        self._forget_results()
+
+    def _forget_results(self) -> None:
+        """Rows read before a write through this queryset are stale: the next use reads again."""
+        self._cache = self._source = None
 
     def _refuse_subclass_write(self, action: str) -> None:
         model = self.model
@@ -1081,6 +1119,7 @@ class QuerySet(Generic[M]):
     def delete(self) -> None:
         """DELETE the matching rows (the partition key must be restricted)."""
         self._send(self._delete_statement())
+        self._forget_results()
 
     def _delete_statement(self) -> statements.BaseStatement:
         model = self.model

@@ -1,6 +1,8 @@
 """Edge cases of contexts, batches, LWT flags, polymorphic writes and partial reads."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from cqlengine import columns, connection, management
@@ -219,20 +221,28 @@ def writetime_of(column: str, p: int, c: int, keyspace: str) -> int:
                               [p, c]).one()["t"]
 
 
-def test_a_write_refused_before_sending_spends_its_one_shot_options(ks, rrow):
+def test_a_write_refused_before_sending_keeps_its_one_shot_options(ks, rrow):
+    # As the peer: nothing was sent, so the retry is the write the caller asked for,
+    # dated and conditioned as asked (dropping a condition would silently overwrite).
     from datetime import timedelta
 
     row = RRow(p=1, c=1, w=None)
     with pytest.raises(ValidationError, match="RRow.w"):
         row.timestamp(timedelta(days=-1000)).save()
     row.w = "x"
-    row.save()  # not dated 1000 days back
-    assert writetime_of("w", 1, 1, ks[0]) > 1_700_000_000_000_000
+    row.save()  # dated 1000 days back, as asked
+    days_ago = (time.time() * 1_000_000 - writetime_of("w", 1, 1, ks[0])) / 86_400_000_000
+    assert 999 < days_ago < 1001
+    row.w = "x2"
+    row.save()  # the timestamp was spent by the write that carried it
+    assert (time.time() * 1_000_000 - writetime_of("w", 1, 1, ks[0])) / 86_400_000_000 < 1
     loaded = RRow.get(p=1, c=1)
     loaded.w = "y"
     with pytest.raises(ValidationError, match="if_not_exists"):
         loaded.if_not_exists().save()
-    loaded.save()  # the refused flag is gone
+    with pytest.raises(ValidationError, match="if_not_exists"):
+        loaded.save()  # still asked for: refused again, never silently dropped
+    loaded.if_not_exists(False).save()
     assert RRow.get(p=1, c=1).w == "y"
 
 

@@ -98,11 +98,13 @@ def test_conditional_save_of_a_key_only_instance_raises_and_sends_nothing(ks, ke
     assert row(key) is None
 
 
-def test_the_one_shot_condition_is_spent_after_the_refusal(ks, key):
+def test_the_condition_outlives_a_refusal_that_sent_nothing(ks, key):
     item = Item(k=key)
     with pytest.raises(ValidationError):
         item.if_exists().save()
-    item.save()  # a plain INSERT now, as the refused write did not carry its options over
+    with pytest.raises(ValidationError):
+        item.save()  # still conditional: nothing was sent, so nothing was spent (as the peer)
+    item.if_exists(False).save()  # a plain INSERT once the caller drops the condition
     assert row(key) == (None, None)
 
 
@@ -336,3 +338,86 @@ def test_negative_indexes_and_slices_match_the_peer(mapper):
         assert qs[-2].c == 3 and cks(qs[-2:]) == [3, 4]  # from the cache as well
     finally:
         mapper.management.drop_table(model)
+
+
+# -- what a failed write keeps, what a write through a queryset forgets ------------------
+
+
+class Account(Model):
+    __table_name__ = "silent_accounts"
+    k = columns.Integer(partition_key=True)
+    n = columns.Integer()
+    v = columns.Text(required=True)
+
+
+class Entry(Model):
+    __table_name__ = "silent_entries"
+    k = columns.Integer(partition_key=True)
+    c = columns.Integer(primary_key=True)
+    v = columns.Text()
+
+
+@pytest.fixture(scope="module")
+def more_tables(ks):
+    management.sync_table(Account)
+    management.sync_table(Entry)
+    return ks
+
+
+def test_a_save_refused_before_sending_keeps_its_condition(more_tables, key):
+    Account.if_not_exists().create(k=key, n=1, v="original")
+    again = Account(k=key, n=2).if_not_exists()
+    with pytest.raises(ValidationError):
+        again.save()  # v is required: nothing sent
+    again.v = "clobber"
+    with pytest.raises(LWTException):
+        again.save()  # still IF NOT EXISTS: the existing row is not overwritten
+    assert Account.get(k=key).v == "original"
+    again.v = "second try"
+    again.save()  # the condition was checked once: spent
+    assert Account.get(k=key).v == "second try"
+
+
+def test_a_failed_iff_keeps_its_condition_for_the_retry(more_tables, key):
+    Account.if_not_exists().create(k=key, n=2, v="original")
+    row = Account(k=key, v=None).iff(n=5)
+    with pytest.raises(ValidationError):
+        row.save()
+    row.v = "changed"
+    with pytest.raises(LWTException):
+        row.save()
+    assert Account.get(k=key).v == "original"
+
+
+def test_a_querysets_cache_is_dropped_by_its_own_delete_and_update(more_tables, key):
+    for c in range(3):
+        Entry.create(k=key, c=c, v="a")
+    qs = Entry.objects(k=key)
+    assert len(qs) == 3
+    qs.filter(c=1).update(v="b")
+    one = Entry.objects(k=key, c=1)
+    assert [e.v for e in one] == ["b"]
+    one.update(v="c")
+    assert [e.v for e in one] == ["c"]
+    qs.delete()
+    assert (qs.count(), bool(qs), qs.exists(), qs.first(), len(qs)) == (0, False, False, None, 0)
+
+
+def test_exists_counts_a_row_whose_selected_value_is_null(more_tables, key):
+    Entry.create(k=key, c=0)
+    flat = Entry.objects(k=key).values_list("v", flat=True)
+    assert flat.exists() and list(flat) == [None] and flat.exists()
+
+
+def test_a_page_state_the_server_refuses_is_a_query_error_and_the_connection_serves(more_tables, key):
+    for c in range(6):
+        Entry.create(k=key, c=c)
+    forged = bytes([0, 3]) + b"\xff\xff\xff" + bytes([2, 2])  # well formed, with a garbage row mark
+    with pytest.raises(QueryException, match="server refused the page state"):
+        Entry.objects(k=key).page(2, paging_state=forged)
+
+    async def apage():
+        with pytest.raises(QueryException, match="server refused the page state"):
+            await Entry.objects(k=key).apage(2, paging_state=forged)
+    asyncio.run(apage())
+    assert len(Entry.objects(k=key).page(2).rows) == 2
