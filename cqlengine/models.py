@@ -949,12 +949,17 @@ class Model(metaclass=ModelMetaClass):
             self._loaded = state
             return
         batch.add_callback(setattr, self, "_loaded", state)
-        if state is not None and self._loaded is not None:
+        loaded = self._loaded
+        if state is not None and loaded is not None:
             # Counter increments are deltas from the baseline: a second save before the batch
-            # runs must add only what changed since the first.
-            for key, col in type(self)._columns.items():
-                if col.is_counter and key in state:
-                    self._loaded[key] = state[key]
+            # runs must add only what changed since the first. A batch never applied gives the
+            # old baseline back, or its increments would be lost without a word.
+            moved = {key: loaded.get(key) for key, col in type(self)._columns.items()
+                     if col.is_counter and key in state}
+            for key in moved:
+                loaded[key] = state[key]
+            if moved and hasattr(batch, "add_discard_callback"):
+                batch.add_discard_callback(loaded.update, moved)
 
     def _check_writable(self) -> None:
         cls = type(self)

@@ -1200,6 +1200,7 @@ class BatchQuery:
         self._connection = connection
         self.queries: list[statements.BaseStatement] = []
         self._callbacks: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
+        self._discard_callbacks: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
         self.executed = False
 
     def add_query(self, statement: statements.BaseStatement, connection: Optional[str] = None) -> None:
@@ -1243,14 +1244,27 @@ class BatchQuery:
         for fn, args, kwargs in self._callbacks:
             fn(*args, **kwargs)
 
+    def add_discard_callback(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Call ``fn(*args, **kwargs)`` if the batch is never applied: discarded, or refused by the server."""
+        self._discard_callbacks.append((fn, args, kwargs))
+
+    def _discard(self) -> None:
+        callbacks, self._discard_callbacks = self._discard_callbacks, []
+        for fn, args, kwargs in callbacks:
+            fn(*args, **kwargs)
+
     def execute(self) -> None:
         """Send the batch (nothing when it is empty), then run the callbacks."""
         statement = self._statement()
         result = None
         if statement is not None:
             cql, params = statement.render()
-            result = connection.execute(cql, params, consistency=self._consistency, timeout=self._timeout,
-                                        connection=self._connection)
+            try:
+                result = connection.execute(cql, params, consistency=self._consistency, timeout=self._timeout,
+                                            connection=self._connection)
+            except InvalidRequest:
+                self._discard()  # refused before anything was applied
+                raise
         self._finish(result)
 
     async def aexecute(self) -> None:
@@ -1259,8 +1273,12 @@ class BatchQuery:
         result = None
         if statement is not None:
             cql, params = statement.render()
-            result = await connection.aexecute(cql, params, consistency=self._consistency,
-                                               timeout=self._timeout, connection=self._connection)
+            try:
+                result = await connection.aexecute(cql, params, consistency=self._consistency,
+                                                   timeout=self._timeout, connection=self._connection)
+            except InvalidRequest:
+                self._discard()
+                raise
         self._finish(result)
 
     def __enter__(self) -> BatchQuery:
@@ -1268,6 +1286,7 @@ class BatchQuery:
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is not None and not self._execute_on_exception:
+            self._discard()
             return
         self.execute()
 
@@ -1276,6 +1295,7 @@ class BatchQuery:
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is not None and not self._execute_on_exception:
+            self._discard()
             return
         await self.aexecute()
 

@@ -421,3 +421,23 @@ def test_a_page_state_the_server_refuses_is_a_query_error_and_the_connection_ser
             await Entry.objects(k=key).apage(2, paging_state=forged)
     asyncio.run(apage())
     assert len(Entry.objects(k=key).page(2).rows) == 2
+
+
+def test_counter_increments_of_a_batch_never_applied_are_kept(ks, key):
+    Tally(k=key).update()
+    tally = Tally.get(k=key)
+    tally.hits += 5
+    with pytest.raises(RuntimeError):
+        with BatchQuery(batch_type="COUNTER") as b:
+            tally.batch(b).save()
+            raise RuntimeError("the block failed: the batch is discarded")
+    assert Tally.get(k=key).hits == 0
+    tally.save()  # the 5 is still a change to write
+    assert Tally.get(k=key).hits == 5
+    tally.hits += 2
+    refused = BatchQuery()  # LOGGED: Cassandra refuses counter writes in it
+    tally.batch(refused).save()
+    with pytest.raises(InvalidRequest):
+        refused.execute()
+    tally.save()
+    assert Tally.get(k=key).hits == 7
