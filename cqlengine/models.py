@@ -13,6 +13,7 @@ import copy
 import re
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional, TypeVar, Union
@@ -877,37 +878,43 @@ class Model(metaclass=ModelMetaClass):
         tracking reset) once the statement has run: at once, or when its batch
         executes.
         """
-        opts = self._options
-        batch = opts.batch
-        statement = build()
-        state = None if deletes else self._snapshot(self._known_after_write())
-        if statement is None:
-            self._refuse_empty_write(action)
-        else:
-            try:
-                opts.send(statement, type(self))
-            except LWTException:
-                opts.reset_one_shot()
-                raise
-        opts.reset_one_shot()
-        self._written(batch if statement is not None else None, state)
+        statement, state, batch = self._begin_write(build, deletes, action)
+        if statement is not None:
+            with self._condition_spends_options():
+                self._options.send(statement, type(self))
+        self._end_write(statement, state, batch)
 
     async def _awrite(self, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool = False,
                       action: str = "save") -> None:
         """``_write()`` for asyncio; the one-shot options are spent as there."""
-        opts = self._options
-        batch = opts.batch
+        statement, state, batch = self._begin_write(build, deletes, action)
+        if statement is not None:
+            with self._condition_spends_options():
+                await self._options.asend(statement, type(self))
+        self._end_write(statement, state, batch)
+
+    def _begin_write(self, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool,
+                     action: str) -> tuple[Optional[statements.BaseStatement], Optional[dict[str, Any]], Any]:
+        """The statement to send (None: nothing to write, if that is allowed), the state it leaves, the batch."""
+        batch = self._options.batch
         statement = build()
         state = None if deletes else self._snapshot(self._known_after_write())
         if statement is None:
             self._refuse_empty_write(action)
-        else:
-            try:
-                await opts.asend(statement, type(self))
-            except LWTException:
-                opts.reset_one_shot()
-                raise
-        opts.reset_one_shot()
+        return statement, state, batch
+
+    @contextmanager
+    def _condition_spends_options(self) -> Iterator[None]:
+        """A condition the server checked (LWTException) spends the one-shot options too."""
+        try:
+            yield
+        except LWTException:
+            self._options.reset_one_shot()
+            raise
+
+    def _end_write(self, statement: Optional[statements.BaseStatement], state: Optional[dict[str, Any]],
+                   batch: Any) -> None:
+        self._options.reset_one_shot()
         self._written(batch if statement is not None else None, state)
 
     def _refuse_empty_write(self, action: str) -> None:
