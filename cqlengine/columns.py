@@ -1108,6 +1108,39 @@ class Tuple(BaseCollectionColumn):
 # user-defined types
 
 
+class UserTypeValue:
+    """A user-type value as it is bound: its fields by CQL name.
+
+    The driver writes a value it cannot index field by field, by the names of
+    the type the server has, so each value lands in its own field whatever
+    the order of the model's fields. A field the model does not know reads as
+    None (written as null, as for any field left unset); a field the server's
+    type lacks is refused by the connection before anything is sent.
+    """
+
+    __slots__ = ("cqlengine_fields",)
+
+    def __init__(self, fields: tuple[tuple[str, Any], ...]) -> None:
+        self.cqlengine_fields = fields
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        for field_name, value in self.cqlengine_fields:
+            if field_name == name:
+                return value
+        return None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UserTypeValue) and other.cqlengine_fields == self.cqlengine_fields
+
+    def __hash__(self) -> int:
+        return hash(self.cqlengine_fields)
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{n}: {v!r}" for n, v in self.cqlengine_fields) + "}"
+
+
 class UserDefinedType(Column):
     """A column holding a ``UserType`` instance.
 
@@ -1187,9 +1220,8 @@ class UserDefinedType(Column):
             return None
         if isinstance(value, Mapping):
             value = self.user_type(**value)
-        # The driver serializes an unregistered UDT positionally, in the
-        # type's field order.
-        return tuple(col.to_database(value[name]) for name, col in self.user_type._fields.items())
+        return UserTypeValue(tuple((col.db_field_name or name, col.to_database(value[name]))
+                                   for name, col in self.user_type._fields.items()))
 
     def to_python(self, value: Any) -> Any:
         if value is None:

@@ -19,6 +19,7 @@ import logging
 import struct
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Union
 
@@ -34,7 +35,8 @@ from cassandra.cluster import (
 )
 from cassandra.query import BoundStatement, PreparedStatement, SimpleStatement, Statement, dict_factory
 
-from cqlengine.exceptions import ConnectionException, ConnectionUnreachable
+from cqlengine.columns import UserTypeValue
+from cqlengine.exceptions import ConnectionException, ConnectionUnreachable, ValidationValueError
 
 try:
     from cassandra.cluster import _ConfigMode
@@ -91,6 +93,9 @@ class _CachedStatement:
     #: columns use: ALTER TYPE ... ADD changes what a bound value serializes to, and the
     #: driver refreshes only the type then, not the tables that use it.
     types: dict[tuple[str, str], Any] = field(default_factory=dict)
+    #: (position, name, driver type) of each bound column whose type holds a user type:
+    #: its values are checked against the fields the server's type has (see ``_bind``).
+    user_type_params: tuple[tuple[int, str, Any], ...] = ()
 
 
 def _user_types_of(cql_types: Any) -> set[tuple[str, str]]:
@@ -269,6 +274,10 @@ class Connection:
         An entry whose tables' schema the driver has refreshed since it was
         prepared is dropped here, so the caller prepares it again.
         """
+        entry = self._lookup(cql, count_hit)
+        return None if entry is None else entry.prepared
+
+    def _lookup(self, cql: str, count_hit: bool = True) -> Optional[_CachedStatement]:
         session = self.ensure_session()
         key = (session.keyspace, cql)  # unqualified names resolve against the session keyspace
         with self._lock:
@@ -282,7 +291,7 @@ class Connection:
             self._prepared.move_to_end(key)
             if count_hit:
                 self.stats.prepared_hits += 1
-            return entry.prepared
+            return entry
 
     @staticmethod
     def _table_metadata(session: Session, keyspace: str, table: str) -> Any:
@@ -304,7 +313,9 @@ class Connection:
                 tables[(ks, table)] = self._table_metadata(session, ks, table)
         types = {key: _user_type_metadata(session, *key) for key in _user_types_of(
             col[3] for col in list(prepared.column_metadata or []) + list(prepared.result_metadata or []))}
-        return _CachedStatement(prepared, tables, types)
+        user_type_params = tuple((i, col[2], col[3]) for i, col in enumerate(prepared.column_metadata or [])
+                                 if _user_types_of([col[3]]))
+        return _CachedStatement(prepared, tables, types, user_type_params)
 
     def prepare(self, cql: str) -> PreparedStatement:
         """The prepared form of ``cql``, prepared at most once while it stays cached.
@@ -312,10 +323,13 @@ class Connection:
         Threads racing on a new shape prepare it once: the first prepares, the
         others wait for it; nobody holds the cache's lock across the network.
         """
+        return self._prepare_entry(cql).prepared
+
+    def _prepare_entry(self, cql: str) -> _CachedStatement:
         while True:
-            prepared = self.cached(cql)
-            if prepared is not None:
-                return prepared
+            cached = self._lookup(cql)
+            if cached is not None:
+                return cached
             session = self.ensure_session()
             key = (session.keyspace, cql)
             with self._lock:
@@ -334,7 +348,7 @@ class Connection:
                     while len(self._prepared) > max(self.prepared_cache_size, 0):
                         self._prepared.popitem(last=False)
                         self.stats.prepared_evictions += 1
-                return prepared
+                return entry
             finally:
                 with self._lock:
                     del self._preparing[key]
@@ -370,17 +384,19 @@ class Connection:
 
     def _bind(self, cql: str, params: Union[Sequence[Any], dict[str, Any]]) -> BoundStatement:
         """Bind ``params`` to the prepared ``cql``; on a type mismatch prepare it afresh once."""
-        prepared = self.prepare(cql)
+        entry = self._prepare_entry(cql)
         try:
-            return prepared.bind(params)
+            _check_user_type_fields(entry, params)
+            return entry.prepared.bind(params)
         except _BIND_ERRORS:
             # The table may have changed under a cached statement before the driver noticed.
-            self._drop(cql, prepared)
-            fresh = self.prepare(cql)
-            if fresh is prepared:
+            self._drop(cql, entry.prepared)
+            fresh = self._prepare_entry(cql)
+            if fresh.prepared is entry.prepared:
                 raise
             self.stats.reprepared_on_bind_error += 1
-            return fresh.bind(params)
+            _check_user_type_fields(fresh, params)
+            return fresh.prepared.bind(params)
 
     def reprepare_if_changed(self, cql: str, sent: Statement) -> bool:
         """After the server refused ``sent``: prepare ``cql`` afresh and say whether its columns changed.
@@ -444,6 +460,48 @@ class Connection:
         if fetch_size is not None:
             statement.fetch_size = fetch_size
         return statement
+
+
+def _check_user_type_fields(entry: _CachedStatement, params: Union[Sequence[Any], dict[str, Any]]) -> None:
+    """Refuse a user-type value with a field the server's type lacks: the driver would drop it silently."""
+    for position, name, cql_type in entry.user_type_params:
+        value = params.get(name) if isinstance(params, dict) else params[position]
+        problem = _user_type_problem(cql_type, value)
+        if problem:
+            raise ValidationValueError(
+                f"column {name}: {problem}; nothing was sent. Bring the type up to date "
+                "(management.sync_type or sync_table) before writing the new field")
+
+
+def _user_type_problem(cql_type: Any, value: Any) -> Optional[str]:
+    """Why ``value`` does not fit the driver type ``cql_type`` (None when it fits)."""
+    if value is None:
+        return None
+    udt: Any = cql_type if isinstance(cql_type, type) and issubclass(cql_type, _cqltypes.UserType) else None
+    if udt is not None:
+        if not isinstance(value, UserTypeValue):
+            return None  # a value not made by cqlengine: the driver's own rules apply
+        known = list(udt.fieldnames)
+        extra = [n for n, v in value.cqlengine_fields if v is not None and n not in known]
+        if extra:
+            return (f"user type {udt.keyspace}.{udt.typename} has no field {', '.join(extra)} "
+                    f"(its fields: {', '.join(known)}), so the value of {', '.join(extra)} would be lost")
+        pairs: list[tuple[Any, Any]] = [(sub, getattr(value, n)) for n, sub in zip(known, udt.subtypes)]
+    else:
+        subs = list(getattr(cql_type, "subtypes", None) or ())
+        if not subs:
+            return None
+        if isinstance(value, Mapping) and len(subs) == 2:
+            pairs = [(subs[0], k) for k in value] + [(subs[1], v) for v in value.values()]
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            pairs = [(subs[0], v) for v in value] if len(subs) == 1 else list(zip(subs, value))
+        else:
+            return None
+    for sub, item in pairs:
+        problem = _user_type_problem(sub, item)
+        if problem:
+            return problem
+    return None
 
 
 def _column_types(prepared: PreparedStatement) -> list[Any]:

@@ -30,6 +30,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Optional, Sequence
 
+from cqlengine.columns import UserTypeValue
 from cqlengine.exceptions import QueryException
 
 __all__ = ["MAX_CURSOR_LENGTH", "MAX_PAGING_STATE", "check_paging_state", "decode", "encode", "fingerprint"]
@@ -56,6 +57,9 @@ def _canonical(value: Any) -> bytes:
     elif isinstance(value, (list, tuple)):
         parts = [_canonical(v) for v in value]
         tag = b"seq"
+    elif isinstance(value, UserTypeValue):
+        parts = [_canonical(name) + _canonical(v) for name, v in value.cqlengine_fields]
+        tag = b"udt"
     else:
         text = f"{type(value).__qualname__}:{value!r}".encode("utf-8", "backslashreplace")
         return b"%d:" % len(text) + text

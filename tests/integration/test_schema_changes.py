@@ -11,7 +11,9 @@ import pytest
 from cassandra.cluster import Cluster
 
 from cqlengine import columns, connection, management
+from cqlengine.exceptions import ValidationError
 from cqlengine.models import Model
+from cqlengine.usertype import UserType
 
 TABLE = "schema_changes_rows"
 
@@ -139,3 +141,57 @@ def test_an_index_added_by_sync_table_answers_at_once(cqlengine_connection):
         assert model.objects.filter(**{f"tag{n}": "none yet"}).count() == 0
     model.create(k=1, c=1, **{f"tag{n}": "x"})
     assert [r.c for r in model.objects.filter(**{f"tag{n}": "x"})] == [1]
+
+
+# -- user types: values go to fields by name; a field the server's type lacks is refused ------
+
+
+class _Addr(UserType):
+    __type_name__ = "schema_changes_addr"
+    city = columns.Text()  # the live type has street first: fields bind by name, not position
+    street = columns.Text()
+
+
+class _AddrWithZip(UserType):
+    __type_name__ = "schema_changes_addr"
+    street = columns.Text()
+    city = columns.Text()
+    zip = columns.Text()
+
+
+def _people(addr):
+    return type(f"People{addr.__name__}", (Model,), {
+        "__table_name__": "schema_changes_people", "__module__": __name__,
+        "id": columns.Integer(primary_key=True), "home": columns.UserDefinedType(addr),
+        "past": columns.List(columns.UserDefinedType(addr))})
+
+
+@pytest.fixture(scope="module")
+def people(cqlengine_connection):
+    ks = cqlengine_connection.default_keyspace
+    connection.execute(f"CREATE TYPE {ks}.schema_changes_addr (street text, city text)")
+    connection.execute(f"CREATE TABLE {ks}.schema_changes_people "
+                       "(id int PRIMARY KEY, home frozen<schema_changes_addr>, past list<frozen<schema_changes_addr>>)")
+    return ks
+
+
+def test_user_type_fields_bind_by_name_whatever_the_model_order(people):
+    model = _people(_Addr)
+    model.create(id=1, home=_Addr(city="Paris", street="Rue X"), past=[_Addr(city="Lyon", street="Y")])
+    raw = connection.execute(f"SELECT home, past FROM {people}.schema_changes_people WHERE id = 1").one()
+    assert (raw["home"].street, raw["home"].city) == ("Rue X", "Paris")
+    assert (raw["past"][0].street, raw["past"][0].city) == ("Y", "Lyon")
+    assert model.get(id=1).home == _Addr(city="Paris", street="Rue X")
+
+
+def test_a_field_the_servers_type_lacks_is_refused_then_written_after_sync_type(people):
+    model = _people(_AddrWithZip)
+    with pytest.raises(ValidationError, match="has no field zip .* nothing was sent"):
+        model.create(id=2, home=_AddrWithZip(street="s", city="c", zip="123"))
+    with pytest.raises(ValidationError, match="has no field zip"):
+        model.create(id=2, past=[_AddrWithZip(street="s", zip="9")])  # nested in a list too
+    assert model.objects(id=2).count() == 0
+    model.create(id=3, home=_AddrWithZip(street="s", city="c"))  # no zip given: nothing is lost
+    management.sync_type(people, _AddrWithZip)
+    model.create(id=2, home=_AddrWithZip(street="s", city="c", zip="123"))
+    assert model.get(id=2).home.zip == "123"

@@ -773,13 +773,19 @@ class TestUserDefinedTypeColumn:
     def test_can_be_key(self):
         assert columns.UserDefinedType(Address).can_be_key
 
-    def test_to_database_positional(self):
+    def test_to_database_by_field_name(self):
+        # By name, not position: the driver then fills the server's fields by their names,
+        # whatever the order of the model's fields.
         col = columns.UserDefinedType(GeoPoint)
-        assert col.to_database(GeoPoint(lon=2.5, lat=1.5)) == (1.5, 2.5)
+        bound = col.to_database(GeoPoint(lon=2.5, lat=1.5))
+        assert bound.cqlengine_fields == (("lat", 1.5), ("lng", 2.5))
+        assert (bound.lng, bound.lat, bound.not_a_field) == (2.5, 1.5, None)
+        with pytest.raises(TypeError):
+            bound[0]  # not indexable: the driver must not read it by position
         col = columns.UserDefinedType(Address)
         value = Address(zipcode=12345, street="Main")
-        assert col.to_database(value) == ("Main", 12345, set())
-        assert col.to_database({"street": "x"}) == ("x", None, set())
+        assert col.to_database(value).cqlengine_fields == (("street", "Main"), ("zipcode", 12345), ("tags", set()))
+        assert col.to_database({"street": "x"}) == col.to_database(Address(street="x"))
 
     def test_to_python_from_namedtuple(self):
         col = columns.UserDefinedType(GeoPoint)
@@ -814,7 +820,9 @@ class TestUserDefinedTypeColumn:
         assert Shop._fields["where"].cql_type() == "frozen<address>"
         col = bound(columns.UserDefinedType(Shop), attr="shop")
         value = Shop(name="x", where=Address(street="s", zipcode=1))
-        assert col.to_database(value) == ("x", ("s", 1, set()))
+        inner = col.to_database(value).where
+        assert inner.cqlengine_fields == (("street", "s"), ("zipcode", 1), ("tags", set()))
+        assert col.to_database(value).name == "x"
         Inner = namedtuple("address", ["street", "zipcode", "tags"])
         Outer = namedtuple("shop", ["name", "where"])
         assert col.to_python(Outer("x", Inner("s", 1, None))) == value
