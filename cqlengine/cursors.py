@@ -16,8 +16,11 @@ base64url encoding (without padding)::
     version (1 byte) | query fingerprint (12) | page state | checksum (4)
 
 The fingerprint and checksum are not signatures: anyone holding a cursor
-can forge one. That is safe because the page state inside is still checked,
-and a well-formed state only moves the read position of the same query.
+can forge one. That is safe because the page state inside is still checked:
+its count of rows left may not exceed the query's LIMIT (Cassandra would take
+it as the rest of the LIMIT), and a well-formed state then only moves the read
+position of the same query. A state the server still refuses (a row mark that
+does not fit the clustering columns) is reported as ``QueryException``.
 The page size is left out on purpose: Cassandra's page state does not
 depend on it, so a client may change the page size between pages.
 """
@@ -105,43 +108,55 @@ def _unsigned_vint(data: bytes, index: int) -> tuple[int, int]:
     return value, index + 1 + extra
 
 
-def _is_modern(data: bytes) -> bool:
-    """Protocol v4+ layout: vint-length partition key and row mark, then two vint counts."""
+def _modern_remaining(data: bytes) -> Optional[int]:
+    """Protocol v4+ layout: vint-length partition key and row mark, then two vint counts.
+
+    The count of rows the query may still return (its LIMIT left), or None when
+    ``data`` does not have this layout.
+    """
     index = 0
     for _ in range(2):  # partition key, row mark
         length, index = _unsigned_vint(data, index)
         if length < 0 or length > MAX_PAGING_STATE:
-            return False
+            return None
         index += length
         if index >= len(data):
-            return False
+            return None
     remaining, index = _unsigned_vint(data, index)
     if not 0 <= remaining <= _INT_MAX or index >= len(data):
-        return False
+        return None
     in_partition, index = _unsigned_vint(data, index)
-    return 0 <= in_partition <= _INT_MAX and index == len(data)
+    return remaining if 0 <= in_partition <= _INT_MAX and index == len(data) else None
 
 
-def _is_legacy(data: bytes) -> bool:
+def _legacy_remaining(data: bytes) -> Optional[int]:
     """Protocol v3 layout: short-length partition key and row mark, int remaining (and in partition)."""
     index = 0
     for _ in range(2):
         if len(data) - index < 2:
-            return False
+            return None
         length = int.from_bytes(data[index:index + 2], "big", signed=True)
         if length < 0:
-            return False
+            return None
         index += 2 + length
-    if len(data) - index < 4 or int.from_bytes(data[index:index + 4], "big", signed=True) < 0:
-        return False
+    if len(data) - index < 4:
+        return None
+    remaining = int.from_bytes(data[index:index + 4], "big", signed=True)
+    if remaining < 0:
+        return None
     index += 4
     if index == len(data):
-        return True
-    return len(data) - index == 4 and int.from_bytes(data[index:], "big", signed=True) >= 0
+        return remaining
+    return remaining if len(data) - index == 4 and int.from_bytes(data[index:], "big", signed=True) >= 0 else None
 
 
-def check_paging_state(state: Any, owner: str = "page") -> bytes:
-    """``state`` when it has the structure of a Cassandra page state; QueryException otherwise."""
+def check_paging_state(state: Any, owner: str = "page", limit: Optional[int] = None) -> bytes:
+    """``state`` when it has the structure of a Cassandra page state; QueryException otherwise.
+
+    With the query's ``limit``, a state that claims more rows left than the
+    limit (a forged one: Cassandra takes that count as the rest of the LIMIT)
+    is refused too.
+    """
     if not isinstance(state, (bytes, bytearray, memoryview)):
         raise QueryException(f"{owner}: paging_state must be bytes from an earlier page, got {type(state).__name__}")
     data = bytes(state)
@@ -150,10 +165,16 @@ def check_paging_state(state: Any, owner: str = "page") -> bytes:
     if len(data) > MAX_PAGING_STATE:
         raise QueryException(f"{owner}: paging_state is {len(data)} bytes long, more than the "
                              f"{MAX_PAGING_STATE} a page state may hold")
-    if not (_is_modern(data) or _is_legacy(data)):
-        shown = data[:16].hex() + ("..." if len(data) > 16 else "")
+    remaining = _modern_remaining(data)
+    if remaining is None:
+        remaining = _legacy_remaining(data)
+    shown = data[:16].hex() + ("..." if len(data) > 16 else "")
+    if remaining is None:
         raise QueryException(f"{owner}: paging_state {shown} is not a Cassandra page state "
                              "(it must be the paging_state of an earlier page, unchanged)")
+    if limit is not None and remaining > limit:
+        raise QueryException(f"{owner}: paging_state {shown} claims {remaining} rows left, more than the "
+                             f"query's limit of {limit}: it was not made by this query")
     return data
 
 
@@ -163,8 +184,11 @@ def encode(state: bytes, query: bytes) -> str:
     return base64.urlsafe_b64encode(body + _checksum(body)).rstrip(b"=").decode("ascii")
 
 
-def decode(cursor: Any, query: bytes, owner: str = "page") -> bytes:
-    """The page state in ``cursor``, refused with QueryException unless it is intact and ``query``'s."""
+def decode(cursor: Any, query: bytes, owner: str = "page", limit: Optional[int] = None) -> bytes:
+    """The page state in ``cursor``, refused with QueryException unless it is intact and ``query``'s.
+
+    ``limit`` is the query's LIMIT, which the page state must not claim to exceed.
+    """
     if not isinstance(cursor, str):
         raise QueryException(f"{owner}: cursor must be a str from Page.cursor, got {type(cursor).__name__}")
     shown = repr(cursor[:24] + ("..." if len(cursor) > 24 else ""))
@@ -189,7 +213,7 @@ def decode(cursor: Any, query: bytes, owner: str = "page") -> bytes:
     if body[1:1 + _FINGERPRINT] != query:
         raise QueryException(f"{owner}: cursor {shown} belongs to another query (another table, filter, "
                              "ordering, limit or selection); a cursor only resumes the query that made it")
-    return check_paging_state(body[1 + _FINGERPRINT:], owner)
+    return check_paging_state(body[1 + _FINGERPRINT:], owner, limit)
 
 
 def next_cursor(state: Optional[bytes], query: bytes) -> Optional[str]:

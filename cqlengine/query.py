@@ -865,9 +865,9 @@ class QuerySet(Generic[M]):
         statement = self._select_statement()
         query = cursors.fingerprint(*statement.render(), owner=self.model.__qualname__)
         if cursor is not None:
-            return statement, query, cursors.decode(cursor, query, owner)
+            return statement, query, cursors.decode(cursor, query, owner, statement.limit)
         if paging_state is not None:
-            return statement, query, cursors.check_paging_state(paging_state, owner)
+            return statement, query, cursors.check_paging_state(paging_state, owner, statement.limit)
         return statement, query, None
 
     def get(self, *expressions: Expression, **kwargs: Any) -> M:

@@ -181,3 +181,29 @@ def test_cursor_and_paging_state_together_are_refused(ks):
     first = Paper.objects(shelf=6).page(5)
     with pytest.raises(QueryException, match="Paper.page: pass cursor or paging_state, not both"):
         Paper.objects(shelf=6).page(5, paging_state=first.paging_state, cursor=first.cursor)
+
+
+def _vint(n: int) -> bytes:
+    """Cassandra's shortest unsigned vint (for forging page states in tests)."""
+    size = (639 - 9 * (64 - (n | 1).bit_length())) >> 6
+    raw = n.to_bytes(size, "big")
+    return raw if size == 1 else bytes([(0xFF << (9 - size)) & 0xFF | raw[0]]) + raw[1:]
+
+
+def test_a_limited_query_walks_to_its_limit_and_a_state_claiming_more_is_refused(ks):
+    qs = Paper.objects(shelf=3).limit(7)
+    seen, pages = walk(qs, 2)
+    assert [pos for _, pos in seen] == list(range(7)) and pages == 4
+    first = qs.page(2)
+    state = first.paging_state
+    key_len = state[0]
+    mark_len = state[1 + key_len]
+    head = state[:2 + key_len + mark_len]
+    forged = head + _vint(1000) + _vint(1000)  # a client lifting the LIMIT of 7
+    before = executed()
+    with pytest.raises(QueryException, match="claims 1000 rows left, more than the query's limit of 7"):
+        qs.page(2, cursor=cursors.encode(forged, _fingerprint_of(qs)))
+    with pytest.raises(QueryException, match="claims 1000 rows left"):
+        qs.page(2, paging_state=forged)
+    assert executed() == before
+    assert [p.pos for p in qs.page(2, paging_state=state)] == [2, 3]  # the state as the server made it
