@@ -35,6 +35,7 @@ __all__ = [
     "Model",
     "ModelException",
     "ModelDefinitionException",
+    "OptionIgnoredInBatch",
     "PolymorphicModelException",
     "TimeoutWithBatch",
     "ValidationError",
@@ -50,7 +51,11 @@ _CAMEL = re.compile(r"([a-z])([A-Z])")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-class TimeoutWithBatch(CQLEngineException, AssertionError):
+class OptionIgnoredInBatch(CQLEngineException):
+    """A batched write with its own consistency or timeout: the batch is sent with its own."""
+
+
+class TimeoutWithBatch(OptionIgnoredInBatch, AssertionError):
     """``timeout()`` and ``batch()`` on one instance: a batched write runs with the batch's timeout.
 
     Also an ``AssertionError``, which the peer raises here.
@@ -202,6 +207,7 @@ class WriteOptions:
         """Add ``statement`` to the batch, or run it and check a conditional one was applied."""
         _, _, conn = self.table(model)
         if self.batch is not None:
+            self._refuse_options_the_batch_overrides(model)
             self.batch.add_query(statement, connection=conn)
             return None
         cql, params = statement.render()
@@ -211,10 +217,22 @@ class WriteOptions:
             check_applied(result)
         return result
 
+    def _refuse_options_the_batch_overrides(self, model: Any) -> None:
+        """A batch is sent as one statement, with the batch's consistency and timeout: a member's own
+        would be ignored without a word, so they are refused."""
+        given = [name for name, unset in (("consistency", self.consistency is None),
+                                          ("timeout", self.timeout is connection.NOT_SET)) if not unset]
+        if given:
+            raise (TimeoutWithBatch if "timeout" in given else OptionIgnoredInBatch)(
+                f"{model.__name__}: a batched write runs with the batch's consistency and timeout, so its own "
+                f"{' and '.join(given)} would be ignored; set BatchQuery(consistency=..., timeout=...) instead"
+            )
+
     async def asend(self, statement: statements.BaseStatement, model: Any) -> Any:
         """``send()`` for asyncio: awaits the driver without blocking the event loop."""
         _, _, conn = self.table(model)
         if self.batch is not None:
+            self._refuse_options_the_batch_overrides(model)
             self.batch.add_query(statement, connection=conn)
             return None
         cql, params = statement.render()
