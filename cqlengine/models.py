@@ -938,13 +938,14 @@ class Model(metaclass=ModelMetaClass):
     def _refuse_empty_write(self, action: str) -> None:
         """Raise unless sending nothing is what ``action`` means here.
 
-        Only a loaded instance without changes and without conditions has nothing
-        to write; a new instance's values are changes, and an ``if_exists()`` or
-        ``iff()`` condition can only be checked by the UPDATE it belongs to.
+        Only a loaded instance without changes, conditions or a timestamp has
+        nothing to write; a new instance's values are changes, an ``if_exists()``
+        or ``iff()`` condition can only be checked by the UPDATE it belongs to,
+        and a ``timestamp()`` asked for would date nothing.
         """
         opts = self._options
         conditional = opts.if_exists or bool(opts.conditions)
-        if self._loaded is not None and not conditional:
+        if self._loaded is not None and not conditional and opts.timestamp is None:
             return
         cls = type(self)
         keys = ", ".join(f"{k}={self._values.get(k)!r}" for k in cls._primary_keys)
@@ -952,8 +953,8 @@ class Model(metaclass=ModelMetaClass):
             reason = "this new instance holds no value besides its primary key"
         else:
             reason = "no column changed since it was read"
-        rule = (" (if_exists()/iff() are checked by an UPDATE, and there is no column to set)"
-                if conditional else "")
+        rule = (" (if_exists()/iff() are checked by an UPDATE, and there is no column to set)" if conditional
+                else " (timestamp() dates a write, and there is none)" if opts.timestamp is not None else "")
         raise ValidationError(f"{cls.__name__}({keys}).{action}: nothing to write: {reason}{rule}; "
                               "assign or pass the columns to write")
 

@@ -1139,6 +1139,9 @@ class QuerySet(Generic[M]):
             self._require_keys("delete", full=True)
         if self._options.if_not_exists:
             raise QueryException(f"{model.__name__}.delete: if_not_exists() applies to INSERT only")
+        if self._options.ttl is not None:
+            raise QueryException(f"{model.__name__}.delete: ttl({self._options.ttl}) cannot apply to a DELETE "
+                                 "(Cassandra has no DELETE ... USING TTL); use timestamp() to date it")
         keyspace, table, _ = self._table()
         statement = statements.DeleteStatement(
             table, keyspace=keyspace, where=self._where_clauses(),

@@ -441,3 +441,25 @@ def test_counter_increments_of_a_batch_never_applied_are_kept(ks, key):
         refused.execute()
     tally.save()
     assert Tally.get(k=key).hits == 7
+
+
+def test_a_timestamp_on_an_unchanged_instance_is_refused_not_dropped(more_tables, key):
+    from datetime import timedelta
+
+    Entry.create(k=key, c=0, v="a")
+    loaded = Entry.get(k=key, c=0)
+    before = connection.get_connection().stats.executed
+    with pytest.raises(ValidationError, match=r"nothing to write.*timestamp\(\) dates a write"):
+        loaded.timestamp(timedelta(days=1)).save()
+    assert connection.get_connection().stats.executed == before
+    with pytest.raises(ValidationError, match="timestamp"):
+        loaded.save()  # the timestamp is still asked for: nothing was sent
+    loaded.timestamp(None).save()  # nothing to write and nothing asked: sends nothing
+    assert connection.get_connection().stats.executed == before
+
+
+def test_a_ttl_on_a_queryset_delete_is_refused_not_dropped(more_tables, key):
+    Entry.create(k=key, c=0, v="a")
+    with pytest.raises(QueryException, match="no DELETE ... USING TTL"):
+        Entry.objects(k=key).ttl(30).delete()
+    assert Entry.objects(k=key).count() == 1
