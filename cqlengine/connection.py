@@ -714,7 +714,13 @@ def execute_async(
     timeout: Any = NOT_SET,
     connection: Optional[str] = None,
 ) -> ResponseFuture:
-    """Like :func:`execute` but returns the driver's ``ResponseFuture``."""
+    """Like :func:`execute` but returns the driver's ``ResponseFuture``.
+
+    The statement is bound as :func:`execute` binds it (so a failed bind is
+    prepared afresh once), but a server refusal arrives on the future, too late
+    for :func:`execute`'s one retry after another client changed column types:
+    the caller sees the ``InvalidRequest``.
+    """
     conn = get_connection(connection)
     session = conn.ensure_session()
     statement = conn.build_statement(query, params, consistency)
