@@ -16,15 +16,11 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-import struct
 import threading
-from collections import OrderedDict
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional, Sequence, Union
 
 from cassandra import ConsistencyLevel, InvalidRequest
-from cassandra import cqltypes as _cqltypes
 from cassandra.cluster import (
     EXEC_PROFILE_DEFAULT,
     Cluster,
@@ -35,8 +31,8 @@ from cassandra.cluster import (
 )
 from cassandra.query import BoundStatement, PreparedStatement, SimpleStatement, Statement, dict_factory
 
-from cqlengine.columns import UserTypeValue
-from cqlengine.exceptions import ConnectionException, ConnectionUnreachable, ValidationValueError
+from cqlengine.exceptions import ConnectionException, ConnectionUnreachable
+from cqlengine.prepared import PreparedCache
 
 try:
     from cassandra.cluster import _ConfigMode
@@ -49,9 +45,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CONNECTION = "default"
 DEFAULT_PREPARED_CACHE_SIZE = 1000
-
-#: What binding values to a statement prepared for another column type raises.
-_BIND_ERRORS = (TypeError, ValueError, AttributeError, struct.error, OverflowError)
 
 
 class _NotSet:
@@ -77,45 +70,6 @@ class ConnectionStats:
     reprepared_on_bind_error: int = 0
 
 
-@dataclass
-class _CachedStatement:
-    """A prepared statement and the tables it was prepared against.
-
-    ``tables`` maps (keyspace, table) to the driver's table metadata object
-    seen right after preparing (None without schema metadata). The driver
-    replaces that object whenever it refreshes the table's schema, on any
-    client's DDL, so a different object means the statement may be stale.
-    """
-
-    prepared: PreparedStatement
-    tables: dict[tuple[str, str], Any]
-    #: (keyspace, type name) -> the driver's user type metadata, for the user types its
-    #: columns use: ALTER TYPE ... ADD changes what a bound value serializes to, and the
-    #: driver refreshes only the type then, not the tables that use it.
-    types: dict[tuple[str, str], Any] = field(default_factory=dict)
-    #: (position, name, driver type) of each bound column whose type holds a user type:
-    #: its values are checked against the fields the server's type has (see ``_bind``).
-    user_type_params: tuple[tuple[int, str, Any], ...] = ()
-
-
-def _user_types_of(cql_types: Any) -> set[tuple[str, str]]:
-    """(keyspace, name) of every user type in the driver's column types, nested ones included."""
-    found: set[tuple[str, str]] = set()
-    pending = list(cql_types)
-    while pending:
-        typ = pending.pop()
-        udt: Any = typ if isinstance(typ, type) and issubclass(typ, _cqltypes.UserType) else None
-        if udt is not None and udt.keyspace:
-            found.add((udt.keyspace, udt.typename))
-        pending.extend(getattr(typ, "subtypes", None) or ())
-    return found
-
-
-def _user_type_metadata(session: Session, keyspace: str, name: str) -> Any:
-    meta = session.cluster.metadata.keyspaces.get(keyspace)
-    return None if meta is None else meta.user_types.get(name)
-
-
 def _legacy_mode(cluster: Any) -> bool:
     # The driver keeps its configuration mode private (0 uncommitted, 1 legacy, 2 profiles);
     # legacy mode forbids passing a profile, so it has to be known.
@@ -125,19 +79,10 @@ def _legacy_mode(cluster: Any) -> bool:
 class Connection:
     """A named cluster/session pair with its prepared-statement cache.
 
-    The cache maps (session keyspace, CQL text) to a prepared statement. Its
-    invalidation story: an entry is dropped (and the text prepared again on
-    next use) when
-
-    * a table it uses is changed by DDL sent through this library
-      (:meth:`forget_table` / :meth:`forget_keyspace`, called by
-      :mod:`cqlengine.management`);
-    * the driver's schema metadata for one of its tables is replaced, which
-      the driver does on every schema-change event, so DDL from another
-      client or process is noticed once the driver has refreshed;
-    * as the last resort, binding values to it fails (types changed and the
-      driver has not refreshed yet): it is prepared again once and bound
-      again; a second failure is raised.
+    ``statements`` is the :class:`~cqlengine.prepared.PreparedCache`; its
+    module docstring tells when an entry is dropped and prepared again
+    (after DDL of ours, after the driver learns of another client's, and
+    when binding fails against stale column types).
     """
 
     def __init__(
@@ -159,13 +104,11 @@ class Connection:
         self.retry_connect = retry_connect
         self.cluster_options = dict(cluster_options or {})
         self.default_keyspace = default_keyspace
-        self.prepared_cache_size = prepared_cache_size
         self.stats = ConnectionStats()
         self.cluster: Optional[Cluster] = None
         self.session: Optional[Session] = None
         self._owns_cluster = session is None
-        self._prepared: OrderedDict[tuple[Optional[str], str], _CachedStatement] = OrderedDict()
-        self._preparing: dict[tuple[Optional[str], str], threading.Event] = {}
+        self.statements = PreparedCache(prepared_cache_size, self.stats)
         self._lock = threading.RLock()
         if session is not None:
             _check_borrowed_session(name, session)
@@ -244,7 +187,7 @@ class Connection:
             if self._owns_cluster and self.cluster is not None:
                 self.cluster.shutdown()
             self.cluster = self.session = None
-            self._prepared.clear()
+            self.statements.clear()
 
     # -- how rows are read -----------------------------------------------------------
 
@@ -266,164 +209,40 @@ class Connection:
             return EXEC_PROFILE_DEFAULT
         return session.execution_profile_clone_update(profile, row_factory=dict_factory)
 
-    # -- prepared statements -------------------------------------------------------
+    # -- prepared statements (the cache lives in cqlengine.prepared) ------------------
 
     def cached(self, cql: str, count_hit: bool = True) -> Optional[PreparedStatement]:
-        """The cached prepared form of ``cql`` (counted as a hit unless told not to), or None.
-
-        An entry whose tables' schema the driver has refreshed since it was
-        prepared is dropped here, so the caller prepares it again.
-        """
-        entry = self._lookup(cql, count_hit)
+        """The cached prepared form of ``cql`` (counted as a hit unless told not to), or None."""
+        entry = self.statements.lookup(self.ensure_session(), cql, count_hit)
         return None if entry is None else entry.prepared
 
-    def _lookup(self, cql: str, count_hit: bool = True) -> Optional[_CachedStatement]:
-        session = self.ensure_session()
-        key = (session.keyspace, cql)  # unqualified names resolve against the session keyspace
-        with self._lock:
-            entry = self._prepared.get(key)
-            if entry is None:
-                return None
-            if not self._still_current(session, entry):
-                del self._prepared[key]
-                self.stats.prepared_invalidations += 1
-                return None
-            self._prepared.move_to_end(key)
-            if count_hit:
-                self.stats.prepared_hits += 1
-            return entry
-
-    @staticmethod
-    def _table_metadata(session: Session, keyspace: str, table: str) -> Any:
-        keyspaces = session.cluster.metadata.keyspaces
-        meta = keyspaces.get(keyspace)
-        if meta is None:
-            return None
-        return meta.tables.get(table) or meta.views.get(table)
-
-    def _still_current(self, session: Session, entry: _CachedStatement) -> bool:
-        return all(self._table_metadata(session, ks, table) is seen for (ks, table), seen in entry.tables.items()) \
-            and all(_user_type_metadata(session, ks, name) is seen for (ks, name), seen in entry.types.items())
-
-    def _entry(self, session: Session, prepared: PreparedStatement) -> _CachedStatement:
-        tables = {}
-        for col in list(prepared.column_metadata or []) + list(prepared.result_metadata or []):
-            ks, table = col[0], col[1]
-            if ks and table and (ks, table) not in tables:
-                tables[(ks, table)] = self._table_metadata(session, ks, table)
-        types = {key: _user_type_metadata(session, *key) for key in _user_types_of(
-            col[3] for col in list(prepared.column_metadata or []) + list(prepared.result_metadata or []))}
-        user_type_params = tuple((i, col[2], col[3]) for i, col in enumerate(prepared.column_metadata or [])
-                                 if _user_types_of([col[3]]))
-        return _CachedStatement(prepared, tables, types, user_type_params)
-
     def prepare(self, cql: str) -> PreparedStatement:
-        """The prepared form of ``cql``, prepared at most once while it stays cached.
+        """The prepared form of ``cql``, prepared at most once while it stays cached."""
+        return self.statements.entry_for(self.ensure_session(), cql).prepared
 
-        Threads racing on a new shape prepare it once: the first prepares, the
-        others wait for it; nobody holds the cache's lock across the network.
-        """
-        return self._prepare_entry(cql).prepared
-
-    def _prepare_entry(self, cql: str) -> _CachedStatement:
-        while True:
-            cached = self._lookup(cql)
-            if cached is not None:
-                return cached
-            session = self.ensure_session()
-            key = (session.keyspace, cql)
-            with self._lock:
-                waiting = self._preparing.get(key)
-                if waiting is None:
-                    done = self._preparing[key] = threading.Event()
-            if waiting is not None:
-                waiting.wait()
-                continue  # prepared by another thread (or it failed: try ourselves)
-            try:
-                prepared = session.prepare(cql)
-                entry = self._entry(session, prepared)
-                with self._lock:
-                    self.stats.prepared_misses += 1
-                    self._prepared[key] = entry
-                    while len(self._prepared) > max(self.prepared_cache_size, 0):
-                        self._prepared.popitem(last=False)
-                        self.stats.prepared_evictions += 1
-                return entry
-            finally:
-                with self._lock:
-                    del self._preparing[key]
-                done.set()
+    @property
+    def prepared_cache_size(self) -> int:
+        """How many prepared statements the cache keeps (least recently used go first)."""
+        return self.statements.size
 
     @property
     def prepared_cache_len(self) -> int:
-        return len(self._prepared)
+        return len(self.statements)
 
     def clear_prepared_cache(self) -> None:
-        with self._lock:
-            self._prepared.clear()
+        self.statements.clear()
 
     def forget_table(self, keyspace: Optional[str], table: str) -> int:
-        """Drop every cached statement that uses ``keyspace.table``; how many were dropped.
-
-        ``keyspace`` None means any keyspace (an unqualified name).
-        """
-        return self._forget(lambda ks, tb: tb == table and (keyspace is None or ks == keyspace))
+        """Drop every cached statement that uses ``keyspace.table`` (None: any keyspace); how many."""
+        return self.statements.forget_table(keyspace, table)
 
     def forget_keyspace(self, keyspace: str) -> int:
         """Drop every cached statement that uses a table of ``keyspace``."""
-        return self._forget(lambda ks, tb: ks == keyspace)
-
-    def _forget(self, matches: Any) -> int:
-        with self._lock:
-            stale = [key for key, entry in self._prepared.items()
-                     if any(matches(ks, tb) for ks, tb in entry.tables)]
-            for key in stale:
-                del self._prepared[key]
-            self.stats.prepared_invalidations += len(stale)
-            return len(stale)
-
-    def _bind(self, cql: str, params: Union[Sequence[Any], dict[str, Any]]) -> BoundStatement:
-        """Bind ``params`` to the prepared ``cql``; on a type mismatch prepare it afresh once."""
-        entry = self._prepare_entry(cql)
-        try:
-            _check_user_type_fields(entry, params)
-            return entry.prepared.bind(params)
-        except _BIND_ERRORS:
-            # The table may have changed under a cached statement before the driver noticed.
-            self._drop(cql, entry.prepared)
-            fresh = self._prepare_entry(cql)
-            if fresh.prepared is entry.prepared:
-                raise
-            self.stats.reprepared_on_bind_error += 1
-            _check_user_type_fields(fresh, params)
-            return fresh.prepared.bind(params)
+        return self.statements.forget_keyspace(keyspace)
 
     def reprepare_if_changed(self, cql: str, sent: Statement) -> bool:
-        """After the server refused ``sent``: prepare ``cql`` afresh and say whether its columns changed.
-
-        True means the cache now holds the fresh statement and a retry may succeed;
-        False means the refusal had another cause.
-        """
-        used = getattr(sent, "prepared_statement", None)
-        if used is None:
-            return False
-        session = self.ensure_session()
-        fresh = session.prepare(cql)
-        if _column_types(fresh) == _column_types(used):
-            return False
-        with self._lock:
-            self._prepared[(session.keyspace, cql)] = self._entry(session, fresh)
-            self.stats.prepared_invalidations += 1
-        return True
-
-    def _drop(self, cql: str, prepared: PreparedStatement) -> None:
-        session = self.ensure_session()
-        key = (session.keyspace, cql)
-        with self._lock:
-            entry = self._prepared.get(key)
-            if entry is not None and entry.prepared is prepared:
-                del self._prepared[key]
-                self.stats.prepared_invalidations += 1
+        """After the server refused ``sent``: whether ``cql``'s columns changed (then it is prepared afresh)."""
+        return self.statements.reprepare_if_changed(self.ensure_session(), cql, sent)
 
     def build_statement(
         self,
@@ -439,7 +258,7 @@ class Connection:
         statement: Statement
         if isinstance(query, str):
             if params:
-                statement = self._bind(query, params)
+                statement = self.statements.bind(self.ensure_session(), query, params)
             else:
                 # DDL and parameterless text: nothing to bind, nothing worth preparing.
                 statement = SimpleStatement(query)
@@ -460,53 +279,6 @@ class Connection:
         if fetch_size is not None:
             statement.fetch_size = fetch_size
         return statement
-
-
-def _check_user_type_fields(entry: _CachedStatement, params: Union[Sequence[Any], dict[str, Any]]) -> None:
-    """Refuse a user-type value with a field the server's type lacks: the driver would drop it silently."""
-    for position, name, cql_type in entry.user_type_params:
-        value = params.get(name) if isinstance(params, dict) else params[position]
-        problem = _user_type_problem(cql_type, value)
-        if problem:
-            raise ValidationValueError(
-                f"column {name}: {problem}; nothing was sent. Bring the type up to date "
-                "(management.sync_type or sync_table) before writing the new field")
-
-
-def _user_type_problem(cql_type: Any, value: Any) -> Optional[str]:
-    """Why ``value`` does not fit the driver type ``cql_type`` (None when it fits)."""
-    if value is None:
-        return None
-    udt: Any = cql_type if isinstance(cql_type, type) and issubclass(cql_type, _cqltypes.UserType) else None
-    if udt is not None:
-        if not isinstance(value, UserTypeValue):
-            return None  # a value not made by cqlengine: the driver's own rules apply
-        known = list(udt.fieldnames)
-        extra = [n for n, v in value.cqlengine_fields if v is not None and n not in known]
-        if extra:
-            return (f"user type {udt.keyspace}.{udt.typename} has no field {', '.join(extra)} "
-                    f"(its fields: {', '.join(known)}), so the value of {', '.join(extra)} would be lost")
-        pairs: list[tuple[Any, Any]] = [(sub, getattr(value, n)) for n, sub in zip(known, udt.subtypes)]
-    else:
-        subs = list(getattr(cql_type, "subtypes", None) or ())
-        if not subs:
-            return None
-        if isinstance(value, Mapping) and len(subs) == 2:
-            pairs = [(subs[0], k) for k in value] + [(subs[1], v) for v in value.values()]
-        elif isinstance(value, (list, tuple, set, frozenset)):
-            pairs = [(subs[0], v) for v in value] if len(subs) == 1 else list(zip(subs, value))
-        else:
-            return None
-    for sub, item in pairs:
-        problem = _user_type_problem(sub, item)
-        if problem:
-            return problem
-    return None
-
-
-def _column_types(prepared: PreparedStatement) -> list[Any]:
-    """The bound and result columns of a prepared statement, with their driver types."""
-    return [tuple(c) for c in list(prepared.column_metadata or []) + list(prepared.result_metadata or [])]
 
 
 def _legacy_factory_message(name: str, session: Session) -> str:

@@ -1,0 +1,294 @@
+"""The prepared-statement cache of a connection, and how it follows the schema.
+
+Every statement of the library is CQL text whose shape alone decides the
+text, so each text is prepared once per connection and its values are bound.
+:class:`PreparedCache` maps (session keyspace, CQL text) to the prepared
+statement, in a bounded LRU.
+
+Invalidation: an entry is dropped, and the text prepared again on next use,
+when
+
+* a table it uses is changed by DDL sent through this library
+  (:meth:`PreparedCache.forget_table` / :meth:`~PreparedCache.forget_keyspace`,
+  called by :mod:`cqlengine.management`);
+* the driver's schema metadata of one of its tables or user types has been
+  replaced since it was prepared: the driver replaces it on every
+  schema-change event, so DDL from another client or process is noticed once
+  the driver has refreshed;
+* as the last resort, binding values to it fails (the column types changed
+  and the driver has not refreshed yet): it is prepared again once and bound
+  again; a second failure is raised. A server refusal of values typed for old
+  columns is handled the same way by :meth:`~PreparedCache.reprepare_if_changed`.
+
+User-type values are bound by field name (``columns.UserTypeValue``); a
+value holding a field the prepared type lacks is refused before sending,
+since the driver would drop that field without a word.
+
+This module is a helper of :mod:`cqlengine.connection`: it uses the session
+that connection hands it and keeps no session of its own.
+"""
+from __future__ import annotations
+
+import struct
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence, Union
+
+from cassandra import cqltypes as _cqltypes
+from cassandra.cluster import Session
+from cassandra.query import BoundStatement, PreparedStatement, Statement
+
+from cqlengine.columns import UserTypeValue
+from cqlengine.exceptions import ValidationValueError
+
+#: What binding values to a statement prepared for other column types raises.
+_BIND_ERRORS = (TypeError, ValueError, AttributeError, struct.error, OverflowError)
+
+Params = Union[Sequence[Any], dict[str, Any]]
+
+
+@dataclass
+class _CachedStatement:
+    """A prepared statement and the schema objects it was prepared against.
+
+    ``tables`` maps (keyspace, table) to the driver's table metadata object
+    seen right after preparing (None without schema metadata); a different
+    object now means the statement may be stale.
+    """
+
+    prepared: PreparedStatement
+    tables: dict[tuple[str, str], Any]
+    #: (keyspace, type name) -> the driver's user type metadata, for the user types its
+    #: columns use: ALTER TYPE ... ADD changes what a bound value serializes to, and the
+    #: driver refreshes only the type then, not the tables that use it.
+    types: dict[tuple[str, str], Any] = field(default_factory=dict)
+    #: (position, name, driver type) of each bound column whose type holds a user type:
+    #: its values are checked against the fields the server's type has.
+    user_type_params: tuple[tuple[int, str, Any], ...] = ()
+
+
+class PreparedCache:
+    """A bounded LRU of prepared statements with the invalidation told in the module docstring.
+
+    ``stats`` is the owning connection's counters (``prepared_hits``,
+    ``prepared_misses``, ``prepared_evictions``, ``prepared_invalidations``,
+    ``reprepared_on_bind_error``).
+    """
+
+    def __init__(self, size: int, stats: Any) -> None:
+        self.size = size
+        self.stats = stats
+        self._entries: OrderedDict[tuple[Optional[str], str], _CachedStatement] = OrderedDict()
+        self._preparing: dict[tuple[Optional[str], str], threading.Event] = {}
+        self._lock = threading.RLock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def lookup(self, session: Session, cql: str, count_hit: bool = True) -> Optional[_CachedStatement]:
+        """The cached entry of ``cql``, or None (an entry gone stale is dropped here)."""
+        key = (session.keyspace, cql)  # unqualified names resolve against the session keyspace
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if not _still_current(session, entry):
+                del self._entries[key]
+                self.stats.prepared_invalidations += 1
+                return None
+            self._entries.move_to_end(key)
+            if count_hit:
+                self.stats.prepared_hits += 1
+            return entry
+
+    def entry_for(self, session: Session, cql: str) -> _CachedStatement:
+        """The entry of ``cql``, prepared at most once while it stays cached.
+
+        Threads racing on a new shape prepare it once: the first prepares, the
+        others wait for it; nobody holds the cache's lock across the network.
+        """
+        while True:
+            cached = self.lookup(session, cql)
+            if cached is not None:
+                return cached
+            key = (session.keyspace, cql)
+            with self._lock:
+                waiting = self._preparing.get(key)
+                if waiting is None:
+                    done = self._preparing[key] = threading.Event()
+            if waiting is not None:
+                waiting.wait()
+                continue  # prepared by another thread (or it failed: try ourselves)
+            try:
+                entry = _entry(session, session.prepare(cql))
+                with self._lock:
+                    self.stats.prepared_misses += 1
+                    self._entries[key] = entry
+                    while len(self._entries) > max(self.size, 0):
+                        self._entries.popitem(last=False)
+                        self.stats.prepared_evictions += 1
+                return entry
+            finally:
+                with self._lock:
+                    del self._preparing[key]
+                done.set()
+
+    def bind(self, session: Session, cql: str, params: Params) -> BoundStatement:
+        """Bind ``params`` to the prepared ``cql``; on a type mismatch prepare it afresh once."""
+        entry = self.entry_for(session, cql)
+        try:
+            _check_user_type_fields(entry, params)
+            return entry.prepared.bind(params)
+        except _BIND_ERRORS:
+            # The table may have changed under a cached statement before the driver noticed.
+            self._drop(session, cql, entry.prepared)
+            fresh = self.entry_for(session, cql)
+            if fresh.prepared is entry.prepared:
+                raise
+            self.stats.reprepared_on_bind_error += 1
+            _check_user_type_fields(fresh, params)
+            return fresh.prepared.bind(params)
+
+    def reprepare_if_changed(self, session: Session, cql: str, sent: Statement) -> bool:
+        """After the server refused ``sent``: prepare ``cql`` afresh and say whether its columns changed.
+
+        True means the cache now holds the fresh statement and a retry may succeed;
+        False means the refusal had another cause.
+        """
+        used = getattr(sent, "prepared_statement", None)
+        if used is None:
+            return False
+        fresh = session.prepare(cql)
+        if _column_types(fresh) == _column_types(used):
+            return False
+        with self._lock:
+            self._entries[(session.keyspace, cql)] = _entry(session, fresh)
+            self.stats.prepared_invalidations += 1
+        return True
+
+    def forget_table(self, keyspace: Optional[str], table: str) -> int:
+        """Drop every entry that uses ``keyspace.table`` (None: any keyspace); how many were dropped."""
+        return self._forget(lambda ks, tb: tb == table and (keyspace is None or ks == keyspace))
+
+    def forget_keyspace(self, keyspace: str) -> int:
+        """Drop every entry that uses a table of ``keyspace``."""
+        return self._forget(lambda ks, tb: ks == keyspace)
+
+    def _forget(self, matches: Callable[[str, str], bool]) -> int:
+        with self._lock:
+            stale = [key for key, entry in self._entries.items()
+                     if any(matches(ks, tb) for ks, tb in entry.tables)]
+            for key in stale:
+                del self._entries[key]
+            self.stats.prepared_invalidations += len(stale)
+            return len(stale)
+
+    def _drop(self, session: Session, cql: str, prepared: PreparedStatement) -> None:
+        key = (session.keyspace, cql)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry.prepared is prepared:
+                del self._entries[key]
+                self.stats.prepared_invalidations += 1
+
+
+# --------------------------------------------------------------------------- schema objects
+
+
+def _table_metadata(session: Session, keyspace: str, table: str) -> Any:
+    meta = session.cluster.metadata.keyspaces.get(keyspace)
+    if meta is None:
+        return None
+    return meta.tables.get(table) or meta.views.get(table)
+
+
+def _user_type_metadata(session: Session, keyspace: str, name: str) -> Any:
+    meta = session.cluster.metadata.keyspaces.get(keyspace)
+    return None if meta is None else meta.user_types.get(name)
+
+
+def _still_current(session: Session, entry: _CachedStatement) -> bool:
+    return all(_table_metadata(session, ks, table) is seen for (ks, table), seen in entry.tables.items()) \
+        and all(_user_type_metadata(session, ks, name) is seen for (ks, name), seen in entry.types.items())
+
+
+def _user_types_of(cql_types: Any) -> set[tuple[str, str]]:
+    """(keyspace, name) of every user type in the driver's column types, nested ones included."""
+    found: set[tuple[str, str]] = set()
+    pending = list(cql_types)
+    while pending:
+        typ = pending.pop()
+        udt: Any = typ if isinstance(typ, type) and issubclass(typ, _cqltypes.UserType) else None
+        if udt is not None and udt.keyspace:
+            found.add((udt.keyspace, udt.typename))
+        pending.extend(getattr(typ, "subtypes", None) or ())
+    return found
+
+
+def _entry(session: Session, prepared: PreparedStatement) -> _CachedStatement:
+    columns = list(prepared.column_metadata or []) + list(prepared.result_metadata or [])
+    tables: dict[tuple[str, str], Any] = {}
+    for col in columns:
+        ks, table = col[0], col[1]
+        if ks and table and (ks, table) not in tables:
+            tables[(ks, table)] = _table_metadata(session, ks, table)
+    types = {key: _user_type_metadata(session, *key) for key in _user_types_of(col[3] for col in columns)}
+    user_type_params = tuple((i, col[2], col[3]) for i, col in enumerate(prepared.column_metadata or [])
+                             if _user_types_of([col[3]]))
+    return _CachedStatement(prepared, tables, types, user_type_params)
+
+
+def _column_types(prepared: PreparedStatement) -> list[Any]:
+    """The bound and result columns of a prepared statement, with their driver types."""
+    return [tuple(c) for c in list(prepared.column_metadata or []) + list(prepared.result_metadata or [])]
+
+
+# --------------------------------------------------------------------------- user-type values
+
+
+def _check_user_type_fields(entry: _CachedStatement, params: Params) -> None:
+    """Refuse a user-type value with a field the server's type lacks: the driver would drop it silently."""
+    for position, name, cql_type in entry.user_type_params:
+        value = params.get(name) if isinstance(params, dict) else params[position]
+        problem = _user_type_problem(cql_type, value)
+        if problem:
+            raise ValidationValueError(
+                f"column {name}: {problem}; nothing was sent. Bring the type up to date "
+                "(management.sync_type or sync_table) before writing the new field")
+
+
+def _user_type_problem(cql_type: Any, value: Any) -> Optional[str]:
+    """Why ``value`` does not fit the driver type ``cql_type`` (None when it fits)."""
+    if value is None:
+        return None
+    udt: Any = cql_type if isinstance(cql_type, type) and issubclass(cql_type, _cqltypes.UserType) else None
+    if udt is not None:
+        if not isinstance(value, UserTypeValue):
+            return None  # a value not made by cqlengine: the driver's own rules apply
+        known = list(udt.fieldnames)
+        extra = [n for n, v in value.cqlengine_fields if v is not None and n not in known]
+        if extra:
+            return (f"user type {udt.keyspace}.{udt.typename} has no field {', '.join(extra)} "
+                    f"(its fields: {', '.join(known)}), so the value of {', '.join(extra)} would be lost")
+        pairs: list[tuple[Any, Any]] = [(sub, getattr(value, n)) for n, sub in zip(known, udt.subtypes)]
+    else:
+        subs = list(getattr(cql_type, "subtypes", None) or ())
+        if not subs:
+            return None
+        if isinstance(value, Mapping) and len(subs) == 2:
+            pairs = [(subs[0], k) for k in value] + [(subs[1], v) for v in value.values()]
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            pairs = [(subs[0], v) for v in value] if len(subs) == 1 else list(zip(subs, value))
+        else:
+            return None
+    for sub, item in pairs:
+        problem = _user_type_problem(sub, item)
+        if problem:
+            return problem
+    return None
