@@ -20,7 +20,7 @@ from datetime import time as _time
 from datetime import timedelta, timezone
 from decimal import Decimal as _Decimal
 from decimal import InvalidOperation
-from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Union
 
 from cassandra import util as _cutil
 
@@ -233,6 +233,14 @@ class Column:
     def to_python(self, value: Any) -> Any:
         """Value returned by cassandra-driver -> Python value held by the model."""
         return value
+
+    def snapshot_copier(self) -> Optional[Callable[[Any], Any]]:
+        """How change tracking copies a value it keeps, or None when the value cannot change in place.
+
+        A collection is copied by its type (elements copied only when they can
+        change in place themselves), never with ``deepcopy``.
+        """
+        return None
 
     def _val_is_null(self, value: Any) -> bool:
         """Whether ``value`` is stored as null (peer compat)."""
@@ -944,6 +952,12 @@ class List(BaseCollectionColumn):
         conv = self.value_col.to_database
         return [conv(v) for v in value]
 
+    def snapshot_copier(self) -> Optional[Callable[[Any], Any]]:
+        inner = self.value_col.snapshot_copier()
+        if inner is None:
+            return list
+        return lambda value: [None if v is None else inner(v) for v in value]
+
     def to_python(self, value: Any) -> Any:
         if value is None:
             return []
@@ -992,6 +1006,9 @@ class Set(BaseCollectionColumn):
         conv = self.value_col.to_database
         return {conv(v) for v in value}
 
+    def snapshot_copier(self) -> Optional[Callable[[Any], Any]]:
+        return set  # elements are hashable: they do not change in place
+
     def to_python(self, value: Any) -> Any:
         if value is None:
             return set()
@@ -1039,6 +1056,12 @@ class Map(BaseCollectionColumn):
             return None
         kconv, vconv = self.key_col.to_database, self.value_col.to_database
         return {kconv(k): vconv(v) for k, v in value.items()}
+
+    def snapshot_copier(self) -> Optional[Callable[[Any], Any]]:
+        inner = self.value_col.snapshot_copier()
+        if inner is None:
+            return dict
+        return lambda value: {k: None if v is None else inner(v) for k, v in value.items()}
 
     def to_python(self, value: Any) -> Any:
         if value is None:
@@ -1097,6 +1120,12 @@ class Tuple(BaseCollectionColumn):
         if value is None:
             return None
         return tuple(None if v is None else t.to_database(v) for t, v in zip(self.types, self._padded(value)))
+
+    def snapshot_copier(self) -> Optional[Callable[[Any], Any]]:
+        inner = [t.snapshot_copier() for t in self.types]
+        if not any(inner):
+            return None  # a tuple of values that cannot change in place
+        return lambda value: tuple(v if c is None or v is None else c(v) for c, v in zip(inner, value))
 
     def to_python(self, value: Any) -> Any:
         if value is None:
@@ -1222,6 +1251,20 @@ class UserDefinedType(Column):
             value = self.user_type(**value)
         return UserTypeValue(tuple((col.db_field_name or name, col.to_database(value[name]))
                                    for name, col in self.user_type._fields.items()))
+
+    def snapshot_copier(self) -> Optional[Callable[[Any], Any]]:
+        copiers = {name: c for name, c in ((n, col.snapshot_copier()) for n, col in self.user_type._fields.items())
+                   if c is not None}
+
+        def copy_value(value: Any) -> Any:
+            if not isinstance(value, self.user_type):
+                return value  # not a user-type instance yet: validate() replaces it on save
+            copied = self.user_type.__new__(self.user_type)
+            copied._values = {name: v if v is None or name not in copiers else copiers[name](v)
+                              for name, v in value._values.items()}
+            return copied
+
+        return copy_value
 
     def to_python(self, value: Any) -> Any:
         if value is None:

@@ -663,14 +663,26 @@ class Model(metaclass=ModelMetaClass):
         Columns left out of a read (``only``/``defer``) stay out of the snapshot,
         so a later save neither overwrites nor forgets them.
         """
-        cols = type(self)._columns
         known: Iterable[str] = keys if keys is not None else (
             list(self._values) if self._loaded is None else list(self._loaded))
         values = self._values
-        return {
-            k: (copy.deepcopy(values[k]) if cols[k].sub_types and values[k] is not None else values[k])
-            for k in known
-        }
+        snapshot = {k: values[k] for k in known}
+        # Only values that can change in place (collections, user types) are copied, by their type.
+        for key, copy_value in type(self)._snapshot_copiers().items():
+            value = snapshot.get(key)
+            if value is not None:
+                snapshot[key] = copy_value(value)
+        return snapshot
+
+    @classmethod
+    def _snapshot_copiers(cls) -> dict[str, Callable[[Any], Any]]:
+        """attr -> copier of each column whose values can change in place; built once per class."""
+        copiers = cls.__dict__.get("_snapshot_copiers_cache")
+        if copiers is None:
+            copiers = {k: c for k, c in ((k, col.snapshot_copier()) for k, col in cls._columns.items())
+                       if c is not None}
+            cls._snapshot_copiers_cache = copiers  # type: ignore[attr-defined]
+        return copiers  # type: ignore[no-any-return]
 
     # -- mapping access and comparison ----------------------------------------
 
