@@ -561,7 +561,19 @@ class Model(metaclass=ModelMetaClass):
 
     def _init_state(self) -> None:
         self._loaded: Optional[dict[str, Any]] = None  # values as last read or written
-        self._options = WriteOptions()
+        self._opts: Optional[WriteOptions] = None
+
+    @property
+    def _options(self) -> WriteOptions:
+        """How this instance's next write is sent; made on first use (most instances read never write)."""
+        opts = self._opts
+        if opts is None:
+            opts = self._opts = WriteOptions()
+        return opts
+
+    @_options.setter
+    def _options(self, options: WriteOptions) -> None:
+        self._opts = options
 
     # -- definition ----------------------------------------------------------
 
@@ -641,18 +653,46 @@ class Model(metaclass=ModelMetaClass):
     def _construct_instance(cls: type[M], row: dict[str, Any], as_model: Optional[type[Model]] = None) -> M:
         """An instance from a driver row (keys are CQL column names), of the row's own subclass."""
         klass = as_model or cls._model_for_row(row)
+        steps, empty = klass._read_plan(tuple(row))
+        values = dict(empty)
+        for name, attr, convert in steps:
+            raw = row[name]
+            values[attr] = raw if convert is None else convert(raw)
         instance = klass.__new__(klass)
-        instance._init_state()
-        values = dict.fromkeys(klass._columns)
-        db_map = klass._db_map
-        columns = klass._columns
-        for name, raw in row.items():
-            attr = db_map.get(name)
-            if attr is not None:
-                values[attr] = columns[attr].to_python(raw)
         instance._values = values
-        instance._mark_loaded([db_map[name] for name in row if name in db_map])
+        instance._opts = None
+        loaded = {attr: values[attr] for _, attr, _ in steps}
+        for attr, copy_value in klass._snapshot_copiers().items():
+            value = loaded.get(attr)
+            if value is not None:
+                loaded[attr] = copy_value(value)
+        instance._loaded = loaded
         return instance  # type: ignore[return-value]
+
+    @classmethod
+    def _read_plan(cls, names: tuple[str, ...]) -> tuple[list[tuple[str, str, Any]], dict[str, None]]:
+        """How a row with CQL columns ``names`` becomes values: (CQL name, attribute, converter or None).
+
+        Compiled once per model and row shape (the rows of a query all share one).
+        """
+        plans = cls.__dict__.get("_read_plans")
+        if plans is None:
+            plans = {}
+            cls._read_plans = plans  # type: ignore[attr-defined]
+        plan = plans.get(names)
+        if plan is None:
+            if len(plans) >= 256:
+                plans.clear()  # shapes come from only()/defer()/values_list(): a few per model
+            steps = []
+            for name in names:
+                attr = cls._db_map.get(name)
+                if attr is not None:
+                    to_python = cls._columns[attr].to_python
+                    # The base converter returns the driver's value as it is: skip the call.
+                    same = getattr(to_python, "__func__", None) is Column.to_python
+                    steps.append((name, attr, None if same else to_python))
+            plan = plans[names] = (steps, dict.fromkeys(cls._columns))
+        return plan  # type: ignore[no-any-return]
 
     def _mark_loaded(self, keys: Optional[Iterable[str]] = None) -> None:
         self._loaded = self._snapshot(keys)

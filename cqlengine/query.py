@@ -759,8 +759,10 @@ class QuerySet(Generic[M]):
         # DISTINCT rows hold partition keys only: no polymorphic key to pick a subclass by.
         instance = self.model._construct_instance(row, as_model=self.model if self._distinct is not None else None)
         # Read through using(): later saves and deletes go back to the same keyspace and connection.
-        instance._options.keyspace = self._options.keyspace
-        instance._options.connection = self._options.connection
+        options = self._options
+        if options.keyspace is not None or options.connection is not None:
+            instance._options.keyspace = options.keyspace
+            instance._options.connection = options.connection
         return instance
 
     def iterator(self) -> Iterator[M]:
