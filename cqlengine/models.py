@@ -13,6 +13,7 @@ import copy
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -629,7 +630,7 @@ class Model(metaclass=ModelMetaClass):
     # -- construction from rows ------------------------------------------------
 
     @classmethod
-    def _model_for_row(cls, row: dict[str, Any]) -> type[Model]:
+    def _model_for_row(cls, row: Mapping[str, Any]) -> type[Model]:
         if not cls._is_polymorphic or cls._discriminator_column is None:
             return cls
         value = row.get(cls._discriminator_column.db_field_name)
@@ -650,7 +651,17 @@ class Model(metaclass=ModelMetaClass):
         return klass
 
     @classmethod
-    def _construct_instance(cls: type[M], row: dict[str, Any], as_model: Optional[type[Model]] = None) -> M:
+    def from_row(cls: type[M], row: Mapping[str, Any]) -> M:
+        """An instance of the row's own (polymorphic) class from a row read elsewhere.
+
+        ``row`` maps CQL column names to the driver's values (what ``dict_factory``
+        gives); the instance counts as loaded, so a later ``save()`` writes only
+        what changes.
+        """
+        return cls._construct_instance(row)
+
+    @classmethod
+    def _construct_instance(cls: type[M], row: Mapping[str, Any], as_model: Optional[type[Model]] = None) -> M:
         """An instance from a driver row (keys are CQL column names), of the row's own subclass."""
         klass = as_model or cls._model_for_row(row)
         steps, empty = klass._read_plan(tuple(row))

@@ -717,7 +717,12 @@ class QuerySet(Generic[M]):
         )
 
     def __str__(self) -> str:
-        return self._select_statement().render()[0]
+        return self.render()[0]
+
+    def render(self) -> tuple[str, list[Any]]:
+        """The SELECT this queryset runs: its CQL text and bound values, as sent (nothing is sent here)."""
+        cql, params = self._select_statement().render()
+        return cql, list(params)
 
     # -- execution -------------------------------------------------------------
 

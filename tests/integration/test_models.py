@@ -600,3 +600,22 @@ def test_counter_create_makes_a_row_even_at_zero(ks):
     n = executed()
     got.save()  # unchanged: nothing sent
     assert executed() == n
+
+
+def test_from_row_and_render_are_public_doors(cqlengine_connection):
+    class Doorway(Model):
+        __table_name__ = "doorway_rows"
+        k = columns.Integer(primary_key=True)
+        tags = columns.Set(columns.Text)
+
+    management.sync_table(Doorway)
+    Doorway.create(k=1, tags={"a"})
+    qs = Doorway.objects(k=1)
+    cql, params = qs.render()
+    assert "WHERE" in cql and "?" in cql and params == [1]
+    row = connection.execute(cql, params).one()
+    obj = Doorway.from_row(row)
+    assert obj == Doorway.get(k=1) and obj.get_changed_columns() == []
+    obj.tags.add("b")
+    obj.save()  # loaded: only the changed column is written
+    assert Doorway.get(k=1).tags == {"a", "b"}
