@@ -18,7 +18,7 @@ import copy
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 from cassandra import ConsistencyLevel, InvalidRequest
 from cassandra.cluster import (
@@ -29,10 +29,19 @@ from cassandra.cluster import (
     ResultSet,
     Session,
 )
-from cassandra.query import BoundStatement, PreparedStatement, SimpleStatement, Statement, dict_factory
+from cassandra.concurrent import execute_concurrent
+from cassandra.query import (
+    BatchStatement,
+    BatchType,
+    BoundStatement,
+    PreparedStatement,
+    SimpleStatement,
+    Statement,
+    dict_factory,
+)
 
 from cqlengine.exceptions import ConnectionException, ConnectionUnreachable
-from cqlengine.prepared import PreparedCache
+from cqlengine.prepared import Params, PreparedCache
 
 try:
     from cassandra.cluster import _ConfigMode
@@ -430,7 +439,7 @@ def connections() -> dict[str, Connection]:
     return dict(_connections)
 
 
-def _log(conn: Connection, query: Union[str, Statement]) -> None:
+def _log(conn: Connection, query: Union[str, Statement, _BatchText]) -> None:
     if log.isEnabledFor(logging.DEBUG):
         text = query if isinstance(query, str) else getattr(query, "query_string", repr(query))
         log.debug("[%s] %s", conn.name, text)  # CQL text only: values never reach the log
@@ -467,8 +476,8 @@ def execute(
     return session.execute(statement, **_send_options(conn, session, query, timeout, paging_state))
 
 
-def _send_options(conn: Connection, session: Session, query: Union[str, Statement], timeout: Any,
-                  paging_state: Optional[bytes] = None) -> dict[str, Any]:
+def _send_options(conn: Connection, session: Session, query: Union[str, Statement, _BatchText],
+                  timeout: Any, paging_state: Optional[bytes] = None) -> dict[str, Any]:
     """Count and log one statement about to be sent; the driver's keyword arguments for it."""
     _log(conn, query)
     conn.stats.executed += 1
@@ -497,6 +506,40 @@ def execute_async(
     session = conn.ensure_session()
     statement = conn.build_statement(query, params, consistency)
     return session.execute_async(statement, **_send_options(conn, session, query, timeout))
+
+
+def execute_concurrently(
+    items: Sequence[tuple[str, Union[Sequence[Any], dict[str, Any]], Optional[int]]],
+    concurrency: int = 100,
+    timeout: Any = NOT_SET,
+    connection: Optional[str] = None,
+) -> list[tuple[bool, Any]]:
+    """Run many parameterised statements with at most ``concurrency`` in flight.
+
+    ``items`` are ``(cql, params, consistency)``. Every statement is bound
+    first (a value that cannot be bound raises before anything is sent); then
+    the driver's concurrent execution runs them all, and every outcome is
+    returned in order as ``(True, result)`` or ``(False, error)``: nothing
+    stops at the first failure. ``timeout`` bounds each request.
+    """
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+        raise ConnectionException(f"execute_concurrently: concurrency must be a positive int, got {concurrency!r}")
+    conn = get_connection(connection)
+    session = conn.ensure_session()
+    bound = [conn.build_statement(cql, params, consistency) for cql, params, consistency in items]
+    profile = conn.execution_profile(session)
+    if timeout is not NOT_SET:
+        if _legacy_mode(session.cluster):
+            raise ConnectionException(
+                f"Connection {conn.name!r}: a timeout for concurrent statements needs execution profiles; "
+                "the session is in the driver's legacy configuration (its default_timeout applies)")
+        profile = session.execution_profile_clone_update(profile, request_timeout=timeout)
+    for cql, _, _ in items:
+        _log(conn, cql)
+    conn.stats.executed += len(bound)
+    outcomes = execute_concurrent(session, [(statement, None) for statement in bound], concurrency=concurrency,
+                                  raise_on_first_error=False, execution_profile=profile)
+    return [(outcome.success, outcome.result_or_exc) for outcome in outcomes]
 
 
 def execute_on_each_host(
@@ -614,9 +657,172 @@ async def aexecute(
     return AsyncResult(future, await _wait(future))
 
 
+# --------------------------------------------------------------------------- batches
+
+#: One member of a batch: its parameterised CQL text and the values bound to it.
+BatchMember = tuple[str, Params]
+
+_BATCH_TYPES = {"LOGGED": BatchType.LOGGED, "UNLOGGED": BatchType.UNLOGGED, "COUNTER": BatchType.COUNTER}
+
+
+def _batch_type(batch_type: Union[str, BatchType, None]) -> BatchType:
+    """The driver's batch type for a name (``LOGGED``, ``UNLOGGED``, ``COUNTER``) or a driver ``BatchType``."""
+    if isinstance(batch_type, BatchType):
+        return batch_type
+    found = _BATCH_TYPES.get(str(batch_type or "LOGGED").upper())
+    if found is None:
+        raise ValueError(f"unknown batch type {batch_type!r}: LOGGED, UNLOGGED or COUNTER")
+    return found
+
+
+class _BatchText:
+    """What the debug log shows of a batch: its type and its members' CQL texts (never their values)."""
+
+    def __init__(self, batch_type: BatchType, members: Sequence[BatchMember]) -> None:
+        self.batch_type = batch_type
+        self.members = members
+
+    @property
+    def query_string(self) -> str:
+        return f"{self.batch_type} BATCH: " + "; ".join(cql for cql, _ in self.members)
+
+
+def _bind_batch(conn: Connection, session: Session, members: Sequence[BatchMember], batch_type: BatchType,
+                consistency: Optional[int]) -> tuple[BatchStatement, dict[str, BoundStatement]]:
+    """The driver batch of ``members``, each bound through the prepared cache; nothing is sent.
+
+    Each member shape is prepared once and reused, and a member whose values
+    do not bind is prepared afresh once, as a single statement is; a second
+    failure raises here, before anything of the batch is sent. Also returns
+    one bound statement per distinct text, for :func:`_reprepare_changed`.
+    """
+    batch = BatchStatement(batch_type=batch_type)
+    sent: dict[str, BoundStatement] = {}
+    for cql, params in members:
+        bound = conn.statements.bind(session, cql, params)
+        batch.add(bound)
+        sent.setdefault(cql, bound)
+    level = consistency if consistency is not None else conn.consistency
+    if level is not None:
+        batch.consistency_level = level
+    return batch, sent
+
+
+def _reprepare_changed(conn: Connection, sent: dict[str, BoundStatement]) -> bool:
+    """After the server refused a batch: whether the columns of any member's text changed (those are re-prepared)."""
+    return any([conn.reprepare_if_changed(cql, bound) for cql, bound in sent.items()])
+
+
+def _prepare_each(conn: Connection, texts: Sequence[str]) -> None:
+    for cql in texts:
+        conn.prepare(cql)
+
+
+def _batch_members(members: Sequence[BatchMember]) -> list[BatchMember]:
+    members = list(members)
+    if not members:
+        raise ValueError("an empty batch: there is nothing to send")
+    return members
+
+
+def execute_batch(
+    members: Sequence[BatchMember],
+    batch_type: Union[str, BatchType, None] = "LOGGED",
+    consistency: Optional[int] = None,
+    timeout: Any = NOT_SET,
+    connection: Optional[str] = None,
+    on_refused: Optional[Callable[[], Any]] = None,
+) -> ResultSet:
+    """Send ``members``, each ``(cql, params)``, as one batch of their own prepared statements.
+
+    Each member's text is prepared once per connection and bound, as
+    :func:`execute` does for a single statement, so the cache holds the
+    members' shapes, whatever the batches' sizes. Every member is bound before
+    anything is sent: one that does not bind, even after being prepared
+    afresh, refuses the whole batch with its error. A server refusal caused by
+    column types that changed under a cached member is retried once, as in
+    :func:`execute`.
+
+    ``on_refused`` is called, before the error is raised, when the batch is
+    refused with nothing of it applied: a member did not bind (nothing was
+    sent), or the server answered ``InvalidRequest``.
+    A batch-wide ``USING TIMESTAMP`` belongs in each member's text (see
+    :func:`cqlengine.statements.render_batch_members`): the driver sets the
+    request's own timestamp from the cluster's timestamp generator only.
+    """
+    members = _batch_members(members)
+    kind = _batch_type(batch_type)
+    conn = get_connection(connection)
+    session = conn.ensure_session()
+    in_flight = False  # whether a request that may have been applied is out
+    try:
+        batch, sent = _bind_batch(conn, session, members, kind, consistency)
+        try:
+            in_flight = True
+            return session.execute(batch, **_send_options(conn, session, _BatchText(kind, members), timeout))
+        except InvalidRequest:
+            in_flight = False  # refused before anything was applied
+            if not _reprepare_changed(conn, sent):
+                raise
+        batch, _ = _bind_batch(conn, session, members, kind, consistency)
+        in_flight = True
+        return session.execute(batch, **_send_options(conn, session, _BatchText(kind, members), timeout))
+    except Exception as exc:
+        if on_refused is not None and (isinstance(exc, InvalidRequest) or not in_flight):
+            on_refused()
+        raise
+
+
+async def aexecute_batch(
+    members: Sequence[BatchMember],
+    batch_type: Union[str, BatchType, None] = "LOGGED",
+    consistency: Optional[int] = None,
+    timeout: Any = NOT_SET,
+    connection: Optional[str] = None,
+    on_refused: Optional[Callable[[], Any]] = None,
+) -> AsyncResult:
+    """:func:`execute_batch` for asyncio, without blocking the event loop.
+
+    A lazy connection's connect and the preparing of member shapes not yet
+    cached run in the loop's executor; cached members are bound on the spot.
+    """
+    members = _batch_members(members)
+    kind = _batch_type(batch_type)
+    conn = get_connection(connection)
+    loop = asyncio.get_running_loop()
+    in_flight = False
+    try:
+        if conn.session is None:
+            await loop.run_in_executor(None, conn.ensure_session)
+        new = [cql for cql in dict.fromkeys(cql for cql, _ in members) if conn.cached(cql, count_hit=False) is None]
+        if new:
+            await loop.run_in_executor(None, _prepare_each, conn, new)
+        session = conn.ensure_session()
+        batch, sent = _bind_batch(conn, session, members, kind, consistency)
+        try:
+            in_flight = True
+            future = session.execute_async(batch, **_send_options(conn, session, _BatchText(kind, members), timeout))
+            return AsyncResult(future, await _wait(future))
+        except InvalidRequest:
+            in_flight = False
+            changed: bool = await loop.run_in_executor(None, _reprepare_changed, conn, sent)
+            if not changed:
+                raise
+        batch, _ = _bind_batch(conn, session, members, kind, consistency)
+        in_flight = True
+        future = session.execute_async(batch, **_send_options(conn, session, _BatchText(kind, members), timeout))
+        return AsyncResult(future, await _wait(future))
+    except Exception as exc:
+        if on_refused is not None and (isinstance(exc, InvalidRequest) or not in_flight):
+            on_refused()
+        raise
+
+
 __all__ = [
     "AsyncResult",
     "aexecute",
+    "aexecute_batch",
+    "BatchMember",
     "BoundStatement",
     "Connection",
     "ConnectionStats",
@@ -625,6 +831,8 @@ __all__ = [
     "NOT_SET",
     "execute",
     "execute_async",
+    "execute_batch",
+    "execute_concurrently",
     "execute_on_each_host",
     "get_cluster",
     "get_connection",

@@ -10,14 +10,15 @@ iterated, counted, sliced, or a write method is called.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, Generic, Iterator, Optional, Sequence, TypeVar, Union
+from typing import Any, AsyncIterator, Callable, Generic, Iterable, Iterator, Optional, Sequence, TypeVar, Union
 
 from cassandra import InvalidRequest
 from cassandra.cluster import NoHostAvailable
 from cassandra.protocol import ProtocolException, ServerError
 
-from cqlengine import connection, cursors, statements
+from cqlengine import bulk, connection, cursors, statements
 from cqlengine.columns import Column, List, Map, Set
 from cqlengine.exceptions import (
     ConnectionException,
@@ -1003,6 +1004,61 @@ class QuerySet(Generic[M]):
         instance._options = self._options.copy()
         return instance.save()  # type: ignore[no-any-return]
 
+    # -- bulk writes (cqlengine.bulk): bounded concurrency, every failure reported ------------
+
+    def _bulk_instances(self, action: str, items: Iterable[Any], new: bool = False) -> list[M]:
+        out = []
+        for item in items:
+            if new and isinstance(item, Mapping):
+                item = self.model(**item)
+            if not isinstance(item, self.model):
+                raise ValidationError(f"{self.model.__name__}.{action}: {item!r} is not a {self.model.__name__}")
+            out.append(item)
+        return out
+
+    def bulk_create(self, instances: Iterable[Any], concurrency: int = bulk.DEFAULT_CONCURRENCY,
+                    timeout: Any = connection.NOT_SET) -> list[M]:
+        """Write many new instances (or mappings of values) with at most ``concurrency`` in flight.
+
+        Every instance is validated before anything is sent; every write runs;
+        failures raise :class:`~cqlengine.bulk.BulkWriteError` with each instance.
+        This queryset's options (ttl, timestamp, using, ...) apply to instances
+        that have none of their own.
+        """
+        items = self._bulk_instances("bulk_create", instances, new=True)
+        return bulk.bulk_save(items, "bulk_create", concurrency, timeout, self._options)  # type: ignore[return-value]
+
+    def bulk_update(self, instances: Iterable[M], concurrency: int = bulk.DEFAULT_CONCURRENCY,
+                    timeout: Any = connection.NOT_SET) -> list[M]:
+        """Save many loaded instances (the changed columns of each), as :meth:`bulk_create` runs them."""
+        items = self._bulk_instances("bulk_update", instances)
+        return bulk.bulk_save(items, "bulk_update", concurrency, timeout, self._options)  # type: ignore[return-value]
+
+    def bulk_delete(self, instances: Iterable[M], concurrency: int = bulk.DEFAULT_CONCURRENCY,
+                    timeout: Any = connection.NOT_SET) -> None:
+        """Delete the rows of many instances by their keys, as :meth:`bulk_create` runs them."""
+        bulk.bulk_delete(self._bulk_instances("bulk_delete", instances), concurrency, timeout, self._options)
+
+    async def abulk_create(self, instances: Iterable[Any], concurrency: int = bulk.DEFAULT_CONCURRENCY,
+                           timeout: Any = connection.NOT_SET) -> list[M]:
+        """:meth:`bulk_create` without blocking the event loop."""
+        items = self._bulk_instances("abulk_create", instances, new=True)
+        return await bulk.abulk_save(items, "abulk_create", concurrency, timeout,  # type: ignore[return-value]
+                                     self._options)
+
+    async def abulk_update(self, instances: Iterable[M], concurrency: int = bulk.DEFAULT_CONCURRENCY,
+                           timeout: Any = connection.NOT_SET) -> list[M]:
+        """:meth:`bulk_update` without blocking the event loop."""
+        items = self._bulk_instances("abulk_update", instances)
+        return await bulk.abulk_save(items, "abulk_update", concurrency, timeout,  # type: ignore[return-value]
+                                     self._options)
+
+    async def abulk_delete(self, instances: Iterable[M], concurrency: int = bulk.DEFAULT_CONCURRENCY,
+                           timeout: Any = connection.NOT_SET) -> None:
+        """:meth:`bulk_delete` without blocking the event loop."""
+        await bulk.abulk_delete(self._bulk_instances("abulk_delete", instances), concurrency, timeout,
+                                self._options)
+
     def _send(self, statement: statements.BaseStatement) -> None:
         self._options.send(statement, self.model)
 
@@ -1186,7 +1242,11 @@ def _batch_type_name(batch_type: Any) -> str:
 
 
 class BatchQuery:
-    """Collects writes and sends them as one ``BEGIN ... BATCH``.
+    """Collects writes and sends them as one batch of their own prepared statements.
+
+    Each write keeps the CQL text of its own shape (the batch's ``timestamp``
+    becomes each write's ``USING TIMESTAMP``), so its prepared statement is
+    shared with every batch that holds a write of that shape.
 
     As a context manager it executes on a clean exit; when the block raises it
     sends nothing, unless ``execute_on_exception=True``.
@@ -1237,15 +1297,19 @@ class BatchQuery:
         self._consistency = consistency
         return self
 
-    def _statement(self) -> Optional[statements.BatchStatement]:
+    def _members(self) -> list[tuple[str, list]]:
+        """Each write's ``(cql, params)``; a batch refused here runs the discard callbacks."""
         if self.executed:
             raise CQLEngineException("this batch was already executed")
         if not self.queries:
-            return None
-        return statements.BatchStatement(
-            self.queries,  # type: ignore[arg-type]
-            batch_type=self.batch_type, timestamp=normalize_timestamp(self.timestamp),
-        )
+            return []
+        try:
+            return statements.render_batch_members(
+                self.queries, timestamp=normalize_timestamp(self.timestamp),  # type: ignore[arg-type]
+            )
+        except QueryException:
+            self._discard()  # refused before anything was sent
+            raise
 
     def _finish(self, result: Any) -> None:
         self.executed = True
@@ -1255,7 +1319,8 @@ class BatchQuery:
             fn(*args, **kwargs)
 
     def add_discard_callback(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        """Call ``fn(*args, **kwargs)`` if the batch is never applied: discarded, or refused by the server."""
+        """Call ``fn(*args, **kwargs)`` if the batch is never applied: discarded, refused before it was sent,
+        or refused by the server."""
         self._discard_callbacks.append((fn, args, kwargs))
 
     def _discard(self) -> None:
@@ -1264,31 +1329,29 @@ class BatchQuery:
             fn(*args, **kwargs)
 
     def execute(self) -> None:
-        """Send the batch (nothing when it is empty), then run the callbacks."""
-        statement = self._statement()
+        """Send the batch (nothing when it is empty), then run the callbacks.
+
+        A batch refused with nothing of it applied (a write that does not bind,
+        or the server's ``InvalidRequest``) runs the discard callbacks first.
+        """
+        members = self._members()
         result = None
-        if statement is not None:
-            cql, params = statement.render()
-            try:
-                result = connection.execute(cql, params, consistency=self._consistency, timeout=self._timeout,
-                                            connection=self._connection)
-            except InvalidRequest:
-                self._discard()  # refused before anything was applied
-                raise
+        if members:
+            result = connection.execute_batch(
+                members, self.batch_type, consistency=self._consistency, timeout=self._timeout,
+                connection=self._connection, on_refused=self._discard,
+            )
         self._finish(result)
 
     async def aexecute(self) -> None:
         """``execute()`` without blocking the event loop."""
-        statement = self._statement()
+        members = self._members()
         result = None
-        if statement is not None:
-            cql, params = statement.render()
-            try:
-                result = await connection.aexecute(cql, params, consistency=self._consistency,
-                                                   timeout=self._timeout, connection=self._connection)
-            except InvalidRequest:
-                self._discard()
-                raise
+        if members:
+            result = await connection.aexecute_batch(
+                members, self.batch_type, consistency=self._consistency, timeout=self._timeout,
+                connection=self._connection, on_refused=self._discard,
+            )
         self._finish(result)
 
     def __enter__(self) -> BatchQuery:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, ClassVar, Union
 
@@ -20,7 +20,6 @@ __all__ = [
     "RESERVED_KEYWORDS",
     "AddAssignment",
     "BaseStatement",
-    "BatchStatement",
     "ConditionClause",
     "DeleteStatement",
     "InsertStatement",
@@ -34,6 +33,7 @@ __all__ = [
     "WhereClause",
     "qualified_table",
     "quote_identifier",
+    "render_batch_members",
 ]
 
 Rendered = tuple[str, list]
@@ -532,51 +532,35 @@ class DeleteStatement(BaseStatement):
 
 Mutation = Union[InsertStatement, UpdateStatement, DeleteStatement]
 
-BATCH_TYPES = {"LOGGED": "BEGIN BATCH", "UNLOGGED": "BEGIN UNLOGGED BATCH", "COUNTER": "BEGIN COUNTER BATCH"}
+#: The kinds of batch, as the driver's ``cassandra.query.BatchType`` names them.
+BATCH_TYPES = ("LOGGED", "UNLOGGED", "COUNTER")
 
 
-@dataclass
-class BatchStatement(BaseStatement):
-    """``BEGIN [UNLOGGED|COUNTER] BATCH [USING TIMESTAMP ?] <stmt>; ... APPLY BATCH``.
+def render_batch_members(members: Sequence[Mutation], timestamp: int | None = None) -> list[Rendered]:
+    """The ``(cql, params)`` of each member of a batch, in order.
 
-    Params are the batch timestamp (if any) then each statement's, in order.
-    ``batch_type=None`` means LOGGED.
+    A batch is sent as the driver's batch of its members' own prepared
+    statements, so a member's text depends only on its own shape, never on
+    the batch's size or its other members. A batch ``timestamp`` is rendered
+    into every member as its own ``USING TIMESTAMP ?``, which is what
+    Cassandra does with a batch-level timestamp. Under a batch timestamp a
+    member with a timestamp of its own, or a conditional member, is refused,
+    as Cassandra refuses both in a batch with a timestamp.
     """
-
-    statements: Sequence[Mutation] = ()
-    batch_type: str | None = "LOGGED"
-    timestamp: int | None = None
-    table: str = field(default="", repr=False)
-    keyspace: str | None = field(default=None, repr=False)
-
-    @property
-    def is_conditional(self) -> bool:
-        return any(s.is_conditional for s in self.statements)
-
-    def render(self) -> Rendered:
-        batch_type = str(self.batch_type or "LOGGED").upper()
-        if batch_type not in BATCH_TYPES:
-            raise QueryException(
-                f"Unknown batch type {self.batch_type!r}; expected one of {sorted(BATCH_TYPES)}"
-            )
-        if not self.statements:
-            raise QueryException("Empty batch: there is nothing to send")
-        for statement in self.statements:
-            if not isinstance(statement, (InsertStatement, UpdateStatement, DeleteStatement)):
-                raise QueryException(
-                    f"A batch holds only INSERT, UPDATE and DELETE statements, got {statement!r}"
-                )
-            if self.timestamp is not None and statement.timestamp is not None:
+    if not members:
+        raise QueryException("Empty batch: there is nothing to send")
+    rendered: list[Rendered] = []
+    for member in members:
+        if not isinstance(member, (InsertStatement, UpdateStatement, DeleteStatement)):
+            raise QueryException(f"A batch holds only INSERT, UPDATE and DELETE statements, got {member!r}")
+        if timestamp is not None:
+            if member.timestamp is not None:
                 raise QueryException(
                     "A statement in a batch with a batch-level timestamp cannot carry its own "
-                    f"timestamp: {statement!r}"
+                    f"timestamp: {member!r}"
                 )
-        if self.timestamp is not None and self.is_conditional:
-            raise QueryException("Cassandra refuses a custom TIMESTAMP on a conditional batch")
-        cql, params = _render_using(None, self.timestamp)
-        cql = BATCH_TYPES[batch_type] + cql + " "
-        for statement in self.statements:
-            text, statement_params = statement.render()
-            cql += text + "; "
-            params.extend(statement_params)
-        return cql + "APPLY BATCH", params
+            if member.is_conditional:
+                raise QueryException("Cassandra refuses a custom TIMESTAMP on a conditional batch")
+            member = replace(member, timestamp=timestamp)
+        rendered.append(member.render())
+    return rendered

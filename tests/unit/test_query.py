@@ -249,20 +249,30 @@ def test_timestamp_accepts_timedelta_datetime_and_int():
         Event.objects.timestamp("soon")
 
 
-def test_batch_collects_queryset_writes_into_one_statement():
+def test_batch_collects_queryset_writes_as_members_dated_by_the_batch():
     b = BatchQuery(batch_type="UNLOGGED", timestamp=10)
     key = dict(PK, at=_tuuid(), seq=1)
     Event.objects(**key).batch(b).update(body="x", tags__add={"a"})
     Event.objects(**key).batch(b).delete()
     assert len(b.queries) == 2
-    from cqlengine.statements import BatchStatement
-
-    text, values = BatchStatement(b.queries, batch_type=b.batch_type, timestamp=10).render()
-    assert text.startswith("BEGIN UNLOGGED BATCH USING TIMESTAMP ? UPDATE ks.events SET body = ?, tags = tags + ?")
-    assert "DELETE FROM ks.events WHERE" in text
-    assert values[0] == 10
+    (update, update_values), (delete, delete_values) = b._members()
+    assert update.startswith("UPDATE ks.events USING TIMESTAMP ? SET body = ?, tags = tags + ?")
+    assert delete.startswith("DELETE FROM ks.events USING TIMESTAMP ? WHERE")
+    assert update_values[0] == delete_values[0] == 10
+    assert not b.executed
     with pytest.raises(QueryException):
         BatchQuery(batch_type="SOMETIMES")
+
+
+def test_a_batch_refused_before_sending_runs_its_discard_callbacks():
+    b = BatchQuery(timestamp=10)
+    Event.objects(**dict(PK, at=_tuuid(), seq=1)).timestamp(5).batch(b).delete()
+    discarded: list[str] = []
+    b.add_discard_callback(discarded.append, "gone")
+    with pytest.raises(QueryException, match="batch-level timestamp"):
+        b.execute()
+    assert discarded == ["gone"]
+    assert BatchQuery()._members() == []  # an empty batch sends nothing
 
 
 def test_token_takes_at_most_one_bound_each_side():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
@@ -18,7 +19,6 @@ from cqlengine.statements import (
     RESERVED_KEYWORDS,
     AddAssignment,
     BaseStatement,
-    BatchStatement,
     ConditionClause,
     DeleteStatement,
     InsertStatement,
@@ -32,6 +32,7 @@ from cqlengine.statements import (
     WhereClause,
     qualified_table,
     quote_identifier,
+    render_batch_members,
 )
 
 DT = datetime(2024, 1, 2, 3, 4, 5)
@@ -418,40 +419,6 @@ GOLDEN: list[tuple[str, BaseStatement, str, list]] = [
 _INS = InsertStatement("t", values=[("k", 1), ("v", "a")])
 _UPD = UpdateStatement("t", assignments=[AddAssignment("c", 1)], where=[W("k", "=", 2)])
 _DEL = DeleteStatement("t", where=[W("k", "=", 3)])
-_STMTS = "INSERT INTO t (k, v) VALUES (?, ?); UPDATE t SET c = c + ? WHERE k = ?; "
-_STMTS += "DELETE FROM t WHERE k = ?; "
-
-GOLDEN += [
-    (
-        f"batch {kind} {'with' if ts else 'without'} timestamp",
-        BatchStatement([_INS, _UPD, _DEL], kind, ts),
-        f"{begin}{' USING TIMESTAMP ?' if ts else ''} {_STMTS}APPLY BATCH",
-        ([ts] if ts else []) + [1, "a", 1, 2, 3],
-    )
-    for kind, begin in [
-        ("LOGGED", "BEGIN BATCH"),
-        ("unlogged", "BEGIN UNLOGGED BATCH"),
-        ("COUNTER", "BEGIN COUNTER BATCH"),
-        (None, "BEGIN BATCH"),
-    ]
-    for ts in (None, 1700000000000000)
-]
-GOLDEN.append(
-    (
-        "batch of statements with own options",
-        BatchStatement(
-            [
-                InsertStatement("t", values=[("k", 1)], ttl=5, timestamp=6),
-                UpdateStatement(
-                    "t", assignments=[SetAssignment("v", 2)], where=K, if_exists=True
-                ),
-            ]
-        ),
-        "BEGIN BATCH INSERT INTO t (k) VALUES (?) USING TTL ? AND TIMESTAMP ?; "
-        "UPDATE t SET v = ? WHERE k = ? IF EXISTS; APPLY BATCH",
-        [1, 5, 6, 2, 1],
-    )
-)
 
 
 @pytest.mark.parametrize(
@@ -472,7 +439,6 @@ def test_is_conditional() -> None:
         "t", assignments=[SetAssignment("a", 1)], where=K, conditions=[ConditionClause("a", "=", 1)]
     )
     assert cond.is_conditional
-    assert BatchStatement([_INS, cond]).is_conditional
 
 
 # ---------------------------------------------------------------- validation
@@ -530,22 +496,18 @@ INVALID: list[tuple[str, Callable[[], object]]] = [
     ("writetime with star", lambda: SelectStatement("t", writetime_of=["a"]).render()),
     ("count distinct", lambda: SelectStatement("t", fields=["a"], distinct=True, count=True).render()),
     ("no fields", lambda: SelectStatement("t", fields=[]).render()),
-    ("empty batch", lambda: BatchStatement([]).render()),
-    ("unknown batch type", lambda: BatchStatement([_INS], "FAST").render()),
-    ("select in batch", lambda: BatchStatement([SelectStatement("t")]).render()),  # type: ignore[list-item]
+    ("empty batch", lambda: render_batch_members([])),
+    ("select in batch", lambda: render_batch_members([SelectStatement("t")])),  # type: ignore[list-item]
     (
         "statement timestamp inside timestamped batch",
-        lambda: BatchStatement(
-            [InsertStatement("t", values=[("a", 1)], timestamp=5)], timestamp=6
-        ).render(),
+        lambda: render_batch_members([InsertStatement("t", values=[("a", 1)], timestamp=5)], timestamp=6),
     ),
     (
         "conditional statement inside timestamped batch",
-        lambda: BatchStatement(
-            [InsertStatement("t", values=[("a", 1)], if_not_exists=True)], timestamp=6
-        ).render(),
+        lambda: render_batch_members([InsertStatement("t", values=[("a", 1)], if_not_exists=True)], timestamp=6),
     ),
-    ("invalid inner statement", lambda: BatchStatement([DeleteStatement("t")]).render()),
+    ("float batch timestamp", lambda: render_batch_members([_INS], timestamp=1.5)),  # type: ignore[arg-type]
+    ("invalid inner statement", lambda: render_batch_members([DeleteStatement("t")])),
     ("empty identifier", lambda: SelectStatement("").render()),
 ]
 
@@ -560,7 +522,7 @@ def test_error_names_the_problem() -> None:
     with pytest.raises(QueryException, match="WHERE clause is required"):
         UpdateStatement("users", assignments=[SetAssignment("a", 1)]).render()
     with pytest.raises(QueryException, match="batch-level timestamp"):
-        BatchStatement([InsertStatement("t", values=[("a", 1)], timestamp=5)], timestamp=6).render()
+        render_batch_members([InsertStatement("t", values=[("a", 1)], timestamp=5)], timestamp=6)
     with pytest.raises(QueryException, match="'~'"):
         W("a", "~", 1)
 
@@ -766,23 +728,17 @@ def delete(draw: Any, names: st.SearchStrategy[str], plain: bool = False) -> Bui
     return build
 
 
-@st.composite
-def batch(draw: Any, names: st.SearchStrategy[str]) -> Builder:
-    has_ts = draw(st.booleans())
-    kind = draw(st.sampled_from(["LOGGED", "UNLOGGED", "COUNTER"]))
-    # With a batch timestamp the inner statements may carry none, and may not be LWTs.
-    inner = st.one_of(insert(names, has_ts), update(names, has_ts), delete(names, has_ts))
-    statements = draw(st.lists(inner, min_size=1, max_size=3))
-
-    def build(s: Supplier) -> BatchStatement:
-        ts = s.number(-(2**31)) if has_ts else None
-        return BatchStatement(build_all(statements, s), kind, ts)
-
-    return build
-
-
 def statements(names: st.SearchStrategy[str]) -> st.SearchStrategy[Builder]:
-    return st.one_of(select(names), insert(names), update(names), delete(names), batch(names))
+    return st.one_of(select(names), insert(names), update(names), delete(names))
+
+
+@st.composite
+def batch_members(draw: Any, names: st.SearchStrategy[str]) -> tuple[list[Builder], bool]:
+    """Member builders of a batch, and whether the batch has a timestamp."""
+    has_ts = draw(st.booleans())
+    # With a batch timestamp the members may carry none, and may not be LWTs.
+    inner = st.one_of(insert(names, has_ts), update(names, has_ts), delete(names, has_ts))
+    return draw(st.lists(inner, min_size=1, max_size=4)), has_ts
 
 
 ANY_NAME = st.text(min_size=1, max_size=10)
@@ -847,3 +803,62 @@ def test_values_are_passed_through_untouched() -> None:
     _, params = InsertStatement("t", values=[("a", aware), ("b", uid), ("c", MinTimeUUID(DT))]).render()
     assert params == [aware, uid, DT]
     assert params[0] is aware
+
+
+# ---------------------------------------------------------------- batch members
+
+
+def test_batch_members_are_the_members_own_statements() -> None:
+    assert render_batch_members([_INS, _UPD, _DEL]) == [
+        ("INSERT INTO t (k, v) VALUES (?, ?)", [1, "a"]),
+        ("UPDATE t SET c = c + ? WHERE k = ?", [1, 2]),
+        ("DELETE FROM t WHERE k = ?", [3]),
+    ]
+
+
+def test_batch_timestamp_dates_each_member_in_its_own_text() -> None:
+    ts = 1_700_000_000_000_000
+    with_ttl = InsertStatement("t", values=[("k", 4)], ttl=5)
+    assert render_batch_members([_INS, _UPD, _DEL, with_ttl], timestamp=ts) == [
+        ("INSERT INTO t (k, v) VALUES (?, ?) USING TIMESTAMP ?", [1, "a", ts]),
+        ("UPDATE t USING TIMESTAMP ? SET c = c + ? WHERE k = ?", [ts, 1, 2]),
+        ("DELETE FROM t USING TIMESTAMP ? WHERE k = ?", [ts, 3]),
+        ("INSERT INTO t (k) VALUES (?) USING TTL ? AND TIMESTAMP ?", [4, 5, ts]),
+    ]
+    assert _INS.timestamp is None and with_ttl.timestamp is None  # the queued statements are left alone
+
+
+def test_a_member_keeps_its_own_timestamp_and_conditions_without_a_batch_timestamp() -> None:
+    own = InsertStatement("t", values=[("k", 1)], ttl=5, timestamp=6)
+    cond = UpdateStatement("t", assignments=[SetAssignment("v", 2)], where=K, if_exists=True)
+    assert render_batch_members([own, cond]) == [
+        ("INSERT INTO t (k) VALUES (?) USING TTL ? AND TIMESTAMP ?", [1, 5, 6]),
+        ("UPDATE t SET v = ? WHERE k = ? IF EXISTS", [2, 1]),
+    ]
+
+
+def test_member_texts_do_not_depend_on_the_batch_size() -> None:
+    def insert(k: int, v: Any) -> InsertStatement:
+        return InsertStatement("t", values=[("k", k)] + ([("v", v)] if v is not None else []))
+
+    texts: set[str] = set()
+    for size in (1, 5, 50):
+        members = render_batch_members([insert(k, None if k % 3 else "x") for k in range(size)])
+        assert len(members) == size
+        texts.update(cql for cql, _ in members)
+    assert texts == {"INSERT INTO t (k) VALUES (?)", "INSERT INTO t (k, v) VALUES (?, ?)"}
+
+
+@settings(max_examples=200)
+@given(batch_members(SAFE_NAME), st.data())
+def test_each_batch_member_renders_as_it_would_alone(drawn: tuple[list[Builder], bool], data: st.DataObject) -> None:
+    builders, has_ts = drawn
+    supplier = Supplier(data, PAYLOAD)
+    members = build_all(builders, supplier)
+    ts = data.draw(st.integers(-(2**63), 2**63 - 1)) if has_ts else None
+    rendered = render_batch_members(members, timestamp=ts)
+    assert rendered == [(m if ts is None else replace(m, timestamp=ts)).render() for m in members]
+    for (cql, params), member in zip(rendered, members):
+        assert "'" not in cql and "DROP TABLE x" not in cql
+        assert cql.count("?") == len(params)
+        assert ("TIMESTAMP ?" in cql) == (ts is not None or member.timestamp is not None)

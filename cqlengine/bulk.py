@@ -1,0 +1,144 @@
+"""Bulk writes: many instances saved or deleted with a bounded number of requests in flight.
+
+``Model.objects.bulk_create(instances)``, ``bulk_update`` and ``bulk_delete``
+(and their ``a``-prefixed asyncio twins) validate and build every statement
+first: an invalid instance raises before anything is sent. Then the driver's
+concurrent execution runs them with at most ``concurrency`` in flight, and
+every statement runs, whatever happens to the others. Instances written
+count as written (their change tracking reset); if any failed,
+:class:`BulkWriteError` lists each failure with its instance, and which
+instances were written.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+from cqlengine import connection, statements
+from cqlengine.exceptions import CQLEngineException, LWTException, ValidationError
+from cqlengine.models import Model, check_applied
+
+DEFAULT_CONCURRENCY = 100
+
+
+@dataclass
+class BulkFailure:
+    """One instance whose write failed, and why."""
+
+    instance: Model
+    error: BaseException
+
+
+class BulkWriteError(CQLEngineException):
+    """Some writes of a bulk call failed; ``failures`` has each one, ``written`` the instances written."""
+
+    def __init__(self, action: str, failures: list[BulkFailure], written: list[Model]) -> None:
+        self.failures = failures
+        self.written = written
+        shown = "; ".join(f"{f.instance!r}: {type(f.error).__name__}: {f.error}" for f in failures[:3])
+        more = f" (and {len(failures) - 3} more)" if len(failures) > 3 else ""
+        super().__init__(f"{action}: {len(failures)} of {len(failures) + len(written)} write(s) failed: "
+                         f"{shown}{more}; the others were written")
+
+
+@dataclass
+class _Write:
+    instance: Model
+    statement: statements.BaseStatement
+    state: Optional[dict[str, Any]]
+
+
+def _plan(action: str, instances: Iterable[Model], build: Callable[[Model], Any], deletes: bool,
+          options: Optional[Any]) -> tuple[list[_Write], Optional[str]]:
+    """Every statement of the call, built (and so validated) before anything is sent."""
+    writes: list[_Write] = []
+    conn_names: set[Optional[str]] = set()
+    for instance in instances:
+        if not isinstance(instance, Model):
+            raise ValidationError(f"{action}: {instance!r} is not a model instance")
+        if options is not None and instance._opts is None:
+            instance._options = options.copy()  # the queryset's ttl, timestamp, using(), ...
+        opts = instance._options
+        label = f"{action}: {instance!r}"
+        if opts.batch is not None:
+            raise ValidationError(f"{label} is batched; a bulk call sends its writes itself")
+        if opts.timeout is not connection.NOT_SET:
+            raise ValidationError(f"{label} has its own timeout; pass timeout= to the bulk call")
+        statement, state, _ = instance._begin_write(partial(build, instance), deletes, action)
+        if statement is not None:
+            writes.append(_Write(instance, statement, state))
+            conn_names.add(opts.table(type(instance))[2])
+    if len(conn_names) > 1:
+        raise ValidationError(f"{action}: the instances go to several connections ({sorted(map(str, conn_names))}); "
+                              "call once per connection")
+    return writes, next(iter(conn_names), None)
+
+
+def _run(action: str, writes: list[_Write], conn: Optional[str], concurrency: int, timeout: Any) -> None:
+    if not writes:
+        return
+    items = []
+    for write in writes:
+        cql, params = write.statement.render()
+        items.append((cql, params, write.instance._options.consistency))
+    outcomes = connection.execute_concurrently(items, concurrency=concurrency, timeout=timeout, connection=conn)
+    failures: list[BulkFailure] = []
+    written: list[Model] = []
+    for write, (ok, result) in zip(writes, outcomes):
+        error: Optional[BaseException] = None if ok else result
+        if ok and write.statement.is_conditional:
+            try:
+                check_applied(result)
+            except LWTException as exc:
+                error = exc
+        if error is None:
+            write.instance._end_write(write.statement, write.state, None)
+            written.append(write.instance)
+        else:
+            if isinstance(error, LWTException):
+                write.instance._options.reset_one_shot()  # the condition was checked: spent
+            failures.append(BulkFailure(write.instance, error))
+    if failures:
+        raise BulkWriteError(action, failures, written)
+
+
+def _save_statement(instance: Model) -> Any:
+    return instance._save_statement()
+
+
+def _delete_statement(instance: Model) -> Any:
+    return instance._delete_statement()
+
+
+def bulk_save(instances: Sequence[Model], action: str = "bulk_create", concurrency: int = DEFAULT_CONCURRENCY,
+              timeout: Any = connection.NOT_SET, options: Optional[Any] = None) -> list[Model]:
+    """Save every instance (INSERT a new one, UPDATE what changed in a loaded one)."""
+    writes, conn = _plan(action, instances, _save_statement, False, options)
+    _run(action, writes, conn, concurrency, timeout)
+    return list(instances)
+
+
+def bulk_delete(instances: Sequence[Model], concurrency: int = DEFAULT_CONCURRENCY,
+                timeout: Any = connection.NOT_SET, options: Optional[Any] = None) -> None:
+    """DELETE the row of every instance."""
+    writes, conn = _plan("bulk_delete", instances, _delete_statement, True, options)
+    _run("bulk_delete", writes, conn, concurrency, timeout)
+
+
+async def abulk_save(instances: Sequence[Model], action: str = "abulk_create",
+                     concurrency: int = DEFAULT_CONCURRENCY, timeout: Any = connection.NOT_SET,
+                     options: Optional[Any] = None) -> list[Model]:
+    """:func:`bulk_save` without blocking the event loop (the driver's concurrency runs in the executor)."""
+    writes, conn = _plan(action, instances, _save_statement, False, options)
+    await asyncio.get_running_loop().run_in_executor(None, _run, action, writes, conn, concurrency, timeout)
+    return list(instances)
+
+
+async def abulk_delete(instances: Sequence[Model], concurrency: int = DEFAULT_CONCURRENCY,
+                       timeout: Any = connection.NOT_SET, options: Optional[Any] = None) -> None:
+    """:func:`bulk_delete` without blocking the event loop."""
+    writes, conn = _plan("abulk_delete", instances, _delete_statement, True, options)
+    await asyncio.get_running_loop().run_in_executor(None, _run, "abulk_delete", writes, conn, concurrency,
+                                                     timeout)
