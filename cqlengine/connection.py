@@ -698,8 +698,7 @@ def _bind_batch(conn: Connection, session: Session, members: Sequence[BatchMembe
     """
     batch = BatchStatement(batch_type=batch_type)
     sent: dict[str, BoundStatement] = {}
-    for cql, params in members:
-        bound = conn.statements.bind(session, cql, params)
+    for (cql, _), bound in zip(members, conn.statements.bind_many(session, members)):
         batch.add(bound)
         sent.setdefault(cql, bound)
     level = consistency if consistency is not None else conn.consistency

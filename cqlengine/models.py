@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional, TypeVar, Union
 
@@ -162,8 +162,16 @@ class WriteOptions:
     connection: Optional[str] = None
 
     def copy(self, **changes: Any) -> WriteOptions:
-        changes.setdefault("conditions", dict(self.conditions))
-        return replace(self, **changes)
+        # Not dataclasses.replace: a queryset copies its options at every chained call.
+        new = object.__new__(WriteOptions)
+        fields = new.__dict__
+        fields.update(self.__dict__)
+        fields["conditions"] = dict(self.conditions)
+        for name, value in changes.items():
+            if name not in fields:
+                raise TypeError(f"WriteOptions has no option {name!r}")
+            fields[name] = value
+        return new
 
     def set_lwt(self, owner: str, error: type[Exception], if_not_exists: bool = False,
                 if_exists: bool = False) -> None:

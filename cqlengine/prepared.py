@@ -155,6 +155,22 @@ class PreparedCache:
             _check_user_type_fields(fresh, params)
             return fresh.prepared.bind(params)
 
+    def bind_many(self, session: Session, members: Sequence[tuple[str, Params]]) -> list[BoundStatement]:
+        """Bind every ``(cql, params)``; each distinct text is looked up once (a batch repeats a few shapes)."""
+        entries: dict[str, _CachedStatement] = {}
+        bound = []
+        for cql, params in members:
+            entry = entries.get(cql)
+            if entry is None:
+                entry = entries[cql] = self.entry_for(session, cql)
+            try:
+                _check_user_type_fields(entry, params)
+                bound.append(entry.prepared.bind(params))
+            except _BIND_ERRORS:
+                bound.append(self.bind(session, cql, params))  # prepared afresh once, or raised
+                entries.pop(cql)
+        return bound
+
     def reprepare_if_changed(self, session: Session, cql: str, sent: Statement) -> bool:
         """After the server refused ``sent``: prepare ``cql`` afresh and say whether its columns changed.
 

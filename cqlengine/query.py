@@ -9,7 +9,6 @@ iterated, counted, sliced, or a write method is called.
 """
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable, Generic, Iterable, Iterator, Optional, Sequence, TypeVar, Union
@@ -192,11 +191,13 @@ class QuerySet(Generic[M]):
 
     # -- cloning -------------------------------------------------------------
 
-    def _clone(self) -> QuerySet[M]:
-        clone = copy.copy(self)
-        for name in ("_where", "_order", "_deferred"):
-            setattr(clone, name, copy.copy(getattr(self, name)))
-        clone._options = self._options.copy()
+    def _clone(self, **option_changes: Any) -> QuerySet[M]:
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._where = list(self._where)
+        clone._order = list(self._order)
+        clone._deferred = list(self._deferred)
+        clone._options = self._options.copy(**option_changes)
         clone._cache = None
         clone._source = None
         clone.pages_fetched = 0
@@ -209,9 +210,7 @@ class QuerySet(Generic[M]):
         return clone
 
     def _with_options(self, **changes: Any) -> QuerySet[M]:
-        clone = self._clone()
-        clone._options = self._options.copy(**changes)
-        return clone
+        return self._clone(**changes)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> QuerySet[M]:
         return self._clone()
