@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import socket
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence, Union
@@ -160,8 +161,12 @@ class Connection:
         return str(self.hosts) if self.hosts else "['127.0.0.1'] (the driver's default)"
 
     def _new_cluster(self) -> Cluster:
+        options = dict(self.cluster_options)
+        # Without TCP_NODELAY a request over ~8 KiB (a batch of 50 rows) waits for a delayed ACK:
+        # about 45 ms instead of 1.5 ms here. A caller's own sockopts are kept as given.
+        options.setdefault("sockopts", [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
         try:
-            cluster = Cluster(self.hosts, **self.cluster_options)
+            cluster = Cluster(self.hosts, **options)
         except Exception as exc:
             raise ConnectionException(f"Connection {self.name!r}: the driver refused the cluster options: "
                                       f"{type(exc).__name__}: {exc}") from exc

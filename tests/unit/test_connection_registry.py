@@ -61,3 +61,22 @@ def test_lazy_connection_becomes_default_without_connecting(empty_registry):
     connection.unregister_connection("lazy")
     with pytest.raises(ConnectionException):
         connection.get_connection()
+
+
+def test_clusters_made_here_send_small_requests_at_once(empty_registry):
+    import socket
+
+    conn = connection.register_connection("nodelay", hosts=["127.0.0.1"], lazy_connect=True)
+    cluster = conn._new_cluster()
+    try:
+        assert (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1) in cluster.sockopts
+    finally:
+        cluster.shutdown()
+    mine = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+    conn = connection.register_connection("own", hosts=["127.0.0.1"], lazy_connect=True,
+                                          cluster_options={"sockopts": mine})
+    cluster = conn._new_cluster()
+    try:
+        assert cluster.sockopts == mine  # a caller's own socket options are kept as given
+    finally:
+        cluster.shutdown()
