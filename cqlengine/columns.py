@@ -961,6 +961,8 @@ class List(BaseCollectionColumn):
     def to_python(self, value: Any) -> Any:
         if value is None:
             return []
+        if reads_driver_value_as_is(self.value_col):
+            return list(value)
         conv = self.value_col.to_python
         return [conv(v) for v in value]
 
@@ -1012,6 +1014,8 @@ class Set(BaseCollectionColumn):
     def to_python(self, value: Any) -> Any:
         if value is None:
             return set()
+        if reads_driver_value_as_is(self.value_col):
+            return set(value)
         conv = self.value_col.to_python
         return {conv(v) for v in value}
 
@@ -1066,6 +1070,8 @@ class Map(BaseCollectionColumn):
     def to_python(self, value: Any) -> Any:
         if value is None:
             return {}
+        if reads_driver_value_as_is(self.key_col) and reads_driver_value_as_is(self.value_col):
+            return dict(value)
         kconv, vconv = self.key_col.to_python, self.value_col.to_python
         return {kconv(k): vconv(v) for k, v in value.items()}
 
@@ -1135,6 +1141,18 @@ class Tuple(BaseCollectionColumn):
 
 # ---------------------------------------------------------------------------
 # user-defined types
+
+
+#: ``to_python`` functions that return what the driver reads for their CQL type unchanged
+#: (it already reads ints, floats and booleans as such): reading rows skips calling them.
+#: A subclass's own ``to_python`` is not in here, so it is always called.
+DRIVER_VALUE_AS_IS = frozenset({Boolean.to_python, Integer.to_python, VarInt.to_python, Float.to_python})
+
+
+def reads_driver_value_as_is(col: Column) -> bool:
+    """Whether ``col.to_python`` returns every value the driver reads unchanged (so it can be skipped)."""
+    function = getattr(col.to_python, "__func__", None)
+    return function is Column.to_python or function in DRIVER_VALUE_AS_IS
 
 
 class UserTypeValue:

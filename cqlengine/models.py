@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional, TypeVar, Union
 
 from cqlengine import connection, statements
-from cqlengine.columns import Column, Map, UserDefinedType
+from cqlengine.columns import Column, Map, UserDefinedType, reads_driver_value_as_is
 from cqlengine.exceptions import (
     CQLEngineException,
     LWTException,
@@ -706,10 +706,9 @@ class Model(metaclass=ModelMetaClass):
             for name in names:
                 attr = cls._db_map.get(name)
                 if attr is not None:
-                    to_python = cls._columns[attr].to_python
-                    # The base converter returns the driver's value as it is: skip the call.
-                    same = getattr(to_python, "__func__", None) is Column.to_python
-                    steps.append((name, attr, None if same else to_python))
+                    col = cls._columns[attr]
+                    # Converters that return the driver's value as it is are skipped.
+                    steps.append((name, attr, None if reads_driver_value_as_is(col) else col.to_python))
             plan = plans[names] = (steps, dict.fromkeys(cls._columns))
         return plan  # type: ignore[no-any-return]
 

@@ -739,13 +739,17 @@ class QuerySet(Generic[M]):
         result = self._execute(self._select_statement(limit=limit), fetch_size=self._fetch_size)
         self.pages_fetched = 1
         left = self._client_limit(limit)
+        checks = self._checks_row_class
         while True:
-            for row in result.current_rows:
-                if self._accept(row):
-                    if left == 0:
-                        return
-                    left -= 1
-                    yield row
+            if not checks and left < 0:
+                yield from result.current_rows  # the usual case: every row, as the server sent it
+            else:
+                for row in result.current_rows:
+                    if self._accept(row):
+                        if left == 0:
+                            return
+                        left -= 1
+                        yield row
             if not result.has_more_pages:
                 return
             result.fetch_next_page()
@@ -772,8 +776,11 @@ class QuerySet(Generic[M]):
 
     def iterator(self) -> Iterator[M]:
         """Iterate without keeping the results: constant memory for any size."""
-        for row in self._rows():
-            yield self._make(row)
+        make = self._make
+        if self._values_list is None and self._distinct is None and \
+                self._options.keyspace is None and self._options.connection is None:
+            make = self.model._construct_instance  # what _make does here, without its checks per row
+        yield from map(make, self._rows())
 
     def __iter__(self) -> Iterator[M]:
         if self._cache is None:
