@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional, TypeVar, Union
+from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional, Sequence, TypeVar, Union
 
 from cqlengine import connection, statements
 from cqlengine.columns import Column, Map, UserDefinedType, reads_driver_value_as_is
@@ -687,6 +687,34 @@ class Model(metaclass=ModelMetaClass):
                 loaded[attr] = copy_value(value)
         instance._loaded = loaded
         return instance  # type: ignore[return-value]
+
+    @classmethod
+    def _instances_from_rows(cls: type[M], rows: Sequence[Mapping[str, Any]]) -> Iterator[M]:
+        """``_construct_instance`` of every row of a page, one by one (rows of one query share their columns)."""
+        if not rows:
+            return
+        if cls._is_polymorphic:
+            yield from map(cls._construct_instance, rows)  # each row picks its own class
+            return
+        steps, empty = cls._read_plan(tuple(rows[0]))
+        copiers = list(cls._snapshot_copiers().items())
+        attrs = [attr for _, attr, _ in steps]
+        new = cls.__new__
+        for row in rows:
+            values = dict(empty)
+            for name, attr, convert in steps:
+                raw = row[name]
+                values[attr] = raw if convert is None else convert(raw)
+            instance = new(cls)
+            instance._values = values
+            instance._opts = None
+            loaded = {attr: values[attr] for attr in attrs}
+            for attr, copy_value in copiers:
+                value = loaded.get(attr)
+                if value is not None:
+                    loaded[attr] = copy_value(value)
+            instance._loaded = loaded
+            yield instance
 
     @classmethod
     def _read_plan(cls, names: tuple[str, ...]) -> tuple[list[tuple[str, str, Any]], dict[str, None]]:

@@ -736,20 +736,28 @@ class QuerySet(Generic[M]):
 
     def _rows(self, limit: Optional[int] = None) -> Iterator[dict[str, Any]]:
         """Driver rows, one page at a time: the next page is fetched only when needed."""
+        for page in self._pages(limit):
+            yield from page
+
+    def _pages(self, limit: Optional[int] = None) -> Iterator[list[dict[str, Any]]]:
+        """The rows of each page that belong in the results; the next page is fetched only when needed."""
         result = self._execute(self._select_statement(limit=limit), fetch_size=self._fetch_size)
         self.pages_fetched = 1
         left = self._client_limit(limit)
         checks = self._checks_row_class
         while True:
             if not checks and left < 0:
-                yield from result.current_rows  # the usual case: every row, as the server sent it
+                yield result.current_rows  # the usual case: every row, as the server sent it
             else:
+                page: list[dict[str, Any]] = []
                 for row in result.current_rows:
                     if self._accept(row):
                         if left == 0:
+                            yield page
                             return
                         left -= 1
-                        yield row
+                        page.append(row)
+                yield page
             if not result.has_more_pages:
                 return
             result.fetch_next_page()
@@ -776,11 +784,14 @@ class QuerySet(Generic[M]):
 
     def iterator(self) -> Iterator[M]:
         """Iterate without keeping the results: constant memory for any size."""
-        make = self._make
         if self._values_list is None and self._distinct is None and \
                 self._options.keyspace is None and self._options.connection is None:
-            make = self.model._construct_instance  # what _make does here, without its checks per row
-        yield from map(make, self._rows())
+            # What _make does here, a page at a time: the row shape is looked up once per page.
+            build = self.model._instances_from_rows
+            for page in self._pages():
+                yield from build(page)
+        else:
+            yield from map(self._make, self._rows())
 
     def __iter__(self) -> Iterator[M]:
         if self._cache is None:
