@@ -41,7 +41,7 @@ integration: $(STAMP) prereqs
 
 bench: $(STAMP) prereqs
 	$(BIN)/python -m cqlengine.testing start
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 start: $(STAMP) prereqs
 	$(BIN)/python -m cqlengine.testing start
