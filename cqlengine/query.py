@@ -897,8 +897,59 @@ class QuerySet(Generic[M]):
 
     def get(self, *expressions: Expression, **kwargs: Any) -> M:
         """The one row matching; ``Model.DoesNotExist`` / ``Model.MultipleObjectsReturned`` otherwise."""
+        by_key = self._get_by_key(expressions, kwargs)
+        if by_key is not None:
+            cql, params, conn = by_key
+            result = connection.execute(cql, params, consistency=self._options.consistency,
+                                        timeout=self._options.timeout, connection=conn)
+            return self._the_one(self._read_by_key(result.current_rows))
         qs = self._for_get(expressions, kwargs)
         return qs._the_one(list(qs)[:2])
+
+    def _get_by_key(self, expressions: Sequence[Expression],
+                    kwargs: dict[str, Any]) -> Optional[tuple[str, list[Any], Optional[str]]]:
+        """``get()`` by the whole primary key on a plain queryset: its (cql, params, connection), else None.
+
+        The most common read skips building querysets: the SELECT of this
+        model, keyspace and key is rendered (and checked) once through the
+        general path and kept; each call only validates and binds the values.
+        The kept text depends only on the model's definition, the keyspace and
+        the connection, which it is keyed by; the schema it runs against is
+        followed by the prepared-statement cache, as for every statement.
+        """
+        model = self.model
+        keys = model._primary_keys
+        if (expressions or len(kwargs) != len(keys) or any(k not in kwargs for k in keys) or self._where
+                or self._order or self._limit is not None or self._fields is not None or self._deferred
+                or self._values_list is not None or self._distinct is not None or self._allow_filtering
+                or self._fetch_size is not None
+                or (model._is_polymorphic and not model._is_polymorphic_base)):
+            return None
+        if any(value is None or isinstance(value, BaseFunction) for value in kwargs.values()):
+            return None  # the general path says what is wrong, or renders the function
+        keyspace, _, conn = self._table()
+        cache = model.__dict__.get("_get_by_key_cql")
+        if cache is None:
+            cache = {}
+            model._get_by_key_cql = cache  # type: ignore[attr-defined]
+        cql = cache.get((keyspace, conn))
+        if cql is None:
+            cql, _ = self.filter(**{k: kwargs[k] for k in keys}).limit(2)._select_statement().render()
+            if len(cache) >= 64:
+                cache.clear()
+            cache[(keyspace, conn)] = cql
+        params = [col.to_database(col.validate(kwargs[attr])) for attr, col in keys.items()]
+        params.append(2)  # a second row is what MultipleObjectsReturned needs to see
+        return cql, params, conn
+
+    def _read_by_key(self, rows: list[Any]) -> list[M]:
+        instances = list(self.model._instances_from_rows(rows))
+        options = self._options
+        if options.keyspace is not None or options.connection is not None:
+            for instance in instances:
+                instance._options.keyspace = options.keyspace
+                instance._options.connection = options.connection
+        return instances
 
     def _for_get(self, expressions: Sequence[Expression], kwargs: dict[str, Any]) -> QuerySet[M]:
         qs = self.filter(*expressions, **kwargs) if expressions or kwargs else self
@@ -974,6 +1025,12 @@ class QuerySet(Generic[M]):
         return [obj async for obj in self]
 
     async def aget(self, *expressions: Expression, **kwargs: Any) -> M:
+        by_key = self._get_by_key(expressions, kwargs)
+        if by_key is not None:
+            cql, params, conn = by_key
+            result = await connection.aexecute(cql, params, consistency=self._options.consistency,
+                                               timeout=self._options.timeout, connection=conn)
+            return self._the_one(self._read_by_key(result.current_rows))
         qs = self._for_get(expressions, kwargs)
         return qs._the_one([obj async for obj in qs][:2])
 
