@@ -134,11 +134,13 @@ class Column:
         self.model_name = model_name
         self.attr_name = attr_name
         self.db_field_name = self.db_field or attr_name
+        self.__dict__.pop("_label_text", None)
 
     def set_column_name(self, name: str) -> None:
         """Peer-compatible binding without a model name."""
         self.attr_name = name
         self.db_field_name = self.db_field or name
+        self.__dict__.pop("_label_text", None)
 
     @property
     def column_name(self) -> Optional[str]:
@@ -152,9 +154,15 @@ class Column:
         return self
 
     def _label(self) -> str:
-        if self.model_name and self.attr_name:
-            return f"{self.model_name}.{self.attr_name}"
-        return self.attr_name or type(self).__name__
+        # Built for every value validated: kept until the column is (re)named.
+        label = self.__dict__.get("_label_text")
+        if label is None:
+            if self.model_name and self.attr_name:
+                label = f"{self.model_name}.{self.attr_name}"
+            else:
+                label = self.attr_name or type(self).__name__
+            self._label_text = label
+        return label  # type: ignore[no-any-return]
 
     # -- flags -------------------------------------------------------------
 

@@ -849,12 +849,14 @@ class Model(metaclass=ModelMetaClass):
         """Validate and clean every value in place; raises ``ValidationError``."""
         cls = type(self)
         loaded = self._loaded
+        values = self._values
         for key, col in cls._columns.items():
-            value = self._values.get(key)
+            value = values.get(key)
             if value is None and loaded is not None and key not in loaded and not col.primary_key:
                 continue  # not read (only/defer) nor assigned: never written, nothing to check
-            value, _ = split_map_nulls(col, value)
-            self._values[key] = col.validate(value)
+            if isinstance(col, Map):
+                value, _ = split_map_nulls(col, value)
+            values[key] = col.validate(value)
         disc, value = cls._discriminator_column_name, cls.__polymorphic_key__
         if disc is not None and value is not None:
             if self._values.get(disc) is None:
@@ -956,7 +958,9 @@ class Model(metaclass=ModelMetaClass):
     @classmethod
     def create(cls: type[M], **values: Any) -> M:
         """Validate, INSERT and return a new instance."""
-        return cls.objects.create(**values)  # type: ignore[no-any-return]
+        if "_queryset" in cls.__dict__:
+            return cls.objects.create(**values)  # type: ignore[no-any-return]  # a model seen through a context
+        return cls(**values).save()  # what objects.create does with a fresh queryset's options
 
     @classmethod
     def get(cls: type[M], *args: Any, **kwargs: Any) -> M:

@@ -25,7 +25,8 @@ from cqlengine.testing.server import (
 
 def settings_in(tmp_path: Path, **kw) -> ServerSettings:
     # A free storage port of its own: a real node on this machine holds the default 7000.
-    kw.setdefault("storage_port", free_port())
+    while "storage_port" not in kw or kw["storage_port"] == kw.get("port"):
+        kw["storage_port"] = free_port()
     return ServerSettings(cache=tmp_path / "cache", **kw)
 
 
