@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 
 from cqlengine import connection, statements
 from cqlengine.exceptions import CQLEngineException, LWTException, ValidationError
-from cqlengine.models import Model, check_applied
+from cqlengine.models import Model, WriteOptions, check_applied
 
 DEFAULT_CONCURRENCY = 100
 
@@ -48,27 +48,49 @@ class _Write:
     instance: Model
     statement: statements.BaseStatement
     state: Optional[dict[str, Any]]
+    options: WriteOptions  # what it was built with: the queryset's over the instance's own
+
+
+_DEFAULTS = WriteOptions()
+
+
+def _with_queryset_options(own: WriteOptions, given: Optional[WriteOptions]) -> WriteOptions:
+    """The instance's options with every option the queryset sets (ttl, timestamp, using, ...) on top."""
+    merged = own.copy()
+    if given is not None:
+        for name, value in vars(given).items():
+            if value != getattr(_DEFAULTS, name):
+                setattr(merged, name, dict(value) if name == "conditions" else value)
+    return merged
 
 
 def _plan(action: str, instances: Iterable[Model], build: Callable[[Model], Any], deletes: bool,
-          options: Optional[Any]) -> tuple[list[_Write], Optional[str]]:
-    """Every statement of the call, built (and so validated) before anything is sent."""
+          options: Optional[WriteOptions]) -> tuple[list[_Write], Optional[str]]:
+    """Every statement of the call, built (and so validated) before anything is sent.
+
+    Each statement is built with the queryset's options over the instance's
+    own, without keeping them on the instance: a refused call leaves every
+    instance's options as they were.
+    """
     writes: list[_Write] = []
     conn_names: set[Optional[str]] = set()
     for instance in instances:
         if not isinstance(instance, Model):
             raise ValidationError(f"{action}: {instance!r} is not a model instance")
-        if options is not None and instance._opts is None:
-            instance._options = options.copy()  # the queryset's ttl, timestamp, using(), ...
-        opts = instance._options
+        own = instance._options
         label = f"{action}: {instance!r}"
-        if opts.batch is not None:
+        if own.batch is not None:
             raise ValidationError(f"{label} is batched; a bulk call sends its writes itself")
-        if opts.timeout is not connection.NOT_SET:
+        if own.timeout is not connection.NOT_SET:
             raise ValidationError(f"{label} has its own timeout; pass timeout= to the bulk call")
-        statement, state, _ = instance._begin_write(partial(build, instance), deletes, action)
+        opts = _with_queryset_options(own, options)
+        instance._options = opts
+        try:
+            statement, state, _ = instance._begin_write(partial(build, instance), deletes, action)
+        finally:
+            instance._options = own
         if statement is not None:
-            writes.append(_Write(instance, statement, state))
+            writes.append(_Write(instance, statement, state, opts))
             conn_names.add(opts.table(type(instance))[2])
     if len(conn_names) > 1:
         raise ValidationError(f"{action}: the instances go to several connections ({sorted(map(str, conn_names))}); "
@@ -82,7 +104,7 @@ def _run(action: str, writes: list[_Write], conn: Optional[str], concurrency: in
     items = []
     for write in writes:
         cql, params = write.statement.render()
-        items.append((cql, params, write.instance._options.consistency))
+        items.append((cql, params, write.options.consistency))
     outcomes = connection.execute_concurrently(items, concurrency=concurrency, timeout=timeout, connection=conn)
     failures: list[BulkFailure] = []
     written: list[Model] = []
@@ -95,6 +117,10 @@ def _run(action: str, writes: list[_Write], conn: Optional[str], concurrency: in
                 error = exc
         if error is None:
             write.instance._end_write(write.statement, write.state, None)
+            if write.options.keyspace is not None or write.options.connection is not None:
+                # Written through using(): later writes of the instance go to the same place, as create().
+                write.instance._options.keyspace = write.options.keyspace
+                write.instance._options.connection = write.options.connection
             written.append(write.instance)
         else:
             if isinstance(error, LWTException):

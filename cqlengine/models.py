@@ -958,9 +958,7 @@ class Model(metaclass=ModelMetaClass):
     @classmethod
     def create(cls: type[M], **values: Any) -> M:
         """Validate, INSERT and return a new instance."""
-        if "_queryset" in cls.__dict__:
-            return cls.objects.create(**values)  # type: ignore[no-any-return]  # a model seen through a context
-        return cls(**values).save()  # what objects.create does with a fresh queryset's options
+        return cls.objects.create(**values)  # type: ignore[no-any-return]
 
     @classmethod
     def get(cls: type[M], *args: Any, **kwargs: Any) -> M:

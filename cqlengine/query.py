@@ -1394,12 +1394,13 @@ class BatchQuery:
 
     def add_discard_callback(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Call ``fn(*args, **kwargs)`` if the batch is never applied: discarded, refused before it was sent,
-        or refused by the server."""
+        or refused by the server. Discard callbacks run last-added first, each undoing its step in reverse."""
         self._discard_callbacks.append((fn, args, kwargs))
 
     def _discard(self) -> None:
         callbacks, self._discard_callbacks = self._discard_callbacks, []
-        for fn, args, kwargs in callbacks:
+        # Last added first: an instance batched twice gets back the state from before the first.
+        for fn, args, kwargs in reversed(callbacks):
             fn(*args, **kwargs)
 
     def execute(self) -> None:

@@ -99,3 +99,39 @@ def test_async_twins(ks):
         return await Reading.objects(sensor="async").acount(), (await Reading.objects.aget(sensor="async", seq=0)).value
 
     assert asyncio.run(scenario()) == (25, 2.0)
+
+
+def test_queryset_options_apply_to_instances_saved_before(ks):
+    first = Reading.create(sensor="o", seq=1, value=1.0)
+    first.value = 2.0
+    Reading.objects.ttl(1000).bulk_update([first])
+    row = connection.execute(f"SELECT TTL(value) AS t FROM {ks}.bulk_readings WHERE sensor = ? AND seq = ?",
+                             ["o", 1]).one()
+    assert row["t"] is not None and 900 < row["t"] <= 1000
+
+
+def test_using_reaches_the_write_and_stays_with_the_written_instance(ks):
+    other = f"{ks}_bulk"
+    management.create_keyspace_simple(other, 1)
+    try:
+        management.sync_table(Reading, keyspaces=[other])
+        saved = Reading.create(sensor="u", seq=1, value=1.0)  # saved before, in the default keyspace
+        saved.value = 5.0
+        Reading.objects.using(keyspace=other).bulk_update([saved])
+        assert Reading.objects.using(keyspace=other).get(sensor="u", seq=1).value == 5.0
+        assert Reading.get(sensor="u", seq=1).value == 1.0
+        saved.value = 6.0
+        saved.save()  # goes where it was written
+        assert Reading.objects.using(keyspace=other).get(sensor="u", seq=1).value == 6.0
+    finally:
+        management.drop_keyspace(other)
+
+
+def test_a_refused_bulk_call_leaves_the_instances_options_alone(ks):
+    planned = Reading(sensor="r", seq=1, value=1.0)
+    with pytest.raises(ValidationError):
+        Reading.objects.ttl(5).if_not_exists().bulk_create([planned, Reading(sensor="r", seq=2)])
+    assert planned._options.ttl is None and not planned._options.if_not_exists
+    planned.save()
+    assert connection.execute(f"SELECT TTL(value) AS t FROM {ks}.bulk_readings WHERE sensor = ? AND seq = ?",
+                              ["r", 1]).one()["t"] is None

@@ -619,3 +619,21 @@ def test_from_row_and_render_are_public_doors(cqlengine_connection):
     obj.tags.add("b")
     obj.save()  # loaded: only the changed column is written
     assert Doorway.get(k=1).tags == {"a", "b"}
+
+
+def test_create_goes_through_a_custom_queryset(cqlengine_connection):
+    from cqlengine.query import ModelQuerySet
+
+    class Defaulting(ModelQuerySet):
+        def create(self, **values):
+            values.setdefault("v", 42)
+            return super().create(**values)
+
+    class Custom(Model):
+        __table_name__ = "custom_queryset_rows"
+        __queryset__ = Defaulting
+        k = columns.Integer(primary_key=True)
+        v = columns.Integer()
+
+    management.sync_table(Custom)
+    assert Custom.create(k=1).v == 42 == Custom.objects.create(k=2).v

@@ -463,3 +463,17 @@ def test_a_ttl_on_a_queryset_delete_is_refused_not_dropped(more_tables, key):
     with pytest.raises(QueryException, match="no DELETE ... USING TTL"):
         Entry.objects(k=key).ttl(30).delete()
     assert Entry.objects(k=key).count() == 1
+
+
+def test_counter_saved_twice_into_a_discarded_batch_keeps_both_increments(ks, key):
+    Tally(k=key).update()
+    tally = Tally.get(k=key)
+    with pytest.raises(RuntimeError):
+        with BatchQuery(batch_type="COUNTER") as b:
+            tally.hits += 5
+            tally.batch(b).save()
+            tally.hits += 3
+            tally.batch(b).save()
+            raise RuntimeError("discarded")
+    tally.save()
+    assert Tally.get(k=key).hits == 8
