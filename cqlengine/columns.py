@@ -634,6 +634,8 @@ class DateTime(Column):
     def to_python(self, value: Any) -> Any:
         if value is None:
             return None
+        if type(value) is _datetime and value.tzinfo is None and not value.microsecond % 1000:
+            return value  # what the driver reads: naive UTC, and already whole milliseconds
         if isinstance(value, _datetime):
             value = _naive_utc(value)
             # The driver turns the stored milliseconds into a datetime through a float, which is a few

@@ -39,6 +39,7 @@ from cassandra.query import (
     SimpleStatement,
     Statement,
     dict_factory,
+    tuple_factory,
 )
 
 from cqlengine.exceptions import ConnectionException, ConnectionUnreachable
@@ -205,23 +206,27 @@ class Connection:
 
     # -- how rows are read -----------------------------------------------------------
 
-    def execution_profile(self, session: Session) -> Any:
+    def execution_profile(self, session: Session, tuple_rows: bool = False) -> Any:
         """The profile our statements run with: the session's default, reading rows as dicts.
 
-        In the driver's legacy mode no profile can be passed, and the
-        session's own row factory must be ``dict_factory`` (see
-        :func:`_check_borrowed_session`). Otherwise a profile whose rows are
-        not dicts is copied per statement (a shallow copy: its policies are
-        shared), so changes the caller makes to it later still apply.
+        With ``tuple_rows`` rows are read as tuples (the result's
+        ``column_names`` name their values), which is cheaper for a query of
+        many rows. In the driver's legacy mode no profile can be passed, and
+        the session's own row factory must be ``dict_factory`` (see
+        :func:`_check_borrowed_session`): rows are dicts then, whatever was
+        asked. Otherwise a profile whose rows are not what is wanted is copied
+        per statement (a shallow copy: its policies are shared), so changes
+        the caller makes to it later still apply.
         """
         if _legacy_mode(session.cluster):
             if session.row_factory is not dict_factory:
                 raise ConnectionException(_legacy_factory_message(self.name, session))
             return EXEC_PROFILE_DEFAULT
+        factory = tuple_factory if tuple_rows else dict_factory
         profile = session.get_execution_profile(EXEC_PROFILE_DEFAULT)
-        if profile.row_factory is dict_factory:
+        if profile.row_factory is factory:
             return EXEC_PROFILE_DEFAULT
-        return session.execution_profile_clone_update(profile, row_factory=dict_factory)
+        return session.execution_profile_clone_update(profile, row_factory=factory)
 
     # -- prepared statements (the cache lives in cqlengine.prepared) ------------------
 
@@ -459,11 +464,14 @@ def execute(
     fetch_size: Optional[int] = None,
     paging_state: Optional[bytes] = None,
     consistency_level: Optional[int] = None,
+    tuple_rows: bool = False,
 ) -> ResultSet:
     """Run ``query`` on a connection; parameterised text is prepared once and bound.
 
     ``fetch_size`` sets the page size; ``paging_state`` resumes a paged query.
-    ``consistency_level`` is the peer's spelling of ``consistency``.
+    ``consistency_level`` is the peer's spelling of ``consistency``. Rows are
+    dicts; with ``tuple_rows`` they are tuples, named by the result's
+    ``column_names`` (except on a legacy-mode session, whose rows stay dicts).
     """
     if consistency is None:
         consistency = consistency_level
@@ -471,23 +479,24 @@ def execute(
     session = conn.ensure_session()
     statement = conn.build_statement(query, params, consistency, fetch_size)
     try:
-        return session.execute(statement, **_send_options(conn, session, query, timeout, paging_state))
+        return session.execute(statement, **_send_options(conn, session, query, timeout, paging_state,
+                                                          tuple_rows))
     except InvalidRequest:
         # The server refuses before applying anything; values serialised for column types
         # that changed since the statement was prepared are refused this way. Retry once.
         if not (isinstance(query, str) and params and conn.reprepare_if_changed(query, statement)):
             raise
     statement = conn.build_statement(query, params, consistency, fetch_size)
-    return session.execute(statement, **_send_options(conn, session, query, timeout, paging_state))
+    return session.execute(statement, **_send_options(conn, session, query, timeout, paging_state, tuple_rows))
 
 
 def _send_options(conn: Connection, session: Session, query: Union[str, Statement, _BatchText],
-                  timeout: Any, paging_state: Optional[bytes] = None) -> dict[str, Any]:
+                  timeout: Any, paging_state: Optional[bytes] = None, tuple_rows: bool = False) -> dict[str, Any]:
     """Count and log one statement about to be sent; the driver's keyword arguments for it."""
     _log(conn, query)
     conn.stats.executed += 1
     options: dict[str, Any] = {"paging_state": paging_state,
-                               "execution_profile": conn.execution_profile(session)}
+                               "execution_profile": conn.execution_profile(session, tuple_rows)}
     if timeout is not NOT_SET:
         options["timeout"] = timeout
     return options
@@ -578,6 +587,11 @@ class AsyncResult:
         self.current_rows: list[Any] = list(rows or [])
 
     @property
+    def column_names(self) -> Optional[list[str]]:
+        """The names of the rows' values, in order (as ``ResultSet.column_names``)."""
+        return self.response_future._col_names  # type: ignore[no-any-return]
+
+    @property
     def has_more_pages(self) -> bool:
         return bool(self.response_future.has_more_pages)
 
@@ -633,6 +647,7 @@ async def aexecute(
     connection: Optional[str] = None,
     fetch_size: Optional[int] = None,
     paging_state: Optional[bytes] = None,
+    tuple_rows: bool = False,
 ) -> AsyncResult:
     """:func:`execute` for asyncio: the first page of rows, without blocking the event loop.
 
@@ -647,7 +662,8 @@ async def aexecute(
         await loop.run_in_executor(None, conn.prepare, query)
     session = conn.ensure_session()
     statement = conn.build_statement(query, params, consistency, fetch_size)
-    future = session.execute_async(statement, **_send_options(conn, session, query, timeout, paging_state))
+    future = session.execute_async(statement, **_send_options(conn, session, query, timeout, paging_state,
+                                                               tuple_rows))
     try:
         return AsyncResult(future, await _wait(future))
     except InvalidRequest:
@@ -658,7 +674,8 @@ async def aexecute(
         if not changed:
             raise
     statement = conn.build_statement(query, params, consistency, fetch_size)
-    future = session.execute_async(statement, **_send_options(conn, session, query, timeout, paging_state))
+    future = session.execute_async(statement, **_send_options(conn, session, query, timeout, paging_state,
+                                                               tuple_rows))
     return AsyncResult(future, await _wait(future))
 
 

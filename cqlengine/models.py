@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional, Sequence, TypeVar, Union
 
 from cqlengine import connection, statements
-from cqlengine.columns import Column, Map, UserDefinedType, reads_driver_value_as_is
+from cqlengine.columns import BaseCollectionColumn, Column, Map, UserDefinedType, reads_driver_value_as_is
 from cqlengine.exceptions import (
     CQLEngineException,
     LWTException,
@@ -327,6 +327,60 @@ class _PartitionKeyDescriptor:
         raise AttributeError(f"{type(instance).__name__}.pk: the partition key cannot be deleted")
 
 
+class _RowPlan:
+    """How rows of one shape (CQL column names, in order) become one model's values; compiled once.
+
+    ``attrs`` names each position's attribute (None: a column the model does
+    not know); ``complete`` says the row holds every column in the model's
+    order, so values are ``dict(zip(attrs, row))``; ``converts`` are the
+    positions whose driver value needs ``to_python``; ``copies`` the
+    attributes whose values can change in place and may be the row's own
+    object, so the instance gets a copy and the row keeps the value as read.
+    """
+
+    __slots__ = ("attrs", "complete", "known", "converts", "copies", "empty")
+
+    def __init__(self, model: Any, names: tuple[str, ...]) -> None:
+        columns = model._columns
+        self.attrs = tuple(model._db_map.get(name) for name in names)
+        self.complete = self.attrs == tuple(columns)
+        self.known = [(index, attr) for index, attr in enumerate(self.attrs) if attr is not None]
+        self.converts: list[tuple[int, str, Callable[[Any], Any]]] = []
+        self.copies: list[tuple[str, Callable[[Any], Any]]] = []
+        for index, attr in self.known:
+            col = columns[attr]
+            as_is = reads_driver_value_as_is(col)
+            if not as_is:
+                self.converts.append((index, attr, col.to_python))
+            # A collection's converter builds a new one; any other may hand back what it was given.
+            copier = col.snapshot_copier()
+            if copier is not None and (as_is or not isinstance(col, BaseCollectionColumn)):
+                self.copies.append((attr, copier))
+        self.empty = dict.fromkeys(columns)
+
+    @classmethod
+    def of(cls, model: Any, names: Sequence[str]) -> _RowPlan:
+        """The plan of ``model`` for rows of ``names``, kept on the model class (a few shapes per model)."""
+        plans = model.__dict__.get("_row_plans")
+        if plans is None:
+            plans = {}
+            model._row_plans = plans
+        key = tuple(names)
+        plan = plans.get(key)
+        if plan is None:
+            if len(plans) >= 256:
+                plans.clear()  # shapes come from only()/defer(): a few per model
+            plan = plans[key] = cls(model, key)
+        return plan  # type: ignore[no-any-return]
+
+    def snapshot(self, row: Sequence[Any]) -> dict[str, Any]:
+        """The values of ``row`` as change tracking keeps them: the columns read, as read."""
+        loaded = {attr: row[index] for index, attr in self.known}
+        for index, attr, convert in self.converts:
+            loaded[attr] = convert(row[index])  # a fresh value: converters build new collections
+        return loaded
+
+
 class ModelMetaClass(type):
     """Reads column attributes into the table definition and checks it."""
 
@@ -568,9 +622,29 @@ class Model(metaclass=ModelMetaClass):
                 self._values[cls._discriminator_column_name] = cls.__polymorphic_key__
         self._init_state()
 
+    #: How this instance's next write is sent, once set (see ``_options``).
+    _opts: Optional[WriteOptions] = None
+
     def _init_state(self) -> None:
         self._loaded: Optional[dict[str, Any]] = None  # values as last read or written
-        self._opts: Optional[WriteOptions] = None
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached only for a name not found the usual way. An instance built from a row keeps
+        # the row, and makes its snapshot (``_loaded``) from it when first asked: most
+        # instances read are never written, and a snapshot of each would double their cost.
+        if name == "_loaded":
+            read = self.__dict__.pop("_read", None)
+            if read is not None:
+                loaded = self._loaded = read[0].snapshot(read[1])
+                return loaded
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if "_read" in state:
+            del state["_read"]
+            state["_loaded"] = self._loaded  # the row plan holds columns' methods: pickle the snapshot
+        return state
 
     @property
     def _options(self) -> WriteOptions:
@@ -715,6 +789,42 @@ class Model(metaclass=ModelMetaClass):
                     loaded[attr] = copy_value(value)
             instance._loaded = loaded
             yield instance
+
+    @classmethod
+    def _instances_from_result(cls: type[M], names: Sequence[str], rows: Sequence[Any]) -> list[M]:
+        """The instances of a page of rows as tuples (``names``: their CQL columns), of this model itself.
+
+        For queries whose rows all belong to this model (not a polymorphic
+        family): one pass over each row by a plan compiled once per row shape.
+        """
+        if not rows:
+            return []
+        if isinstance(rows[0], dict):
+            return list(cls._instances_from_rows(rows))  # a legacy-mode session reads dicts only
+        plan = _RowPlan.of(cls, names)
+        attrs, known, converts, copies, empty = plan.attrs, plan.known, plan.converts, plan.copies, plan.empty
+        complete = plan.complete
+        new = cls.__new__
+        out: list[M] = []
+        append = out.append
+        for row in rows:
+            if complete:
+                values = dict(zip(attrs, row))
+            else:
+                values = dict(empty)
+                for index, attr in known:
+                    values[attr] = row[index]
+            for index, attr, convert in converts:
+                values[attr] = convert(row[index])
+            for attr, copy_value in copies:
+                value = values[attr]
+                if value is not None:
+                    values[attr] = copy_value(value)  # the row keeps the value as read, for the snapshot
+            instance = new(cls)
+            instance._values = values
+            instance._read = (plan, row)  # type: ignore[attr-defined]
+            append(instance)
+        return out
 
     @classmethod
     def _read_plan(cls, names: tuple[str, ...]) -> tuple[list[tuple[str, str, Any]], dict[str, None]]:

@@ -28,7 +28,7 @@ import keyword
 import re
 import threading
 from collections.abc import Mapping
-from typing import Any, Callable, Iterator, Optional, TypeVar
+from typing import Any, Callable, Iterator, Optional, Sequence, TypeVar, Union
 
 from cqlengine import columns
 from cqlengine.exceptions import CQLEngineException, QueryException
@@ -37,7 +37,7 @@ from cqlengine.management.introspect import ColumnInfo, TableInfo, UserTypeInfo
 from cqlengine.management.plan import TypeNode, index_target_kind, parse_type
 from cqlengine.models import Model, hybrid
 from cqlengine.operators import ColumnExpression, Expression
-from cqlengine.query import ModelQuerySet
+from cqlengine.query import ModelQuerySet, _field_names
 from cqlengine.statements import qualified_table
 from cqlengine.usertype import UserType
 
@@ -161,11 +161,11 @@ class NamedQuerySet(ModelQuerySet[Any]):
     def order_by(self, *names: str) -> NamedQuerySet:
         return super().order_by(*map(self._attr, names))  # type: ignore[return-value]
 
-    def only(self, *fields: str) -> NamedQuerySet:
-        return super().only(*map(self._attr, fields))  # type: ignore[return-value]
+    def only(self, *fields: Union[str, Sequence[str]]) -> NamedQuerySet:
+        return super().only(*map(self._attr, _field_names(fields)))  # type: ignore[return-value]
 
-    def defer(self, *fields: str) -> NamedQuerySet:
-        return super().defer(*map(self._attr, fields))  # type: ignore[return-value]
+    def defer(self, *fields: Union[str, Sequence[str]]) -> NamedQuerySet:
+        return super().defer(*map(self._attr, _field_names(fields)))  # type: ignore[return-value]
 
     def values_list(self, *fields: str, flat: bool = False) -> NamedQuerySet:
         return super().values_list(*map(self._attr, fields), flat=flat)  # type: ignore[return-value]

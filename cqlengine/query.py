@@ -159,6 +159,13 @@ def _refused_state(exc: Exception, state: Optional[bytes], owner: str) -> Except
                           f"({type(errors[0]).__name__}: {errors[0]}); start from the first page")
 
 
+def _field_names(fields: tuple[Union[str, Sequence[str]], ...]) -> list[str]:
+    """Column names given one by one, or as the single list the peer's spelling passes."""
+    if len(fields) == 1 and isinstance(fields[0], (list, tuple)):
+        return list(fields[0])
+    return list(fields)  # type: ignore[arg-type]
+
+
 class QuerySet(Generic[M]):
     """A lazy query over ``model``; every chaining method returns a new queryset."""
 
@@ -386,15 +393,19 @@ class QuerySet(Generic[M]):
             raise QueryException(f"{self.model.__name__}.fetch_size: expected a positive int, got {n!r}")
         return self._with(_fetch_size=n)
 
-    def only(self, *fields: str) -> QuerySet[M]:
-        for f in fields:
+    def only(self, *fields: Union[str, Sequence[str]]) -> QuerySet[M]:
+        """Read only these columns: ``only("a", "b")``, or the peer's ``only(["a", "b"])``."""
+        names = _field_names(fields)
+        for f in names:
             self._column(f)
-        return self._with(_fields=list(fields))
+        return self._with(_fields=names)
 
-    def defer(self, *fields: str) -> QuerySet[M]:
-        for f in fields:
+    def defer(self, *fields: Union[str, Sequence[str]]) -> QuerySet[M]:
+        """Read every column but these: ``defer("a", "b")``, or the peer's ``defer(["a", "b"])``."""
+        names = _field_names(fields)
+        for f in names:
             self._column(f)
-        return self._with(_deferred=self._deferred + list(fields))
+        return self._with(_deferred=self._deferred + names)
 
     def values_list(self, *fields: str, flat: bool = False) -> QuerySet[M]:
         if flat and len(fields) != 1:
@@ -727,17 +738,12 @@ class QuerySet(Generic[M]):
     # -- execution -------------------------------------------------------------
 
     def _execute(self, statement: statements.BaseStatement, fetch_size: Optional[int] = None,
-                 paging_state: Optional[bytes] = None) -> Any:
+                 paging_state: Optional[bytes] = None, tuple_rows: bool = False) -> Any:
         _, _, conn = self._table()
         cql, params = statement.render()
         return connection.execute(cql, params, consistency=self._options.consistency,
                                   timeout=self._options.timeout, connection=conn, fetch_size=fetch_size,
-                                  paging_state=paging_state)
-
-    def _rows(self, limit: Optional[int] = None) -> Iterator[dict[str, Any]]:
-        """Driver rows, one page at a time: the next page is fetched only when needed."""
-        for page in self._pages(limit):
-            yield from page
+                                  paging_state=paging_state, tuple_rows=tuple_rows)
 
     def _pages(self, limit: Optional[int] = None) -> Iterator[list[dict[str, Any]]]:
         """The rows of each page that belong in the results; the next page is fetched only when needed."""
@@ -775,51 +781,82 @@ class QuerySet(Generic[M]):
             return values[0] if self._flat else values
         # DISTINCT rows hold partition keys only: no polymorphic key to pick a subclass by.
         instance = self.model._construct_instance(row, as_model=self.model if self._distinct is not None else None)
-        # Read through using(): later saves and deletes go back to the same keyspace and connection.
         options = self._options
         if options.keyspace is not None or options.connection is not None:
-            instance._options.keyspace = options.keyspace
-            instance._options.connection = options.connection
+            self._read_through((instance,))
         return instance
 
+    @property
+    def _builds_plain_instances(self) -> bool:
+        """Whether every row becomes an instance of the model itself, with nothing to choose or check per row."""
+        return self._values_list is None and self._distinct is None and not self.model._is_polymorphic
+
+    def _plain_instances(self, result: Any) -> list[M]:
+        """The instances of ``result``'s current page of tuple rows (see ``_builds_plain_instances``)."""
+        instances = self.model._instances_from_result(result.column_names, result.current_rows)
+        options = self._options
+        if options.keyspace is not None or options.connection is not None:
+            self._read_through(instances)
+        return instances
+
+    def _read_through(self, instances: Iterable[Any]) -> None:
+        """Instances read through ``using()`` save and delete through it too."""
+        options = self._options
+        for instance in instances:
+            instance._options.keyspace = options.keyspace
+            instance._options.connection = options.connection
+
+    def _result_pages(self) -> Iterator[list[Any]]:
+        """The results a page at a time (instances, or values for ``values_list``); each page is fetched when needed."""
+        if self._builds_plain_instances:
+            # Rows as tuples, each built in one pass by a plan compiled once per row shape.
+            result = self._execute(self._select_statement(), fetch_size=self._fetch_size, tuple_rows=True)
+            self.pages_fetched = 1
+            while True:
+                yield self._plain_instances(result)
+                if not result.has_more_pages:
+                    return
+                result.fetch_next_page()
+                self.pages_fetched += 1
+        make = self._make
+        for page in self._pages():
+            yield [make(row) for row in page]
+
     def iterator(self) -> Iterator[M]:
-        """Iterate without keeping the results: constant memory for any size."""
-        if self._values_list is None and self._distinct is None and \
-                self._options.keyspace is None and self._options.connection is None:
-            # What _make does here, a page at a time: the row shape is looked up once per page.
-            build = self.model._instances_from_rows
-            for page in self._pages():
-                yield from build(page)
-        else:
-            yield from map(self._make, self._rows())
+        """Iterate without keeping the results: memory for one page at a time, whatever the size."""
+        for page in self._result_pages():
+            yield from page
 
     def __iter__(self) -> Iterator[M]:
         if self._cache is None:
             self._cache = []
-            self._source = self.iterator()
-        cache, source = self._cache, self._source
+            self._source = self._result_pages()
+        cache = self._cache
         index = 0
         while True:
             if index < len(cache):
-                yield cache[index]
-                index += 1
+                # Loops over one queryset share its cache, which only grows: yield what is new to this one.
+                chunk = cache[index:]
+                index += len(chunk)
+                yield from chunk
                 continue
-            if source is None:
-                return
-            if self._source is not source:
+            if self._cache is not cache:
                 # Another loop over this queryset failed and dropped the results read so far.
                 raise QueryException(f"{self.model.__name__}: the query failed in another loop over this "
                                      "queryset; iterate again to run it again")
+            source = self._source
+            if source is None:
+                return
             try:
-                item = next(source)
+                page = next(source)
             except StopIteration:
-                self._source = source = None
+                self._source = None
                 return
             except BaseException:
                 # A failed read is not a complete result: forget it, so the next use queries again.
                 self._cache = self._source = None
                 raise
-            cache.append(item)
+            cache.extend(page)
 
     def _fill(self) -> list[Any]:
         # Not list(self): list() asks __len__ for a size hint, and __len__ is this.
@@ -946,9 +983,7 @@ class QuerySet(Generic[M]):
         instances = list(self.model._instances_from_rows(rows))
         options = self._options
         if options.keyspace is not None or options.connection is not None:
-            for instance in instances:
-                instance._options.keyspace = options.keyspace
-                instance._options.connection = options.connection
+            self._read_through(instances)
         return instances
 
     def _for_get(self, expressions: Sequence[Expression], kwargs: dict[str, Any]) -> QuerySet[M]:
@@ -996,17 +1031,26 @@ class QuerySet(Generic[M]):
     # hand the rows to the event loop, so a coroutine never blocks on the network.
 
     async def _aexecute(self, statement: statements.BaseStatement, fetch_size: Optional[int] = None,
-                        paging_state: Optional[bytes] = None) -> connection.AsyncResult:
+                        paging_state: Optional[bytes] = None, tuple_rows: bool = False) -> connection.AsyncResult:
         _, _, conn = self._table()
         cql, params = statement.render()
         return await connection.aexecute(cql, params, consistency=self._options.consistency,
                                          timeout=self._options.timeout, connection=conn,
-                                         fetch_size=fetch_size, paging_state=paging_state)
+                                         fetch_size=fetch_size, paging_state=paging_state, tuple_rows=tuple_rows)
 
     async def __aiter__(self) -> AsyncIterator[M]:
         """``async for obj in qs``: pages are fetched as they are consumed; nothing is cached."""
-        result = await self._aexecute(self._select_statement(), fetch_size=self._fetch_size)
+        plain = self._builds_plain_instances
+        result = await self._aexecute(self._select_statement(), fetch_size=self._fetch_size, tuple_rows=plain)
         self.pages_fetched = 1
+        if plain:
+            while True:
+                for instance in self._plain_instances(result):
+                    yield instance
+                if not result.has_more_pages:
+                    return
+                await result.fetch_next_page()
+                self.pages_fetched += 1
         left = self._client_limit()
         while True:
             for row in result.current_rows:

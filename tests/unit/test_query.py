@@ -126,7 +126,9 @@ def test_order_limit_only_defer_values_list_distinct():
     assert params(qs)[-1] == 5
     assert cql(Event.objects(**PK).order_by("at")).endswith("ORDER BY at ASC")
     assert cql(Event.objects(**PK).only("body", "seq")).startswith("SELECT body, seq FROM")
+    assert cql(Event.objects(**PK).only(["body", "seq"])).startswith("SELECT body, seq FROM")  # the peer's spelling
     assert "body" not in cql(Event.objects(**PK).defer("body")).split("FROM")[0]
+    assert cql(Event.objects(**PK).defer(["body", "tags"])) == cql(Event.objects(**PK).defer("body", "tags"))
     assert cql(Event.objects(**PK).values_list("body", flat=True)).startswith("SELECT body FROM")
     assert cql(Event.objects.distinct()) == "SELECT DISTINCT tenant, day FROM ks.events"
 
