@@ -242,6 +242,22 @@ class Column:
         """Value returned by cassandra-driver -> Python value held by the model."""
         return value
 
+    def plain_values(self) -> tuple[tuple[type, ...], Optional[tuple[int, int]]]:
+        """Values that ``validate()`` and ``to_database()`` return unchanged: their exact types, and an int range.
+
+        Writes skip both calls for such values (the most common ones: a
+        ``str`` for text, an ``int`` in range for int). Only the class that
+        declares them, unchanged by a subclass, vouches for them; a column
+        type that does not declare any is always called.
+        """
+        return (), None
+
+    def _declares_plain(self, owner: type) -> bool:
+        """Whether validation and conversion are exactly ``owner``'s (not a subclass's own)."""
+        cls = type(self)
+        return (cls._clean is owner._clean and cls._validate is owner._validate  # type: ignore[attr-defined]
+                and cls.validate is Column.validate and cls.to_database is owner.to_database)  # type: ignore[attr-defined]
+
     def snapshot_copier(self) -> Optional[Callable[[Any], Any]]:
         """How change tracking copies a value it keeps, or None when the value cannot change in place.
 
@@ -327,6 +343,11 @@ class Text(Column):
             )
         return super()._validate(value, label)
 
+    def plain_values(self) -> tuple[tuple[type, ...], Optional[tuple[int, int]]]:
+        if self.min_length is None and self.max_length is None and self._declares_plain(Text):
+            return (str,), None
+        return (), None
+
     def _clean(self, value: Any, label: str) -> Any:
         if isinstance(value, bytearray):
             # The peer accepts a bytearray; bind it as the text it encodes.
@@ -362,6 +383,9 @@ class Blob(Column):
 
     db_type = "blob"
 
+    def plain_values(self) -> tuple[tuple[type, ...], Optional[tuple[int, int]]]:
+        return ((bytes,), None) if self._declares_plain(Blob) else ((), None)
+
     def _clean(self, value: Any, label: str) -> Any:
         if isinstance(value, bytes):
             return value
@@ -383,6 +407,9 @@ class Boolean(Column):
     rejected (unlike the peer, which coerces any truthy value)."""
 
     db_type = "boolean"
+
+    def plain_values(self) -> tuple[tuple[type, ...], Optional[tuple[int, int]]]:
+        return ((bool,), None) if self._declares_plain(Boolean) else ((), None)
 
     def _clean(self, value: Any, label: str) -> Any:
         if isinstance(value, bool):
@@ -412,6 +439,11 @@ class Integer(Column):
     @property
     def max_value(self) -> int:
         return (1 << (self._bits - 1)) - 1
+
+    def plain_values(self) -> tuple[tuple[type, ...], Optional[tuple[int, int]]]:
+        if self._declares_plain(Integer):
+            return (int,), (self.min_value, self.max_value)
+        return (), None
 
     def _clean(self, value: Any, label: str) -> Any:
         if not _is_int(value):
@@ -451,6 +483,9 @@ class VarInt(Column):
     """Arbitrary-precision integer (``varint``)."""
 
     db_type = "varint"
+
+    def plain_values(self) -> tuple[tuple[type, ...], Optional[tuple[int, int]]]:
+        return ((int,), None) if self._declares_plain(VarInt) else ((), None)
 
     def _clean(self, value: Any, label: str) -> Any:
         if not _is_int(value):
@@ -501,6 +536,12 @@ class Float(Column):
         if double_precision:
             self.db_type = "double"
         super().__init__(**kwargs)
+
+    def plain_values(self) -> tuple[tuple[type, ...], Optional[tuple[int, int]]]:
+        # A float beyond the 32-bit range is refused by ``float``: only a double takes any float.
+        if self.db_type == "double" and self._declares_plain(Float):
+            return (float,), None
+        return (), None
 
     def _clean(self, value: Any, label: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -806,6 +847,9 @@ class UUID(Column):
     """UUID (``uuid``); accepts ``uuid.UUID`` or its string form."""
 
     db_type = "uuid"
+
+    def plain_values(self) -> tuple[tuple[type, ...], Optional[tuple[int, int]]]:
+        return ((_uuid.UUID,), None) if self._declares_plain(UUID) else ((), None)
 
     def _clean(self, value: Any, label: str) -> Any:
         if isinstance(value, _uuid.UUID):

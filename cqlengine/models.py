@@ -14,7 +14,6 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional, Sequence, TypeVar, Union
@@ -379,6 +378,58 @@ class _RowPlan:
         for index, attr, convert in self.converts:
             loaded[attr] = convert(row[index])  # a fresh value: converters build new collections
         return loaded
+
+
+#: The options of an instance that has none of its own: read, never changed.
+_NO_OPTIONS = WriteOptions()
+
+
+class _InsertPlan:
+    """Per model: each column's (attr, CQL name, column, plain types, whether empty means null).
+
+    An empty non-frozen collection is stored as null, so an INSERT leaves it
+    out as it leaves out None; a value of a plain type (see
+    ``Column.plain_values``) is bound as it is.
+    """
+
+    @staticmethod
+    def of(model: Any) -> list[tuple[str, str, Column, tuple[type, ...], bool]]:
+        plan = model.__dict__.get("_insert_plan")
+        if plan is None:
+            plan = [(key, col.db_field_name, col, col.plain_values()[0],
+                     col.is_collection and not getattr(col, "frozen", False))
+                    for key, col in model._columns.items()]
+            model._insert_plan = plan
+        return plan  # type: ignore[no-any-return]
+
+
+class _ColumnChecks:
+    """Per model: each column's (attr, column, plain types, int bounds, whether None passes as it is).
+
+    ``validate()`` skips a value the column vouches for (see
+    ``Column.plain_values``) and a None the column takes as it is.
+    """
+
+    @staticmethod
+    def of(model: Any) -> list[tuple[str, Column, tuple[type, ...], Optional[tuple[int, int]], bool]]:
+        checks = model.__dict__.get("_column_checks")
+        if checks is None:
+            checks = []
+            for key, col in model._columns.items():
+                plain, bounds = col.plain_values()
+                checks.append((key, col, plain, bounds, _none_passes(col)))
+            model._column_checks = checks
+        return checks  # type: ignore[no-any-return]
+
+
+def _none_passes(col: Column) -> bool:
+    """Whether ``col.validate(None)`` is None without a word (neither required nor a key)."""
+    if type(col).validate is not Column.validate:
+        return False  # a column of the caller's own validates each value itself
+    try:
+        return col.validate(None) is None
+    except ValidationError:
+        return False
 
 
 class ModelMetaClass(type):
@@ -960,10 +1011,15 @@ class Model(metaclass=ModelMetaClass):
         cls = type(self)
         loaded = self._loaded
         values = self._values
-        for key, col in cls._columns.items():
+        for key, col, plain, bounds, none_passes in _ColumnChecks.of(cls):
             value = values.get(key)
-            if value is None and loaded is not None and key not in loaded and not col.primary_key:
-                continue  # not read (only/defer) nor assigned: never written, nothing to check
+            if value is None:
+                if none_passes:
+                    continue
+                if loaded is not None and key not in loaded and not col.primary_key:
+                    continue  # not read (only/defer) nor assigned: never written, nothing to check
+            elif type(value) in plain and (bounds is None or bounds[0] <= value <= bounds[1]):
+                continue  # validate() would return it unchanged
             if isinstance(col, Map):
                 value, _ = split_map_nulls(col, value)
             values[key] = col.validate(value)
@@ -1108,8 +1164,11 @@ class Model(metaclass=ModelMetaClass):
         """
         statement, state, batch = self._begin_write(build, deletes, action)
         if statement is not None:
-            with self._condition_spends_options():
+            try:
                 self._options.send(statement, type(self))
+            except LWTException:
+                self._options.reset_one_shot()  # the server checked the condition: spent
+                raise
         self._end_write(statement, state, batch)
 
     async def _awrite(self, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool = False,
@@ -1117,32 +1176,27 @@ class Model(metaclass=ModelMetaClass):
         """``_write()`` for asyncio; the one-shot options are spent as there."""
         statement, state, batch = self._begin_write(build, deletes, action)
         if statement is not None:
-            with self._condition_spends_options():
+            try:
                 await self._options.asend(statement, type(self))
+            except LWTException:
+                self._options.reset_one_shot()  # the server checked the condition: spent
+                raise
         self._end_write(statement, state, batch)
 
     def _begin_write(self, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool,
                      action: str) -> tuple[Optional[statements.BaseStatement], Optional[dict[str, Any]], Any]:
         """The statement to send (None: nothing to write, if that is allowed), the state it leaves, the batch."""
-        batch = self._options.batch
+        batch = None if self._opts is None else self._opts.batch
         statement = build()
-        state = None if deletes else self._snapshot(self._known_after_write())
+        state = None if deletes else self._snapshot() if self._loaded is not None else self._state_after_insert()
         if statement is None:
             self._refuse_empty_write(action)
         return statement, state, batch
 
-    @contextmanager
-    def _condition_spends_options(self) -> Iterator[None]:
-        """A condition the server checked (LWTException) spends the one-shot options too."""
-        try:
-            yield
-        except LWTException:
-            self._options.reset_one_shot()
-            raise
-
     def _end_write(self, statement: Optional[statements.BaseStatement], state: Optional[dict[str, Any]],
                    batch: Any) -> None:
-        self._options.reset_one_shot()
+        if self._opts is not None:
+            self._opts.reset_one_shot()
         self._written(batch if statement is not None else None, state)
 
     def _refuse_empty_write(self, action: str) -> None:
@@ -1168,17 +1222,24 @@ class Model(metaclass=ModelMetaClass):
         raise ValidationError(f"{cls.__name__}({keys}).{action}: nothing to write: {reason}{rule}; "
                               "assign or pass the columns to write")
 
-    def _known_after_write(self) -> Optional[list[str]]:
-        """The columns whose database value a write of a new instance makes known.
+    def _state_after_insert(self) -> dict[str, Any]:
+        """The snapshot a write of a new instance leaves: the columns whose database value it makes known.
 
         None and empty collections are not written, so what the row holds
-        there stays unknown (None for the default: every column of a loaded
-        instance that was read or assigned).
+        there stays unknown (and out of the snapshot).
         """
-        if self._loaded is not None:
-            return None
-        return [k for k, col in type(self)._columns.items()
-                if col.primary_key or col.is_counter or not _writes_nothing(col, self._values[k])]
+        cls = type(self)
+        values = self._values
+        state = {}
+        for key, _, col, _, collection in _InsertPlan.of(cls):
+            value = values[key]
+            if col.primary_key or col.is_counter or not (value is None or (collection and not value)):
+                state[key] = value
+        for key, copy_value in cls._snapshot_copiers().items():
+            value = state.get(key)
+            if value is not None:
+                state[key] = copy_value(value)
+        return state
 
     def _written(self, batch: Any, state: Optional[dict[str, Any]]) -> None:
         if batch is None:
@@ -1226,11 +1287,12 @@ class Model(metaclass=ModelMetaClass):
         self._check_writable()
         self.validate()
         cls = type(self)
-        pk_changed = self._loaded is not None and any(
-            self._loaded.get(k) != self._values.get(k) for k in cls._primary_keys
+        loaded = self._loaded
+        pk_changed = loaded is not None and any(
+            loaded.get(k) != self._values.get(k) for k in cls._primary_keys
         )
-        opts = self._options
-        if cls._has_counter or opts.if_exists or opts.conditions or (self._loaded is not None and not pk_changed):
+        opts = self._opts or _NO_OPTIONS
+        if cls._has_counter or opts.if_exists or opts.conditions or (loaded is not None and not pk_changed):
             if opts.if_not_exists:
                 # IF NOT EXISTS belongs to INSERT: silently dropping it would overwrite the row.
                 reason = ("a counter table is written with UPDATE" if cls._has_counter
@@ -1243,13 +1305,14 @@ class Model(metaclass=ModelMetaClass):
             else:
                 attrs = self.get_changed_columns()
             return self._update_statement(attrs)
-        keyspace, table, _ = self._table()
+        keyspace, table, _ = opts.table(cls)
         values = []
-        for key, col in cls._columns.items():
-            value = self._values[key]
-            if _writes_nothing(col, value):
-                continue  # an INSERT of null would only write a tombstone
-            values.append((col.db_field_name, col.to_database(value)))
+        own = self._values
+        for key, name, col, plain, collection in _InsertPlan.of(cls):
+            value = own[key]
+            if value is None or (collection and not value):
+                continue  # an INSERT of null (or of an empty collection) would only write a tombstone
+            values.append((name, value if type(value) in plain else col.to_database(value)))
         return statements.InsertStatement(
             table, keyspace=keyspace, values=values, if_not_exists=opts.if_not_exists,
             ttl=opts.ttl, timestamp=normalize_timestamp(opts.timestamp),

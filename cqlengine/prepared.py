@@ -230,8 +230,16 @@ def _user_type_metadata(session: Session, keyspace: str, name: str) -> Any:
 
 
 def _still_current(session: Session, entry: _CachedStatement) -> bool:
-    return all(_table_metadata(session, ks, table) is seen for (ks, table), seen in entry.tables.items()) \
-        and all(_user_type_metadata(session, ks, name) is seen for (ks, name), seen in entry.types.items())
+    keyspaces = session.cluster.metadata.keyspaces
+    for (ks, table), seen in entry.tables.items():  # checked on every use: plain loops, no generators
+        meta = keyspaces.get(ks)
+        current = None if meta is None else (meta.tables.get(table) or meta.views.get(table))
+        if current is not seen:
+            return False
+    for (ks, name), seen in entry.types.items():
+        if _user_type_metadata(session, ks, name) is not seen:
+            return False
+    return True
 
 
 def _user_types_of(cql_types: Any) -> set[tuple[str, str]]:

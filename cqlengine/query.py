@@ -159,6 +159,10 @@ def _refused_state(exc: Exception, state: Optional[bytes], owner: str) -> Except
                           f"({type(errors[0]).__name__}: {errors[0]}); start from the first page")
 
 
+#: The options of a queryset nobody set any on: its create() leaves the instance's alone.
+_DEFAULT_OPTIONS = WriteOptions().__dict__
+
+
 def _field_names(fields: tuple[Union[str, Sequence[str]], ...]) -> list[str]:
     """Column names given one by one, or as the single list the peer's spelling passes."""
     if len(fields) == 1 and isinstance(fields[0], (list, tuple)):
@@ -1104,7 +1108,8 @@ class QuerySet(Generic[M]):
 
     async def acreate(self, **values: Any) -> M:
         instance = self.model(**values)
-        instance._options = self._options.copy()
+        if self._options.__dict__ != _DEFAULT_OPTIONS:
+            instance._options = self._options.copy()
         return await instance.asave()  # type: ignore[no-any-return]
 
     async def aupdate(self, **values: Any) -> None:
@@ -1119,7 +1124,8 @@ class QuerySet(Generic[M]):
 
     def create(self, **values: Any) -> M:
         instance = self.model(**values)
-        instance._options = self._options.copy()
+        if self._options.__dict__ != _DEFAULT_OPTIONS:
+            instance._options = self._options.copy()
         return instance.save()  # type: ignore[no-any-return]
 
     # -- bulk writes (cqlengine.bulk): bounded concurrency, every failure reported ------------

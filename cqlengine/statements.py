@@ -136,6 +136,34 @@ def _check_int(option: str, value: Any, minimum: int) -> None:
         raise QueryException(f"{option} must be an integer >= {minimum}, got {value!r}")
 
 
+# ---------------------------------------------------------------- shapes
+
+#: CQL text by statement shape: everything the text depends on, never a value. A shape seen
+#: once renders from here after; a bad shape raises while it is built, so it is never kept.
+#: Bounded: an application has a few shapes per model, far below the bound.
+_TEXTS: dict[tuple, str] = {}
+_TEXTS_MAX = 4096
+
+
+def _text_of(shape: tuple, build: Any) -> str:
+    """The CQL text of ``shape``, built by ``build()`` the first time."""
+    text = _TEXTS.get(shape)
+    if text is None:
+        text = build()
+        if len(_TEXTS) >= _TEXTS_MAX:
+            _TEXTS.clear()
+        _TEXTS[shape] = text
+    return text
+
+
+def _plain(values: Iterable[Any]) -> bool:
+    """Whether every value binds as one ``?`` (no function renders its own markers)."""
+    for value in values:
+        if isinstance(value, BaseFunction):
+            return False
+    return True
+
+
 # ---------------------------------------------------------------- relations
 
 WHERE_OPERATORS = frozenset({"=", "IN", "<", "<=", ">", ">=", "CONTAINS", "CONTAINS KEY", "LIKE"})
@@ -155,8 +183,10 @@ class WhereClause:
     operators: ClassVar[frozenset] = WHERE_OPERATORS
 
     def __post_init__(self) -> None:
-        op = _normalize_operator(self.operator, self.operators, type(self).__name__)
-        object.__setattr__(self, "operator", op)
+        op = self.operator
+        if op not in self.operators:  # not already in its canonical spelling
+            op = _normalize_operator(op, self.operators, type(self).__name__)
+            object.__setattr__(self, "operator", op)
         if op == "IN":
             _check_in_value(self.column, self.value)
 
@@ -278,6 +308,9 @@ class ItemAssignment:
 
 
 Assignment = Union[SetAssignment, ItemAssignment]
+
+#: Assignments that bind exactly their one value.
+_ONE_VALUE_ASSIGNMENTS = (SetAssignment, AddAssignment, PrependAssignment, RemoveAssignment)
 
 # ---------------------------------------------------------------- statements
 
@@ -420,7 +453,18 @@ class InsertStatement(BaseStatement):
         return self.if_not_exists
 
     def render(self) -> Rendered:
-        pairs = list(self.values.items() if isinstance(self.values, Mapping) else self.values)
+        values = self.values
+        pairs = list(values) if isinstance(values, (list, tuple)) else list(
+            values.items() if isinstance(values, Mapping) else values)
+        params = [value for _, value in pairs]
+        if not _plain(params):
+            return self._render(pairs)
+        using, using_params = _render_using(self.ttl, self.timestamp)
+        shape = ("INSERT", self.keyspace, self.table, tuple(column for column, _ in pairs), self.if_not_exists, using)
+        cql = _text_of(shape, lambda: self._render(pairs)[0])
+        return cql, params + using_params
+
+    def _render(self, pairs: list[tuple[str, Any]]) -> Rendered:
         if not pairs:
             raise QueryException(f"INSERT INTO {self.table}: no values to insert")
         columns = [column for column, _ in pairs]
@@ -464,6 +508,36 @@ class UpdateStatement(BaseStatement):
         return bool(self.if_exists or self.conditions)
 
     def render(self) -> Rendered:
+        shape = self._shape()
+        if shape is None:
+            return self._render()
+        using, params = _render_using(self.ttl, self.timestamp)
+        for assignment in self.assignments:
+            params.append(assignment.value)
+        for relation in self.where:
+            params.append(relation.value)
+        for condition in self.conditions:
+            params.append(condition.value)
+        return _text_of(shape, lambda: self._render()[0]), params
+
+    def _shape(self) -> tuple | None:
+        """What the text depends on, when each assignment, relation and condition binds one plain value."""
+        shape: list[Any] = ["UPDATE", self.keyspace, self.table, self.ttl is not None, self.timestamp is not None,
+                            self.if_exists]
+        for assignment in self.assignments:
+            if (not isinstance(assignment, SetAssignment) or type(assignment) not in _ONE_VALUE_ASSIGNMENTS
+                    or isinstance(assignment.value, BaseFunction)):
+                return None
+            shape.append((assignment.template, assignment.column))
+        for group in (self.where, self.conditions):
+            shape.append(None)
+            for relation in group:
+                if not isinstance(relation, WhereClause) or isinstance(relation.value, BaseFunction):
+                    return None  # a token relation renders its own markers
+                shape.append((relation.column, relation.operator))
+        return tuple(shape)
+
+    def _render(self) -> Rendered:
         if not self.assignments:
             raise QueryException(f"UPDATE {self.table}: nothing to set")
         if not self.where:

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import cqlengine.statements as statements_module
 from cqlengine.exceptions import QueryException
 from cqlengine.functions import BaseFunction, MaxTimeUUID, MinTimeUUID, Token
 from cqlengine.statements import (
@@ -514,8 +515,9 @@ INVALID: list[tuple[str, Callable[[], object]]] = [
 
 @pytest.mark.parametrize("build", [case[1] for case in INVALID], ids=[case[0] for case in INVALID])
 def test_invalid_statements_raise_query_exception(build: Callable[[], object]) -> None:
-    with pytest.raises(QueryException):
-        build()
+    for _ in range(2):  # a shape refused once is not remembered as rendered
+        with pytest.raises(QueryException):
+            build()
 
 
 def test_error_names_the_problem() -> None:
@@ -770,6 +772,67 @@ def test_cql_depends_only_on_shape(build: Builder, data: st.DataObject) -> None:
     assert cql1 == cql2
     assert params1 == first.expected
     assert params2 == second.expected
+
+
+@settings(max_examples=300)
+@given(statements(ANY_NAME), statements(ANY_NAME), st.data())
+def test_a_remembered_text_is_the_text_rendered_afresh(build: Builder, other: Builder, data: st.DataObject) -> None:
+    first, second = build(Supplier(data, VALUES)), other(Supplier(data, VALUES))
+    statements_module._TEXTS.clear()
+    texts = [first.render(), second.render(), first.render()]  # the later ones may come from the memo
+    statements_module._TEXTS.clear()
+    assert second.render() == texts[1]
+    statements_module._TEXTS.clear()
+    assert first.render() == texts[0] == texts[2]
+
+
+def _shape_variants() -> list[BaseStatement]:
+    """Statements alike but for one part of their shape at a time: each must get its own text."""
+    out: list[BaseStatement] = []
+    for keyspace in (None, "ks"):
+        for table in ("t", "u"):
+            for columns in (("a",), ("b",), ("a", "b"), ("b", "a")):
+                for if_not_exists in (False, True):
+                    for ttl in (None, 5):
+                        for timestamp in (None, 7):
+                            out.append(InsertStatement(table, keyspace, [(c, 1) for c in columns], if_not_exists,
+                                                       ttl, timestamp))
+    assignments = [SetAssignment, AddAssignment, PrependAssignment, RemoveAssignment]
+    wheres = [[WhereClause("k", "=", 1)], [WhereClause("k", "IN", [1])], [WhereClause("j", "=", 1)],
+              [WhereClause("k", "=", 1), WhereClause("c", ">", 2)]]
+    conditions = [[], [ConditionClause("v", "=", 1)], [ConditionClause("v", "!=", 1)], [ConditionClause("w", "=", 1)]]
+    for kind in assignments:
+        for column in ("v", "w"):
+            for where in wheres:
+                for condition in conditions:
+                    for if_exists in (False, True):
+                        for ttl in (None, 5):
+                            for timestamp in (None, 7):
+                                out.append(UpdateStatement("t", "ks", [kind(column, 1)], where, ttl, timestamp,
+                                                           if_exists, condition))
+    out.append(UpdateStatement("t", "ks", [SetAssignment("v", 1), SetAssignment("w", 2)], K))
+    out.append(UpdateStatement("t", "ks", [SetAssignment("w", 2), SetAssignment("v", 1)], K))
+    out.append(UpdateStatement("t", "ks", [ItemAssignment("v", "x", 1)], K))
+    out.append(UpdateStatement("t", "ks", [SetAssignment("v", MinTimeUUID(DT))], K))
+    return out
+
+
+def _rendered_or_refused(statement: BaseStatement) -> object:
+    try:
+        return statement.render()
+    except QueryException as exc:
+        return ("refused", str(exc))
+
+
+def test_every_part_of_a_shape_keys_its_remembered_text() -> None:
+    variants = _shape_variants()
+    fresh = []
+    for statement in variants:
+        statements_module._TEXTS.clear()
+        fresh.append(_rendered_or_refused(statement))
+    statements_module._TEXTS.clear()
+    assert [_rendered_or_refused(statement) for statement in variants] == fresh
+    assert len({text for text, *_ in fresh if text != "refused"}) == len([f for f in fresh if f[0] != "refused"])
 
 
 # Identifiers from an alphabet without ' or ?, so any ' in the text would come
