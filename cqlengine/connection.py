@@ -18,6 +18,7 @@ import copy
 import logging
 import socket
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence, Union
 
@@ -616,6 +617,62 @@ def _settle(waiter: asyncio.Future, rows: Any, error: Optional[BaseException]) -
         waiter.set_result(rows)
 
 
+class _LoopBridge:
+    """Hands the driver's results, which arrive on its own threads, to one event loop.
+
+    Waking a loop from another thread costs a write to its self-pipe and a
+    turn of its selector. Results that arrive while a wake-up is already on
+    its way ride along with it: with many requests in flight, one wake-up
+    settles a whole run of them.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pending: list[tuple[asyncio.Future, Any, Optional[BaseException]]] = []
+        self.scheduled = False
+        self.lock = threading.Lock()
+
+    def rows(self, rows: Any, waiter: asyncio.Future) -> None:
+        self._deliver(waiter, rows, None)
+
+    def error(self, error: BaseException, waiter: asyncio.Future) -> None:
+        self._deliver(waiter, None, error)
+
+    def _deliver(self, waiter: asyncio.Future, rows: Any, error: Optional[BaseException]) -> None:
+        with self.lock:
+            self.pending.append((waiter, rows, error))
+            if self.scheduled:
+                return  # the wake-up on its way settles this one too
+            self.scheduled = True
+        try:
+            self.loop.call_soon_threadsafe(self._settle_pending)
+        except RuntimeError:
+            with self.lock:  # the loop has closed: nobody is waiting any more
+                self.pending.clear()
+                self.scheduled = False
+
+    def _settle_pending(self) -> None:
+        with self.lock:
+            pending, self.pending = self.pending, []
+            self.scheduled = False
+        for waiter, rows, error in pending:
+            _settle(waiter, rows, error)
+
+
+_bridges: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopBridge] = weakref.WeakKeyDictionary()
+_bridges_lock = threading.Lock()
+
+
+def _bridge(loop: asyncio.AbstractEventLoop) -> _LoopBridge:
+    bridge = _bridges.get(loop)
+    if bridge is None:
+        with _bridges_lock:
+            bridge = _bridges.get(loop)
+            if bridge is None:
+                bridge = _bridges[loop] = _LoopBridge(loop)
+    return bridge
+
+
 async def _wait(response_future: ResponseFuture, next_page: bool = False) -> Any:
     """Await the driver's callback-based future from the event loop."""
     loop = asyncio.get_running_loop()
@@ -624,14 +681,8 @@ async def _wait(response_future: ResponseFuture, next_page: bool = False) -> Any
     if next_page:
         # Start first: a callback added while the previous page is still the result would get that page.
         response_future.start_fetching_next_page()
-
-    def deliver(rows: Any, error: Optional[BaseException]) -> None:
-        try:
-            loop.call_soon_threadsafe(_settle, waiter, rows, error)
-        except RuntimeError:
-            pass  # the loop has closed: nobody is waiting any more
-
-    response_future.add_callbacks(lambda rows: deliver(rows, None), lambda error: deliver(None, error))
+    bridge = _bridge(loop)
+    response_future.add_callbacks(bridge.rows, bridge.error, callback_args=(waiter,), errback_args=(waiter,))
     try:
         return await waiter
     except asyncio.CancelledError:

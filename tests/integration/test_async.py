@@ -193,3 +193,27 @@ def test_preparing_a_new_shape_does_not_block_the_loop(ks):
         assert len(prepared) == 1  # the shape really was new
     finally:
         conn.session.prepare = real_prepare
+
+
+def test_many_results_in_flight_each_reach_their_own_awaiter(ks):
+    # Results arriving together share one wake-up of the loop: each must still settle its own
+    # awaiter, with its own row or its own error.
+    async def scenario():
+        await asyncio.gather(*(Note.acreate(owner=7, seq=i, body=f"n{i}") for i in range(300)))
+
+        async def read(i):
+            if i % 7 == 0:
+                try:
+                    # Prepared fine, refused by the server when run: the error comes back as a result.
+                    await connection.aexecute(f"SELECT * FROM {ks}.async_notes WHERE owner = ? LIMIT ?", [7, 0])
+                except Exception as exc:
+                    return ("error", i, type(exc).__name__)
+            note = await Note.objects.aget(owner=7, seq=i)
+            return ("row", i, note.body)
+
+        return await asyncio.gather(*(read(i) for i in range(300)))
+
+    results = run(scenario())
+    assert results == [("error", i, "InvalidRequest") if i % 7 == 0 else ("row", i, f"n{i}") for i in range(300)]
+    # A second loop, after the first one closed, gets its results the same way.
+    assert run(Note.objects.aget(owner=7, seq=1)).body == "n1"
