@@ -814,32 +814,13 @@ class Model(metaclass=ModelMetaClass):
         return instance  # type: ignore[return-value]
 
     @classmethod
-    def _instances_from_rows(cls: type[M], rows: Sequence[Mapping[str, Any]]) -> Iterator[M]:
-        """``_construct_instance`` of every row of a page, one by one (rows of one query share their columns)."""
+    def _instances_from_rows(cls: type[M], rows: Sequence[Mapping[str, Any]]) -> list[M]:
+        """The instances of a page of rows as mappings of CQL names (rows of one query share their columns)."""
         if not rows:
-            return
+            return []
         if cls._is_polymorphic:
-            yield from map(cls._construct_instance, rows)  # each row picks its own class
-            return
-        steps, empty = cls._read_plan(tuple(rows[0]))
-        copiers = list(cls._snapshot_copiers().items())
-        attrs = [attr for _, attr, _ in steps]
-        new = cls.__new__
-        for row in rows:
-            values = dict(empty)
-            for name, attr, convert in steps:
-                raw = row[name]
-                values[attr] = raw if convert is None else convert(raw)
-            instance = new(cls)
-            instance._values = values
-            instance._opts = None
-            loaded = {attr: values[attr] for attr in attrs}
-            for attr, copy_value in copiers:
-                value = loaded.get(attr)
-                if value is not None:
-                    loaded[attr] = copy_value(value)
-            instance._loaded = loaded
-            yield instance
+            return [cls._construct_instance(row) for row in rows]  # each row picks its own class
+        return cls._instances_from_result(tuple(rows[0]), [tuple(row.values()) for row in rows])
 
     @classmethod
     def _instances_from_result(cls: type[M], names: Sequence[str], rows: Sequence[Any]) -> list[M]:

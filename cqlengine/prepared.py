@@ -82,7 +82,7 @@ class PreparedCache:
         self.stats = stats
         self._entries: OrderedDict[tuple[Optional[str], str], _CachedStatement] = OrderedDict()
         self._preparing: dict[tuple[Optional[str], str], threading.Event] = {}
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()  # never held across a call that takes it again
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -141,7 +141,7 @@ class PreparedCache:
 
     def bind(self, session: Session, cql: str, params: Params) -> BoundStatement:
         """Bind ``params`` to the prepared ``cql``; on a type mismatch prepare it afresh once."""
-        entry = self.entry_for(session, cql)
+        entry = self.lookup(session, cql) or self.entry_for(session, cql)
         try:
             _check_user_type_fields(entry, params)
             return entry.prepared.bind(params)
