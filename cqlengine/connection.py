@@ -677,8 +677,8 @@ async def _wait(response_future: ResponseFuture, next_page: bool = False) -> Any
     """Await the driver's callback-based future from the event loop."""
     loop = asyncio.get_running_loop()
     waiter = loop.create_future()
-    response_future.clear_callbacks()
     if next_page:
+        response_future.clear_callbacks()  # the previous page's
         # Start first: a callback added while the previous page is still the result would get that page.
         response_future.start_fetching_next_page()
     bridge = _bridge(loop)

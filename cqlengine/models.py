@@ -380,6 +380,14 @@ class _RowPlan:
         return loaded
 
 
+def _columns_with_defaults(model: Any) -> list[tuple[str, Column]]:
+    """(attr, column) of the model's columns that have a default; listed once per model."""
+    found = model.__dict__.get("_with_defaults")
+    if found is None:
+        found = model._with_defaults = [(key, col) for key, col in model._columns.items() if col.has_default]
+    return found  # type: ignore[no-any-return]
+
+
 #: The options of an instance that has none of its own: read, never changed.
 _NO_OPTIONS = WriteOptions()
 
@@ -659,15 +667,18 @@ class Model(metaclass=ModelMetaClass):
 
     def __init__(self, **values: Any) -> None:
         cls = type(self)
-        unknown = [k for k in values if k not in cls._columns]
-        if unknown:
+        columns = cls._columns
+        if not values.keys() <= columns.keys():
+            unknown = [k for k in values if k not in columns]
             raise ValidationError(
                 f"{cls.__name__}: unknown column(s) {', '.join(map(repr, unknown))}; "
-                f"columns are {', '.join(cls._columns)}"
+                f"columns are {', '.join(columns)}"
             )
-        self._values: dict[str, Any] = {}
-        for key, col in cls._columns.items():
-            self._values[key] = values[key] if key in values else col.get_default()
+        own = self._values = dict.fromkeys(columns)  # in the columns' order, whatever the keywords'
+        own.update(values)
+        for key, col in _columns_with_defaults(cls):
+            if key not in values:
+                own[key] = col.get_default()
         if cls._is_polymorphic and cls.__polymorphic_key__ is not None and cls._discriminator_column_name:
             if self._values.get(cls._discriminator_column_name) is None:
                 self._values[cls._discriminator_column_name] = cls.__polymorphic_key__
