@@ -252,6 +252,15 @@ class Column:
         """
         return (), None
 
+    def database_value(self, value: Any) -> Any:
+        """``to_database(validate(value))``: what the driver binds, skipping both for a plain value."""
+        plain = self.__dict__.get("_plain")
+        if plain is None:
+            plain = self._plain = self.plain_values()
+        if type(value) in plain[0] and (plain[1] is None or plain[1][0] <= value <= plain[1][1]):
+            return value
+        return self.to_database(self.validate(value))
+
     def _declares_plain(self, owner: type) -> bool:
         """Whether validation and conversion are exactly ``owner``'s (not a subclass's own)."""
         cls = type(self)

@@ -251,7 +251,7 @@ class QuerySet(Generic[M]):
     def _convert(self, col: Column, value: Any) -> Any:
         if isinstance(value, BaseFunction):
             return value
-        return col.to_database(col.validate(value))
+        return col.database_value(value)
 
     def _relation(self, attr: str, operator: str, value: Any) -> _Relation:
         if attr == "pk__token":
@@ -979,7 +979,7 @@ class QuerySet(Generic[M]):
             if len(cache) >= 64:
                 cache.clear()
             cache[(keyspace, conn)] = cql
-        params = [col.to_database(col.validate(kwargs[attr])) for attr, col in keys.items()]
+        params = [col.database_value(kwargs[attr]) for attr, col in keys.items()]
         params.append(2)  # a second row is what MultipleObjectsReturned needs to see
         return cql, params, conn
 
@@ -1281,7 +1281,7 @@ class QuerySet(Generic[M]):
                 return statements.RemoveAssignment(name, value)
             return statements.AddAssignment(name, value)
         if not op:
-            return statements.SetAssignment(name, col.to_database(col.validate(value)))
+            return statements.SetAssignment(name, col.database_value(value))
         allowed = {List: ("append", "prepend", "remove"), Set: ("add", "remove"), Map: ("update", "remove")}
         kind = next((k for k in allowed if isinstance(col, k)), None)
         if kind is None or op not in allowed[kind]:
