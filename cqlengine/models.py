@@ -337,10 +337,11 @@ class _RowPlan:
     object, so the instance gets a copy and the row keeps the value as read.
     """
 
-    __slots__ = ("attrs", "complete", "known", "converts", "copies", "empty")
+    __slots__ = ("names", "attrs", "complete", "known", "converts", "copies", "empty")
 
     def __init__(self, model: Any, names: tuple[str, ...]) -> None:
         columns = model._columns
+        self.names = names
         self.attrs = tuple(model._db_map.get(name) for name in names)
         self.complete = self.attrs == tuple(columns)
         self.known = [(index, attr) for index, attr in enumerate(self.attrs) if attr is not None]
@@ -697,7 +698,8 @@ class Model(metaclass=ModelMetaClass):
         if name == "_loaded":
             read = self.__dict__.pop("_read", None)
             if read is not None:
-                loaded = self._loaded = read[0].snapshot(read[1])
+                names, row = read
+                loaded = self._loaded = _RowPlan.of(type(self), names).snapshot(row)
                 return loaded
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
@@ -845,6 +847,7 @@ class Model(metaclass=ModelMetaClass):
         if isinstance(rows[0], dict):
             return list(cls._instances_from_rows(rows))  # a legacy-mode session reads dicts only
         plan = _RowPlan.of(cls, names)
+        names = plan.names
         attrs, known, converts, copies, empty = plan.attrs, plan.known, plan.converts, plan.copies, plan.empty
         complete = plan.complete
         new = cls.__new__
@@ -865,7 +868,9 @@ class Model(metaclass=ModelMetaClass):
                     values[attr] = copy_value(value)  # the row keeps the value as read, for the snapshot
             instance = new(cls)
             instance._values = values
-            instance._read = (plan, row)  # type: ignore[attr-defined]
+            # The row's column names, not the plan: a tuple of strings and values is left alone by the
+            # garbage collector, which matters when a result of many rows is held.
+            instance._read = (names, row)  # type: ignore[attr-defined]
             append(instance)
         return out
 
