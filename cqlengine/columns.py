@@ -252,14 +252,24 @@ class Column:
         """
         return (), None
 
-    def database_value(self, value: Any) -> Any:
-        """``to_database(validate(value))``: what the driver binds, skipping both for a plain value."""
+    def is_plain(self, value: Any) -> bool:
+        """Whether ``value`` is one this column vouches for (see ``plain_values``)."""
         plain = self.__dict__.get("_plain")
         if plain is None:
             plain = self._plain = self.plain_values()
-        if type(value) in plain[0] and (plain[1] is None or plain[1][0] <= value <= plain[1][1]):
+        types, bounds = plain
+        return type(value) in types and (bounds is None or bounds[0] <= value <= bounds[1])
+
+    def database_value(self, value: Any) -> Any:
+        """``to_database(validate(value))``: what the driver binds, skipping both for a plain value."""
+        if self.is_plain(value):
             return value
         return self.to_database(self.validate(value))
+
+    @property
+    def binds_as_is(self) -> bool:
+        """Whether ``to_database`` returns every value unchanged (this class does not convert)."""
+        return type(self).to_database is Column.to_database
 
     def _declares_plain(self, owner: type) -> bool:
         """Whether validation and conversion are exactly ``owner``'s (not a subclass's own)."""
@@ -1003,15 +1013,16 @@ class List(BaseCollectionColumn):
             raise _fail(label, value, "is not a list (list needs a list or tuple)", ValidationTypeError)
         self._check_size(value, label)
         out = []
+        element = self.value_col
         for i, item in enumerate(value):
             if item is None:
                 raise ValidationError(f"{label}[{i}]: None is not allowed in a list")
-            out.append(self.value_col._clean(item, f"{label}[{i}]"))
+            out.append(item if element.is_plain(item) else element._clean(item, f"{label}[{i}]"))
         return out
 
     def to_database(self, value: Any) -> Any:
-        if value is None:
-            return None
+        if value is None or self.value_col.binds_as_is:
+            return value
         conv = self.value_col.to_database
         return [conv(v) for v in value]
 
@@ -1059,15 +1070,16 @@ class Set(BaseCollectionColumn):
         self._check_size(value, label)
         out: set[Any] = set()
         items: Any = value  # isinstance() with a runtime tuple narrows to object
+        element = self.value_col
         for item in items:
             if item is None:
                 raise ValidationError(f"{label} element: None is not allowed in a set")
-            out.add(self.value_col._clean(item, f"{label} element"))
+            out.add(item if element.is_plain(item) else element._clean(item, f"{label} element"))
         return out
 
     def to_database(self, value: Any) -> Any:
-        if value is None:
-            return None
+        if value is None or self.value_col.binds_as_is:
+            return value
         conv = self.value_col.to_database
         return {conv(v) for v in value}
 
@@ -1108,19 +1120,19 @@ class Map(BaseCollectionColumn):
             raise _fail(label, value, "is not a dict (map needs a mapping)", ValidationAttributeError)
         self._check_size(value, label)
         out = {}
+        key_col, value_col = self.key_col, self.value_col
         for key, item in value.items():
             if key is None:
                 raise ValidationError(f"{label} key: None is not allowed as a map key")
-            ckey = self.key_col._clean(key, f"{label} key")
-            item_label = f"{label}[{_short_repr(key)}]"
+            ckey = key if key_col.is_plain(key) else key_col._clean(key, f"{label} key")
             if item is None:
-                raise ValidationError(f"{item_label}: None is not allowed as a map value")
-            out[ckey] = self.value_col._clean(item, item_label)
+                raise ValidationError(f"{label}[{_short_repr(key)}]: None is not allowed as a map value")
+            out[ckey] = item if value_col.is_plain(item) else value_col._clean(item, f"{label}[{_short_repr(key)}]")
         return out
 
     def to_database(self, value: Any) -> Any:
-        if value is None:
-            return None
+        if value is None or (self.key_col.binds_as_is and self.value_col.binds_as_is):
+            return value
         kconv, vconv = self.key_col.to_database, self.value_col.to_database
         return {kconv(k): vconv(v) for k, v in value.items()}
 
