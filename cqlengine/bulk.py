@@ -56,6 +56,8 @@ _DEFAULTS = WriteOptions()
 
 def _with_queryset_options(own: WriteOptions, given: Optional[WriteOptions]) -> WriteOptions:
     """The instance's options with every option the queryset sets (ttl, timestamp, using, ...) on top."""
+    if given is None or vars(given) == vars(_DEFAULTS):
+        return own  # nothing on top: each write is built with the instance's own, read only
     merged = own.copy()
     if given is not None:
         for name, value in vars(given).items():
@@ -78,11 +80,10 @@ def _plan(action: str, instances: Iterable[Model], build: Callable[[Model], Any]
         if not isinstance(instance, Model):
             raise ValidationError(f"{action}: {instance!r} is not a model instance")
         own = instance._options
-        label = f"{action}: {instance!r}"
         if own.batch is not None:
-            raise ValidationError(f"{label} is batched; a bulk call sends its writes itself")
+            raise ValidationError(f"{action}: {instance!r} is batched; a bulk call sends its writes itself")
         if own.timeout is not connection.NOT_SET:
-            raise ValidationError(f"{label} has its own timeout; pass timeout= to the bulk call")
+            raise ValidationError(f"{action}: {instance!r} has its own timeout; pass timeout= to the bulk call")
         opts = _with_queryset_options(own, options)
         instance._options = opts
         try:
