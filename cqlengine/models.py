@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional, Sequence, TypeVar, Union
 
 from cqlengine import connection, statements
-from cqlengine.columns import BaseCollectionColumn, Column, Map, UserDefinedType, reads_driver_value_as_is
+from cqlengine.columns import Column, Map, UserDefinedType, reads_driver_value_as_is
 from cqlengine.exceptions import (
     CQLEngineException,
     LWTException,
@@ -30,6 +30,7 @@ from cqlengine.exceptions import (
 from cqlengine.exceptions import DoesNotExist as _DoesNotExist
 from cqlengine.exceptions import MultipleObjectsReturned as _MultipleObjectsReturned
 from cqlengine.operators import FILTER_SUFFIXES, ColumnExpression
+from cqlengine.plans import RowPlan, column_checks, columns_with_defaults, insert_plan
 
 __all__ = [
     "Model",
@@ -326,119 +327,8 @@ class _PartitionKeyDescriptor:
         raise AttributeError(f"{type(instance).__name__}.pk: the partition key cannot be deleted")
 
 
-class _RowPlan:
-    """How rows of one shape (CQL column names, in order) become one model's values; compiled once.
-
-    ``attrs`` names each position's attribute (None: a column the model does
-    not know); ``complete`` says the row holds every column in the model's
-    order, so values are ``dict(zip(attrs, row))``; ``converts`` are the
-    positions whose driver value needs ``to_python``; ``copies`` the
-    attributes whose values can change in place and may be the row's own
-    object, so the instance gets a copy and the row keeps the value as read.
-    """
-
-    __slots__ = ("names", "attrs", "complete", "known", "converts", "copies", "empty")
-
-    def __init__(self, model: Any, names: tuple[str, ...]) -> None:
-        columns = model._columns
-        self.names = names
-        self.attrs = tuple(model._db_map.get(name) for name in names)
-        self.complete = self.attrs == tuple(columns)
-        self.known = [(index, attr) for index, attr in enumerate(self.attrs) if attr is not None]
-        self.converts: list[tuple[int, str, Callable[[Any], Any]]] = []
-        self.copies: list[tuple[str, Callable[[Any], Any]]] = []
-        for index, attr in self.known:
-            col = columns[attr]
-            as_is = reads_driver_value_as_is(col)
-            if not as_is:
-                self.converts.append((index, attr, col.to_python))
-            # A collection's converter builds a new one; any other may hand back what it was given.
-            copier = col.snapshot_copier()
-            if copier is not None and (as_is or not isinstance(col, BaseCollectionColumn)):
-                self.copies.append((attr, copier))
-        self.empty = dict.fromkeys(columns)
-
-    @classmethod
-    def of(cls, model: Any, names: Sequence[str]) -> _RowPlan:
-        """The plan of ``model`` for rows of ``names``, kept on the model class (a few shapes per model)."""
-        plans = model.__dict__.get("_row_plans")
-        if plans is None:
-            plans = {}
-            model._row_plans = plans
-        key = tuple(names)
-        plan = plans.get(key)
-        if plan is None:
-            if len(plans) >= 256:
-                plans.clear()  # shapes come from only()/defer(): a few per model
-            plan = plans[key] = cls(model, key)
-        return plan  # type: ignore[no-any-return]
-
-    def snapshot(self, row: Sequence[Any]) -> dict[str, Any]:
-        """The values of ``row`` as change tracking keeps them: the columns read, as read."""
-        loaded = {attr: row[index] for index, attr in self.known}
-        for index, attr, convert in self.converts:
-            loaded[attr] = convert(row[index])  # a fresh value: converters build new collections
-        return loaded
-
-
-def _columns_with_defaults(model: Any) -> list[tuple[str, Column]]:
-    """(attr, column) of the model's columns that have a default; listed once per model."""
-    found = model.__dict__.get("_with_defaults")
-    if found is None:
-        found = model._with_defaults = [(key, col) for key, col in model._columns.items() if col.has_default]
-    return found  # type: ignore[no-any-return]
-
-
 #: The options of an instance that has none of its own: read, never changed.
 _NO_OPTIONS = WriteOptions()
-
-
-class _InsertPlan:
-    """Per model: each column's (attr, CQL name, column, plain types, whether empty means null).
-
-    An empty non-frozen collection is stored as null, so an INSERT leaves it
-    out as it leaves out None; a value of a plain type (see
-    ``Column.plain_values``) is bound as it is.
-    """
-
-    @staticmethod
-    def of(model: Any) -> list[tuple[str, str, Column, tuple[type, ...], bool]]:
-        plan = model.__dict__.get("_insert_plan")
-        if plan is None:
-            plan = [(key, col.db_field_name, col, col.plain_values()[0],
-                     col.is_collection and not getattr(col, "frozen", False))
-                    for key, col in model._columns.items()]
-            model._insert_plan = plan
-        return plan  # type: ignore[no-any-return]
-
-
-class _ColumnChecks:
-    """Per model: each column's (attr, column, plain types, int bounds, whether None passes as it is).
-
-    ``validate()`` skips a value the column vouches for (see
-    ``Column.plain_values``) and a None the column takes as it is.
-    """
-
-    @staticmethod
-    def of(model: Any) -> list[tuple[str, Column, tuple[type, ...], Optional[tuple[int, int]], bool]]:
-        checks = model.__dict__.get("_column_checks")
-        if checks is None:
-            checks = []
-            for key, col in model._columns.items():
-                plain, bounds = col.plain_values()
-                checks.append((key, col, plain, bounds, _none_passes(col)))
-            model._column_checks = checks
-        return checks  # type: ignore[no-any-return]
-
-
-def _none_passes(col: Column) -> bool:
-    """Whether ``col.validate(None)`` is None without a word (neither required nor a key)."""
-    if type(col).validate is not Column.validate:
-        return False  # a column of the caller's own validates each value itself
-    try:
-        return col.validate(None) is None
-    except ValidationError:
-        return False
 
 
 class ModelMetaClass(type):
@@ -677,7 +567,7 @@ class Model(metaclass=ModelMetaClass):
             )
         own = self._values = dict.fromkeys(columns)  # in the columns' order, whatever the keywords'
         own.update(values)
-        for key, col in _columns_with_defaults(cls):
+        for key, col in columns_with_defaults(cls):
             if key not in values:
                 own[key] = col.get_default()
         if cls._is_polymorphic and cls.__polymorphic_key__ is not None and cls._discriminator_column_name:
@@ -699,7 +589,7 @@ class Model(metaclass=ModelMetaClass):
             read = self.__dict__.pop("_read", None)
             if read is not None:
                 names, row = read
-                loaded = self._loaded = _RowPlan.of(type(self), names).snapshot(row)
+                loaded = self._loaded = RowPlan.of(type(self), names).snapshot(row)
                 return loaded
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
@@ -846,7 +736,7 @@ class Model(metaclass=ModelMetaClass):
             return []
         if isinstance(rows[0], dict):
             return list(cls._instances_from_rows(rows))  # a legacy-mode session reads dicts only
-        plan = _RowPlan.of(cls, names)
+        plan = RowPlan.of(cls, names)
         names = plan.names
         attrs, known, converts, copies, empty = plan.attrs, plan.known, plan.converts, plan.copies, plan.empty
         complete = plan.complete
@@ -1008,7 +898,7 @@ class Model(metaclass=ModelMetaClass):
         cls = type(self)
         loaded = self._loaded
         values = self._values
-        for key, col, plain, bounds, none_passes in _ColumnChecks.of(cls):
+        for key, col, plain, bounds, none_passes in column_checks(cls):
             value = values.get(key)
             if value is None:
                 if none_passes:
@@ -1228,7 +1118,7 @@ class Model(metaclass=ModelMetaClass):
         cls = type(self)
         values = self._values
         state = {}
-        for key, _, col, _, collection in _InsertPlan.of(cls):
+        for key, _, col, _, collection in insert_plan(cls):
             value = values[key]
             if col.primary_key or col.is_counter or not (value is None or (collection and not value)):
                 state[key] = value
@@ -1305,7 +1195,7 @@ class Model(metaclass=ModelMetaClass):
         keyspace, table, _ = opts.table(cls)
         values = []
         own = self._values
-        for key, name, col, plain, collection in _InsertPlan.of(cls):
+        for key, name, col, plain, collection in insert_plan(cls):
             value = own[key]
             if value is None or (collection and not value):
                 continue  # an INSERT of null (or of an empty collection) would only write a tombstone

@@ -1,0 +1,120 @@
+"""Plans a model compiles once and every instance uses: how rows become values, how values are written.
+
+Each plan is kept on the model class (in its own ``__dict__``, so a subclass
+compiles its own) the first time it is needed. A model's columns do not
+change after its class is made, so a plan never goes stale; the row plans of
+a model are keyed by the row's column names, so a table altered by another
+client gets a plan of its own shape.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Callable, Optional
+
+from cqlengine.columns import BaseCollectionColumn, Column, reads_driver_value_as_is
+from cqlengine.exceptions import ValidationError
+
+
+class RowPlan:
+    """How rows of one shape (CQL column names, in order) become one model's values; compiled once.
+
+    ``attrs`` names each position's attribute (None: a column the model does
+    not know); ``complete`` says the row holds every column in the model's
+    order, so values are ``dict(zip(attrs, row))``; ``converts`` are the
+    positions whose driver value needs ``to_python``; ``copies`` the
+    attributes whose values can change in place and may be the row's own
+    object, so the instance gets a copy and the row keeps the value as read.
+    """
+
+    __slots__ = ("names", "attrs", "complete", "known", "converts", "copies", "empty")
+
+    def __init__(self, model: Any, names: tuple[str, ...]) -> None:
+        columns = model._columns
+        self.names = names
+        self.attrs = tuple(model._db_map.get(name) for name in names)
+        self.complete = self.attrs == tuple(columns)
+        self.known = [(index, attr) for index, attr in enumerate(self.attrs) if attr is not None]
+        self.converts: list[tuple[int, str, Callable[[Any], Any]]] = []
+        self.copies: list[tuple[str, Callable[[Any], Any]]] = []
+        for index, attr in self.known:
+            col = columns[attr]
+            as_is = reads_driver_value_as_is(col)
+            if not as_is:
+                self.converts.append((index, attr, col.to_python))
+            # A collection's converter builds a new one; any other may hand back what it was given.
+            copier = col.snapshot_copier()
+            if copier is not None and (as_is or not isinstance(col, BaseCollectionColumn)):
+                self.copies.append((attr, copier))
+        self.empty = dict.fromkeys(columns)
+
+    @classmethod
+    def of(cls, model: Any, names: Sequence[str]) -> RowPlan:
+        """The plan of ``model`` for rows of ``names``, kept on the model class (a few shapes per model)."""
+        plans = model.__dict__.get("_row_plans")
+        if plans is None:
+            plans = {}
+            model._row_plans = plans
+        key = tuple(names)
+        plan = plans.get(key)
+        if plan is None:
+            if len(plans) >= 256:
+                plans.clear()  # shapes come from only()/defer(): a few per model
+            plan = plans[key] = cls(model, key)
+        return plan  # type: ignore[no-any-return]
+
+    def snapshot(self, row: Sequence[Any]) -> dict[str, Any]:
+        """The values of ``row`` as change tracking keeps them: the columns read, as read."""
+        loaded = {attr: row[index] for index, attr in self.known}
+        for index, attr, convert in self.converts:
+            loaded[attr] = convert(row[index])  # a fresh value: converters build new collections
+        return loaded
+
+
+def columns_with_defaults(model: Any) -> list[tuple[str, Column]]:
+    """(attr, column) of the model's columns that have a default; listed once per model."""
+    found = model.__dict__.get("_with_defaults")
+    if found is None:
+        found = model._with_defaults = [(key, col) for key, col in model._columns.items() if col.has_default]
+    return found  # type: ignore[no-any-return]
+
+
+def insert_plan(model: Any) -> list[tuple[str, str, Column, tuple[type, ...], bool]]:
+    """Per model: each column's (attr, CQL name, column, plain types, whether empty means null).
+
+    An empty non-frozen collection is stored as null, so an INSERT leaves it
+    out as it leaves out None; a value of a plain type (see
+    ``Column.plain_values``) is bound as it is.
+    """
+    plan = model.__dict__.get("_insert_plan")
+    if plan is None:
+        plan = [(key, col.db_field_name, col, col.plain_values()[0],
+                 col.is_collection and not getattr(col, "frozen", False))
+                for key, col in model._columns.items()]
+        model._insert_plan = plan
+    return plan  # type: ignore[no-any-return]
+
+
+def column_checks(model: Any) -> list[tuple[str, Column, tuple[type, ...], Optional[tuple[int, int]], bool]]:
+    """Per model: each column's (attr, column, plain types, int bounds, whether None passes as it is).
+
+    ``validate()`` skips a value the column vouches for (see
+    ``Column.plain_values``) and a None the column takes as it is.
+    """
+    checks = model.__dict__.get("_column_checks")
+    if checks is None:
+        checks = []
+        for key, col in model._columns.items():
+            plain, bounds = col.plain_values()
+            checks.append((key, col, plain, bounds, _none_passes(col)))
+        model._column_checks = checks
+    return checks  # type: ignore[no-any-return]
+
+
+def _none_passes(col: Column) -> bool:
+    """Whether ``col.validate(None)`` is None without a word (neither required nor a key)."""
+    if type(col).validate is not Column.validate:
+        return False  # a column of the caller's own validates each value itself
+    try:
+        return col.validate(None) is None
+    except ValidationError:
+        return False
