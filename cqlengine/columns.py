@@ -947,6 +947,9 @@ def _element(col_type: Any, owner: str) -> Column:
 class BaseCollectionColumn(Column):
     """Shared base of List, Set, Map and Tuple: element columns and freezing."""
 
+    #: The CQL kind (``list``, ``set``, ...): a subclass of the caller's own keeps it.
+    kind: str = ""
+
     def __init__(self, types: tuple[Any, ...], frozen: bool = False, **kwargs: Any) -> None:
         self.types: list[Column] = [_element(t, type(self).__name__) for t in types]
         self.frozen = bool(frozen)
@@ -962,7 +965,7 @@ class BaseCollectionColumn(Column):
 
     def _base_cql_type(self) -> str:
         inner = ", ".join(t._nested_cql_type() for t in self.types)
-        return f"{type(self).__name__.lower()}<{inner}>"
+        return f"{self.kind or type(self).__name__.lower()}<{inner}>"
 
     def cql_type(self) -> str:
         base = self._base_cql_type()
@@ -974,7 +977,7 @@ class BaseCollectionColumn(Column):
     def _check_size(self, value: Any, label: str) -> None:
         if len(value) > _MAX_COLLECTION_SIZE:
             raise ValidationError(
-                f"{label}: {len(value)} elements is more than a {type(self).__name__.lower()} "
+                f"{label}: {len(value)} elements is more than a {self.kind or type(self).__name__.lower()} "
                 f"can hold ({_MAX_COLLECTION_SIZE})"
             )
 
@@ -997,6 +1000,8 @@ class List(BaseCollectionColumn):
     Empty and null are the same in Cassandra for a non-frozen list, so a null
     read back becomes ``[]``; the default is an empty list (as the peer).
     """
+
+    kind = "list"
 
     is_collection = True
 
@@ -1021,8 +1026,11 @@ class List(BaseCollectionColumn):
         return out
 
     def to_database(self, value: Any) -> Any:
-        if value is None or self.value_col.binds_as_is:
-            return value
+        # Always a new list: a batch sends it later, and the instance's own may change before then.
+        if value is None:
+            return None
+        if self.value_col.binds_as_is:
+            return list(value)
         conv = self.value_col.to_database
         return [conv(v) for v in value]
 
@@ -1047,6 +1055,8 @@ class Set(BaseCollectionColumn):
     With ``strict=False`` lists and tuples are accepted and turned into sets.
     A null read back becomes ``set()``; the default is an empty set.
     """
+
+    kind = "set"
 
     is_collection = True
 
@@ -1078,8 +1088,11 @@ class Set(BaseCollectionColumn):
         return out
 
     def to_database(self, value: Any) -> Any:
-        if value is None or self.value_col.binds_as_is:
-            return value
+        # Always a new set: a batch sends it later, and the instance's own may change before then.
+        if value is None:
+            return None
+        if self.value_col.binds_as_is:
+            return set(value)
         conv = self.value_col.to_database
         return {conv(v) for v in value}
 
@@ -1102,6 +1115,8 @@ class Map(BaseCollectionColumn):
     ``Person.scores key`` for a key. A null read back becomes ``{}``; the
     default is an empty dict.
     """
+
+    kind = "map"
 
     is_collection = True
 
@@ -1131,8 +1146,11 @@ class Map(BaseCollectionColumn):
         return out
 
     def to_database(self, value: Any) -> Any:
-        if value is None or (self.key_col.binds_as_is and self.value_col.binds_as_is):
-            return value
+        # Always a new dict: a batch sends it later, and the instance's own may change before then.
+        if value is None:
+            return None
+        if self.key_col.binds_as_is and self.value_col.binds_as_is:
+            return dict(value)
         kconv, vconv = self.key_col.to_database, self.value_col.to_database
         return {kconv(k): vconv(v) for k, v in value.items()}
 
@@ -1160,6 +1178,8 @@ class Tuple(BaseCollectionColumn):
     elements than the definition is padded with None (what Cassandra reads
     back), an empty one is null, and one with more elements is refused.
     """
+
+    kind = "tuple"
 
     def __init__(self, *types: Any, **kwargs: Any) -> None:
         if not types:

@@ -623,12 +623,13 @@ class _LoopBridge:
     Waking a loop from another thread costs a write to its self-pipe and a
     turn of its selector. Results that arrive while a wake-up is already on
     its way ride along with it: with many requests in flight, one wake-up
-    settles a whole run of them.
+    settles a whole run of them. The bridge holds its loop and the awaiters
+    weakly, so a closed loop is freed with everything it waited for.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.pending: list[tuple[asyncio.Future, Any, Optional[BaseException]]] = []
+        self.loop = weakref.ref(loop)
+        self.pending: list[tuple[weakref.ref[asyncio.Future], Any, Optional[BaseException]]] = []
         self.scheduled = False
         self.lock = threading.Lock()
 
@@ -639,15 +640,20 @@ class _LoopBridge:
         self._deliver(waiter, None, error)
 
     def _deliver(self, waiter: asyncio.Future, rows: Any, error: Optional[BaseException]) -> None:
+        loop = self.loop()
         with self.lock:
-            self.pending.append((waiter, rows, error))
+            if loop is None or loop.is_closed():
+                self.pending.clear()  # nobody is waiting any more, and no wake-up will come
+                self.scheduled = False
+                return
+            self.pending.append((weakref.ref(waiter), rows, error))
             if self.scheduled:
                 return  # the wake-up on its way settles this one too
             self.scheduled = True
         try:
-            self.loop.call_soon_threadsafe(self._settle_pending)
+            loop.call_soon_threadsafe(self._settle_pending)
         except RuntimeError:
-            with self.lock:  # the loop has closed: nobody is waiting any more
+            with self.lock:  # the loop closed in between
                 self.pending.clear()
                 self.scheduled = False
 
@@ -655,8 +661,10 @@ class _LoopBridge:
         with self.lock:
             pending, self.pending = self.pending, []
             self.scheduled = False
-        for waiter, rows, error in pending:
-            _settle(waiter, rows, error)
+        for waiter_ref, rows, error in pending:
+            waiter = waiter_ref()
+            if waiter is not None:  # else its task is gone: nobody awaits it
+                _settle(waiter, rows, error)
 
 
 _bridges: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopBridge] = weakref.WeakKeyDictionary()

@@ -586,11 +586,16 @@ class Model(metaclass=ModelMetaClass):
         # the row, and makes its snapshot (``_loaded``) from it when first asked: most
         # instances read are never written, and a snapshot of each would double their cost.
         if name == "_loaded":
-            read = self.__dict__.pop("_read", None)
+            state = self.__dict__
+            read = state.get("_read")
             if read is not None:
-                names, row = read
-                loaded = self._loaded = RowPlan.of(type(self), names).snapshot(row)
+                # Threads may share an instance: the first snapshot made is the one kept, and the
+                # row is let go only once the snapshot is in place.
+                loaded = state.setdefault("_loaded", RowPlan.of(type(self), read[0]).snapshot(read[1]))
+                state.pop("_read", None)
                 return loaded
+            if "_loaded" in state:
+                return state["_loaded"]  # made by another thread meanwhile
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __getstate__(self) -> dict[str, Any]:
@@ -740,6 +745,8 @@ class Model(metaclass=ModelMetaClass):
         names = plan.names
         attrs, known, converts, copies, empty = plan.attrs, plan.known, plan.converts, plan.copies, plan.empty
         complete = plan.complete
+        if not plan.from_row:
+            copies = []  # the row is not kept: the snapshot is a copy of its own
         new = cls.__new__
         out: list[M] = []
         append = out.append
@@ -758,9 +765,12 @@ class Model(metaclass=ModelMetaClass):
                     values[attr] = copy_value(value)  # the row keeps the value as read, for the snapshot
             instance = new(cls)
             instance._values = values
-            # The row's column names, not the plan: a tuple of strings and values is left alone by the
-            # garbage collector, which matters when a result of many rows is held.
-            instance._read = (names, row)  # type: ignore[attr-defined]
+            if plan.from_row:
+                # The row's column names, not the plan: a tuple of strings and values is left alone by
+                # the garbage collector, which matters when a result of many rows is held.
+                instance._read = (names, row)  # type: ignore[attr-defined]
+            else:
+                instance._loaded = plan.snapshot_of(values)
             append(instance)
         return out
 

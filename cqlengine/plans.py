@@ -24,9 +24,16 @@ class RowPlan:
     positions whose driver value needs ``to_python``; ``copies`` the
     attributes whose values can change in place and may be the row's own
     object, so the instance gets a copy and the row keeps the value as read.
+
+    ``from_row`` says the snapshot can be made again from the row later:
+    every converter is one of this package's, which build equal values from
+    equal rows. A column type of the caller's own that converts by itself may
+    not (a value without ``__eq__``, or the driver's own list handed back), so
+    its model's instances take their snapshot at once (``snapshot_of``), by
+    copying what can change in place, as every instance did before.
     """
 
-    __slots__ = ("names", "attrs", "complete", "known", "converts", "copies", "empty")
+    __slots__ = ("names", "attrs", "complete", "known", "converts", "copies", "copiers", "empty", "from_row")
 
     def __init__(self, model: Any, names: tuple[str, ...]) -> None:
         columns = model._columns
@@ -36,15 +43,21 @@ class RowPlan:
         self.known = [(index, attr) for index, attr in enumerate(self.attrs) if attr is not None]
         self.converts: list[tuple[int, str, Callable[[Any], Any]]] = []
         self.copies: list[tuple[str, Callable[[Any], Any]]] = []
+        self.copiers: list[tuple[str, Callable[[Any], Any]]] = []
+        self.from_row = True
         for index, attr in self.known:
             col = columns[attr]
             as_is = reads_driver_value_as_is(col)
             if not as_is:
                 self.converts.append((index, attr, col.to_python))
-            # A collection's converter builds a new one; any other may hand back what it was given.
+                if getattr(type(col).to_python, "__module__", None) != Column.__module__:
+                    self.from_row = False
             copier = col.snapshot_copier()
-            if copier is not None and (as_is or not isinstance(col, BaseCollectionColumn)):
-                self.copies.append((attr, copier))
+            if copier is not None:
+                self.copiers.append((attr, copier))
+                # A collection's converter builds a new one; any other may hand back what it was given.
+                if as_is or not isinstance(col, BaseCollectionColumn):
+                    self.copies.append((attr, copier))
         self.empty = dict.fromkeys(columns)
 
     @classmethod
@@ -62,8 +75,17 @@ class RowPlan:
             plan = plans[key] = cls(model, key)
         return plan  # type: ignore[no-any-return]
 
+    def snapshot_of(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The snapshot of an instance's values just built: the columns read, copied where they can change."""
+        loaded = {attr: values[attr] for _, attr in self.known}
+        for attr, copy_value in self.copiers:
+            value = loaded[attr]
+            if value is not None:
+                loaded[attr] = copy_value(value)
+        return loaded
+
     def snapshot(self, row: Sequence[Any]) -> dict[str, Any]:
-        """The values of ``row`` as change tracking keeps them: the columns read, as read."""
+        """The values of ``row`` as change tracking keeps them: the columns read, as read (``from_row`` plans)."""
         loaded = {attr: row[index] for index, attr in self.known}
         for index, attr, convert in self.converts:
             loaded[attr] = convert(row[index])  # a fresh value: converters build new collections

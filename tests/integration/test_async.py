@@ -217,3 +217,15 @@ def test_many_results_in_flight_each_reach_their_own_awaiter(ks):
     assert results == [("error", i, "InvalidRequest") if i % 7 == 0 else ("row", i, f"n{i}") for i in range(300)]
     # A second loop, after the first one closed, gets its results the same way.
     assert run(Note.objects.aget(owner=7, seq=1)).body == "n1"
+
+
+def test_closed_event_loops_are_freed(ks):
+    import gc
+
+    async def read():
+        return [note async for note in Note.objects(owner=7).limit(3)]
+
+    for _ in range(20):
+        run(read())
+    gc.collect()
+    assert sum(isinstance(obj, asyncio.AbstractEventLoop) for obj in gc.get_objects()) <= 1

@@ -197,3 +197,106 @@ def test_a_user_type_the_driver_builds_itself_is_still_copied(fresh, ks):
     assert obj.get_changed_columns() == ["spot"]
     obj.save()
     assert Reading.objects(k=1, c=0).first().spot.marks == [0, 4]
+
+
+class Shared(Model):
+    __table_name__ = "read_path_shared"
+    p = columns.Integer(partition_key=True)
+    k = columns.Integer(primary_key=True)
+    stamps = columns.List(columns.DateTime())
+
+
+def test_threads_sharing_instances_read_one_snapshot(ks):
+    import threading
+
+    management.sync_table(Shared)
+    for k in range(500):
+        Shared.create(p=1, k=k, stamps=[datetime(2020, 1, 1)] * 20)
+    errors: list[str] = []
+    for _ in range(4):
+        instances = list(Shared.objects(p=1))
+        start = threading.Barrier(4)
+
+        def read_changes(start: threading.Barrier = start, instances: list = instances) -> None:
+            start.wait()
+            for obj in instances:
+                try:
+                    assert obj.get_changed_columns() == []
+                except Exception as exc:  # noqa: BLE001 - every failure of every thread is reported
+                    errors.append(repr(exc))
+
+        threads = [threading.Thread(target=read_changes) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+
+
+class Point:
+    """A value without __eq__: equal only to itself."""
+
+    def __init__(self, x: int) -> None:
+        self.x = x
+
+
+class PickledColumn(columns.Blob):
+    """A column of the caller's own that converts by itself."""
+
+    def to_python(self, value: Any) -> Any:
+        return pickle.loads(value) if isinstance(value, bytes) else value
+
+    def to_database(self, value: Any) -> Any:
+        return None if value is None else pickle.dumps(value)
+
+    def _clean(self, value: Any, label: str) -> Any:
+        return value
+
+
+class DriversOwnList(columns.List):
+    """The peer's way to skip a conversion: hand back the driver's own list."""
+
+    def to_python(self, value: Any) -> Any:
+        return [] if value is None else value
+
+
+class Custom(Model):
+    __table_name__ = "read_path_custom"
+    id = columns.Integer(primary_key=True)
+    point = PickledColumn()
+    marks = DriversOwnList(columns.Integer())
+
+
+@pytest.mark.parametrize("read", [lambda: list(Custom.objects(id=1))[0], lambda: Custom.objects.get(id=1)])
+def test_columns_that_convert_by_themselves_track_changes_as_before(ks, read):
+    management.sync_table(Custom)
+    Custom.create(id=1, point=Point(1), marks=[1])
+    obj = read()
+    assert obj.point.x == 1 and obj.get_changed_columns() == []  # read once: not changed by a second reading
+    obj.marks.append(2)
+    assert obj.get_changed_columns() == ["marks"]
+    obj.save()
+    assert Custom.objects.get(id=1).marks == [1, 2]
+
+
+class Queued(Model):
+    __table_name__ = "read_path_queued"
+    id = columns.Integer(primary_key=True)
+    scores = columns.Map(columns.Text(), columns.Integer())
+    tags = columns.Set(columns.Text())
+    entries = columns.List(columns.Integer())
+
+
+def test_a_batch_sends_collections_as_they_were_when_saved(ks):
+    from cqlengine.query import BatchQuery
+
+    management.sync_table(Queued)
+    batch = BatchQuery()
+    obj = Queued(id=2, scores={"a": 1}, tags={"x"}, entries=[1])
+    obj.batch(batch).save()
+    obj.scores["b"] = 2
+    obj.tags.add("y")
+    obj.entries.append(2)
+    batch.execute()
+    row = Queued.objects.get(id=2)
+    assert (row.scores, row.tags, row.entries) == ({"a": 1}, {"x"}, [1])

@@ -983,3 +983,22 @@ class TestDriverCodecs:
         assert _driver_round_trip(col, udt, value) == value
         empty = Place(name="y")
         assert _driver_round_trip(col, udt, empty) == Place(name="y", visits=[])
+
+
+def test_a_collection_subclass_keeps_its_cql_kind():
+    class Marks(columns.List):
+        pass
+
+    class Tags(columns.Set):
+        pass
+
+    class Scores(columns.Map):
+        pass
+
+    class Pair(columns.Tuple):
+        pass
+
+    assert Marks(columns.Integer).cql_type() == "list<int>"
+    assert Tags(columns.Text, frozen=True).cql_type() == "frozen<set<text>>"
+    assert Scores(columns.Text, columns.Integer).cql_type() == "map<text, int>"
+    assert Pair(columns.Integer, columns.Text).cql_type() == "tuple<int, text>"
