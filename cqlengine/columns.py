@@ -11,6 +11,7 @@ import copy
 import ipaddress
 import itertools
 import math
+import reprlib
 import uuid as _uuid
 from collections.abc import Mapping
 from collections.abc import Set as _AbstractSet
@@ -55,8 +56,16 @@ _MAX_REPR = 200
 # Cassandra refuses collections larger than this (CASSANDRA-5428).
 _MAX_COLLECTION_SIZE = 65535
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 4  # a value nested thousands deep is shown without recursing through it
+_REPR.maxstring = _REPR.maxother = _MAX_REPR
+
+
 def _short_repr(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # noqa: BLE001 - a repr of the caller's own that fails must not hide the real error
+        text = f"<{type(value).__name__} object>"
     if len(text) > _MAX_REPR:
         text = text[: _MAX_REPR - 3] + "..."
     return text

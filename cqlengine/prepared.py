@@ -29,6 +29,7 @@ that connection hands it and keeps no session of its own.
 """
 from __future__ import annotations
 
+import reprlib
 import struct
 import threading
 from collections import OrderedDict
@@ -145,6 +146,8 @@ class PreparedCache:
         try:
             _check_user_type_fields(entry, params)
             return entry.prepared.bind(params)
+        except UnicodeEncodeError as exc:
+            raise _unencodable(entry.prepared, params, exc) from None  # the value's fault, not the schema's
         except _BIND_ERRORS:
             # The table may have changed under a cached statement before the driver noticed.
             self._drop(session, cql, entry.prepared)
@@ -274,6 +277,23 @@ def _column_types(prepared: PreparedStatement) -> list[Any]:
 
 
 # --------------------------------------------------------------------------- user-type values
+
+
+def _unencodable(prepared: PreparedStatement, params: Params, exc: UnicodeEncodeError) -> ValidationValueError:
+    """The error for text that UTF-8 cannot carry (a lone surrogate), naming its column."""
+    columns = list(prepared.column_metadata or [])
+    named = params.items() if isinstance(params, Mapping) else zip((c.name for c in columns), params)
+    where = {c.name: f"{c.keyspace_name}.{c.table_name}.{c.name}" for c in columns}
+    for name, value in named:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return ValidationValueError(
+                    f"{where.get(name, name)}: {reprlib.repr(value)} cannot be stored as text: UTF-8 cannot "
+                    f"encode it ({exc.reason}); nothing was sent")
+    return ValidationValueError(f"a value cannot be stored as text: UTF-8 cannot encode it ({exc.reason}); "
+                                "nothing was sent")
 
 
 def _check_user_type_fields(entry: _CachedStatement, params: Params) -> None:
