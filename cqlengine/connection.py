@@ -43,6 +43,7 @@ from cassandra.query import (
     tuple_factory,
 )
 
+from cqlengine import statements
 from cqlengine.exceptions import ConnectionException, ConnectionUnreachable
 from cqlengine.prepared import Params, PreparedCache
 
@@ -451,9 +452,24 @@ def connections() -> dict[str, Connection]:
 
 
 def _log(conn: Connection, query: Union[str, Statement, _BatchText]) -> None:
+    """Log the statement's shape at DEBUG: its CQL with literals shown as ``?``, never a value."""
     if log.isEnabledFor(logging.DEBUG):
-        text = query if isinstance(query, str) else getattr(query, "query_string", repr(query))
-        log.debug("[%s] %s", conn.name, text)  # CQL text only: values never reach the log
+        log.debug("[%s] %s", conn.name, _shape(query))
+
+
+def _shape(query: Union[str, Statement, _BatchText]) -> str:
+    text: Any
+    if isinstance(query, str):
+        text = query
+    elif isinstance(query, BoundStatement):
+        text = query.prepared_statement.query_string  # not repr(): it shows the bound values
+    elif isinstance(query, BatchStatement):
+        return f"a BatchStatement of {len(query._statements_and_parameters)} statement(s)"
+    else:
+        text = getattr(query, "query_string", None)
+    if not isinstance(text, str):
+        return f"a {type(query).__name__}"
+    return statements.without_literals(text)
 
 
 def execute(

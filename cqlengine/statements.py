@@ -34,6 +34,7 @@ __all__ = [
     "qualified_table",
     "quote_identifier",
     "render_batch_members",
+    "without_literals",
 ]
 
 Rendered = tuple[str, list]
@@ -98,6 +99,31 @@ def qualified_table(keyspace: str | None, table: str) -> str:
     if keyspace:
         return f"{quote_identifier(keyspace)}.{quote_identifier(table)}"
     return quote_identifier(table)
+
+
+# ---------------------------------------------------------------- logging
+
+_LITERAL = re.compile(
+    r"""
+      (?P<ident>"(?:[^"]|"")*")                          # a quoted identifier: kept
+    | '(?:[^']|'')*'                                     # a string
+    | \$\$.*?\$\$                                          # a dollar-quoted string
+    | \b[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\b   # a uuid
+    | \b0[xX][0-9a-fA-F]*\b                                 # a blob
+    | (?<![\w.])-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.])   # a number
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+@lru_cache(maxsize=1024)
+def without_literals(cql: str) -> str:
+    """``cql`` with every literal value (string, number, uuid, blob) shown as ``?``: what may be logged.
+
+    Statements of this package carry no literal (every value is bound);
+    CQL written by a caller may (``CREATE ROLE r WITH PASSWORD = 'secret'``).
+    """
+    return _LITERAL.sub(lambda m: m.group("ident") or "?", cql)
 
 
 # ---------------------------------------------------------------- values

@@ -1,0 +1,81 @@
+"""At DEBUG, statements are logged by their shape: no bound value and no literal of a caller's CQL."""
+from __future__ import annotations
+
+import logging
+import uuid
+
+import pytest
+from cassandra.query import BatchStatement, SimpleStatement
+
+from cqlengine import columns, connection, management
+from cqlengine.models import Model
+from cqlengine.query import BatchQuery
+
+SECRET = "s3cr3t-" + uuid.uuid4().hex
+
+
+class Account(Model):
+    __table_name__ = "quiet_accounts"
+    id = columns.Integer(primary_key=True)
+    token = columns.Text()
+
+
+@pytest.fixture(scope="module")
+def ks(cqlengine_connection):
+    management.sync_table(Account)
+    return cqlengine_connection.default_keyspace
+
+
+class Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture
+def debug_log():
+    logger = logging.getLogger("cqlengine")
+    handler = Lines()
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    yield handler.lines
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+def test_no_value_reaches_the_log(ks, debug_log):
+    table = Account.column_family_name()
+    Account.create(id=1, token=SECRET)
+    Account.objects(id=1).update(token=SECRET + "2")
+    Account.objects.filter(id=1).allow_filtering().filter(token=SECRET).count()
+    with BatchQuery() as batch:
+        Account.batch(batch).create(id=2, token=SECRET)
+    prepared = connection.get_session().prepare(f"SELECT * FROM {table} WHERE id = ?")
+    connection.execute(prepared.bind([1]))
+    connection.execute(prepared, [1])
+    connection.execute(f"SELECT * FROM {table} WHERE id = 1 AND \"token\" = '{SECRET}' ALLOW FILTERING")
+    literal = f"SELECT * FROM {table} WHERE id = 1 AND \"token\" = '{SECRET}' ALLOW FILTERING"
+    connection.execute(SimpleStatement(literal))
+    insert = connection.get_session().prepare(f"INSERT INTO {table} (id, \"token\") VALUES (?, ?)")
+    driver_batch = BatchStatement()
+    driver_batch.add(f"INSERT INTO {table} (id, \"token\") VALUES (3, '{SECRET}')")
+    driver_batch.add(insert.bind([4, SECRET]))
+    connection.execute(driver_batch)
+    assert len(debug_log) >= 9
+    assert [line for line in debug_log if SECRET in line] == []
+    assert any('"token" = ?' in line for line in debug_log)  # the shape is there
+
+
+def test_literals_of_every_kind_are_hidden():
+    from cqlengine.statements import without_literals
+
+    assert without_literals("CREATE ROLE r WITH PASSWORD = 'it''s' AND LOGIN = true") == \
+        "CREATE ROLE r WITH PASSWORD = ? AND LOGIN = true"
+    assert without_literals('SELECT * FROM ks.t1 WHERE "Col 9" = -1.5e3 AND u = 123e4567-e89b-12d3-a456-'
+                            "426614174000 AND b = 0xCAFE LIMIT 10") == \
+        'SELECT * FROM ks.t1 WHERE "Col 9" = ? AND u = ? AND b = ? LIMIT ?'
+    assert without_literals("INSERT INTO t (a) VALUES ($$x'y$$)") == "INSERT INTO t (a) VALUES (?)"
