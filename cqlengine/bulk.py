@@ -105,7 +105,9 @@ def _run(action: str, writes: list[_Write], conn: Optional[str], concurrency: in
     items = []
     for write in writes:
         cql, params = write.statement.render()
-        items.append((cql, params, write.options.consistency))
+        idempotent = write.options.idempotent
+        items.append((cql, params, write.options.consistency,
+                      write.statement.is_idempotent if idempotent is None else idempotent))
     outcomes = connection.execute_concurrently(items, concurrency=concurrency, timeout=timeout, connection=conn)
     failures: list[BulkFailure] = []
     written: list[Model] = []

@@ -271,10 +271,14 @@ class Connection:
         params: Optional[Union[Sequence[Any], dict[str, Any]]] = None,
         consistency: Optional[int] = None,
         fetch_size: Optional[int] = None,
+        idempotent: Optional[bool] = None,
     ) -> Statement:
         """A driver statement for ``query``: prepared and bound when it has params.
 
-        A statement the caller passed in is copied before any option is set on it.
+        ``idempotent`` sets the driver's flag (whether it may retry or
+        speculatively run the statement); None leaves it as it is (False for a
+        new statement). A statement the caller passed in is copied before any
+        option is set on it.
         """
         statement: Statement
         if isinstance(query, str):
@@ -292,13 +296,15 @@ class Connection:
                     "pass the CQL text (or a PreparedStatement) with the parameters instead"
                 )
             statement = query
-            if consistency is not None or fetch_size is not None:
+            if consistency is not None or fetch_size is not None or idempotent is not None:
                 statement = copy.copy(query)
         level = consistency if consistency is not None else self.consistency
         if level is not None and (statement is not query or consistency is not None):
             statement.consistency_level = level
         if fetch_size is not None:
             statement.fetch_size = fetch_size
+        if idempotent is not None:
+            statement.is_idempotent = idempotent
         return statement
 
 
@@ -482,6 +488,7 @@ def execute(
     paging_state: Optional[bytes] = None,
     consistency_level: Optional[int] = None,
     tuple_rows: bool = False,
+    idempotent: Optional[bool] = None,
 ) -> ResultSet:
     """Run ``query`` on a connection; parameterised text is prepared once and bound.
 
@@ -489,12 +496,14 @@ def execute(
     ``consistency_level`` is the peer's spelling of ``consistency``. Rows are
     dicts; with ``tuple_rows`` they are tuples, named by the result's
     ``column_names`` (except on a legacy-mode session, whose rows stay dicts).
+    ``idempotent`` tells the driver it may retry the statement (see
+    :meth:`Connection.build_statement`).
     """
     if consistency is None:
         consistency = consistency_level
     conn = get_connection(connection)
     session = conn.ensure_session()
-    statement = conn.build_statement(query, params, consistency, fetch_size)
+    statement = conn.build_statement(query, params, consistency, fetch_size, idempotent)
     try:
         return session.execute(statement, **_send_options(conn, session, query, timeout, paging_state,
                                                           tuple_rows))
@@ -503,7 +512,7 @@ def execute(
         # that changed since the statement was prepared are refused this way. Retry once.
         if not (isinstance(query, str) and params and conn.reprepare_if_changed(query, statement)):
             raise
-    statement = conn.build_statement(query, params, consistency, fetch_size)
+    statement = conn.build_statement(query, params, consistency, fetch_size, idempotent)
     return session.execute(statement, **_send_options(conn, session, query, timeout, paging_state, tuple_rows))
 
 
@@ -540,14 +549,15 @@ def execute_async(
 
 
 def execute_concurrently(
-    items: Sequence[tuple[str, Union[Sequence[Any], dict[str, Any]], Optional[int]]],
+    items: Sequence[tuple[Any, ...]],
     concurrency: int = 100,
     timeout: Any = NOT_SET,
     connection: Optional[str] = None,
 ) -> list[tuple[bool, Any]]:
     """Run many parameterised statements with at most ``concurrency`` in flight.
 
-    ``items`` are ``(cql, params, consistency)``. Every statement is bound
+    ``items`` are ``(cql, params, consistency)`` or ``(cql, params, consistency,
+    idempotent)`` (see :meth:`Connection.build_statement`). Every statement is bound
     first (a value that cannot be bound raises before anything is sent); then
     the driver's concurrent execution runs them all, and every outcome is
     returned in order as ``(True, result)`` or ``(False, error)``: nothing
@@ -557,7 +567,8 @@ def execute_concurrently(
         raise ConnectionException(f"execute_concurrently: concurrency must be a positive int, got {concurrency!r}")
     conn = get_connection(connection)
     session = conn.ensure_session()
-    bound = [conn.build_statement(cql, params, consistency) for cql, params, consistency in items]
+    bound = [conn.build_statement(item[0], item[1], item[2], idempotent=item[3] if len(item) > 3 else None)
+             for item in items]
     profile = conn.execution_profile(session)
     if timeout is not NOT_SET:
         if _legacy_mode(session.cluster):
@@ -565,8 +576,8 @@ def execute_concurrently(
                 f"Connection {conn.name!r}: a timeout for concurrent statements needs execution profiles; "
                 "the session is in the driver's legacy configuration (its default_timeout applies)")
         profile = session.execution_profile_clone_update(profile, request_timeout=timeout)
-    for cql, _, _ in items:
-        _log(conn, cql)
+    for item in items:
+        _log(conn, item[0])
     conn.stats.executed += len(bound)
     outcomes = execute_concurrent(session, [(statement, None) for statement in bound], concurrency=concurrency,
                                   raise_on_first_error=False, execution_profile=profile)
@@ -723,6 +734,7 @@ async def aexecute(
     fetch_size: Optional[int] = None,
     paging_state: Optional[bytes] = None,
     tuple_rows: bool = False,
+    idempotent: Optional[bool] = None,
 ) -> AsyncResult:
     """:func:`execute` for asyncio: the first page of rows, without blocking the event loop.
 
@@ -736,7 +748,7 @@ async def aexecute(
     if isinstance(query, str) and params and conn.cached(query, count_hit=False) is None:
         await loop.run_in_executor(None, conn.prepare, query)
     session = conn.ensure_session()
-    statement = conn.build_statement(query, params, consistency, fetch_size)
+    statement = conn.build_statement(query, params, consistency, fetch_size, idempotent)
     future = session.execute_async(statement, **_send_options(conn, session, query, timeout, paging_state,
                                                                tuple_rows))
     try:
@@ -748,7 +760,7 @@ async def aexecute(
         changed: bool = await loop.run_in_executor(None, conn.reprepare_if_changed, query, statement)
         if not changed:
             raise
-    statement = conn.build_statement(query, params, consistency, fetch_size)
+    statement = conn.build_statement(query, params, consistency, fetch_size, idempotent)
     future = session.execute_async(statement, **_send_options(conn, session, query, timeout, paging_state,
                                                                tuple_rows))
     return AsyncResult(future, await _wait(future))
@@ -785,7 +797,8 @@ class _BatchText:
 
 
 def _bind_batch(conn: Connection, session: Session, members: Sequence[BatchMember], batch_type: BatchType,
-                consistency: Optional[int]) -> tuple[BatchStatement, dict[str, BoundStatement]]:
+                consistency: Optional[int],
+                idempotent: bool = False) -> tuple[BatchStatement, dict[str, BoundStatement]]:
     """The driver batch of ``members``, each bound through the prepared cache; nothing is sent.
 
     Each member shape is prepared once and reused, and a member whose values
@@ -794,6 +807,7 @@ def _bind_batch(conn: Connection, session: Session, members: Sequence[BatchMembe
     one bound statement per distinct text, for :func:`_reprepare_changed`.
     """
     batch = BatchStatement(batch_type=batch_type)
+    batch.is_idempotent = idempotent
     sent: dict[str, BoundStatement] = {}
     for (cql, _), bound in zip(members, conn.statements.bind_many(session, members)):
         batch.add(bound)
@@ -828,6 +842,7 @@ def execute_batch(
     timeout: Any = NOT_SET,
     connection: Optional[str] = None,
     on_refused: Optional[Callable[[], Any]] = None,
+    idempotent: bool = False,
 ) -> ResultSet:
     """Send ``members``, each ``(cql, params)``, as one batch of their own prepared statements.
 
@@ -839,6 +854,7 @@ def execute_batch(
     column types that changed under a cached member is retried once, as in
     :func:`execute`.
 
+    ``idempotent`` tells the driver it may retry the batch (every member is).
     ``on_refused`` is called, before the error is raised, when the batch is
     refused with nothing of it applied: a member did not bind (nothing was
     sent), or the server answered ``InvalidRequest``.
@@ -852,7 +868,7 @@ def execute_batch(
     session = conn.ensure_session()
     in_flight = False  # whether a request that may have been applied is out
     try:
-        batch, sent = _bind_batch(conn, session, members, kind, consistency)
+        batch, sent = _bind_batch(conn, session, members, kind, consistency, idempotent)
         try:
             in_flight = True
             return session.execute(batch, **_send_options(conn, session, _BatchText(kind, members), timeout))
@@ -860,7 +876,7 @@ def execute_batch(
             in_flight = False  # refused before anything was applied
             if not _reprepare_changed(conn, sent):
                 raise
-        batch, _ = _bind_batch(conn, session, members, kind, consistency)
+        batch, _ = _bind_batch(conn, session, members, kind, consistency, idempotent)
         in_flight = True
         return session.execute(batch, **_send_options(conn, session, _BatchText(kind, members), timeout))
     except Exception as exc:
@@ -876,6 +892,7 @@ async def aexecute_batch(
     timeout: Any = NOT_SET,
     connection: Optional[str] = None,
     on_refused: Optional[Callable[[], Any]] = None,
+    idempotent: bool = False,
 ) -> AsyncResult:
     """:func:`execute_batch` for asyncio, without blocking the event loop.
 
@@ -894,7 +911,7 @@ async def aexecute_batch(
         if new:
             await loop.run_in_executor(None, _prepare_each, conn, new)
         session = conn.ensure_session()
-        batch, sent = _bind_batch(conn, session, members, kind, consistency)
+        batch, sent = _bind_batch(conn, session, members, kind, consistency, idempotent)
         try:
             in_flight = True
             future = session.execute_async(batch, **_send_options(conn, session, _BatchText(kind, members), timeout))
@@ -904,7 +921,7 @@ async def aexecute_batch(
             changed: bool = await loop.run_in_executor(None, _reprepare_changed, conn, sent)
             if not changed:
                 raise
-        batch, _ = _bind_batch(conn, session, members, kind, consistency)
+        batch, _ = _bind_batch(conn, session, members, kind, consistency, idempotent)
         in_flight = True
         future = session.execute_async(batch, **_send_options(conn, session, _BatchText(kind, members), timeout))
         return AsyncResult(future, await _wait(future))

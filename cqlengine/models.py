@@ -160,6 +160,8 @@ class WriteOptions:
     batch: Any = None
     keyspace: Optional[str] = None
     connection: Optional[str] = None
+    #: Whether the driver may retry the statements (None: each statement's own ``is_idempotent``).
+    idempotent: Optional[bool] = None
 
     def copy(self, **changes: Any) -> WriteOptions:
         # Not dataclasses.replace: a queryset copies its options at every chained call.
@@ -221,10 +223,14 @@ class WriteOptions:
             return None
         cql, params = statement.render()
         result = connection.execute(cql, params, consistency=self.consistency, timeout=self.timeout,
-                                    connection=conn)
+                                    connection=conn, idempotent=self.idempotent_for(statement))
         if statement.is_conditional:
             check_applied(result)
         return result
+
+    def idempotent_for(self, statement: statements.BaseStatement) -> bool:
+        """Whether the driver may retry ``statement``: as set with ``idempotent()``, else its own kind's."""
+        return statement.is_idempotent if self.idempotent is None else self.idempotent
 
     def _refuse_options_the_batch_overrides(self, model: Any) -> None:
         """A batch is sent as one statement, with the batch's consistency and timeout: a member's own
@@ -246,7 +252,7 @@ class WriteOptions:
             return None
         cql, params = statement.render()
         result = await connection.aexecute(cql, params, consistency=self.consistency, timeout=self.timeout,
-                                           connection=conn)
+                                           connection=conn, idempotent=self.idempotent_for(statement))
         if statement.is_conditional:
             check_applied(result)
         return result
@@ -1233,7 +1239,7 @@ class Model(metaclass=ModelMetaClass):
                 delta = (value or 0) - previous
                 # A new instance adds even 0: create() must leave a row that get() finds.
                 if delta or self._loaded is None:
-                    assignments.append(statements.AddAssignment(col.db_field_name, delta))
+                    assignments.append(statements.AddAssignment(col.db_field_name, delta, idempotent=False))
                 continue
             if self._loaded is None and _writes_nothing(col, value) and key not in named:
                 continue  # a new instance leaves unset columns alone, as its INSERT would

@@ -473,6 +473,22 @@ class QuerySet(Generic[M]):
     def batch(self, batch: Any) -> QuerySet[M]:
         return self._with_options(batch=batch)
 
+    def idempotent(self, idempotent: Optional[bool] = True) -> QuerySet[M]:
+        """Whether the driver may retry (or speculatively run) this queryset's statements.
+
+        By default reads and plain writes may be retried; counter updates,
+        list appends and prepends and lightweight transactions may not (a
+        retry could apply them twice, or report a write that applied as not
+        applied). ``idempotent(False)`` forbids retries, ``idempotent(True)``
+        allows them whatever the statement, and ``None`` goes back to the
+        default.
+        """
+        return self._with_options(idempotent=idempotent)
+
+    @property
+    def _reads_idempotent(self) -> bool:
+        return self._options.idempotent is not False
+
     def using(self, keyspace: Optional[str] = None, connection: Optional[str] = None) -> QuerySet[M]:
         return self._with_options(keyspace=keyspace or self._options.keyspace,
                                   connection=connection or self._options.connection)
@@ -747,7 +763,8 @@ class QuerySet(Generic[M]):
         cql, params = statement.render()
         return connection.execute(cql, params, consistency=self._options.consistency,
                                   timeout=self._options.timeout, connection=conn, fetch_size=fetch_size,
-                                  paging_state=paging_state, tuple_rows=tuple_rows)
+                                  paging_state=paging_state, tuple_rows=tuple_rows,
+                                  idempotent=self._reads_idempotent)
 
     def _pages(self, limit: Optional[int] = None) -> Iterator[list[dict[str, Any]]]:
         """The rows of each page that belong in the results; the next page is fetched only when needed."""
@@ -942,7 +959,8 @@ class QuerySet(Generic[M]):
         if by_key is not None:
             cql, params, conn = by_key
             result = connection.execute(cql, params, consistency=self._options.consistency,
-                                        timeout=self._options.timeout, connection=conn)
+                                        timeout=self._options.timeout, connection=conn,
+                                        idempotent=self._reads_idempotent)
             return self._the_one(self._read_by_key(result.current_rows))
         qs = self._for_get(expressions, kwargs)
         return qs._the_one(list(qs)[:2])
@@ -1040,7 +1058,8 @@ class QuerySet(Generic[M]):
         cql, params = statement.render()
         return await connection.aexecute(cql, params, consistency=self._options.consistency,
                                          timeout=self._options.timeout, connection=conn,
-                                         fetch_size=fetch_size, paging_state=paging_state, tuple_rows=tuple_rows)
+                                         fetch_size=fetch_size, paging_state=paging_state, tuple_rows=tuple_rows,
+                                         idempotent=self._reads_idempotent)
 
     async def __aiter__(self) -> AsyncIterator[M]:
         """``async for obj in qs``: pages are fetched as they are consumed; nothing is cached."""
@@ -1077,7 +1096,8 @@ class QuerySet(Generic[M]):
         if by_key is not None:
             cql, params, conn = by_key
             result = await connection.aexecute(cql, params, consistency=self._options.consistency,
-                                               timeout=self._options.timeout, connection=conn)
+                                               timeout=self._options.timeout, connection=conn,
+                                               idempotent=self._reads_idempotent)
             return self._the_one(self._read_by_key(result.current_rows))
         qs = self._for_get(expressions, kwargs)
         return qs._the_one([obj async for obj in qs][:2])
@@ -1277,9 +1297,10 @@ class QuerySet(Generic[M]):
             if op not in ("", "add", "remove") or isinstance(value, bool) or not isinstance(value, int):
                 raise ValidationError(f"{label}: a counter takes an int increment (or __remove to decrement), "
                                       f"got {value!r}")
+            # An increment counts again each time it runs: never retried.
             if op == "remove":
-                return statements.RemoveAssignment(name, value)
-            return statements.AddAssignment(name, value)
+                return statements.RemoveAssignment(name, value, idempotent=False)
+            return statements.AddAssignment(name, value, idempotent=False)
         if not op:
             return statements.SetAssignment(name, col.database_value(value))
         allowed = {List: ("append", "prepend", "remove"), Set: ("add", "remove"), Map: ("update", "remove")}
@@ -1298,10 +1319,11 @@ class QuerySet(Generic[M]):
             value = set(value)
         converted = col.to_database(col.validate(value))
         if op == "prepend":
-            return statements.PrependAssignment(name, converted)
+            return statements.PrependAssignment(name, converted, idempotent=False)  # adds the elements again
         if op == "remove":
             return statements.RemoveAssignment(name, converted)
-        return statements.AddAssignment(name, converted)
+        # Appending to a list adds the elements again each time; adding to a set or map does not.
+        return statements.AddAssignment(name, converted, idempotent=kind is not List)
 
     def delete(self) -> None:
         """DELETE the matching rows (the partition key must be restricted)."""
@@ -1435,6 +1457,11 @@ class BatchQuery:
             self._discard()  # refused before anything was sent
             raise
 
+    @property
+    def _idempotent(self) -> bool:
+        """A batch may be retried when every member may (a batch-wide timestamp keeps that true)."""
+        return all(query.is_idempotent for query in self.queries)
+
     def _finish(self, result: Any) -> None:
         self.executed = True
         if result is not None and any(q.is_conditional for q in self.queries):
@@ -1464,7 +1491,7 @@ class BatchQuery:
         if members:
             result = connection.execute_batch(
                 members, self.batch_type, consistency=self._consistency, timeout=self._timeout,
-                connection=self._connection, on_refused=self._discard,
+                connection=self._connection, on_refused=self._discard, idempotent=self._idempotent,
             )
         self._finish(result)
 
@@ -1475,7 +1502,7 @@ class BatchQuery:
         if members:
             result = await connection.aexecute_batch(
                 members, self.batch_type, consistency=self._consistency, timeout=self._timeout,
-                connection=self._connection, on_refused=self._discard,
+                connection=self._connection, on_refused=self._discard, idempotent=self._idempotent,
             )
         self._finish(result)
 

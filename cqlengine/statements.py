@@ -285,10 +285,16 @@ def _render_relations(keyword: str, relations: Iterable[Relation]) -> Rendered:
 
 @dataclass(frozen=True)
 class SetAssignment:
-    """``c = ?``"""
+    """``c = ?``
+
+    ``idempotent=False`` marks an assignment that changes the row again each
+    time it runs (a counter increment, a list append or prepend), so its
+    statement is never retried by the driver.
+    """
 
     column: str
     value: Any
+    idempotent: bool = True
 
     #: The assignment's shape: ``{c}`` is the quoted column, ``{m}`` the value's marker.
     template: ClassVar[str] = "{c} = {m}"
@@ -386,6 +392,15 @@ class BaseStatement:
     def is_conditional(self) -> bool:
         """Whether this is a lightweight transaction (returns ``[applied]``)."""
         return False
+
+    @property
+    def is_idempotent(self) -> bool:
+        """Whether running it twice leaves what running it once does, so the driver may retry it.
+
+        A lightweight transaction is not (a retry can report a write that
+        applied as not applied), nor is any non-idempotent assignment.
+        """
+        return not self.is_conditional
 
     def __str__(self) -> str:
         return self.render()[0]
@@ -533,6 +548,10 @@ class UpdateStatement(BaseStatement):
     def is_conditional(self) -> bool:
         return bool(self.if_exists or self.conditions)
 
+    @property
+    def is_idempotent(self) -> bool:
+        return not self.is_conditional and all(getattr(a, "idempotent", True) for a in self.assignments)
+
     def render(self) -> Rendered:
         shape = self._shape()
         if shape is None:
@@ -604,6 +623,11 @@ class DeleteStatement(BaseStatement):
     @property
     def is_conditional(self) -> bool:
         return bool(self.if_exists or self.conditions)
+
+    @property
+    def is_idempotent(self) -> bool:
+        # ``DELETE l[?]`` removes the element at an index, which a first run shifts: never retried.
+        return not self.is_conditional and all(isinstance(column, str) for column in self.columns)
 
     def render(self) -> Rendered:
         if not self.where:
