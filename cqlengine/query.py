@@ -766,9 +766,18 @@ class QuerySet(Generic[M]):
                                   paging_state=paging_state, tuple_rows=tuple_rows,
                                   idempotent=self._reads_idempotent)
 
+    def _next_page(self, statement: statements.BaseStatement, result: Any, fetch_size: Optional[int],
+                   tuple_rows: bool = False) -> Any:
+        """The page after ``result``: a request of its own, so the timeout (the queryset's, else the
+        driver's default) bounds every page, not only the first."""
+        self.pages_fetched += 1
+        return self._execute(statement, fetch_size=fetch_size, paging_state=result.paging_state,
+                             tuple_rows=tuple_rows)
+
     def _pages(self, limit: Optional[int] = None) -> Iterator[list[dict[str, Any]]]:
         """The rows of each page that belong in the results; the next page is fetched only when needed."""
-        result = self._execute(self._select_statement(limit=limit), fetch_size=self._fetch_size)
+        statement = self._select_statement(limit=limit)
+        result = self._execute(statement, fetch_size=self._fetch_size)
         self.pages_fetched = 1
         left = self._client_limit(limit)
         checks = self._checks_row_class
@@ -787,8 +796,7 @@ class QuerySet(Generic[M]):
                 yield page
             if not result.has_more_pages:
                 return
-            result.fetch_next_page()
-            self.pages_fetched += 1
+            result = self._next_page(statement, result, self._fetch_size)
 
     def _client_limit(self, limit: Optional[int] = None) -> int:
         """How many rows to yield when the limit is applied here (-1: no limit here)."""
@@ -831,14 +839,14 @@ class QuerySet(Generic[M]):
         """The results a page at a time (instances, or values for ``values_list``); each page is fetched when needed."""
         if self._builds_plain_instances:
             # Rows as tuples, each built in one pass by a plan compiled once per row shape.
-            result = self._execute(self._select_statement(), fetch_size=self._fetch_size, tuple_rows=True)
+            statement = self._select_statement()
+            result = self._execute(statement, fetch_size=self._fetch_size, tuple_rows=True)
             self.pages_fetched = 1
             while True:
                 yield self._plain_instances(result)
                 if not result.has_more_pages:
                     return
-                result.fetch_next_page()
-                self.pages_fetched += 1
+                result = self._next_page(statement, result, self._fetch_size, tuple_rows=True)
         make = self._make
         for page in self._pages():
             yield [make(row) for row in page]
@@ -932,7 +940,7 @@ class QuerySet(Generic[M]):
         # Rows of other subclasses skipped here leave a page short: read on to fill it (at a page
         # boundary, so it may hold a few more than ``size``).
         while self._skip_foreign_rows and len(rows) < size and result.has_more_pages:
-            result.fetch_next_page()
+            result = self._next_page(statement, result, size)
             rows += [self._make(r) for r in result.current_rows if self._accept(r)]
         next_state = result.paging_state if result.has_more_pages else None
         return Page(rows, next_state, cursors.next_cursor(next_state, query))
@@ -1061,10 +1069,18 @@ class QuerySet(Generic[M]):
                                          fetch_size=fetch_size, paging_state=paging_state, tuple_rows=tuple_rows,
                                          idempotent=self._reads_idempotent)
 
+    async def _anext_page(self, statement: statements.BaseStatement, result: Any, fetch_size: Optional[int],
+                          tuple_rows: bool = False) -> connection.AsyncResult:
+        """``_next_page()`` for asyncio: each page a request of its own, bounded by the timeout."""
+        self.pages_fetched += 1
+        return await self._aexecute(statement, fetch_size=fetch_size, paging_state=result.paging_state,
+                                    tuple_rows=tuple_rows)
+
     async def __aiter__(self) -> AsyncIterator[M]:
         """``async for obj in qs``: pages are fetched as they are consumed; nothing is cached."""
         plain = self._builds_plain_instances
-        result = await self._aexecute(self._select_statement(), fetch_size=self._fetch_size, tuple_rows=plain)
+        statement = self._select_statement()
+        result = await self._aexecute(statement, fetch_size=self._fetch_size, tuple_rows=plain)
         self.pages_fetched = 1
         if plain:
             while True:
@@ -1072,8 +1088,7 @@ class QuerySet(Generic[M]):
                     yield instance
                 if not result.has_more_pages:
                     return
-                await result.fetch_next_page()
-                self.pages_fetched += 1
+                result = await self._anext_page(statement, result, self._fetch_size, tuple_rows=True)
         left = self._client_limit()
         while True:
             for row in result.current_rows:
@@ -1084,8 +1099,7 @@ class QuerySet(Generic[M]):
                     yield self._make(row)
             if not result.has_more_pages:
                 return
-            await result.fetch_next_page()
-            self.pages_fetched += 1
+            result = await self._anext_page(statement, result, self._fetch_size)
 
     async def aall(self) -> list[M]:
         """Every matching row, as a list."""
@@ -1122,7 +1136,7 @@ class QuerySet(Generic[M]):
             raise _refused_state(exc, state, self.model.__name__) from exc
         rows = [self._make(r) for r in result.current_rows if self._accept(r)]
         while self._skip_foreign_rows and len(rows) < size and result.has_more_pages:
-            await result.fetch_next_page()
+            result = await self._anext_page(statement, result, size)
             rows += [self._make(r) for r in result.current_rows if self._accept(r)]
         return Page(rows, result.paging_state, cursors.next_cursor(result.paging_state, query))
 

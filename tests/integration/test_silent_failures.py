@@ -243,31 +243,18 @@ def test_a_failed_iteration_is_not_kept_as_the_result(ks):
         qs.first()
 
 
-class _FailingPages:
-    """The real result of a query, whose next page fails once."""
-
-    def __init__(self, result: Any) -> None:
-        self._result = result
-
-    def fetch_next_page(self) -> None:
-        raise InvalidRequest("page 2 failed")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._result, name)
-
-
 @pytest.fixture
 def second_page_fails_once(monkeypatch):
-    """The next paged read's second page fails; later reads go through untouched."""
+    """The next paged read's second page fails (each page is a request of its own, resuming from the
+    previous page's state); later reads go through untouched."""
     real = connection.execute
     armed = [True]
 
     def execute(*args: Any, **kwargs: Any) -> Any:
-        result = real(*args, **kwargs)
-        if armed[0] and kwargs.get("fetch_size") and result.has_more_pages:
+        if armed[0] and kwargs.get("paging_state") is not None:
             armed[0] = False
-            return _FailingPages(result)
-        return result
+            raise InvalidRequest("page 2 failed")
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(connection, "execute", execute)
 
