@@ -565,16 +565,40 @@ def is_our_node(pid: Optional[int], run_dir: Optional[str]) -> bool:
 
 
 def running_node(settings: ServerSettings) -> Optional[NodeInfo]:
-    """The node this cache started on ``settings.port``, if it still runs (a stale record is removed)."""
+    """The node this cache started on ``settings.port``, if it still runs.
+
+    The record of a node that died is removed; its run directory (its data
+    and its logs, crash logs included) is left where it is for whoever looks
+    into why it died.
+    """
     info = read_state(settings)
     if info is None:
         return None
     if is_our_node(info.pid, info.run_dir):
         return info
     settings.state_file.unlink(missing_ok=True)
-    if info.run_dir:
-        shutil.rmtree(info.run_dir, ignore_errors=True)
     return None
+
+
+def remove_run_dir(settings: ServerSettings, run_dir: Optional[str]) -> bool:
+    """Delete a run directory this cache made (``<cache>/runs/node-<port>-*``); whether it did.
+
+    A state file is only a file: whatever directory it names is checked to be
+    one of ours before anything is deleted, so a damaged or forged record
+    cannot make the launcher delete anything else.
+    """
+    if not run_dir:
+        return False
+    runs = (settings.cache / "runs").resolve()
+    path = Path(run_dir)
+    try:
+        resolved = path.resolve()
+    except OSError:
+        return False
+    if path.is_symlink() or resolved.parent != runs or not resolved.name.startswith(f"node-{settings.port}-"):
+        return False
+    shutil.rmtree(resolved, ignore_errors=True)
+    return True
 
 
 def log_tail(run_dir: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -656,7 +680,7 @@ def start_local(
         # A failed or interrupted start (Ctrl-C, SIGTERM) leaves no JVM, state or run directory.
         _terminate(proc.pid)
         settings.state_file.unlink(missing_ok=True)
-        shutil.rmtree(run_dir, ignore_errors=True)
+        remove_run_dir(settings, str(run_dir))
         raise
     info.startup_seconds = round(time.monotonic() - started, 2)
     write_state(settings, info)
@@ -682,16 +706,22 @@ def _wait_for_cql(settings: ServerSettings, proc: subprocess.Popen, run_dir: Pat
 
 
 def stop_local(settings: ServerSettings, keep_run_dir: bool = False) -> Optional[NodeInfo]:
-    """Stop the node this cache started on ``settings.port``; None when none runs."""
+    """Stop the node this cache started on ``settings.port``; None when none runs.
+
+    The run directory is deleted only when this call stopped the node in it;
+    a node found dead keeps its data and logs.
+    """
     info = read_state(settings)
     if info is None:
         return None
+    stopped = False
     if info.pid and is_our_node(info.pid, info.run_dir):
         _terminate(info.pid)
+        stopped = True
     settings.state_file.unlink(missing_ok=True)
     shutil.rmtree(settings.lease_dir, ignore_errors=True)
-    if info.run_dir and not keep_run_dir:
-        shutil.rmtree(info.run_dir, ignore_errors=True)
+    if stopped and not keep_run_dir:
+        remove_run_dir(settings, info.run_dir)
     return info
 
 

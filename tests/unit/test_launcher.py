@@ -212,8 +212,33 @@ def test_a_stale_state_file_whose_pid_is_now_another_process_is_not_a_node(tmp_p
     s.state_file.write_text(json.dumps({"host": "127.0.0.1", "port": 19999, "version": "5.0.9", "pid": os.getpid(),
                                         "startup_seconds": 1.0, "run_dir": str(run_dir), "source": "download"}))
     assert server.running_node(s) is None
-    assert not s.state_file.exists() and not run_dir.exists()
+    assert not s.state_file.exists()
+    assert run_dir.exists()  # a dead node's data and logs are kept
     assert server.stop_local(s) is None  # and nothing was killed: we are still here
+
+
+def test_only_run_directories_of_the_cache_are_ever_deleted(tmp_path):
+    import json
+    import os
+
+    s = settings_in(tmp_path, port=19998)
+    precious = tmp_path / "precious"
+    (precious / "data").mkdir(parents=True)
+    runs = s.cache / "runs"
+    runs.mkdir(parents=True)
+    (runs / "node-19998-link").symlink_to(precious)
+    for named in (precious, runs / "node-19998-link", runs / ".." / "runs" / ".." / "precious", "/", ""):
+        assert server.remove_run_dir(s, str(named)) is False
+    assert (precious / "data").exists()
+    # A forged record naming another directory: stopping deletes nothing of it.
+    s.state_file.parent.mkdir(parents=True, exist_ok=True)
+    s.state_file.write_text(json.dumps({"host": "127.0.0.1", "port": 19998, "version": "5.0.9", "pid": os.getpid(),
+                                        "startup_seconds": 1.0, "run_dir": str(precious), "source": "download"}))
+    server.stop_local(s)
+    assert (precious / "data").exists()
+    ours = runs / "node-19998-abc"
+    ours.mkdir()
+    assert server.remove_run_dir(s, str(ours)) is True and not ours.exists()
 
 
 class TestSharedNodes:
