@@ -22,7 +22,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence, Union
 
-from cassandra import ConsistencyLevel, InvalidRequest
+from cassandra import AuthenticationFailed, ConsistencyLevel, InvalidRequest
 from cassandra.cluster import (
     EXEC_PROFILE_DEFAULT,
     Cluster,
@@ -44,7 +44,7 @@ from cassandra.query import (
 )
 
 from cqlengine import statements
-from cqlengine.exceptions import ConnectionException, ConnectionUnreachable
+from cqlengine.exceptions import AuthenticationRefused, ConnectionException, ConnectionUnreachable
 from cqlengine.prepared import Params, PreparedCache
 
 try:
@@ -149,15 +149,11 @@ class Connection:
                 self._configure_own(cluster, session)
             except Exception as exc:
                 cluster.shutdown()
+                error = connect_error(self.name, self._hosts_text(), cluster.port, exc)
                 if self.retry_connect and isinstance(exc, NoHostAvailable):
-                    log.warning("connection %r: could not connect to %s (%s); will retry on next use",
-                                self.name, self._hosts_text(), exc)
+                    log.warning("%s; will retry on next use", error)
                     return
-                message = (f"Connection {self.name!r} could not reach Cassandra at hosts {self._hosts_text()} "
-                           f"(port {cluster.port}): {exc}")
-                if isinstance(exc, NoHostAvailable):
-                    raise ConnectionUnreachable(message, exc.errors) from exc
-                raise ConnectionException(message) from exc
+                raise error from exc
             self.cluster, self.session = cluster, session
 
     def _hosts_text(self) -> str:
@@ -306,6 +302,20 @@ class Connection:
         if idempotent is not None:
             statement.is_idempotent = idempotent
         return statement
+
+
+def connect_error(name: str, hosts: str, port: int, exc: BaseException) -> ConnectionException:
+    """The error of a failed connect: credentials refused, no host reached, or the driver's own error."""
+    errors = dict(getattr(exc, "errors", None) or {}) if isinstance(exc, NoHostAvailable) else {}
+    refused = [error for error in errors.values() if isinstance(error, AuthenticationFailed)]
+    if refused:
+        return AuthenticationRefused(
+            f"Connection {name!r}: Cassandra at hosts {hosts} (port {port}) refused the credentials: {refused[0]}; "
+            "check the username and password (setup(..., auth_provider=PlainTextAuthProvider(...)))", errors)
+    message = f"Connection {name!r} could not reach Cassandra at hosts {hosts} (port {port}): {exc}"
+    if isinstance(exc, NoHostAvailable):
+        return ConnectionUnreachable(message, errors)
+    return ConnectionException(message)
 
 
 def _legacy_factory_message(name: str, session: Session) -> str:

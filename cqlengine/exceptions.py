@@ -101,6 +101,13 @@ class ConnectionUnreachable(ConnectionException, NoHostAvailable):
         return str(self.args[0])
 
 
+class AuthenticationRefused(ConnectionUnreachable):
+    """Cassandra answered, and refused the credentials (a wrong username or password, or none given).
+
+    Still a ``NoHostAvailable``, as the driver (and the peer) report it.
+    """
+
+
 class IndexNotReady(CQLEngineException):
     """A created index was still building when the caller's timeout ran out; ``indexes`` names them."""
 

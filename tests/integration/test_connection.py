@@ -217,3 +217,16 @@ def test_a_slow_prepare_does_not_hold_up_cached_statements(named, table):
     assert slow.is_alive()  # the cached statement ran while the new shape was still being prepared
     release.set()
     slow.join()
+
+
+def test_parameters_with_a_statement_that_carries_its_own_are_refused_not_dropped(cqlengine_connection):
+    from cassandra.query import BatchStatement, SimpleStatement
+
+    from cqlengine.exceptions import ConnectionException
+
+    query = "SELECT release_version FROM system.local WHERE key = ?"
+    prepared = connection.get_session().prepare(query)
+    for statement in (SimpleStatement(query), prepared.bind(["local"]), BatchStatement()):
+        with pytest.raises(ConnectionException, match="carries its own"):
+            connection.execute(statement, ["local"])
+    assert connection.execute(prepared, ["local"]).one()["release_version"]  # a PreparedStatement binds them

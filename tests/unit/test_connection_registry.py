@@ -80,3 +80,22 @@ def test_clusters_made_here_send_small_requests_at_once(empty_registry):
         assert cluster.sockopts == mine  # a caller's own socket options are kept as given
     finally:
         cluster.shutdown()
+
+
+def test_refused_credentials_say_so():
+    from cassandra import AuthenticationFailed
+    from cassandra.cluster import NoHostAvailable
+
+    from cqlengine.connection import connect_error
+    from cqlengine.exceptions import AuthenticationRefused, ConnectionUnreachable
+
+    wrong = AuthenticationFailed("Provided username u and/or password are incorrect")
+    refused = NoHostAvailable("Unable to connect to any servers", {"127.0.0.1:9042": wrong})
+    error = connect_error("default", "['127.0.0.1']", 9042, refused)
+    assert isinstance(error, AuthenticationRefused) and isinstance(error, NoHostAvailable)  # as the peer's
+    assert "refused the credentials" in str(error) and "could not reach" not in str(error)
+    assert "username u and/or password are incorrect" in str(error)
+    down = NoHostAvailable("Unable to connect to any servers",
+                           {"127.0.0.1:9042": ConnectionRefusedError(111, "refused")})
+    error = connect_error("default", "['127.0.0.1']", 9042, down)
+    assert type(error) is ConnectionUnreachable and "could not reach Cassandra" in str(error)
