@@ -118,6 +118,8 @@ class Connection:
         self.cluster_options = dict(cluster_options or {})
         self.default_keyspace = default_keyspace
         self.stats = ConnectionStats()
+        #: Bounds each request that sets no timeout of its own (NOT_SET: the driver's default).
+        self.default_timeout: Any = NOT_SET
         self.cluster: Optional[Cluster] = None
         self.session: Optional[Session] = None
         self._owns_cluster = session is None
@@ -318,6 +320,15 @@ def connect_error(name: str, hosts: str, port: int, exc: BaseException) -> Conne
     return ConnectionException(message)
 
 
+def _checked_timeout(owner: str, timeout: Any) -> Any:
+    if timeout is NOT_SET or timeout is None:
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ConnectionException(f"{owner}: default_timeout must be a positive number of seconds or None, "
+                                  f"got {timeout!r}")
+    return float(timeout)
+
+
 def _legacy_factory_message(name: str, session: Session) -> str:
     factory = getattr(session.row_factory, "__name__", repr(session.row_factory))
     return (f"Connection {name!r}: the session's cluster is in the driver's legacy configuration with "
@@ -350,11 +361,14 @@ def register_connection(
     session: Optional[Session] = None,
     default_keyspace: Optional[str] = None,
     prepared_cache_size: int = DEFAULT_PREPARED_CACHE_SIZE,
+    default_timeout: Any = NOT_SET,
 ) -> Connection:
     """Register a named connection from ``hosts`` or an existing driver ``session``.
 
     ``hosts`` None means the driver's default contact point (127.0.0.1), as
-    with the peer. A name already registered is replaced, with a warning,
+    with the peer. ``default_timeout`` (seconds, or None for no limit)
+    bounds each request of this connection that sets no ``timeout`` of its
+    own; left out, the driver's default applies. A name already registered is replaced, with a warning,
     once the new connection is made; a connection that fails to be made is
     never registered.
     """
@@ -368,6 +382,7 @@ def register_connection(
     conn = Connection(name, hosts=hosts, consistency=consistency, lazy_connect=lazy_connect,
                       retry_connect=retry_connect, cluster_options=cluster_options, session=session,
                       default_keyspace=default_keyspace, prepared_cache_size=prepared_cache_size)
+    conn.default_timeout = _checked_timeout(f"register_connection({name!r})", default_timeout)
     with _registry_lock:
         previous = _connections.get(name)
         _connections[name] = conn
@@ -412,12 +427,16 @@ def setup(
     ``consistency`` becomes the default of the session this creates (the
     default execution profile's, or the legacy session's); with execution
     profiles of the caller's, it is set on each statement instead.
+    ``default_timeout`` and ``prepared_cache_size`` are as in
+    :func:`register_connection`; every other keyword goes to the driver's ``Cluster``.
     """
     prepared_cache_size = cluster_options.pop("prepared_cache_size", DEFAULT_PREPARED_CACHE_SIZE)
+    default_timeout = cluster_options.pop("default_timeout", NOT_SET)
     return register_connection(
         DEFAULT_CONNECTION, hosts=hosts, consistency=consistency, lazy_connect=lazy_connect,
         retry_connect=retry_connect, cluster_options=cluster_options, default=True,
         default_keyspace=default_keyspace, prepared_cache_size=prepared_cache_size,
+        default_timeout=default_timeout,
     )
 
 
@@ -533,6 +552,8 @@ def _send_options(conn: Connection, session: Session, query: Union[str, Statemen
     conn.stats.executed += 1
     options: dict[str, Any] = {"paging_state": paging_state,
                                "execution_profile": conn.execution_profile(session, tuple_rows)}
+    if timeout is NOT_SET:
+        timeout = conn.default_timeout
     if timeout is not NOT_SET:
         options["timeout"] = timeout
     return options
@@ -580,6 +601,8 @@ def execute_concurrently(
     bound = [conn.build_statement(item[0], item[1], item[2], idempotent=item[3] if len(item) > 3 else None)
              for item in items]
     profile = conn.execution_profile(session)
+    if timeout is NOT_SET:
+        timeout = conn.default_timeout
     if timeout is not NOT_SET:
         if _legacy_mode(session.cluster):
             raise ConnectionException(

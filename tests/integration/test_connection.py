@@ -230,3 +230,44 @@ def test_parameters_with_a_statement_that_carries_its_own_are_refused_not_droppe
         with pytest.raises(ConnectionException, match="carries its own"):
             connection.execute(statement, ["local"])
     assert connection.execute(prepared, ["local"]).one()["release_version"]  # a PreparedStatement binds them
+
+
+def test_a_connection_default_timeout_bounds_requests_that_set_none(named, table):
+    from cqlengine import columns, management
+    from cqlengine.models import Model
+
+    named("short", default_timeout=0.75)
+    keyspace, name = table.split(".")
+    sent = connection.execute(f"SELECT * FROM {table} LIMIT 1", connection="short")
+    assert sent.response_future.timeout == 0.75
+    own = connection.execute(f"SELECT * FROM {table} LIMIT 1", connection="short", timeout=3)
+    assert own.response_future.timeout == 3
+
+    class Row(Model):
+        __keyspace__ = keyspace
+        __table_name__ = name
+        __connection__ = "short"
+        id = columns.UUID(primary_key=True)
+        body = columns.Text()
+
+    management.sync_table(Row)
+    seen = []
+    session = connection.get_session("short")
+    real = session.execute_async
+
+    def spy(*args, **kwargs):
+        future = real(*args, **kwargs)
+        seen.append(future.timeout)
+        return future
+
+    session.execute_async = spy
+    try:
+        Row.create(id=uuid.uuid4(), body="x")
+        list(Row.objects.limit(1))
+        list(Row.objects.limit(1).timeout(2))
+        Row.objects.bulk_create([Row(id=uuid.uuid4())])
+    finally:
+        del session.execute_async
+    assert seen == [0.75, 0.75, 2, 0.75]  # the bulk write too
+    with pytest.raises(ConnectionException, match="default_timeout must be a positive number"):
+        named("bad", default_timeout=-1)
