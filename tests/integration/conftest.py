@@ -9,6 +9,7 @@ porting user would write once, against ``mapper.columns``, ``mapper.Model``,
 from __future__ import annotations
 
 import importlib
+import logging
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -77,3 +78,25 @@ def mapper(request, cqlengine_connection) -> Iterator[Mapper]:
             # The peer warns about CQLENG_ALLOW_SCHEMA_MANAGEMENT on every sync_table.
             warnings.simplefilter("ignore")
             yield Mapper("peer", keyspace=keyspace, **_modules("cassandra.cqlengine"))
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture
+def cql_log() -> Iterator[list[str]]:
+    """The messages cqlengine logs while the test runs, DEBUG included (each statement sent, by its shape)."""
+    logger = logging.getLogger("cqlengine")
+    handler = _Lines()
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    yield handler.lines
+    logger.removeHandler(handler)
+    logger.setLevel(level)

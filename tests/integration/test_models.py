@@ -1,7 +1,6 @@
 """Model persistence against the real server: writes, options, LWT, batches, polymorphism."""
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -109,27 +108,6 @@ def raw(cql, params=None):
 
 def executed():
     return connection.get_connection().stats.executed
-
-
-class CqlLog(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.lines = []
-
-    def emit(self, record):
-        self.lines.append(record.getMessage())
-
-
-@pytest.fixture
-def cql_log():
-    logger = logging.getLogger("cqlengine.connection")
-    handler = CqlLog()
-    old = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    yield handler.lines
-    logger.removeHandler(handler)
-    logger.setLevel(old)
 
 
 def writetimes(ks, pid):
