@@ -108,7 +108,12 @@ def _run(action: str, writes: list[_Write], conn: Optional[str], concurrency: in
         idempotent = write.options.idempotent
         items.append((cql, params, write.options.consistency,
                       write.statement.is_idempotent if idempotent is None else idempotent))
-    outcomes = connection.execute_concurrently(items, concurrency=concurrency, timeout=timeout, connection=conn)
+    profiles = {write.options.execution_profile for write in writes}
+    if len(profiles) > 1:
+        raise ValidationError(f"{action}: the instances run with several execution profiles; call once per profile")
+    profile = profiles.pop()
+    outcomes = connection.execute_concurrently(items, concurrency=concurrency, timeout=timeout, connection=conn,
+                                               **({} if profile is None else {"execution_profile": profile}))
     failures: list[BulkFailure] = []
     written: list[Model] = []
     for write, (ok, result) in zip(writes, outcomes):

@@ -26,6 +26,7 @@ from cassandra import AuthenticationFailed, ConsistencyLevel, InvalidRequest
 from cassandra.cluster import (
     EXEC_PROFILE_DEFAULT,
     Cluster,
+    ExecutionProfile,
     NoHostAvailable,
     ResponseFuture,
     ResultSet,
@@ -206,7 +207,7 @@ class Connection:
 
     # -- how rows are read -----------------------------------------------------------
 
-    def execution_profile(self, session: Session, tuple_rows: bool = False) -> Any:
+    def execution_profile(self, session: Session, tuple_rows: bool = False, name: Any = EXEC_PROFILE_DEFAULT) -> Any:
         """The profile our statements run with: the session's default, reading rows as dicts.
 
         With ``tuple_rows`` rows are read as tuples (the result's
@@ -216,16 +217,30 @@ class Connection:
         :func:`_check_borrowed_session`): rows are dicts then, whatever was
         asked. Otherwise a profile whose rows are not what is wanted is copied
         per statement (a shallow copy: its policies are shared), so changes
-        the caller makes to it later still apply.
+        the caller makes to it later still apply. ``name`` picks another of the
+        session's profiles (or is an ``ExecutionProfile`` itself), read the
+        same way.
         """
         if _legacy_mode(session.cluster):
             if session.row_factory is not dict_factory:
                 raise ConnectionException(_legacy_factory_message(self.name, session))
+            if name is not EXEC_PROFILE_DEFAULT:
+                raise ConnectionException(
+                    f"Connection {self.name!r}: execution profile {name!r} asked for, but the session's cluster "
+                    "is in the driver's legacy configuration, which has no profiles")
             return EXEC_PROFILE_DEFAULT
         factory = tuple_factory if tuple_rows else dict_factory
-        profile = session.get_execution_profile(EXEC_PROFILE_DEFAULT)
+        if isinstance(name, ExecutionProfile):
+            profile = name
+        else:
+            try:
+                profile = session.get_execution_profile(name)
+            except ValueError:
+                known = ", ".join(sorted(map(repr, session.cluster.profile_manager.profiles)))
+                raise ConnectionException(f"Connection {self.name!r} has no execution profile {name!r} "
+                                          f"(its profiles: {known})") from None
         if profile.row_factory is factory:
-            return EXEC_PROFILE_DEFAULT
+            return name
         return session.execution_profile_clone_update(profile, row_factory=factory)
 
     # -- prepared statements (the cache lives in cqlengine.prepared) ------------------
@@ -518,6 +533,7 @@ def execute(
     consistency_level: Optional[int] = None,
     tuple_rows: bool = False,
     idempotent: Optional[bool] = None,
+    execution_profile: Any = EXEC_PROFILE_DEFAULT,
 ) -> ResultSet:
     """Run ``query`` on a connection; parameterised text is prepared once and bound.
 
@@ -526,7 +542,8 @@ def execute(
     dicts; with ``tuple_rows`` they are tuples, named by the result's
     ``column_names`` (except on a legacy-mode session, whose rows stay dicts).
     ``idempotent`` tells the driver it may retry the statement (see
-    :meth:`Connection.build_statement`).
+    :meth:`Connection.build_statement`). ``execution_profile`` names one of
+    the session's profiles (its policies, consistency and timeout apply).
     """
     if consistency is None:
         consistency = consistency_level
@@ -535,23 +552,25 @@ def execute(
     statement = conn.build_statement(query, params, consistency, fetch_size, idempotent)
     try:
         return session.execute(statement, **_send_options(conn, session, query, timeout, paging_state,
-                                                          tuple_rows))
+                                                          tuple_rows, execution_profile))
     except InvalidRequest:
         # The server refuses before applying anything; values serialised for column types
         # that changed since the statement was prepared are refused this way. Retry once.
         if not (isinstance(query, str) and params and conn.reprepare_if_changed(query, statement)):
             raise
     statement = conn.build_statement(query, params, consistency, fetch_size, idempotent)
-    return session.execute(statement, **_send_options(conn, session, query, timeout, paging_state, tuple_rows))
+    return session.execute(statement, **_send_options(conn, session, query, timeout, paging_state, tuple_rows,
+                                                      execution_profile))
 
 
 def _send_options(conn: Connection, session: Session, query: Union[str, Statement, _BatchText],
-                  timeout: Any, paging_state: Optional[bytes] = None, tuple_rows: bool = False) -> dict[str, Any]:
+                  timeout: Any, paging_state: Optional[bytes] = None, tuple_rows: bool = False,
+                  profile: Any = EXEC_PROFILE_DEFAULT) -> dict[str, Any]:
     """Count and log one statement about to be sent; the driver's keyword arguments for it."""
     _log(conn, query)
     conn.stats.executed += 1
     options: dict[str, Any] = {"paging_state": paging_state,
-                               "execution_profile": conn.execution_profile(session, tuple_rows)}
+                               "execution_profile": conn.execution_profile(session, tuple_rows, profile)}
     if timeout is NOT_SET:
         timeout = conn.default_timeout
     if timeout is not NOT_SET:
@@ -584,6 +603,7 @@ def execute_concurrently(
     concurrency: int = 100,
     timeout: Any = NOT_SET,
     connection: Optional[str] = None,
+    execution_profile: Any = EXEC_PROFILE_DEFAULT,
 ) -> list[tuple[bool, Any]]:
     """Run many parameterised statements with at most ``concurrency`` in flight.
 
@@ -600,7 +620,7 @@ def execute_concurrently(
     session = conn.ensure_session()
     bound = [conn.build_statement(item[0], item[1], item[2], idempotent=item[3] if len(item) > 3 else None)
              for item in items]
-    profile = conn.execution_profile(session)
+    profile = conn.execution_profile(session, name=execution_profile)
     if timeout is NOT_SET:
         timeout = conn.default_timeout
     if timeout is not NOT_SET:
@@ -768,6 +788,7 @@ async def aexecute(
     paging_state: Optional[bytes] = None,
     tuple_rows: bool = False,
     idempotent: Optional[bool] = None,
+    execution_profile: Any = EXEC_PROFILE_DEFAULT,
 ) -> AsyncResult:
     """:func:`execute` for asyncio: the first page of rows, without blocking the event loop.
 
@@ -783,7 +804,7 @@ async def aexecute(
     session = conn.ensure_session()
     statement = conn.build_statement(query, params, consistency, fetch_size, idempotent)
     future = session.execute_async(statement, **_send_options(conn, session, query, timeout, paging_state,
-                                                               tuple_rows))
+                                                               tuple_rows, execution_profile))
     try:
         return AsyncResult(future, await _wait(future))
     except InvalidRequest:
@@ -795,7 +816,7 @@ async def aexecute(
             raise
     statement = conn.build_statement(query, params, consistency, fetch_size, idempotent)
     future = session.execute_async(statement, **_send_options(conn, session, query, timeout, paging_state,
-                                                               tuple_rows))
+                                                               tuple_rows, execution_profile))
     return AsyncResult(future, await _wait(future))
 
 
@@ -876,6 +897,7 @@ def execute_batch(
     connection: Optional[str] = None,
     on_refused: Optional[Callable[[], Any]] = None,
     idempotent: bool = False,
+    execution_profile: Any = EXEC_PROFILE_DEFAULT,
 ) -> ResultSet:
     """Send ``members``, each ``(cql, params)``, as one batch of their own prepared statements.
 
@@ -904,14 +926,16 @@ def execute_batch(
         batch, sent = _bind_batch(conn, session, members, kind, consistency, idempotent)
         try:
             in_flight = True
-            return session.execute(batch, **_send_options(conn, session, _BatchText(kind, members), timeout))
+            return session.execute(batch, **_send_options(conn, session, _BatchText(kind, members), timeout,
+                                                        profile=execution_profile))
         except InvalidRequest:
             in_flight = False  # refused before anything was applied
             if not _reprepare_changed(conn, sent):
                 raise
         batch, _ = _bind_batch(conn, session, members, kind, consistency, idempotent)
         in_flight = True
-        return session.execute(batch, **_send_options(conn, session, _BatchText(kind, members), timeout))
+        return session.execute(batch, **_send_options(conn, session, _BatchText(kind, members), timeout,
+                                                        profile=execution_profile))
     except Exception as exc:
         if on_refused is not None and (isinstance(exc, InvalidRequest) or not in_flight):
             on_refused()
@@ -926,6 +950,7 @@ async def aexecute_batch(
     connection: Optional[str] = None,
     on_refused: Optional[Callable[[], Any]] = None,
     idempotent: bool = False,
+    execution_profile: Any = EXEC_PROFILE_DEFAULT,
 ) -> AsyncResult:
     """:func:`execute_batch` for asyncio, without blocking the event loop.
 
@@ -947,7 +972,8 @@ async def aexecute_batch(
         batch, sent = _bind_batch(conn, session, members, kind, consistency, idempotent)
         try:
             in_flight = True
-            future = session.execute_async(batch, **_send_options(conn, session, _BatchText(kind, members), timeout))
+            future = session.execute_async(batch, **_send_options(conn, session, _BatchText(kind, members), timeout,
+                                                        profile=execution_profile))
             return AsyncResult(future, await _wait(future))
         except InvalidRequest:
             in_flight = False
@@ -956,7 +982,8 @@ async def aexecute_batch(
                 raise
         batch, _ = _bind_batch(conn, session, members, kind, consistency, idempotent)
         in_flight = True
-        future = session.execute_async(batch, **_send_options(conn, session, _BatchText(kind, members), timeout))
+        future = session.execute_async(batch, **_send_options(conn, session, _BatchText(kind, members), timeout,
+                                                        profile=execution_profile))
         return AsyncResult(future, await _wait(future))
     except Exception as exc:
         if on_refused is not None and (isinstance(exc, InvalidRequest) or not in_flight):

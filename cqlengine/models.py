@@ -162,6 +162,8 @@ class WriteOptions:
     connection: Optional[str] = None
     #: Whether the driver may retry the statements (None: each statement's own ``is_idempotent``).
     idempotent: Optional[bool] = None
+    #: The session's execution profile the statements run with (its name, or the profile itself).
+    execution_profile: Any = None
 
     def copy(self, **changes: Any) -> WriteOptions:
         # Not dataclasses.replace: a queryset copies its options at every chained call.
@@ -223,10 +225,15 @@ class WriteOptions:
             return None
         cql, params = statement.render()
         result = connection.execute(cql, params, consistency=self.consistency, timeout=self.timeout,
-                                    connection=conn, idempotent=self.idempotent_for(statement))
+                                    connection=conn, idempotent=self.idempotent_for(statement),
+                                    **self.profile_option())
         if statement.is_conditional:
             check_applied(result)
         return result
+
+    def profile_option(self) -> dict[str, Any]:
+        """``execution_profile=`` for the connection's calls, when one was chosen."""
+        return {} if self.execution_profile is None else {"execution_profile": self.execution_profile}
 
     def idempotent_for(self, statement: statements.BaseStatement) -> bool:
         """Whether the driver may retry ``statement``: as set with ``idempotent()``, else its own kind's."""
@@ -252,7 +259,8 @@ class WriteOptions:
             return None
         cql, params = statement.render()
         result = await connection.aexecute(cql, params, consistency=self.consistency, timeout=self.timeout,
-                                           connection=conn, idempotent=self.idempotent_for(statement))
+                                           connection=conn, idempotent=self.idempotent_for(statement),
+                                           **self.profile_option())
         if statement.is_conditional:
             check_applied(result)
         return result

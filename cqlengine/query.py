@@ -485,6 +485,12 @@ class QuerySet(Generic[M]):
         """
         return self._with_options(idempotent=idempotent)
 
+    def execution_profile(self, profile: Any) -> QuerySet[M]:
+        """Run this queryset's statements with one of the session's execution profiles (by name, or the
+        ``ExecutionProfile`` itself): its load balancing, retry and speculative execution policies,
+        consistency and timeout. Rows are read as cqlengine needs them whatever its row factory."""
+        return self._with_options(execution_profile=profile)
+
     @property
     def _reads_idempotent(self) -> bool:
         return self._options.idempotent is not False
@@ -764,7 +770,7 @@ class QuerySet(Generic[M]):
         return connection.execute(cql, params, consistency=self._options.consistency,
                                   timeout=self._options.timeout, connection=conn, fetch_size=fetch_size,
                                   paging_state=paging_state, tuple_rows=tuple_rows,
-                                  idempotent=self._reads_idempotent)
+                                  idempotent=self._reads_idempotent, **self._options.profile_option())
 
     def _next_page(self, statement: statements.BaseStatement, result: Any, fetch_size: Optional[int],
                    tuple_rows: bool = False) -> Any:
@@ -968,7 +974,7 @@ class QuerySet(Generic[M]):
             cql, params, conn = by_key
             result = connection.execute(cql, params, consistency=self._options.consistency,
                                         timeout=self._options.timeout, connection=conn,
-                                        idempotent=self._reads_idempotent)
+                                        idempotent=self._reads_idempotent, **self._options.profile_option())
             return self._the_one(self._read_by_key(result.current_rows))
         qs = self._for_get(expressions, kwargs)
         return qs._the_one(list(qs)[:2])
@@ -1067,7 +1073,7 @@ class QuerySet(Generic[M]):
         return await connection.aexecute(cql, params, consistency=self._options.consistency,
                                          timeout=self._options.timeout, connection=conn,
                                          fetch_size=fetch_size, paging_state=paging_state, tuple_rows=tuple_rows,
-                                         idempotent=self._reads_idempotent)
+                                         idempotent=self._reads_idempotent, **self._options.profile_option())
 
     async def _anext_page(self, statement: statements.BaseStatement, result: Any, fetch_size: Optional[int],
                           tuple_rows: bool = False) -> connection.AsyncResult:
@@ -1111,7 +1117,8 @@ class QuerySet(Generic[M]):
             cql, params, conn = by_key
             result = await connection.aexecute(cql, params, consistency=self._options.consistency,
                                                timeout=self._options.timeout, connection=conn,
-                                               idempotent=self._reads_idempotent)
+                                               idempotent=self._reads_idempotent,
+                                               **self._options.profile_option())
             return self._the_one(self._read_by_key(result.current_rows))
         qs = self._for_get(expressions, kwargs)
         return qs._the_one([obj async for obj in qs][:2])

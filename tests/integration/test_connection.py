@@ -23,9 +23,9 @@ def table(cqlengine_connection):
 def named(cassandra):
     names = []
 
-    def make(name, **kw):
+    def make(name, cluster_options=None, **kw):
         conn = connection.register_connection(name, hosts=cassandra.contact_points,
-                                              cluster_options={"port": cassandra.port}, **kw)
+                                              cluster_options={"port": cassandra.port, **(cluster_options or {})}, **kw)
         names.append(name)
         return conn
     yield make
@@ -271,3 +271,50 @@ def test_a_connection_default_timeout_bounds_requests_that_set_none(named, table
     assert seen == [0.75, 0.75, 2, 0.75]  # the bulk write too
     with pytest.raises(ConnectionException, match="default_timeout must be a positive number"):
         named("bad", default_timeout=-1)
+
+
+def test_a_queryset_runs_with_a_named_execution_profile(named, table):
+    from cassandra.cluster import EXEC_PROFILE_DEFAULT, ExecutionProfile
+    from cassandra.policies import RoundRobinPolicy
+    from cassandra.query import named_tuple_factory
+
+    from cqlengine import columns, management
+    from cqlengine.models import Model
+
+    slow = ExecutionProfile(request_timeout=7.5, row_factory=named_tuple_factory,
+                            load_balancing_policy=RoundRobinPolicy())
+    named("profiled", cluster_options={"execution_profiles": {
+        EXEC_PROFILE_DEFAULT: ExecutionProfile(load_balancing_policy=RoundRobinPolicy()), "slow": slow}})
+    keyspace, name = table.split(".")
+
+    class Row(Model):
+        __keyspace__ = keyspace
+        __table_name__ = name
+        __connection__ = "profiled"
+        id = columns.UUID(primary_key=True)
+        body = columns.Text()
+
+    management.sync_table(Row)
+    session = connection.get_session("profiled")
+    timeouts = []
+    real = session.execute_async
+
+    def spy(*args, **kwargs):
+        future = real(*args, **kwargs)
+        timeouts.append(future.timeout)
+        return future
+
+    session.execute_async = spy
+    try:
+        key = uuid.uuid4()
+        Row.objects.execution_profile("slow").create(id=key, body="x")
+        assert Row.objects.execution_profile("slow").get(id=key).body == "x"  # rows read as cqlengine needs
+        assert [r.body for r in Row.objects.execution_profile("slow").filter(id=key)] == ["x"]
+        Row.objects.execution_profile("slow").bulk_create([Row(id=uuid.uuid4(), body="y")])
+        Row.objects.get(id=key)  # the default profile
+    finally:
+        del session.execute_async
+    assert timeouts == [7.5, 7.5, 7.5, 7.5, 10.0]
+    assert slow.row_factory is named_tuple_factory  # the caller's profile is left as it was
+    with pytest.raises(ConnectionException, match="no execution profile 'fast'"):
+        Row.objects.execution_profile("fast").get(id=key)
