@@ -113,7 +113,7 @@ def _run(action: str, writes: list[_Write], conn: Optional[str], concurrency: in
         raise ValidationError(f"{action}: the instances run with several execution profiles; call once per profile")
     profile = profiles.pop()
     outcomes = connection.execute_concurrently(items, concurrency=concurrency, timeout=timeout, connection=conn,
-                                               **({} if profile is None else {"execution_profile": profile}))
+                                               execution_profile=profile)
     failures: list[BulkFailure] = []
     written: list[Model] = []
     for write, (ok, result) in zip(writes, outcomes):

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import logging
+import math
 import socket
 import threading
+import time
 import weakref
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence, Union
 
 from cassandra import AuthenticationFailed, ConsistencyLevel, InvalidRequest
@@ -70,9 +74,61 @@ class _NotSet:
 NOT_SET: Any = _NotSet()
 
 
+class LatencyStats:
+    """Requests of one kind of statement: how many, how many failed, and their recent latencies.
+
+    ``p50``/``p99`` (seconds) are over the last ``WINDOW`` requests of the
+    kind, so they follow what the connection does now; None before any.
+    """
+
+    WINDOW = 1024
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.failed = 0
+        self._recent: deque[float] = deque(maxlen=self.WINDOW)
+
+    def add(self, seconds: float, failed: bool = False) -> None:
+        self.count += 1
+        self.failed += failed
+        self._recent.append(seconds)
+
+    def percentile(self, fraction: float) -> Optional[float]:
+        """The latency below which ``fraction`` of the recent requests took (nearest rank)."""
+        recent = sorted(self._recent)
+        if not recent:
+            return None
+        return recent[min(len(recent) - 1, max(0, math.ceil(fraction * len(recent)) - 1))]
+
+    @property
+    def p50(self) -> Optional[float]:
+        return self.percentile(0.5)
+
+    @property
+    def p99(self) -> Optional[float]:
+        return self.percentile(0.99)
+
+    def __repr__(self) -> str:
+        def ms(value: Optional[float]) -> str:
+            return "-" if value is None else f"{value * 1000:.2f} ms"
+        return f"<LatencyStats count={self.count} failed={self.failed} p50={ms(self.p50)} p99={ms(self.p99)}>"
+
+
+#: The kinds of statement latencies are kept by (any other statement counts as OTHER).
+STATEMENT_KINDS = ("SELECT", "INSERT", "UPDATE", "DELETE", "BATCH", "OTHER")
+
+
 @dataclass
 class ConnectionStats:
-    """Counters of one connection, for tests and benchmarks."""
+    """What one connection did: counters, latencies by kind of statement, and the driver's metrics.
+
+    ``latency[kind]`` (kinds: ``STATEMENT_KINDS``) is a :class:`LatencyStats`
+    of the requests sent one at a time (``execute``, ``aexecute``, batches);
+    writes of a bulk call are counted in ``executed`` only. ``driver`` is the
+    driver's own ``cassandra.metrics.Metrics`` of the cluster when it was
+    built with ``metrics_enabled=True`` (``setup(..., metrics_enabled=True)``),
+    else None.
+    """
 
     executed: int = 0
     prepared_hits: int = 0
@@ -82,6 +138,11 @@ class ConnectionStats:
     prepared_invalidations: int = 0
     #: Statements prepared again because binding failed against their (stale) column types.
     reprepared_on_bind_error: int = 0
+    latency: dict[str, LatencyStats] = field(default_factory=lambda: {kind: LatencyStats() for kind in STATEMENT_KINDS})
+    driver: Any = None
+
+    def record(self, query: Any, seconds: float, failed: bool = False) -> None:
+        self.latency[_kind(query)].add(seconds, failed)
 
 
 def _legacy_mode(cluster: Any) -> bool:
@@ -130,6 +191,7 @@ class Connection:
             _check_borrowed_session(name, session)
             self.session = session
             self.cluster = session.cluster
+            self.stats.driver = session.cluster.metrics if session.cluster.metrics_enabled else None
             if self.default_keyspace is None:
                 self.default_keyspace = session.keyspace  # as the peer: the session's keyspace
         elif not lazy_connect:
@@ -158,6 +220,7 @@ class Connection:
                     return
                 raise error from exc
             self.cluster, self.session = cluster, session
+            self.stats.driver = cluster.metrics if cluster.metrics_enabled else None
 
     def _hosts_text(self) -> str:
         return str(self.hosts) if self.hosts else "['127.0.0.1'] (the driver's default)"
@@ -219,8 +282,10 @@ class Connection:
         per statement (a shallow copy: its policies are shared), so changes
         the caller makes to it later still apply. ``name`` picks another of the
         session's profiles (or is an ``ExecutionProfile`` itself), read the
-        same way.
+        same way; None is the default profile.
         """
+        if name is None:
+            name = EXEC_PROFILE_DEFAULT
         if _legacy_mode(session.cluster):
             if session.row_factory is not dict_factory:
                 raise ConnectionException(_legacy_factory_message(self.name, session))
@@ -501,6 +566,48 @@ def connections() -> dict[str, Connection]:
     return dict(_connections)
 
 
+def _kind(query: Any) -> str:
+    if isinstance(query, str):
+        return _kind_of_text(query)
+    if isinstance(query, (_BatchText, BatchStatement)):
+        return "BATCH"
+    if isinstance(query, BoundStatement):
+        query = query.prepared_statement.query_string
+    text = query if isinstance(query, str) else getattr(query, "query_string", None)
+    return _kind_of_text(text) if isinstance(text, str) else "OTHER"
+
+
+@functools.lru_cache(maxsize=1024)
+def _kind_of_text(cql: str) -> str:
+    # Once per text: the same statement texts are sent again and again.
+    word = cql.lstrip()[:6].upper()
+    return word if word in STATEMENT_KINDS else "OTHER"
+
+
+def _timed(conn: Connection, query: Any, send: Callable[[], Any]) -> Any:
+    """``send()``, its time recorded in the connection's latency of the statement's kind."""
+    started = time.perf_counter()
+    try:
+        result = send()
+    except BaseException:
+        conn.stats.record(query, time.perf_counter() - started, failed=True)
+        raise
+    conn.stats.record(query, time.perf_counter() - started)
+    return result
+
+
+async def _atimed(conn: Connection, query: Any, future: ResponseFuture) -> Any:
+    """``_timed()`` for an awaited request: from now until its first page arrives."""
+    started = time.perf_counter()
+    try:
+        rows = await _wait(future)
+    except BaseException:
+        conn.stats.record(query, time.perf_counter() - started, failed=True)
+        raise
+    conn.stats.record(query, time.perf_counter() - started)
+    return rows
+
+
 def _log(conn: Connection, query: Union[str, Statement, _BatchText]) -> None:
     """Log the statement's shape at DEBUG: its CQL with literals shown as ``?``, never a value."""
     if log.isEnabledFor(logging.DEBUG):
@@ -551,16 +658,23 @@ def execute(
     session = conn.ensure_session()
     statement = conn.build_statement(query, params, consistency, fetch_size, idempotent)
     try:
-        return session.execute(statement, **_send_options(conn, session, query, timeout, paging_state,
-                                                          tuple_rows, execution_profile))
+        options = _send_options(conn, session, query, timeout, paging_state, tuple_rows, execution_profile)
+        started = time.perf_counter()
+        try:
+            result = session.execute(statement, **options)
+        except BaseException:
+            conn.stats.record(query, time.perf_counter() - started, failed=True)
+            raise
+        conn.stats.record(query, time.perf_counter() - started)
+        return result
     except InvalidRequest:
         # The server refuses before applying anything; values serialised for column types
         # that changed since the statement was prepared are refused this way. Retry once.
         if not (isinstance(query, str) and params and conn.reprepare_if_changed(query, statement)):
             raise
     statement = conn.build_statement(query, params, consistency, fetch_size, idempotent)
-    return session.execute(statement, **_send_options(conn, session, query, timeout, paging_state, tuple_rows,
-                                                      execution_profile))
+    options = _send_options(conn, session, query, timeout, paging_state, tuple_rows, execution_profile)
+    return _timed(conn, query, lambda: session.execute(statement, **options))
 
 
 def _send_options(conn: Connection, session: Session, query: Union[str, Statement, _BatchText],
@@ -806,7 +920,7 @@ async def aexecute(
     future = session.execute_async(statement, **_send_options(conn, session, query, timeout, paging_state,
                                                                tuple_rows, execution_profile))
     try:
-        return AsyncResult(future, await _wait(future))
+        return AsyncResult(future, await _atimed(conn, query, future))
     except InvalidRequest:
         # As in execute(): a refusal caused by column types that changed is retried once.
         if not (isinstance(query, str) and params):
@@ -817,7 +931,7 @@ async def aexecute(
     statement = conn.build_statement(query, params, consistency, fetch_size, idempotent)
     future = session.execute_async(statement, **_send_options(conn, session, query, timeout, paging_state,
                                                                tuple_rows, execution_profile))
-    return AsyncResult(future, await _wait(future))
+    return AsyncResult(future, await _atimed(conn, query, future))
 
 
 # --------------------------------------------------------------------------- batches
@@ -926,16 +1040,16 @@ def execute_batch(
         batch, sent = _bind_batch(conn, session, members, kind, consistency, idempotent)
         try:
             in_flight = True
-            return session.execute(batch, **_send_options(conn, session, _BatchText(kind, members), timeout,
-                                                        profile=execution_profile))
+            options = _send_options(conn, session, _BatchText(kind, members), timeout, profile=execution_profile)
+            return _timed(conn, batch, lambda: session.execute(batch, **options))
         except InvalidRequest:
             in_flight = False  # refused before anything was applied
             if not _reprepare_changed(conn, sent):
                 raise
         batch, _ = _bind_batch(conn, session, members, kind, consistency, idempotent)
         in_flight = True
-        return session.execute(batch, **_send_options(conn, session, _BatchText(kind, members), timeout,
-                                                        profile=execution_profile))
+        options = _send_options(conn, session, _BatchText(kind, members), timeout, profile=execution_profile)
+        return _timed(conn, batch, lambda: session.execute(batch, **options))
     except Exception as exc:
         if on_refused is not None and (isinstance(exc, InvalidRequest) or not in_flight):
             on_refused()
@@ -974,7 +1088,7 @@ async def aexecute_batch(
             in_flight = True
             future = session.execute_async(batch, **_send_options(conn, session, _BatchText(kind, members), timeout,
                                                         profile=execution_profile))
-            return AsyncResult(future, await _wait(future))
+            return AsyncResult(future, await _atimed(conn, batch, future))
         except InvalidRequest:
             in_flight = False
             changed: bool = await loop.run_in_executor(None, _reprepare_changed, conn, sent)
@@ -984,7 +1098,7 @@ async def aexecute_batch(
         in_flight = True
         future = session.execute_async(batch, **_send_options(conn, session, _BatchText(kind, members), timeout,
                                                         profile=execution_profile))
-        return AsyncResult(future, await _wait(future))
+        return AsyncResult(future, await _atimed(conn, batch, future))
     except Exception as exc:
         if on_refused is not None and (isinstance(exc, InvalidRequest) or not in_flight):
             on_refused()

@@ -226,14 +226,10 @@ class WriteOptions:
         cql, params = statement.render()
         result = connection.execute(cql, params, consistency=self.consistency, timeout=self.timeout,
                                     connection=conn, idempotent=self.idempotent_for(statement),
-                                    **self.profile_option())
+                                    execution_profile=self.execution_profile)
         if statement.is_conditional:
             check_applied(result)
         return result
-
-    def profile_option(self) -> dict[str, Any]:
-        """``execution_profile=`` for the connection's calls, when one was chosen."""
-        return {} if self.execution_profile is None else {"execution_profile": self.execution_profile}
 
     def idempotent_for(self, statement: statements.BaseStatement) -> bool:
         """Whether the driver may retry ``statement``: as set with ``idempotent()``, else its own kind's."""
@@ -260,7 +256,7 @@ class WriteOptions:
         cql, params = statement.render()
         result = await connection.aexecute(cql, params, consistency=self.consistency, timeout=self.timeout,
                                            connection=conn, idempotent=self.idempotent_for(statement),
-                                           **self.profile_option())
+                                           execution_profile=self.execution_profile)
         if statement.is_conditional:
             check_applied(result)
         return result

@@ -770,7 +770,7 @@ class QuerySet(Generic[M]):
         return connection.execute(cql, params, consistency=self._options.consistency,
                                   timeout=self._options.timeout, connection=conn, fetch_size=fetch_size,
                                   paging_state=paging_state, tuple_rows=tuple_rows,
-                                  idempotent=self._reads_idempotent, **self._options.profile_option())
+                                  idempotent=self._reads_idempotent, execution_profile=self._options.execution_profile)
 
     def _next_page(self, statement: statements.BaseStatement, result: Any, fetch_size: Optional[int],
                    tuple_rows: bool = False) -> Any:
@@ -974,7 +974,8 @@ class QuerySet(Generic[M]):
             cql, params, conn = by_key
             result = connection.execute(cql, params, consistency=self._options.consistency,
                                         timeout=self._options.timeout, connection=conn,
-                                        idempotent=self._reads_idempotent, **self._options.profile_option())
+                                        idempotent=self._reads_idempotent,
+                                        execution_profile=self._options.execution_profile)
             return self._the_one(self._read_by_key(result.current_rows))
         qs = self._for_get(expressions, kwargs)
         return qs._the_one(list(qs)[:2])
@@ -1073,7 +1074,8 @@ class QuerySet(Generic[M]):
         return await connection.aexecute(cql, params, consistency=self._options.consistency,
                                          timeout=self._options.timeout, connection=conn,
                                          fetch_size=fetch_size, paging_state=paging_state, tuple_rows=tuple_rows,
-                                         idempotent=self._reads_idempotent, **self._options.profile_option())
+                                         idempotent=self._reads_idempotent,
+                                        execution_profile=self._options.execution_profile)
 
     async def _anext_page(self, statement: statements.BaseStatement, result: Any, fetch_size: Optional[int],
                           tuple_rows: bool = False) -> connection.AsyncResult:
@@ -1118,7 +1120,7 @@ class QuerySet(Generic[M]):
             result = await connection.aexecute(cql, params, consistency=self._options.consistency,
                                                timeout=self._options.timeout, connection=conn,
                                                idempotent=self._reads_idempotent,
-                                               **self._options.profile_option())
+                                               execution_profile=self._options.execution_profile)
             return self._the_one(self._read_by_key(result.current_rows))
         qs = self._for_get(expressions, kwargs)
         return qs._the_one([obj async for obj in qs][:2])

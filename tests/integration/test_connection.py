@@ -318,3 +318,33 @@ def test_a_queryset_runs_with_a_named_execution_profile(named, table):
     assert slow.row_factory is named_tuple_factory  # the caller's profile is left as it was
     with pytest.raises(ConnectionException, match="no execution profile 'fast'"):
         Row.objects.execution_profile("fast").get(id=key)
+
+
+def test_stats_count_and_time_each_kind_of_statement(named, table):
+    import asyncio
+    import importlib.util
+
+    if importlib.util.find_spec("greplin") is None:
+        # The driver's metrics need the scales package, which this project does not require.
+        with pytest.raises(ConnectionException, match="scales library is required"):
+            named("watched", cluster_options={"metrics_enabled": True})
+        conn = named("watched")
+    else:
+        conn = named("watched", cluster_options={"metrics_enabled": True})
+    for _ in range(5):
+        connection.execute(f"INSERT INTO {table} (id, body) VALUES (?, ?)", [uuid.uuid4(), "x"], connection="watched")
+    connection.execute(f"SELECT * FROM {table} LIMIT 1", connection="watched")
+    asyncio.run(connection.aexecute(f"SELECT * FROM {table} LIMIT ?", [1], connection="watched"))
+    with pytest.raises(InvalidRequest):
+        connection.execute(f"SELECT * FROM {table} WHERE id = ? LIMIT ?", [uuid.uuid4(), 0], connection="watched")
+    connection.execute_batch([(f"DELETE FROM {table} WHERE id = ?", [uuid.uuid4()])], connection="watched")
+    latency = conn.stats.latency
+    assert (latency["INSERT"].count, latency["INSERT"].failed) == (5, 0)
+    assert (latency["SELECT"].count, latency["SELECT"].failed) == (3, 1)
+    assert latency["BATCH"].count == 1 and latency["UPDATE"].count == 0 and latency["UPDATE"].p50 is None
+    insert = latency["INSERT"]
+    assert 0 < insert.p50 <= insert.p99 < 5 and "count=5" in repr(insert)
+    if conn.cluster.metrics_enabled:
+        assert conn.stats.driver.stats.request_timer["count"] >= 9
+    else:
+        assert conn.stats.driver is None  # the driver's metrics only when asked for
