@@ -26,7 +26,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence, Union
 
-from cassandra import AuthenticationFailed, ConsistencyLevel, InvalidRequest
+from cassandra import AuthenticationFailed, ConsistencyLevel, InvalidRequest, OperationTimedOut
 from cassandra.cluster import (
     EXEC_PROFILE_DEFAULT,
     Cluster,
@@ -798,8 +798,39 @@ class AsyncResult:
         return self.current_rows[0] if self.current_rows else None
 
     async def fetch_next_page(self) -> None:
-        """Replace ``current_rows`` with the next page."""
-        self.current_rows = list(await _wait(self.response_future, next_page=True) or [])
+        """Replace ``current_rows`` with the next page, waited for no longer than the request's timeout."""
+        future = self.response_future
+        try:
+            rows = await asyncio.wait_for(_wait(future, next_page=True), future.timeout)
+        except asyncio.TimeoutError:
+            raise _page_timed_out(future) from None
+        self.current_rows = list(rows or [])
+
+
+def next_page(result: ResultSet) -> ResultSet:
+    """The page after ``result``'s, waited for no longer than the request's timeout.
+
+    The driver times a paged request from its first page, and waits for a
+    next page without a limit: with a node stalled, ``fetch_next_page()``
+    would wait as long as the node does. The same request goes on here (so
+    the previous page's rows are let go at once), and the wait is bounded by
+    the timeout the first page was sent with (the query's, the connection's
+    default, or the profile's; None: no limit, as asked).
+    """
+    future = result.response_future
+    arrived = threading.Event()
+    future.clear_callbacks()
+    future.start_fetching_next_page()  # first: a callback added before would get the previous page
+    future.add_callbacks(lambda _: arrived.set(), lambda _: arrived.set())
+    if not arrived.wait(future.timeout):
+        future.clear_callbacks()
+        raise _page_timed_out(future)
+    return future.result()
+
+
+def _page_timed_out(future: ResponseFuture) -> OperationTimedOut:
+    return OperationTimedOut({"next page": f"no answer within {future.timeout} s"},
+                             getattr(future, "_current_host", None))
 
 
 def _settle(waiter: asyncio.Future, rows: Any, error: Optional[BaseException]) -> None:

@@ -772,13 +772,10 @@ class QuerySet(Generic[M]):
                                   paging_state=paging_state, tuple_rows=tuple_rows,
                                   idempotent=self._reads_idempotent, execution_profile=self._options.execution_profile)
 
-    def _next_page(self, statement: statements.BaseStatement, result: Any, fetch_size: Optional[int],
-                   tuple_rows: bool = False) -> Any:
-        """The page after ``result``: a request of its own, so the timeout (the queryset's, else the
-        driver's default) bounds every page, not only the first."""
+    def _next_page(self, result: Any) -> Any:
+        """The page after ``result``'s, bounded by the timeout as every page is (see ``connection.next_page``)."""
         self.pages_fetched += 1
-        return self._execute(statement, fetch_size=fetch_size, paging_state=result.paging_state,
-                             tuple_rows=tuple_rows)
+        return connection.next_page(result)
 
     def _pages(self, limit: Optional[int] = None) -> Iterator[list[dict[str, Any]]]:
         """The rows of each page that belong in the results; the next page is fetched only when needed."""
@@ -802,7 +799,7 @@ class QuerySet(Generic[M]):
                 yield page
             if not result.has_more_pages:
                 return
-            result = self._next_page(statement, result, self._fetch_size)
+            result = self._next_page(result)
 
     def _client_limit(self, limit: Optional[int] = None) -> int:
         """How many rows to yield when the limit is applied here (-1: no limit here)."""
@@ -852,7 +849,7 @@ class QuerySet(Generic[M]):
                 yield self._plain_instances(result)
                 if not result.has_more_pages:
                     return
-                result = self._next_page(statement, result, self._fetch_size, tuple_rows=True)
+                result = self._next_page(result)
         make = self._make
         for page in self._pages():
             yield [make(row) for row in page]
@@ -946,7 +943,7 @@ class QuerySet(Generic[M]):
         # Rows of other subclasses skipped here leave a page short: read on to fill it (at a page
         # boundary, so it may hold a few more than ``size``).
         while self._skip_foreign_rows and len(rows) < size and result.has_more_pages:
-            result = self._next_page(statement, result, size)
+            result = self._next_page(result)
             rows += [self._make(r) for r in result.current_rows if self._accept(r)]
         next_state = result.paging_state if result.has_more_pages else None
         return Page(rows, next_state, cursors.next_cursor(next_state, query))
@@ -1077,12 +1074,11 @@ class QuerySet(Generic[M]):
                                          idempotent=self._reads_idempotent,
                                         execution_profile=self._options.execution_profile)
 
-    async def _anext_page(self, statement: statements.BaseStatement, result: Any, fetch_size: Optional[int],
-                          tuple_rows: bool = False) -> connection.AsyncResult:
-        """``_next_page()`` for asyncio: each page a request of its own, bounded by the timeout."""
+    async def _anext_page(self, result: connection.AsyncResult) -> connection.AsyncResult:
+        """``_next_page()`` for asyncio: the wait is bounded by the timeout as every page is."""
         self.pages_fetched += 1
-        return await self._aexecute(statement, fetch_size=fetch_size, paging_state=result.paging_state,
-                                    tuple_rows=tuple_rows)
+        await result.fetch_next_page()
+        return result
 
     async def __aiter__(self) -> AsyncIterator[M]:
         """``async for obj in qs``: pages are fetched as they are consumed; nothing is cached."""
@@ -1096,7 +1092,7 @@ class QuerySet(Generic[M]):
                     yield instance
                 if not result.has_more_pages:
                     return
-                result = await self._anext_page(statement, result, self._fetch_size, tuple_rows=True)
+                result = await self._anext_page(result)
         left = self._client_limit()
         while True:
             for row in result.current_rows:
@@ -1107,7 +1103,7 @@ class QuerySet(Generic[M]):
                     yield self._make(row)
             if not result.has_more_pages:
                 return
-            result = await self._anext_page(statement, result, self._fetch_size)
+            result = await self._anext_page(result)
 
     async def aall(self) -> list[M]:
         """Every matching row, as a list."""
@@ -1145,7 +1141,7 @@ class QuerySet(Generic[M]):
             raise _refused_state(exc, state, self.model.__name__) from exc
         rows = [self._make(r) for r in result.current_rows if self._accept(r)]
         while self._skip_foreign_rows and len(rows) < size and result.has_more_pages:
-            result = await self._anext_page(statement, result, size)
+            result = await self._anext_page(result)
             rows += [self._make(r) for r in result.current_rows if self._accept(r)]
         return Page(rows, result.paging_state, cursors.next_cursor(result.paging_state, query))
 

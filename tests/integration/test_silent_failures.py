@@ -245,18 +245,17 @@ def test_a_failed_iteration_is_not_kept_as_the_result(ks):
 
 @pytest.fixture
 def second_page_fails_once(monkeypatch):
-    """The next paged read's second page fails (each page is a request of its own, resuming from the
-    previous page's state); later reads go through untouched."""
-    real = connection.execute
+    """The next paged read's second page fails; later reads go through untouched."""
     armed = [True]
+    real = connection.next_page
 
-    def execute(*args: Any, **kwargs: Any) -> Any:
-        if armed[0] and kwargs.get("paging_state") is not None:
+    def next_page(result: Any) -> Any:
+        if armed[0]:
             armed[0] = False
             raise InvalidRequest("page 2 failed")
-        return real(*args, **kwargs)
+        return real(result)
 
-    monkeypatch.setattr(connection, "execute", execute)
+    monkeypatch.setattr(connection, "next_page", next_page)
 
 
 def test_after_a_failed_iteration_the_next_one_reads_every_row(ks, second_page_fails_once):
