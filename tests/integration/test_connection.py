@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from cassandra import ConsistencyLevel, InvalidRequest, OperationTimedOut
@@ -32,6 +33,25 @@ def named(cassandra):
     for name in names:
         if name in connection.connections():
             connection.unregister_connection(name)
+
+
+@contextmanager
+def request_timeouts(name):
+    """The timeout of every request the connection ``name`` sends meanwhile."""
+    session = connection.get_session(name)
+    real = session.execute_async
+    seen = []
+
+    def spy(*args, **kwargs):
+        future = real(*args, **kwargs)
+        seen.append(future.timeout)
+        return future
+
+    session.execute_async = spy
+    try:
+        yield seen
+    finally:
+        del session.execute_async
 
 
 def test_default_connection_answers(cqlengine_connection, cassandra):
@@ -251,23 +271,11 @@ def test_a_connection_default_timeout_bounds_requests_that_set_none(named, table
         body = columns.Text()
 
     management.sync_table(Row)
-    seen = []
-    session = connection.get_session("short")
-    real = session.execute_async
-
-    def spy(*args, **kwargs):
-        future = real(*args, **kwargs)
-        seen.append(future.timeout)
-        return future
-
-    session.execute_async = spy
-    try:
+    with request_timeouts("short") as seen:
         Row.create(id=uuid.uuid4(), body="x")
         list(Row.objects.limit(1))
         list(Row.objects.limit(1).timeout(2))
         Row.objects.bulk_create([Row(id=uuid.uuid4())])
-    finally:
-        del session.execute_async
     assert seen == [0.75, 0.75, 2, 0.75]  # the bulk write too
     with pytest.raises(ConnectionException, match="default_timeout must be a positive number"):
         named("bad", default_timeout=-1)
@@ -295,25 +303,13 @@ def test_a_queryset_runs_with_a_named_execution_profile(named, table):
         body = columns.Text()
 
     management.sync_table(Row)
-    session = connection.get_session("profiled")
-    timeouts = []
-    real = session.execute_async
-
-    def spy(*args, **kwargs):
-        future = real(*args, **kwargs)
-        timeouts.append(future.timeout)
-        return future
-
-    session.execute_async = spy
-    try:
+    with request_timeouts("profiled") as timeouts:
         key = uuid.uuid4()
         Row.objects.execution_profile("slow").create(id=key, body="x")
         assert Row.objects.execution_profile("slow").get(id=key).body == "x"  # rows read as cqlengine needs
         assert [r.body for r in Row.objects.execution_profile("slow").filter(id=key)] == ["x"]
         Row.objects.execution_profile("slow").bulk_create([Row(id=uuid.uuid4(), body="y")])
         Row.objects.get(id=key)  # the default profile
-    finally:
-        del session.execute_async
     assert timeouts == [7.5, 7.5, 7.5, 7.5, 10.0]
     assert slow.row_factory is named_tuple_factory  # the caller's profile is left as it was
     with pytest.raises(ConnectionException, match="no execution profile 'fast'"):
