@@ -35,6 +35,24 @@ def named(cassandra):
             connection.unregister_connection(name)
 
 
+def row_model(table, connection_name):
+    """A model of the module's table whose statements go through ``connection_name``."""
+    from cqlengine import columns, management
+    from cqlengine.models import Model
+
+    keyspace, name = table.split(".")
+
+    class Row(Model):
+        __keyspace__ = keyspace
+        __table_name__ = name
+        __connection__ = connection_name
+        id = columns.UUID(primary_key=True)
+        body = columns.Text()
+
+    management.sync_table(Row)
+    return Row
+
+
 @contextmanager
 def request_timeouts(name):
     """The timeout of every request the connection ``name`` sends meanwhile."""
@@ -253,8 +271,6 @@ def test_parameters_with_a_statement_that_carries_its_own_are_refused_not_droppe
 
 
 def test_a_connection_default_timeout_bounds_requests_that_set_none(named, table):
-    from cqlengine import columns, management
-    from cqlengine.models import Model
 
     named("short", default_timeout=0.75)
     keyspace, name = table.split(".")
@@ -263,14 +279,7 @@ def test_a_connection_default_timeout_bounds_requests_that_set_none(named, table
     own = connection.execute(f"SELECT * FROM {table} LIMIT 1", connection="short", timeout=3)
     assert own.response_future.timeout == 3
 
-    class Row(Model):
-        __keyspace__ = keyspace
-        __table_name__ = name
-        __connection__ = "short"
-        id = columns.UUID(primary_key=True)
-        body = columns.Text()
-
-    management.sync_table(Row)
+    Row = row_model(table, "short")
     with request_timeouts("short") as seen:
         Row.create(id=uuid.uuid4(), body="x")
         list(Row.objects.limit(1))
@@ -286,8 +295,6 @@ def test_a_queryset_runs_with_a_named_execution_profile(named, table):
     from cassandra.policies import RoundRobinPolicy
     from cassandra.query import named_tuple_factory
 
-    from cqlengine import columns, management
-    from cqlengine.models import Model
 
     slow = ExecutionProfile(request_timeout=7.5, row_factory=named_tuple_factory,
                             load_balancing_policy=RoundRobinPolicy())
@@ -295,14 +302,7 @@ def test_a_queryset_runs_with_a_named_execution_profile(named, table):
         EXEC_PROFILE_DEFAULT: ExecutionProfile(load_balancing_policy=RoundRobinPolicy()), "slow": slow}})
     keyspace, name = table.split(".")
 
-    class Row(Model):
-        __keyspace__ = keyspace
-        __table_name__ = name
-        __connection__ = "profiled"
-        id = columns.UUID(primary_key=True)
-        body = columns.Text()
-
-    management.sync_table(Row)
+    Row = row_model(table, "profiled")
     with request_timeouts("profiled") as timeouts:
         key = uuid.uuid4()
         Row.objects.execution_profile("slow").create(id=key, body="x")
