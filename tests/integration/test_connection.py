@@ -271,9 +271,7 @@ def test_parameters_with_a_statement_that_carries_its_own_are_refused_not_droppe
 
 
 def test_a_connection_default_timeout_bounds_requests_that_set_none(named, table):
-
     named("short", default_timeout=0.75)
-    keyspace, name = table.split(".")
     sent = connection.execute(f"SELECT * FROM {table} LIMIT 1", connection="short")
     assert sent.response_future.timeout == 0.75
     own = connection.execute(f"SELECT * FROM {table} LIMIT 1", connection="short", timeout=3)
@@ -300,8 +298,6 @@ def test_a_queryset_runs_with_a_named_execution_profile(named, table):
                             load_balancing_policy=RoundRobinPolicy())
     named("profiled", cluster_options={"execution_profiles": {
         EXEC_PROFILE_DEFAULT: ExecutionProfile(load_balancing_policy=RoundRobinPolicy()), "slow": slow}})
-    keyspace, name = table.split(".")
-
     Row = row_model(table, "profiled")
     with request_timeouts("profiled") as timeouts:
         key = uuid.uuid4()
