@@ -18,7 +18,8 @@ DEFAULT_PORT = 9042
 DESCRIPTION = """\
 Schema management for cqlengine models.
 
-  python -m cqlengine sync [--hosts H ...] [--port P] [--keyspace K] [--plan] MODULE ...
+  python -m cqlengine sync [--hosts H ...] [--port P] [--keyspace K] [--plan]
+                           [--username U] [--ssl-ca F [--ssl-cert F --ssl-key F]] MODULE ...
 
 `sync` imports each MODULE (a dotted module name, or a path to a .py file),
 finds the concrete (non-abstract) models defined in it, prints the schema
@@ -27,6 +28,13 @@ types and table options) and applies it. Columns the database has and the
 models do not are reported, never dropped. A change Cassandra cannot make in
 place (a column type, the primary key, clustering order, static or counter
 flags) is refused before anything is sent.
+
+connection:
+  hosts come from --hosts, else $CQLENGINE_HOSTS (comma-separated), else
+  127.0.0.1. With --username (or $CQLENGINE_USERNAME) the password is read
+  from $CQLENGINE_PASSWORD, else asked for on the terminal: never from an
+  argument, where other users could read it. --ssl-ca turns TLS on and checks
+  the server's certificate; --ssl-cert and --ssl-key add a client certificate.
 
 exit status:
   0  the schema is in sync (or was brought in sync)
@@ -38,7 +46,7 @@ exit status:
 
 
 def _default_hosts() -> list[str]:
-    env = os.environ.get("CQLENGINE_TEST_HOSTS", "")
+    env = os.environ.get("CQLENGINE_HOSTS", "")
     return [h.strip() for h in env.split(",") if h.strip()] or ["127.0.0.1"]
 
 
@@ -54,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m cqlengine", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     sync = commands.add_parser(
         "sync", help="create/extend tables and types to match the models of MODULE(s)",
@@ -64,14 +73,80 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("modules", nargs="+", metavar="MODULE",
                       help="dotted module name or path to a .py file defining models")
     sync.add_argument("--hosts", nargs="+", metavar="H", default=None,
-                      help="contact points, each HOST or HOST:PORT (default: $CQLENGINE_TEST_HOSTS, "
+                      help="contact points, each HOST or HOST:PORT (default: $CQLENGINE_HOSTS, "
                       "comma-separated, or 127.0.0.1)")
     sync.add_argument("--port", type=int, default=None, help=f"native protocol port (default {DEFAULT_PORT})")
     sync.add_argument("--keyspace", default=None,
                       help="keyspace of the models that do not set __keyspace__ (it must exist)")
     sync.add_argument("--plan", action="store_true", help="print the plan only; apply nothing")
+    sync.add_argument("--username", default=None,
+                      help="log in as this user (default: $CQLENGINE_USERNAME); the password comes from "
+                      "$CQLENGINE_PASSWORD or is asked for")
+    sync.add_argument("--ssl-ca", default=None, metavar="FILE",
+                      help="TLS: the CA certificate(s) the server's certificate must be signed by")
+    sync.add_argument("--ssl-cert", default=None, metavar="FILE", help="TLS: this client's certificate")
+    sync.add_argument("--ssl-key", default=None, metavar="FILE", help="TLS: the private key of --ssl-cert")
     sync.add_argument("-v", "--verbose", action="store_true", help="log the driver's messages and each DDL sent")
     return parser
+
+
+def _version() -> str:
+    import cassandra
+
+    import cqlengine
+
+    return f"cqlengine {cqlengine.__version__} (cassandra-driver {cassandra.__version__})"
+
+
+class UsageError(Exception):
+    """A connection option that cannot work; the message names the option to fix."""
+
+
+def connection_options(args: argparse.Namespace, env: Optional[dict[str, str]] = None,
+                       ask: Any = None) -> dict[str, Any]:
+    """The driver's ``Cluster`` options for authentication and TLS, from the options and the environment."""
+    env = dict(os.environ if env is None else env)
+    options: dict[str, Any] = {}
+    username = args.username or env.get("CQLENGINE_USERNAME")
+    if username:
+        from cassandra.auth import PlainTextAuthProvider
+
+        password = env.get("CQLENGINE_PASSWORD")
+        if password is None:
+            if ask is None:
+                if not sys.stdin.isatty():
+                    raise UsageError("--username: no password: set CQLENGINE_PASSWORD (there is no terminal "
+                                     "to ask on)")
+                import getpass
+
+                ask = getpass.getpass
+            password = ask(f"password for {username}: ")
+        options["auth_provider"] = PlainTextAuthProvider(username=username, password=password)
+    if args.ssl_cert or args.ssl_key:
+        if not (args.ssl_cert and args.ssl_key):
+            raise UsageError("--ssl-cert and --ssl-key go together: give both")
+        if not args.ssl_ca:
+            raise UsageError("--ssl-cert: give --ssl-ca too (the CA the server's certificate is checked against)")
+    if args.ssl_ca:
+        import ssl
+
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+        context.check_hostname = False  # contact points are often addresses; the chain is still checked
+        for option, path in (("--ssl-ca", args.ssl_ca), ("--ssl-cert", args.ssl_cert), ("--ssl-key", args.ssl_key)):
+            if path and not os.path.isfile(path):
+                raise UsageError(f"{option}: no such file: {path}")
+        try:
+            context.load_verify_locations(cafile=args.ssl_ca)
+        except (ssl.SSLError, ValueError) as exc:
+            raise UsageError(f"--ssl-ca: {args.ssl_ca} holds no usable CA certificate ({exc})") from None
+        if args.ssl_cert:
+            try:
+                context.load_cert_chain(args.ssl_cert, args.ssl_key)
+            except (ssl.SSLError, ValueError) as exc:
+                raise UsageError(f"--ssl-cert/--ssl-key: {args.ssl_cert} and {args.ssl_key} do not make a "
+                                 f"certificate and its key ({exc})") from None
+        options["ssl_context"] = context
+    return options
 
 
 def _error(message: str) -> int:
@@ -127,7 +202,7 @@ def _hosts_and_port(hosts: Sequence[str], port: Optional[int]) -> tuple[list[str
 
 def sync(args: argparse.Namespace) -> int:
     from cqlengine import connection, management
-    from cqlengine.exceptions import CQLEngineException
+    from cqlengine.exceptions import AuthenticationRefused, CQLEngineException
 
     models: list[Any] = []
     for target in args.modules:
@@ -143,11 +218,19 @@ def sync(args: argparse.Namespace) -> int:
     try:
         hosts, port = _hosts_and_port(args.hosts or _default_hosts(), args.port)
     except ValueError as exc:
-        return _error(f"bad --hosts/--port value: {exc}")
+        return _error(f"bad --hosts/--port value (or $CQLENGINE_HOSTS): {exc}")
     try:
-        connection.setup(hosts, default_keyspace=args.keyspace, port=port)
-    except CQLEngineException as exc:
+        options = connection_options(args)
+    except UsageError as exc:
         return _error(str(exc))
+    try:
+        connection.setup(hosts, default_keyspace=args.keyspace, port=port, **options)
+    except AuthenticationRefused as exc:
+        return _error(f"{exc}; check --username (or $CQLENGINE_USERNAME) and $CQLENGINE_PASSWORD")
+    except CQLEngineException as exc:
+        hint = "; if the cluster takes TLS only, give --ssl-ca" if not args.ssl_ca else \
+            "; check that the cluster takes TLS and trusts --ssl-ca/--ssl-cert"
+        return _error(f"{exc}; check --hosts/--port (or $CQLENGINE_HOSTS){hint}")
     try:
         try:
             if args.keyspace and management.get_keyspace(args.keyspace) is None:

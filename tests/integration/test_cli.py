@@ -172,3 +172,71 @@ def test_a_polymorphic_module_plans_its_table_once(run, cqlengine_keyspace):
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("CREATE TABLE") == 1
     assert _columns(cqlengine_keyspace, "cli_pets") == {"owner", "pet", "kind", "lives", "bark"}
+
+
+def _cli(args: list[str], tmp_path, env_changes: dict[str, str], source: str = "") -> subprocess.CompletedProcess:
+    module = f"cli_models_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{module}.py").write_text(textwrap.dedent(source or MODELS_NO_KS))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CQLENGINE_")}
+    env.update(PYTHONPATH=str(tmp_path) + os.pathsep + os.environ.get("PYTHONPATH", ""), **env_changes)
+    return subprocess.run([sys.executable, "-m", "cqlengine", *args, module], env=env, capture_output=True,
+                          text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+def test_version():
+    out = subprocess.run([sys.executable, "-m", "cqlengine", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("cqlengine ") and "cassandra-driver 3." in out.stdout
+
+
+def test_hosts_come_from_cqlengine_hosts_not_the_test_variable(cassandra, cqlengine_keyspace, tmp_path):
+    here = f"{cassandra.contact_points[0]}:{cassandra.port}"
+    out = _cli(["sync", "--keyspace", cqlengine_keyspace], tmp_path,
+               {"CQLENGINE_HOSTS": here, "CQLENGINE_TEST_HOSTS": "127.0.0.1:1"})
+    assert out.returncode == 0, out.stderr
+    out = _cli(["sync", "--keyspace", cqlengine_keyspace], tmp_path, {"CQLENGINE_HOSTS": "127.0.0.1:1"})
+    assert out.returncode == 1 and "check --hosts/--port (or $CQLENGINE_HOSTS)" in out.stderr
+
+
+def test_a_username_takes_its_password_from_the_environment_never_an_argument(cassandra, cqlengine_keyspace,
+                                                                              tmp_path):
+    here = f"{cassandra.contact_points[0]}:{cassandra.port}"
+    base = ["sync", "--keyspace", cqlengine_keyspace, f"--hosts={here}"]
+    # This node lets anyone in: the credentials are sent and accepted.
+    out = _cli([*base, "--username", "alice"], tmp_path, {"CQLENGINE_PASSWORD": "s3cret"})
+    assert out.returncode == 0, out.stderr
+    out = _cli(base, tmp_path, {"CQLENGINE_USERNAME": "alice", "CQLENGINE_PASSWORD": "s3cret"})
+    assert out.returncode == 0, out.stderr
+    out = _cli([*base, "--username", "alice"], tmp_path, {})
+    assert out.returncode == 1 and "set CQLENGINE_PASSWORD (there is no terminal to ask on)" in out.stderr
+    out = _cli([*base, "--password", "s3cret"], tmp_path, {})
+    assert out.returncode == 1 and "unrecognized arguments: --password" in out.stderr
+
+
+def test_tls_options_are_checked_and_named(cassandra, cqlengine_keyspace, tmp_path):
+    import ssl
+
+    here = f"{cassandra.contact_points[0]}:{cassandra.port}"
+    base = ["sync", "--keyspace", cqlengine_keyspace, f"--hosts={here}"]
+    out = _cli([*base, "--ssl-ca", str(tmp_path / "missing.pem")], tmp_path, {})
+    assert out.returncode == 1 and "--ssl-ca: no such file" in out.stderr
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate")
+    out = _cli([*base, "--ssl-ca", str(junk)], tmp_path, {})
+    assert out.returncode == 1 and "--ssl-ca" in out.stderr and "no usable CA certificate" in out.stderr
+    out = _cli([*base, "--ssl-cert", str(junk)], tmp_path, {})
+    assert out.returncode == 1 and "--ssl-cert and --ssl-key go together" in out.stderr
+    bundle = ssl.get_default_verify_paths().cafile
+    if bundle:  # a real CA bundle: TLS is tried, and this node does not speak it
+        out = _cli([*base, "--ssl-ca", bundle], tmp_path, {})
+        assert out.returncode == 1 and "check that the cluster takes TLS" in out.stderr, out.stderr
+
+
+def test_the_password_is_asked_for_when_not_in_the_environment():
+    from cqlengine.__main__ import build_parser, connection_options
+
+    args = build_parser().parse_args(["sync", "--username", "bob", "m"])
+    asked = []
+    options = connection_options(args, env={}, ask=lambda prompt: asked.append(prompt) or "typed")
+    assert asked == ["password for bob: "]
+    assert options["auth_provider"].username == "bob" and options["auth_provider"].password == "typed"
+    assert connection_options(build_parser().parse_args(["sync", "m"]), env={}) == {}
