@@ -104,6 +104,10 @@ class ServerSettings:
     new_heap: str = DEFAULT_NEW_HEAP
     start_timeout: float = DEFAULT_START_TIMEOUT
     cache: Path = field(default_factory=cache_dir)
+    #: ``commitlog_sync: batch``: a write is acknowledged once its commit log is on disk, so a node
+    #: killed with -9 loses no acknowledged write. Off by default: ``periodic`` (every 10 s) is
+    #: Cassandra's own default and much faster, and loses the last seconds' writes on a crash.
+    durable: bool = False
 
     @classmethod
     def from_env(cls, env: Optional[dict[str, str]] = None) -> ServerSettings:
@@ -114,6 +118,7 @@ class ServerSettings:
             storage_port=int(env.get("CQLENGINE_CASSANDRA_STORAGE_PORT", DEFAULT_STORAGE_PORT)),
             heap=env.get("CQLENGINE_CASSANDRA_HEAP", DEFAULT_HEAP),
             start_timeout=float(env.get("CQLENGINE_CASSANDRA_START_TIMEOUT", DEFAULT_START_TIMEOUT)),
+            durable=env.get("CQLENGINE_CASSANDRA_DURABLE", "").strip().lower() in ("1", "true", "yes", "on"),
             cache=Path(env["CQLENGINE_CASSANDRA_CACHE"]) if env.get("CQLENGINE_CASSANDRA_CACHE")
             else Path.home() / ".cache" / "cqlengine",
         )
@@ -145,8 +150,7 @@ commitlog_directory: {d / 'commitlog'}
 saved_caches_directory: {d / 'saved_caches'}
 hints_directory: {d / 'hints'}
 cdc_raw_directory: {d / 'cdc_raw'}
-commitlog_sync: periodic
-commitlog_sync_period: 10000ms
+{_commitlog_sync(settings)}
 seed_provider:
   - class_name: org.apache.cassandra.locator.SimpleSeedProvider
     parameters:
@@ -165,6 +169,12 @@ commit_failure_policy: stop
 materialized_views_enabled: true
 sasi_indexes_enabled: true
 """
+
+
+def _commitlog_sync(settings: ServerSettings) -> str:
+    if settings.durable:
+        return "commitlog_sync: batch"
+    return "commitlog_sync: periodic\ncommitlog_sync_period: 10000ms"
 
 
 def render_logback(run_dir: Path) -> str:
@@ -587,18 +597,22 @@ def remove_run_dir(settings: ServerSettings, run_dir: Optional[str]) -> bool:
     one of ours before anything is deleted, so a damaged or forged record
     cannot make the launcher delete anything else.
     """
-    if not run_dir:
+    if not run_dir or not is_run_dir(settings, run_dir):
         return False
+    shutil.rmtree(Path(run_dir).resolve(), ignore_errors=True)
+    return True
+
+
+def is_run_dir(settings: ServerSettings, run_dir: Any) -> bool:
+    """Whether ``run_dir`` is itself a run directory of this cache for this port (no link, no path out)."""
     runs = (settings.cache / "runs").resolve()
     path = Path(run_dir)
     try:
         resolved = path.resolve()
     except OSError:
         return False
-    if path.is_symlink() or resolved.parent != runs or not resolved.name.startswith(f"node-{settings.port}-"):
-        return False
-    shutil.rmtree(resolved, ignore_errors=True)
-    return True
+    return (not path.is_symlink() and resolved.parent == runs and resolved.name.startswith(f"node-{settings.port}-")
+            and resolved.is_dir())
 
 
 def log_tail(run_dir: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -641,8 +655,14 @@ def start_local(
     lib_dir: Path,
     log: Callable[[str], None] = lambda msg: None,
     source: str = "download",
+    run_dir: Optional[Path] = None,
 ) -> NodeInfo:
-    """Start a node from ``lib_dir``'s jars in a fresh run directory and wait for CQL."""
+    """Start a node from ``lib_dir``'s jars in a fresh run directory and wait for CQL.
+
+    With ``run_dir`` (a run directory of this cache whose node stopped or
+    died), the node starts again on its data: what it acknowledged before is
+    there (with ``durable``, every write it acknowledged).
+    """
     java = usable_java()
     for port in (settings.port, settings.storage_port):
         if port_is_open(settings.host, port):
@@ -653,12 +673,16 @@ def start_local(
                 "other ports with CQLENGINE_CASSANDRA_PORT / CQLENGINE_CASSANDRA_STORAGE_PORT."
             )
     runs = settings.cache / "runs"
+    fresh = run_dir is None
+    if run_dir is not None and not is_run_dir(settings, run_dir):
+        raise LauncherError(f"{run_dir} is not a run directory of this cache ({runs}/node-{settings.port}-*)")
     try:
         runs.mkdir(parents=True, exist_ok=True)
         settings.state_file.parent.mkdir(parents=True, exist_ok=True)
-        run_dir = Path(tempfile.mkdtemp(prefix=f"node-{settings.port}-", dir=runs))
+        if run_dir is None:
+            run_dir = Path(tempfile.mkdtemp(prefix=f"node-{settings.port}-", dir=runs))
         for sub in ("conf", "logs", "data", "commitlog", "saved_caches", "hints", "cdc_raw"):
-            (run_dir / sub).mkdir()
+            (run_dir / sub).mkdir(exist_ok=True)
         (run_dir / "conf" / "cassandra.yaml").write_text(render_yaml(settings, run_dir))
         (run_dir / "conf" / "logback.xml").write_text(render_logback(run_dir))
     except OSError as exc:
@@ -677,10 +701,11 @@ def start_local(
         write_state(settings, info)  # at once: a process that dies midway leaves its JVM findable
         info.version = _wait_for_cql(settings, proc, run_dir, started)
     except BaseException:
-        # A failed or interrupted start (Ctrl-C, SIGTERM) leaves no JVM, state or run directory.
+        # A failed or interrupted start (Ctrl-C, SIGTERM) leaves no JVM, state or new run directory.
         _terminate(proc.pid)
         settings.state_file.unlink(missing_ok=True)
-        remove_run_dir(settings, str(run_dir))
+        if fresh:
+            remove_run_dir(settings, str(run_dir))
         raise
     info.startup_seconds = round(time.monotonic() - started, 2)
     write_state(settings, info)

@@ -354,3 +354,12 @@ def test_host_entries(entry, expected):
 def test_no_container_without_testcontainers(monkeypatch):
     monkeypatch.setattr(server.importlib.util, "find_spec", lambda name: None)
     assert resolve_source({}, docker_available=lambda: True).kind == "download"
+
+
+def test_durable_mode_syncs_the_commit_log_before_acknowledging(tmp_path):
+    run = tmp_path / "run"
+    assert "commitlog_sync: periodic" in render_yaml(settings_in(tmp_path), run)
+    durable = render_yaml(settings_in(tmp_path, durable=True), run)
+    assert "commitlog_sync: batch" in durable and "commitlog_sync_period" not in durable
+    assert ServerSettings.from_env({"CQLENGINE_CASSANDRA_DURABLE": "1"}).durable
+    assert not ServerSettings.from_env({}).durable
