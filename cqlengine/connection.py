@@ -295,13 +295,19 @@ class Connection:
                     "is in the driver's legacy configuration, which has no profiles")
             return EXEC_PROFILE_DEFAULT
         factory = tuple_factory if tuple_rows else dict_factory
+        profiles = session.cluster.profile_manager.profiles
         if isinstance(name, ExecutionProfile):
+            if not any(name is registered for registered in profiles.values()):
+                # The driver readies a profile's policies when the profile is added to its cluster.
+                raise ConnectionException(
+                    f"Connection {self.name!r}: an ExecutionProfile not added to the cluster cannot run a "
+                    "statement; add it with cluster.add_execution_profile(name, profile) and pass its name")
             profile = name
         else:
             try:
                 profile = session.get_execution_profile(name)
             except ValueError:
-                known = ", ".join(sorted(map(repr, session.cluster.profile_manager.profiles)))
+                known = ", ".join(sorted(repr(key) if isinstance(key, str) else "the default" for key in profiles))
                 raise ConnectionException(f"Connection {self.name!r} has no execution profile {name!r} "
                                           f"(its profiles: {known})") from None
         if profile.row_factory is factory:
@@ -350,13 +356,16 @@ class Connection:
         consistency: Optional[int] = None,
         fetch_size: Optional[int] = None,
         idempotent: Optional[bool] = None,
+        connection_defaults: bool = True,
     ) -> Statement:
         """A driver statement for ``query``: prepared and bound when it has params.
 
         ``idempotent`` sets the driver's flag (whether it may retry or
         speculatively run the statement); None leaves it as it is (False for a
         new statement). A statement the caller passed in is copied before any
-        option is set on it.
+        option is set on it. ``connection_defaults=False`` (a statement run
+        with an execution profile of its own) leaves the connection's default
+        consistency out, so the profile's applies.
         """
         statement: Statement
         if isinstance(query, str):
@@ -376,7 +385,7 @@ class Connection:
             statement = query
             if consistency is not None or fetch_size is not None or idempotent is not None:
                 statement = copy.copy(query)
-        level = consistency if consistency is not None else self.consistency
+        level = consistency if consistency is not None or not connection_defaults else self.consistency
         if level is not None and (statement is not query or consistency is not None):
             statement.consistency_level = level
         if fetch_size is not None:
@@ -581,6 +590,8 @@ def _kind(query: Any) -> str:
 def _kind_of_text(cql: str) -> str:
     # Once per text: the same statement texts are sent again and again.
     word = cql.lstrip()[:6].upper()
+    if word.startswith("BEGIN"):
+        return "BATCH"
     return word if word in STATEMENT_KINDS else "OTHER"
 
 
@@ -656,7 +667,8 @@ def execute(
         consistency = consistency_level
     conn = get_connection(connection)
     session = conn.ensure_session()
-    statement = conn.build_statement(query, params, consistency, fetch_size, idempotent)
+    statement = conn.build_statement(query, params, consistency, fetch_size, idempotent,
+                                     _is_default_profile(execution_profile))
     try:
         options = _send_options(conn, session, query, timeout, paging_state, tuple_rows, execution_profile)
         started = time.perf_counter()
@@ -672,7 +684,8 @@ def execute(
         # that changed since the statement was prepared are refused this way. Retry once.
         if not (isinstance(query, str) and params and conn.reprepare_if_changed(query, statement)):
             raise
-    statement = conn.build_statement(query, params, consistency, fetch_size, idempotent)
+    statement = conn.build_statement(query, params, consistency, fetch_size, idempotent,
+                                     _is_default_profile(execution_profile))
     options = _send_options(conn, session, query, timeout, paging_state, tuple_rows, execution_profile)
     return _timed(conn, query, lambda: session.execute(statement, **options))
 
@@ -685,11 +698,15 @@ def _send_options(conn: Connection, session: Session, query: Union[str, Statemen
     conn.stats.executed += 1
     options: dict[str, Any] = {"paging_state": paging_state,
                                "execution_profile": conn.execution_profile(session, tuple_rows, profile)}
-    if timeout is NOT_SET:
-        timeout = conn.default_timeout
+    if timeout is NOT_SET and _is_default_profile(profile):
+        timeout = conn.default_timeout  # a profile chosen for the statement keeps its own request_timeout
     if timeout is not NOT_SET:
         options["timeout"] = timeout
     return options
+
+
+def _is_default_profile(profile: Any) -> bool:
+    return profile is None or profile is EXEC_PROFILE_DEFAULT
 
 
 def execute_async(
@@ -732,10 +749,12 @@ def execute_concurrently(
         raise ConnectionException(f"execute_concurrently: concurrency must be a positive int, got {concurrency!r}")
     conn = get_connection(connection)
     session = conn.ensure_session()
-    bound = [conn.build_statement(item[0], item[1], item[2], idempotent=item[3] if len(item) > 3 else None)
+    defaults = _is_default_profile(execution_profile)
+    bound = [conn.build_statement(item[0], item[1], item[2], idempotent=item[3] if len(item) > 3 else None,
+                                  connection_defaults=defaults)
              for item in items]
     profile = conn.execution_profile(session, name=execution_profile)
-    if timeout is NOT_SET:
+    if timeout is NOT_SET and defaults:
         timeout = conn.default_timeout
     if timeout is not NOT_SET:
         if _legacy_mode(session.cluster):
@@ -947,7 +966,8 @@ async def aexecute(
     if isinstance(query, str) and params and conn.cached(query, count_hit=False) is None:
         await loop.run_in_executor(None, conn.prepare, query)
     session = conn.ensure_session()
-    statement = conn.build_statement(query, params, consistency, fetch_size, idempotent)
+    statement = conn.build_statement(query, params, consistency, fetch_size, idempotent,
+                                     _is_default_profile(execution_profile))
     future = session.execute_async(statement, **_send_options(conn, session, query, timeout, paging_state,
                                                                tuple_rows, execution_profile))
     try:
@@ -959,7 +979,8 @@ async def aexecute(
         changed: bool = await loop.run_in_executor(None, conn.reprepare_if_changed, query, statement)
         if not changed:
             raise
-    statement = conn.build_statement(query, params, consistency, fetch_size, idempotent)
+    statement = conn.build_statement(query, params, consistency, fetch_size, idempotent,
+                                     _is_default_profile(execution_profile))
     future = session.execute_async(statement, **_send_options(conn, session, query, timeout, paging_state,
                                                                tuple_rows, execution_profile))
     return AsyncResult(future, await _atimed(conn, query, future))

@@ -221,7 +221,7 @@ class WriteOptions:
         _, _, conn = self.table(model)
         if self.batch is not None:
             self._refuse_options_the_batch_overrides(model)
-            self.batch.add_query(statement, connection=conn)
+            self.batch.add_query(statement, connection=conn, idempotent=self.idempotent_for(statement))
             return None
         cql, params = statement.render()
         result = connection.execute(cql, params, consistency=self.consistency, timeout=self.timeout,
@@ -239,11 +239,13 @@ class WriteOptions:
         """A batch is sent as one statement, with the batch's consistency and timeout: a member's own
         would be ignored without a word, so they are refused."""
         given = [name for name, unset in (("consistency", self.consistency is None),
-                                          ("timeout", self.timeout is connection.NOT_SET)) if not unset]
+                                          ("timeout", self.timeout is connection.NOT_SET),
+                                          ("execution profile", self.execution_profile is None)) if not unset]
         if given:
             raise (TimeoutWithBatch if "timeout" in given else OptionIgnoredInBatch)(
-                f"{model.__name__}: a batched write runs with the batch's consistency and timeout, so its own "
-                f"{' and '.join(given)} would be ignored; set BatchQuery(consistency=..., timeout=...) instead"
+                f"{model.__name__}: a batched write runs with the batch's consistency and timeout (and profile), "
+                f"so its own {' and '.join(given)} would be ignored; set BatchQuery(consistency=..., timeout=...) "
+                "instead"
             )
 
     async def asend(self, statement: statements.BaseStatement, model: Any) -> Any:
@@ -251,7 +253,7 @@ class WriteOptions:
         _, _, conn = self.table(model)
         if self.batch is not None:
             self._refuse_options_the_batch_overrides(model)
-            self.batch.add_query(statement, connection=conn)
+            self.batch.add_query(statement, connection=conn, idempotent=self.idempotent_for(statement))
             return None
         cql, params = statement.render()
         result = await connection.aexecute(cql, params, consistency=self.consistency, timeout=self.timeout,

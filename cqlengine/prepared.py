@@ -287,12 +287,12 @@ def _unencodable(prepared: PreparedStatement, params: Params, exc: UnicodeEncode
     for name, value in named:
         if isinstance(value, str):
             try:
-                value.encode("utf-8")
+                value.encode(exc.encoding)
             except UnicodeEncodeError:
                 return ValidationValueError(
-                    f"{where.get(name, name)}: {reprlib.repr(value)} cannot be stored as text: UTF-8 cannot "
-                    f"encode it ({exc.reason}); nothing was sent")
-    return ValidationValueError(f"a value cannot be stored as text: UTF-8 cannot encode it ({exc.reason}); "
+                    f"{where.get(name, name)}: {reprlib.repr(value)} cannot be stored as text: {exc.encoding} "
+                    f"cannot encode it ({exc.reason}); nothing was sent")
+    return ValidationValueError(f"a value cannot be stored as text: {exc.encoding} cannot encode it ({exc.reason}); "
                                 "nothing was sent")
 
 

@@ -1438,8 +1438,14 @@ class BatchQuery:
         self._discard_callbacks: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
         self.executed = False
 
-    def add_query(self, statement: statements.BaseStatement, connection: Optional[str] = None) -> None:
-        """Queue ``statement``; ``connection`` is where its model lives (None: the default)."""
+    def add_query(self, statement: statements.BaseStatement, connection: Optional[str] = None,
+                  idempotent: Optional[bool] = None) -> None:
+        """Queue ``statement``; ``connection`` is where its model lives (None: the default).
+
+        ``idempotent`` is what the write that queues it says of it (None: the
+        statement's own ``is_idempotent``); the batch may be retried only when
+        every member may.
+        """
         if self.executed:
             raise CQLEngineException("this batch was already executed")
         name = _connection_name(connection)
@@ -1451,6 +1457,8 @@ class BatchQuery:
                 f"belongs to {name!r}"
             )
         self.queries.append(statement)
+        if not (statement.is_idempotent if idempotent is None else idempotent):
+            self._retry_unsafe = True
 
     def add_callback(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Call ``fn(*args, **kwargs)`` after the batch has executed."""
@@ -1479,7 +1487,7 @@ class BatchQuery:
     @property
     def _idempotent(self) -> bool:
         """A batch may be retried when every member may (a batch-wide timestamp keeps that true)."""
-        return all(query.is_idempotent for query in self.queries)
+        return not self.__dict__.get("_retry_unsafe", False)
 
     def _finish(self, result: Any) -> None:
         self.executed = True

@@ -105,14 +105,18 @@ def qualified_table(keyspace: str | None, table: str) -> str:
 
 _LITERAL = re.compile(
     r"""
-      (?P<ident>"(?:[^"]|"")*")                          # a quoted identifier: kept
-    | '(?:[^']|'')*'                                     # a string
-    | \$\$.*?\$\$                                          # a dollar-quoted string
-    | \b[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\b   # a uuid
-    | \b0[xX][0-9a-fA-F]*\b                                 # a blob
-    | (?<![\w.])-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.])   # a number
+      (?P<ident>"(?:[^"]|"")*")                                  # a quoted identifier: kept
+    | (?P<comment>--[^\n]*|//[^\n]*|/\*.*?\*/)                   # a comment: dropped (it may hold anything)
+    | '(?:[^']|'')*'                                             # a string
+    | \$\$.*?\$\$                                                  # a dollar-quoted string
+    | \b[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\b     # a uuid
+    | \b0[xX][0-9a-fA-F]*\b                                       # a blob
+    | (?-i:(?<![\w.])-?P(?=[\dT])[\dYMWDTHS:.-]*(?![\w.]))        # an ISO 8601 duration (P3Y6M4DT12H30M5S)
+    | (?<![\w.])-?(?:\d+(?:mo|ms|us|µs|ns|[ywdhms]))+(?![\w.])     # a duration (12h30m)
+    | (?<![\w.])-?(?:NaN|Infinity)\b                               # a non-finite float
+    | (?<![\w.])-?\d+\.?\d*(?:[eE][+-]?\d+)?(?![\w.])             # a number (1, -1.5, 3., 3.e5, 1e9)
     """,
-    re.VERBOSE | re.DOTALL,
+    re.VERBOSE | re.DOTALL | re.IGNORECASE,
 )
 
 
@@ -123,7 +127,7 @@ def without_literals(cql: str) -> str:
     Statements of this package carry no literal (every value is bound);
     CQL written by a caller may (``CREATE ROLE r WITH PASSWORD = 'secret'``).
     """
-    return _LITERAL.sub(lambda m: m.group("ident") or "?", cql)
+    return _LITERAL.sub(lambda m: m.group("ident") or ("" if m.group("comment") else "?"), cql)
 
 
 # ---------------------------------------------------------------- values

@@ -1,4 +1,4 @@
-"""``python -m cqlengine.testing start|stop|status``: the local Cassandra by hand."""
+"""``python -m cqlengine.testing start|stop|status|clean``: the local Cassandra by hand."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +9,7 @@ from typing import Optional, Sequence
 from cqlengine.testing.server import (
     LauncherError,
     ServerSettings,
+    clean_runs,
     ensure_node,
     main_log,
     node_lock,
@@ -34,7 +35,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "Settings come from CQLENGINE_CASSANDRA_* environment variables; CQLENGINE_TEST_HOSTS "
         "names an existing cluster instead.",
     )
-    parser.add_argument("command", choices=["start", "stop", "status"])
+    parser.add_argument("command", choices=["start", "stop", "status", "clean"],
+                        help="clean: remove the run directories (data and logs) of nodes that no longer run")
     args = parser.parse_args(argv)
     settings = ServerSettings.from_env()
     _interrupt_on_sigterm()
@@ -56,7 +58,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             else:
                 print(f"stopped pid={stopped.pid} host={stopped.host} port={stopped.port}")
             return 0
-        running = running_node(settings)
+        if args.command == "clean":
+            with node_lock(settings, main_log):
+                running = running_node(settings, main_log)
+                removed = clean_runs(settings, keep=running.run_dir if running else None)
+            print(f"removed {len(removed)} run director{'y' if len(removed) == 1 else 'ies'} of port {settings.port}"
+                  + "".join(f"\n  {path}" for path in removed))
+            return 0
+        running = running_node(settings, main_log)
         if running is None:
             print(f"not running (no live node recorded in {settings.state_file})")
             return 3

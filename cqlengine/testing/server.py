@@ -574,12 +574,12 @@ def is_our_node(pid: Optional[int], run_dir: Optional[str]) -> bool:
     return DAEMON_CLASS in cmdline and (not run_dir or run_dir in cmdline)
 
 
-def running_node(settings: ServerSettings) -> Optional[NodeInfo]:
+def running_node(settings: ServerSettings, log: Callable[[str], None] = lambda m: None) -> Optional[NodeInfo]:
     """The node this cache started on ``settings.port``, if it still runs.
 
     The record of a node that died is removed; its run directory (its data
     and its logs, crash logs included) is left where it is for whoever looks
-    into why it died.
+    into why it died, and ``log`` says where (``clean_runs`` removes it).
     """
     info = read_state(settings)
     if info is None:
@@ -587,7 +587,23 @@ def running_node(settings: ServerSettings) -> Optional[NodeInfo]:
     if is_our_node(info.pid, info.run_dir):
         return info
     settings.state_file.unlink(missing_ok=True)
+    if info.run_dir and is_run_dir(settings, info.run_dir):
+        log(f"the node recorded on port {settings.port} (pid {info.pid}) is gone; its data and logs are kept in "
+            f"{info.run_dir} (`python -m cqlengine.testing clean` removes them)")
     return None
+
+
+def clean_runs(settings: ServerSettings, keep: Optional[str] = None) -> list[str]:
+    """Remove the run directories of ``settings.port`` that no live node uses (all but ``keep``)."""
+    runs = settings.cache / "runs"
+    removed = []
+    if runs.is_dir():
+        for path in sorted(runs.glob(f"node-{settings.port}-*")):
+            if keep is not None and is_run_dir(settings, keep) and path.resolve() == Path(keep).resolve():
+                continue
+            if remove_run_dir(settings, str(path)):
+                removed.append(str(path))
+    return removed
 
 
 def remove_run_dir(settings: ServerSettings, run_dir: Optional[str]) -> bool:
@@ -817,7 +833,7 @@ def ensure_node(settings: ServerSettings, log: Callable[[str], None] = lambda m:
     if source.kind == "container":
         return start_container(settings, log), True
     with node_lock(settings, log):  # one process starts the node; the others wait and reuse it
-        existing = running_node(settings)
+        existing = running_node(settings, log)
         if existing is not None:
             adopted = _answering(settings, existing)
             node, started = existing, adopted

@@ -340,3 +340,39 @@ def test_stats_count_and_time_each_kind_of_statement(named, table):
         assert conn.stats.driver.stats.request_timer["count"] >= 9
     else:
         assert conn.stats.driver is None  # the driver's metrics only when asked for
+
+
+def test_a_chosen_profile_keeps_its_own_timeout_and_consistency(named, table):
+    from cassandra import ConsistencyLevel
+    from cassandra.cluster import EXEC_PROFILE_DEFAULT, ExecutionProfile
+    from cassandra.policies import RoundRobinPolicy
+
+    own = ExecutionProfile(request_timeout=60, consistency_level=ConsistencyLevel.QUORUM,
+                           load_balancing_policy=RoundRobinPolicy())
+    conn = named("defaults", consistency=ConsistencyLevel.ONE, default_timeout=7, cluster_options={
+        "execution_profiles": {EXEC_PROFILE_DEFAULT: ExecutionProfile(load_balancing_policy=RoundRobinPolicy()),
+                               "own": own}})
+    Row = row_model(table, "defaults")
+    session = conn.session
+    real = session.execute_async
+    sent = []
+
+    def spy(statement, *args, **kwargs):
+        future = real(statement, *args, **kwargs)
+        sent.append((statement.consistency_level, future.timeout))
+        return future
+
+    session.execute_async = spy
+    try:
+        list(Row.objects.execution_profile("own").limit(1))
+        Row.objects.execution_profile("own").bulk_create([Row(id=uuid.uuid4())])
+        list(Row.objects.limit(1))
+        list(Row.objects.execution_profile("own").consistency(ConsistencyLevel.ONE).timeout(3).limit(1))
+    finally:
+        del session.execute_async
+    # The profile's own (None: its consistency_level applies), then the connection's defaults, then the query's.
+    assert sent == [(None, 60), (None, 60), (ConsistencyLevel.ONE, 7), (ConsistencyLevel.ONE, 3)]
+    registered = session.cluster.profile_manager.profiles["own"]
+    assert len(list(Row.objects.execution_profile(registered).limit(1))) <= 1  # a profile of the cluster: fine
+    with pytest.raises(ConnectionException, match="not added to the cluster"):
+        list(Row.objects.execution_profile(ExecutionProfile(request_timeout=30)).limit(1))

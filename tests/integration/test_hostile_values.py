@@ -70,3 +70,13 @@ def test_a_value_nested_thousands_deep_is_refused_with_a_short_message(ks, sent)
     with pytest.raises(ValidationError, match=r"Note\.nums\[0\]: \[\[\[\[.*is not an integer") as refused:
         Note.create(k=5, nums=deep)
     assert len(str(refused.value)) < 300 and sent() == 0
+
+
+def test_text_an_ascii_column_cannot_hold_names_its_encoding(ks):
+    table = Note.column_family_name()
+    connection.execute(f"ALTER TABLE {table} ADD code ascii")
+    stats = connection.get_connection().stats
+    before = stats.executed
+    with pytest.raises(ValidationError, match="hostile_notes.code: 'café' cannot be stored as text: ascii cannot"):
+        connection.execute(f"INSERT INTO {table} (k, code) VALUES (?, ?)", [9, "café"])
+    assert stats.executed == before

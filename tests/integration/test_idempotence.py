@@ -109,3 +109,14 @@ def test_a_callers_statement_keeps_its_own_flag_unless_told(ks):
     assert connection.execute(statement).response_future.query.is_idempotent is True
     result = connection.execute(statement, idempotent=False)
     assert result.response_future.query.is_idempotent is False and statement.is_idempotent is True
+
+
+def test_a_batch_member_that_may_not_be_retried_makes_the_batch_so(flags):
+    from cqlengine.models import OptionIgnoredInBatch
+
+    with BatchQuery() as batch:
+        Visit.objects(id=9).idempotent(False).batch(batch).update(name="x")
+    assert flags == [("BATCH", False)]
+    with pytest.raises(OptionIgnoredInBatch, match="execution profile"):
+        with BatchQuery() as batch:
+            Visit.objects(id=9).execution_profile("any").batch(batch).update(name="x")

@@ -57,3 +57,10 @@ def test_literals_of_every_kind_are_hidden():
                             "426614174000 AND b = 0xCAFE LIMIT 10") == \
         'SELECT * FROM ks.t1 WHERE "Col 9" = ? AND u = ? AND b = ? LIMIT ?'
     assert without_literals("INSERT INTO t (a) VALUES ($$x'y$$)") == "INSERT INTO t (a) VALUES (?)"
+    # A comment is dropped: an apostrophe in it must not pair with a string's quote.
+    assert without_literals("/* it's mine */ CREATE ROLE r WITH PASSWORD = 'hunter2' -- or 'x'") == \
+        " CREATE ROLE r WITH PASSWORD = ? "
+    assert without_literals("INSERT INTO t (k, d, e, f, g) VALUES (1, 12h30m, P3Y6M4DT12H30M5S, 31415., 3.e5)") == \
+        "INSERT INTO t (k, d, e, f, g) VALUES (?, ?, ?, ?, ?)"
+    assert without_literals("SELECT p1, col2 FROM ks_2024.tbl9 WHERE a = NaN AND b = -Infinity") == \
+        "SELECT p1, col2 FROM ks_2024.tbl9 WHERE a = ? AND b = ?"

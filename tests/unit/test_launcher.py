@@ -363,3 +363,22 @@ def test_durable_mode_syncs_the_commit_log_before_acknowledging(tmp_path):
     assert "commitlog_sync: batch" in durable and "commitlog_sync_period" not in durable
     assert ServerSettings.from_env({"CQLENGINE_CASSANDRA_DURABLE": "1"}).durable
     assert not ServerSettings.from_env({}).durable
+
+
+def test_a_dead_nodes_run_directory_is_reported_and_cleaned_on_request(tmp_path):
+    import json
+    import os
+
+    s = settings_in(tmp_path, port=19997)
+    runs = s.cache / "runs"
+    dead, other_port = runs / "node-19997-dead", runs / "node-19996-x"
+    for path in (dead / "data", other_port):
+        path.mkdir(parents=True)
+    s.state_file.parent.mkdir(parents=True)
+    s.state_file.write_text(json.dumps({"host": "127.0.0.1", "port": 19997, "version": "5.0.9", "pid": os.getpid(),
+                                        "startup_seconds": 1.0, "run_dir": str(dead), "source": "download"}))
+    said: list[str] = []
+    assert server.running_node(s, said.append) is None
+    assert len(said) == 1 and str(dead) in said[0] and "clean" in said[0] and dead.exists()
+    assert server.clean_runs(s) == [str(dead)]
+    assert not dead.exists() and other_port.exists()  # another port's run directory is not this one's to remove
