@@ -9,7 +9,8 @@ setup(
     packages=find_packages(include=["cqlengine", "cqlengine.*"]),
     package_data={"cqlengine": ["py.typed"]},
     python_requires=">=3.9",
-    install_requires=["cassandra-driver>=3.28"],
+    # psutil and filelock: the test launcher's process checks and cross-process locks, on every platform.
+    install_requires=["cassandra-driver>=3.28", "psutil>=5.9", "filelock>=3.12"],
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6", "testcontainers>=4"],
         "dev": ["pytest>=7", "hypothesis>=6", "testcontainers>=4", "ruff", "mypy", "sphinx"],

@@ -14,7 +14,6 @@ or downloaded jars.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import importlib.util
 import json
@@ -30,6 +29,9 @@ import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence
+
+import filelock
+import psutil
 
 DEFAULT_VERSION = "5.0.9"
 DEFAULT_PORT = 9042
@@ -354,17 +356,19 @@ def ensure_distribution(
     final = distribution_dir(settings)
     if (final / ".complete").exists():
         return final / "lib"
+    lock = filelock.FileLock(str(settings.cache / "download.lock"))
     try:
         settings.cache.mkdir(parents=True, exist_ok=True)
-        lock = open(settings.cache / "download.lock", "a")
+        lock.acquire()  # two first runs at once download once
     except OSError as exc:
         raise DownloadError(f"Cannot write to the cache {settings.cache} ({exc}): set "
                             "CQLENGINE_CASSANDRA_CACHE to a writable directory.") from exc
-    with lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # two first runs at once download once
+    try:
         if (final / ".complete").exists():
             return final / "lib"
         return _download(settings, final, runner, log)
+    finally:
+        lock.release()
 
 
 def _download(settings: ServerSettings, final: Path, runner: Callable[..., subprocess.CompletedProcess],
@@ -454,19 +458,14 @@ def port_is_open(host: str, port: int, timeout: float = 0.5) -> bool:
 
 
 def pid_alive(pid: Optional[int]) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead but not yet reaped, counts as gone)."""
     if not pid:
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
-        return True
-    # A zombie child counts as gone.
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split()[2] != "Z"
-    except OSError:
+    except psutil.AccessDenied:
         return True
 
 
@@ -511,16 +510,17 @@ def node_lock(settings: ServerSettings, log: Callable[[str], None] = lambda m: N
     except OSError as exc:
         raise LauncherError(f"Cannot write to the cache {settings.cache} ({exc}): set "
                             "CQLENGINE_CASSANDRA_CACHE to a writable directory.") from exc
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            log(f"waiting for another process starting or stopping the node on port {settings.port} ...")
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    handle.close()  # the file exists and can be written: the lock is filelock's
+    lock = filelock.FileLock(str(settings.lock_file))
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        log(f"waiting for another process starting or stopping the node on port {settings.port} ...")
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _live_leases(settings: ServerSettings) -> list[int]:
@@ -564,13 +564,14 @@ def is_our_node(pid: Optional[int], run_dir: Optional[str]) -> bool:
     A state file outlives its node (a reboot, a killed session), and its pid
     may since belong to another process: the command line tells them apart.
     """
-    if not pid_alive(pid):
+    if not pid or not pid_alive(pid):
         return False
     try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            cmdline = fh.read().decode(errors="replace")
-    except OSError:
-        return True  # no /proc: trust the pid
+        cmdline = " ".join(psutil.Process(pid).cmdline())
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
+        return True  # its command line cannot be read here: trust the pid
     return DAEMON_CLASS in cmdline and (not run_dir or run_dir in cmdline)
 
 

@@ -5,6 +5,7 @@ import hashlib
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -382,3 +383,24 @@ def test_a_dead_nodes_run_directory_is_reported_and_cleaned_on_request(tmp_path)
     assert len(said) == 1 and str(dead) in said[0] and "clean" in said[0] and dead.exists()
     assert server.clean_runs(s) == [str(dead)]
     assert not dead.exists() and other_port.exists()  # another port's run directory is not this one's to remove
+
+
+def test_the_plugin_loads_where_fcntl_and_proc_do_not_exist():
+    # Blocking the import of fcntl stands for a platform without it (the launcher uses psutil and
+    # filelock, which work everywhere); the plugin must still load.
+    code = ("import sys; sys.modules['fcntl'] = None\n"
+            "import cqlengine.testing.plugin, cqlengine.testing.server as s\n"
+            "import os; print(s.pid_alive(os.getpid()), s.pid_alive(None), s.is_our_node(os.getpid(), None))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "False", "False"]  # alive, no pid, alive but not a Cassandra
+
+
+def test_a_reaped_or_zombie_child_is_not_alive():
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and server.pid_alive(proc.pid):
+        time.sleep(0.05)  # exits, then stays a zombie until waited for: gone either way
+    assert not server.pid_alive(proc.pid)
+    proc.wait()
+    assert not server.pid_alive(proc.pid)
