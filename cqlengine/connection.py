@@ -87,11 +87,13 @@ class LatencyStats:
         self.count = 0
         self.failed = 0
         self._recent: deque[float] = deque(maxlen=self.WINDOW)
+        self._lock = threading.Lock()  # requests of many threads are counted: none may be lost
 
     def add(self, seconds: float, failed: bool = False) -> None:
-        self.count += 1
-        self.failed += failed
-        self._recent.append(seconds)
+        with self._lock:
+            self.count += 1
+            self.failed += failed
+            self._recent.append(seconds)
 
     def percentile(self, fraction: float) -> Optional[float]:
         """The latency below which ``fraction`` of the recent requests took (nearest rank)."""

@@ -99,3 +99,4 @@ def test_refused_credentials_say_so():
                            {"127.0.0.1:9042": ConnectionRefusedError(111, "refused")})
     error = connect_error("default", "['127.0.0.1']", 9042, down)
     assert type(error) is ConnectionUnreachable and "could not reach Cassandra" in str(error)
+
