@@ -1,11 +1,13 @@
-"""``python -m cqlengine.testing start|stop|status|clean``: the local Cassandra by hand."""
+"""``python -m cqlengine.testing start|stop|status|clean [--nodes N]``: the local Cassandra by hand."""
 from __future__ import annotations
 
 import argparse
 import signal
 import sys
+import time
 from typing import Optional, Sequence
 
+from cqlengine.testing.cluster import ClusterSettings, LocalCluster, memory_mib
 from cqlengine.testing.server import (
     LauncherError,
     ServerSettings,
@@ -37,9 +39,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     parser.add_argument("command", choices=["start", "stop", "status", "clean"],
                         help="clean: remove the run directories (data and logs) of nodes that no longer run")
+    parser.add_argument("--nodes", type=int, default=None, metavar="N",
+                        help="a local cluster of N nodes on 127.0.0.1 ... 127.0.0.N (ports from "
+                        "CQLENGINE_CLUSTER_PORT, default 19042, and CQLENGINE_CLUSTER_STORAGE_PORT, default 17000)")
     args = parser.parse_args(argv)
-    settings = ServerSettings.from_env()
     _interrupt_on_sigterm()
+    if args.nodes is not None:
+        return _cluster_command(args.command, args.nodes)
+    settings = ServerSettings.from_env()
     try:
         if args.command == "start":
             source = resolve_source()
@@ -86,6 +93,61 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing this command was starting is left running", file=sys.stderr)
         return 130
+
+
+def _cluster_command(command: str, nodes: int) -> int:
+    try:
+        cluster = LocalCluster(ClusterSettings.from_env(nodes=nodes), log=main_log)
+        if command == "start":
+            running = cluster.is_running()
+            cluster.start()
+            print(("already running " if running else "started ")
+                  + f"a cluster of {nodes} nodes on port {cluster.port}")
+            _print_nodes(cluster)
+            return 0
+        if command == "stop":
+            stopped = cluster.stop()
+            print(f"stopped {len(stopped)} node{'' if len(stopped) == 1 else 's'}"
+                  + "".join(f"\n  pid={info.pid} host={info.host}" for info in stopped))
+            return 0
+        if command == "clean":
+            removed = []
+            for index in range(1, nodes + 1):
+                settings = cluster.settings.node(index)
+                with node_lock(settings, main_log):
+                    live = running_node(settings, main_log)
+                    removed += clean_runs(settings, keep=live.run_dir if live else None)
+            print(f"removed {len(removed)} run director{'y' if len(removed) == 1 else 'ies'}"
+                  + "".join(f"\n  {path}" for path in removed))
+            return 0
+        up = _print_nodes(cluster)
+        return 0 if up == nodes else 3
+    except LauncherError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: nothing this command was starting is left running", file=sys.stderr)
+        return 130
+
+
+def _print_nodes(cluster: LocalCluster) -> int:
+    """One line per node, as ``nodetool status`` would show it from node 1's side; how many run."""
+    from cqlengine.testing.ring import RingWatcher
+
+    with RingWatcher(cluster.contact_points, cluster.port) as watcher:
+        watcher.views()
+        time.sleep(1.2)  # heartbeats advance once a second: two looks tell up from down
+        views = watcher.views()
+    seen_by = next(iter(views.values()), {})
+    running = 0
+    for index, (address, info) in enumerate(zip(cluster.contact_points, cluster.nodes()), start=1):
+        memory = memory_mib(info)
+        running += info is not None
+        state = seen_by.get(address, "D?" if info is None else "??")
+        print(f"  node {index} {state} {address}:{cluster.port} "
+              + (f"pid={info.pid} startup={info.startup_seconds:.1f}s rss={memory:.0f}MiB run_dir={info.run_dir}"
+                 if info is not None and memory is not None else "not running"))
+    return running
 
 
 if __name__ == "__main__":

@@ -13,6 +13,16 @@ Fixtures:
 ``cqlengine_keyspace`` (function)
     A fresh keyspace made the default connection's default keyspace for one
     test, and dropped afterwards.
+``cassandra_cluster`` (session)
+    A local cluster of ``CQLENGINE_CLUSTER_NODES`` (3) nodes on 127.0.0.1 ...
+    127.0.0.3, port ``CQLENGINE_CLUSTER_PORT`` (19042): a
+    :class:`~cqlengine.testing.cluster.LocalCluster` with ``contact_points``,
+    ``port``, ``kill_node(i)``, ``stop_node(i)``, ``restart_node(i)`` and
+    ``wait_for({...})``. Started on first use (a cluster already running,
+    from ``python -m cqlengine.testing start --nodes 3``, is reused), and
+    stopped at the end of the session if this session started it; a node a
+    test left down is started again either way. It is always local
+    processes: killing a node needs its process.
 """
 from __future__ import annotations
 
@@ -25,6 +35,7 @@ import pytest
 
 from cqlengine import connection
 from cqlengine.statements import quote_identifier
+from cqlengine.testing.cluster import ClusterSettings, LocalCluster
 from cqlengine.testing.server import (
     NodeInfo,
     ServerSettings,
@@ -109,3 +120,25 @@ def cqlengine_keyspace(cqlengine_connection: connection.Connection) -> Iterator[
     finally:
         cqlengine_connection.default_keyspace = previous
         _drop_keyspace(keyspace)
+
+
+@pytest.fixture(scope="session")
+def cassandra_cluster() -> Iterator[LocalCluster]:
+    cluster = LocalCluster(ClusterSettings.from_env(), log=main_log)
+    previous = _exit_on_sigterm()
+    try:
+        reused = cluster.is_running()
+        cluster.start()
+        try:
+            yield cluster
+        finally:
+            if reused:
+                for index, info in enumerate(cluster.nodes(), start=1):
+                    if info is None:  # leave it whole for whoever started it
+                        cluster.restart_node(index)
+                cluster.forget_stopped()
+            else:
+                cluster.stop()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

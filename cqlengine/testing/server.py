@@ -110,6 +110,11 @@ class ServerSettings:
     #: killed with -9 loses no acknowledged write. Off by default: ``periodic`` (every 10 s) is
     #: Cassandra's own default and much faster, and loses the last seconds' writes on a crash.
     durable: bool = False
+    #: The contact node of a cluster (``host:storage_port``); a lone node is its own seed.
+    seeds: str = ""
+    #: This node's one token: a cluster spreads its nodes' tokens evenly over the ring.
+    initial_token: int = 0
+    cluster_name: str = "cqlengine-local"
 
     @classmethod
     def from_env(cls, env: Optional[dict[str, str]] = None) -> ServerSettings:
@@ -126,26 +131,34 @@ class ServerSettings:
         )
 
     @property
+    def name(self) -> str:
+        """What this node's state, lock and run directories are called: ``node-<port>`` on
+        127.0.0.1, ``node-<host>-<port>`` elsewhere (cluster nodes share a port, not an address)."""
+        return f"node-{self.port}" if self.host == "127.0.0.1" else f"node-{self.host}-{self.port}"
+
+    @property
     def state_file(self) -> Path:
-        return self.cache / "state" / f"node-{self.port}.json"
+        return self.cache / "state" / f"{self.name}.json"
 
     @property
     def lock_file(self) -> Path:
-        return self.cache / "state" / f"node-{self.port}.lock"
+        return self.cache / "state" / f"{self.name}.lock"
 
     @property
     def lease_dir(self) -> Path:
         """One file per process using the node (pytest sessions), named by its pid."""
-        return self.cache / "state" / f"node-{self.port}.leases"
+        return self.cache / "state" / f"{self.name}.leases"
 
 
 def render_yaml(settings: ServerSettings, run_dir: Path) -> str:
     """The cassandra.yaml of one run: everything inside ``run_dir``, loopback only."""
     d = run_dir
     return f"""\
-cluster_name: cqlengine-local
+cluster_name: {settings.cluster_name}
 num_tokens: 1
-initial_token: 0
+initial_token: {settings.initial_token}
+# Nodes of a fresh cluster start empty: nothing to stream, so no bootstrap to wait for.
+auto_bootstrap: false
 partitioner: org.apache.cassandra.dht.Murmur3Partitioner
 data_file_directories: [{d / 'data'}]
 commitlog_directory: {d / 'commitlog'}
@@ -156,7 +169,7 @@ cdc_raw_directory: {d / 'cdc_raw'}
 seed_provider:
   - class_name: org.apache.cassandra.locator.SimpleSeedProvider
     parameters:
-      - seeds: "{settings.host}:{settings.storage_port}"
+      - seeds: "{settings.seeds or f'{settings.host}:{settings.storage_port}'}"
 listen_address: {settings.host}
 rpc_address: {settings.host}
 storage_port: {settings.storage_port}
@@ -599,7 +612,7 @@ def clean_runs(settings: ServerSettings, keep: Optional[str] = None) -> list[str
     runs = settings.cache / "runs"
     removed = []
     if runs.is_dir():
-        for path in sorted(runs.glob(f"node-{settings.port}-*")):
+        for path in sorted(runs.glob(f"{settings.name}-*")):
             if keep is not None and is_run_dir(settings, keep) and path.resolve() == Path(keep).resolve():
                 continue
             if remove_run_dir(settings, str(path)):
@@ -608,7 +621,7 @@ def clean_runs(settings: ServerSettings, keep: Optional[str] = None) -> list[str
 
 
 def remove_run_dir(settings: ServerSettings, run_dir: Optional[str]) -> bool:
-    """Delete a run directory this cache made (``<cache>/runs/node-<port>-*``); whether it did.
+    """Delete a run directory this cache made (``<cache>/runs/<name>-*``); whether it did.
 
     A state file is only a file: whatever directory it names is checked to be
     one of ours before anything is deleted, so a damaged or forged record
@@ -628,7 +641,7 @@ def is_run_dir(settings: ServerSettings, run_dir: Any) -> bool:
         resolved = path.resolve()
     except OSError:
         return False
-    return (not path.is_symlink() and resolved.parent == runs and resolved.name.startswith(f"node-{settings.port}-")
+    return (not path.is_symlink() and resolved.parent == runs and resolved.name.startswith(f"{settings.name}-")
             and resolved.is_dir())
 
 
@@ -692,12 +705,12 @@ def start_local(
     runs = settings.cache / "runs"
     fresh = run_dir is None
     if run_dir is not None and not is_run_dir(settings, run_dir):
-        raise LauncherError(f"{run_dir} is not a run directory of this cache ({runs}/node-{settings.port}-*)")
+        raise LauncherError(f"{run_dir} is not a run directory of this cache ({runs}/{settings.name}-*)")
     try:
         runs.mkdir(parents=True, exist_ok=True)
         settings.state_file.parent.mkdir(parents=True, exist_ok=True)
         if run_dir is None:
-            run_dir = Path(tempfile.mkdtemp(prefix=f"node-{settings.port}-", dir=runs))
+            run_dir = Path(tempfile.mkdtemp(prefix=f"{settings.name}-", dir=runs))
         for sub in ("conf", "logs", "data", "commitlog", "saved_caches", "hints", "cdc_raw"):
             (run_dir / sub).mkdir(exist_ok=True)
         (run_dir / "conf" / "cassandra.yaml").write_text(render_yaml(settings, run_dir))

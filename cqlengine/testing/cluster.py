@@ -1,0 +1,289 @@
+"""A real, local, multi-node Apache Cassandra cluster for fault tests.
+
+Node ``i`` (from 1) listens on ``127.0.0.<i>``; every node uses the same CQL
+and storage ports, which differ from the single node's (19042 and 17000 by
+default), so a cluster and the single test node run side by side. Each node
+has its own run directory (data, commit log, logs), a bounded heap and one
+token, spread evenly over the ring; node 1 is the seed. The cluster counts as
+ready only when every node, asked over CQL, sees every node ``UN`` (up and
+normal), the state ``nodetool status`` prints.
+
+Stopping, killing (-9) and restarting one node keep its run directory, so a
+restarted node comes back on its own data, as a real node would after a crash.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Optional
+
+from cqlengine.testing.server import (
+    LauncherError,
+    NodeInfo,
+    ServerSettings,
+    StartTimeoutError,
+    _reap,
+    ensure_distribution,
+    is_run_dir,
+    node_lock,
+    pid_alive,
+    remove_run_dir,
+    resolve_source,
+    running_node,
+    start_local,
+    stop_local,
+)
+
+DEFAULT_NODES = 3
+DEFAULT_CLUSTER_PORT = 19042
+DEFAULT_CLUSTER_STORAGE_PORT = 17000
+DEFAULT_CLUSTER_HEAP = "512M"
+DEFAULT_CLUSTER_NEW_HEAP = "128M"
+MAX_NODES = 9
+
+Log = Callable[[str], None]
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+def node_address(index: int) -> str:
+    """The loopback address of node ``index`` (1-based); Linux routes all of 127.0.0.0/8 to lo."""
+    return f"127.0.0.{index}"
+
+
+def ring_token(index: int, nodes: int) -> int:
+    """Node ``index``'s token: the Murmur3 ring (-2**63 .. 2**63-1) split into equal parts."""
+    return -(2 ** 63) + (index - 1) * (2 ** 64 // nodes)
+
+
+@dataclass
+class ClusterSettings:
+    """The shape of a local cluster; each node's ``ServerSettings`` derive from it."""
+
+    nodes: int = DEFAULT_NODES
+    port: int = DEFAULT_CLUSTER_PORT
+    storage_port: int = DEFAULT_CLUSTER_STORAGE_PORT
+    heap: str = DEFAULT_CLUSTER_HEAP
+    new_heap: str = DEFAULT_CLUSTER_NEW_HEAP
+    #: Version, cache, start-up timeout and commit-log mode, shared by every node.
+    base: ServerSettings = field(default_factory=ServerSettings)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.nodes <= MAX_NODES:
+            raise LauncherError(f"a local cluster has 1 to {MAX_NODES} nodes, not {self.nodes}")
+
+    @classmethod
+    def from_env(cls, nodes: Optional[int] = None, env: Optional[dict[str, str]] = None) -> ClusterSettings:
+        env = dict(os.environ if env is None else env)
+        return cls(
+            nodes=nodes if nodes is not None else int(env.get("CQLENGINE_CLUSTER_NODES", DEFAULT_NODES)),
+            port=int(env.get("CQLENGINE_CLUSTER_PORT", DEFAULT_CLUSTER_PORT)),
+            storage_port=int(env.get("CQLENGINE_CLUSTER_STORAGE_PORT", DEFAULT_CLUSTER_STORAGE_PORT)),
+            heap=env.get("CQLENGINE_CLUSTER_HEAP", DEFAULT_CLUSTER_HEAP),
+            base=ServerSettings.from_env(env),
+        )
+
+    def node(self, index: int) -> ServerSettings:
+        """The settings of node ``index`` (1-based)."""
+        if not 1 <= index <= self.nodes:
+            raise LauncherError(f"the cluster has nodes 1 to {self.nodes}, not {index}")
+        return replace(
+            self.base, host=node_address(index), port=self.port, storage_port=self.storage_port,
+            heap=self.heap, new_heap=self.new_heap, seeds=f"{node_address(1)}:{self.storage_port}",
+            initial_token=ring_token(index, self.nodes), cluster_name=f"cqlengine-cluster-{self.port}",
+        )
+
+    @property
+    def lock_settings(self) -> ServerSettings:
+        """Whose lock serialises starting and stopping the whole cluster (node 1's)."""
+        return replace(self.node(1), host="cluster")
+
+
+class LocalCluster:
+    """The nodes of one ``ClusterSettings``: start, stop, kill and restart them."""
+
+    def __init__(self, settings: ClusterSettings, log: Log = _quiet) -> None:
+        self.settings = settings
+        self.log = log
+        self._lib: Optional[Path] = None
+        self._lock = threading.Lock()
+        #: Nodes stopped or killed through this object, and where their data is.
+        self._stopped_run_dirs: dict[int, Path] = {}
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def port(self) -> int:
+        return self.settings.port
+
+    @property
+    def contact_points(self) -> list[str]:
+        return [node_address(i) for i in range(1, self.settings.nodes + 1)]
+
+    def info(self, index: int) -> Optional[NodeInfo]:
+        """Node ``index``'s record if it runs (None when stopped, killed or never started)."""
+        return running_node(self.settings.node(index), self.log)
+
+    def nodes(self) -> list[Optional[NodeInfo]]:
+        return [self.info(i) for i in range(1, self.settings.nodes + 1)]
+
+    def is_running(self) -> bool:
+        return all(node is not None for node in self.nodes())
+
+    # ------------------------------------------------------------------ whole cluster
+
+    def start(self, timeout: Optional[float] = None) -> list[NodeInfo]:
+        """Start every node not running (the seed first), then wait until all see all ``UN``.
+
+        Nodes found running are kept. A start that fails stops the nodes this call started.
+        """
+        started: list[int] = []
+        try:
+            with node_lock(self.settings.lock_settings, self.log):
+                for index in range(1, self.settings.nodes + 1):
+                    if self.info(index) is None:
+                        self._start_node(index)
+                        started.append(index)
+                waited = self.wait_until_all_up(timeout)
+                self.log(f"all {self.settings.nodes} nodes see each other up and normal (UN); "
+                         f"{waited:.1f} s after the last one answered CQL")
+        except BaseException:
+            for index in started:
+                stop_local(self.settings.node(index))
+            raise
+        return [node for node in self.nodes() if node is not None]
+
+    def stop(self) -> list[NodeInfo]:
+        """Stop every node; the nodes that were running. Their run directories are deleted, and
+        those of nodes this object stopped or killed earlier."""
+        def stop_one(index: int) -> Optional[NodeInfo]:
+            settings = self.settings.node(index)
+            with node_lock(settings):
+                return stop_local(settings)
+
+        with node_lock(self.settings.lock_settings, self.log):
+            # All at once: each clean shutdown takes seconds, and nothing needs them in order.
+            with ThreadPoolExecutor(max_workers=self.settings.nodes) as pool:
+                stopped = [info for info in pool.map(stop_one, range(1, self.settings.nodes + 1)) if info]
+            self.forget_stopped()
+        return stopped
+
+    def wait_until_all_up(self, timeout: Optional[float] = None) -> float:
+        """Wait until every node sees every node up and normal (``UN``); the seconds it took."""
+        return self.wait_for({node: "UN" for node in self.contact_points}, timeout)
+
+    def wait_for(self, expected: dict[str, str], timeout: Optional[float] = None) -> float:
+        """Wait until every node that should be up sees each node in its ``expected`` state
+        (``{"127.0.0.2": "DN", ...}``); the seconds it took."""
+        from cqlengine.testing.ring import wait_for_ring  # the driver is imported late
+
+        started = time.monotonic()
+        deadline = started + (timeout if timeout is not None else self.settings.base.start_timeout)
+        views = wait_for_ring(self.contact_points, self.port, deadline, expected)
+        answering = [node for node, state in expected.items() if state.startswith("U")]
+        if set(answering) <= set(views) and all(
+                view.get(peer) == state for node, view in views.items() if node in answering
+                for peer, state in expected.items()):
+            return time.monotonic() - started
+        raise StartTimeoutError(
+            f"the cluster on port {self.port} did not reach {expected} within "
+            f"{time.monotonic() - started:.0f} s; what each node sees: {views}")
+
+    # ------------------------------------------------------------------ one node
+
+    def kill_node(self, index: int) -> NodeInfo:
+        """Kill node ``index`` with SIGKILL, as a crash would; its run directory is kept."""
+        return self._signal_node(index, signal.SIGKILL, grace=30.0)
+
+    def stop_node(self, index: int) -> NodeInfo:
+        """Stop node ``index`` with SIGTERM (a clean shutdown); its run directory is kept."""
+        return self._signal_node(index, signal.SIGTERM, grace=60.0)
+
+    def restart_node(self, index: int, timeout: Optional[float] = None) -> NodeInfo:
+        """Start a stopped or killed node ``index`` again on its own data; wait for all ``UN``."""
+        with self._lock:
+            run_dir = self._stopped_run_dirs.pop(index, None)
+        if run_dir is None:
+            run_dir = latest_run_dir(self.settings.node(index))
+        if run_dir is None:
+            raise LauncherError(f"node {index} has no run directory to start again on; start the cluster")
+        info = self._start_node(index, run_dir=run_dir)
+        self.wait_until_all_up(timeout)
+        return info
+
+
+    def _signal_node(self, index: int, signum: int, grace: float) -> NodeInfo:
+        settings = self.settings.node(index)
+        with node_lock(settings):
+            info = self.info(index)
+            if info is None or info.pid is None or info.run_dir is None:
+                raise LauncherError(f"node {index} ({settings.host}:{settings.port}) is not running")
+            os.killpg(info.pid, signum)
+            deadline = time.monotonic() + grace
+            while pid_alive(info.pid) and time.monotonic() < deadline:
+                _reap(info.pid)
+                time.sleep(0.1)
+            if pid_alive(info.pid):
+                os.killpg(info.pid, signal.SIGKILL)
+                while pid_alive(info.pid):
+                    _reap(info.pid)
+                    time.sleep(0.1)
+            _reap(info.pid)
+            settings.state_file.unlink(missing_ok=True)
+        with self._lock:
+            self._stopped_run_dirs[index] = Path(info.run_dir)
+        self.log(f"node {index} ({settings.host}) {'killed' if signum == signal.SIGKILL else 'stopped'}; "
+                 f"its data stays in {info.run_dir}")
+        return info
+
+    def _start_node(self, index: int, run_dir: Optional[Path] = None) -> NodeInfo:
+        settings = self.settings.node(index)
+        with node_lock(settings):
+            info = start_local(settings, self._lib_dir(), log=self.log, source="cluster", run_dir=run_dir)
+        self.log(f"node {index} up at {settings.host}:{settings.port} in {info.startup_seconds:.1f} s "
+                 f"(pid {info.pid})")
+        return info
+
+    def _lib_dir(self) -> Path:
+        if self._lib is None:
+            source = resolve_source({k: v for k, v in os.environ.items() if k != "CQLENGINE_TEST_HOSTS"})
+            if source.kind == "cassandra_home" and source.path is not None:
+                self._lib = source.path
+            else:  # a container cannot give loopback addresses per node: the jars run here
+                self._lib = ensure_distribution(self.settings.base, log=self.log)
+        return self._lib
+
+    def forget_stopped(self) -> None:
+        """Delete the run directories of nodes stopped or killed and not restarted."""
+        with self._lock:
+            stopped, self._stopped_run_dirs = self._stopped_run_dirs, {}
+        for index, run_dir in stopped.items():
+            if self.info(index) is None:  # not started again by someone else meanwhile
+                remove_run_dir(self.settings.node(index), str(run_dir))
+
+
+def latest_run_dir(settings: ServerSettings) -> Optional[Path]:
+    """The newest run directory of a node (the one a restart continues from)."""
+    runs = sorted((settings.cache / "runs").glob(f"{settings.name}-*"), key=lambda p: p.stat().st_mtime)
+    candidates = [path for path in runs if is_run_dir(settings, path)]
+    return candidates[-1] if candidates else None
+
+
+
+def memory_mib(info: Optional[NodeInfo]) -> Optional[float]:
+    """Resident memory of a node's JVM in MiB (None when it does not run)."""
+    import psutil
+
+    if info is None or not info.pid:
+        return None
+    try:
+        return psutil.Process(info.pid).memory_info().rss / 2 ** 20
+    except psutil.Error:
+        return None

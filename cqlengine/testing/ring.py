@@ -1,0 +1,112 @@
+"""What each node of a local cluster sees of the ring, asked over CQL (no JMX, no nodetool).
+
+``system_views.gossip_info`` (Cassandra 4.1+) holds, on every node, the gossip
+state it has of every endpoint: its status (``NORMAL``, ``LEAVING`` ...) and
+its heartbeat, which a live endpoint advances about once a second. A peer
+whose heartbeat moved since the previous look is up, as far as that node
+knows; one whose heartbeat stands still is down. With the status that gives
+the two letters ``nodetool status`` prints: ``UN`` up and normal, ``DN`` down
+and normal, ``UJ`` up and joining, and so on.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Optional, Sequence
+
+_STATUS_LETTER = {"NORMAL": "N", "BOOT": "J", "BOOT_REPLACE": "J", "LEAVING": "L", "LEFT": "L",
+                  "MOVING": "M", "shutdown": "S"}
+
+GOSSIP_QUERY = "SELECT address, heartbeat, generation, status_with_port FROM system_views.gossip_info"
+
+
+class RingWatcher:
+    """Reads every node's view of the ring through one driver connection.
+
+    A node that cannot be reached has no view (it is down to whoever asks).
+    """
+
+    def __init__(self, contact_points: Sequence[str], port: int, timeout: float = 5.0) -> None:
+        self.contact_points = list(contact_points)
+        self.port = port
+        self.timeout = timeout
+        self._cluster: Any = None
+        self._session: Any = None
+        #: (node, peer) -> (generation, heartbeat) at the previous look
+        self._beats: dict[tuple[str, str], tuple[int, int]] = {}
+
+    def __enter__(self) -> RingWatcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._cluster is not None:
+            self._cluster.shutdown()
+            self._cluster = self._session = None
+
+    def _connect(self) -> Any:
+        if self._session is None:
+            from cassandra.cluster import Cluster  # the CLI's help needs no driver
+            from cassandra.policies import ConstantReconnectionPolicy
+
+            # A restarted node is reconnected within half a second, not after the default backoff.
+            self._cluster = Cluster(self.contact_points, port=self.port, connect_timeout=self.timeout,
+                                    control_connection_timeout=self.timeout,
+                                    reconnection_policy=ConstantReconnectionPolicy(0.5, max_attempts=None))
+            self._session = self._cluster.connect()
+        return self._session
+
+    def views(self) -> dict[str, dict[str, str]]:
+        """``{node: {peer: "UN" | "DN" | ...}}`` for each node that answered.
+
+        A peer counts as up when its heartbeat advanced since this watcher's previous
+        look (or it restarted with a new generation): call twice, a second or more apart.
+        """
+        try:
+            session = self._connect()
+        except Exception:
+            self.close()
+            return {}
+        hosts = {host.address: host for host in self._cluster.metadata.all_hosts()}
+        seen: dict[str, dict[str, str]] = {}
+        for node in self.contact_points:
+            host = hosts.get(node)
+            if host is None:
+                continue
+            try:
+                rows = session.execute(GOSSIP_QUERY, timeout=self.timeout, host=host)
+            except Exception:
+                continue  # not answering: it sees nothing, and others will see it down
+            seen[node] = {row[0]: self._letters(node, row) for row in rows}
+        return seen
+
+    def _letters(self, node: str, row: Sequence[Any]) -> str:
+        peer, heartbeat, generation, status = row
+        previous = self._beats.get((node, peer))
+        current = (generation or 0, heartbeat or 0)
+        self._beats[(node, peer)] = current
+        up = previous is not None and current > previous
+        state = (status or "").split(",")[0]
+        return ("U" if up else "D") + _STATUS_LETTER.get(state, "?")
+
+
+def wait_for_ring(contact_points: Sequence[str], port: int, deadline: float,
+                  expected: Optional[dict[str, str]] = None, interval: float = 1.0) -> dict[str, dict[str, str]]:
+    """Poll until every reachable node sees every peer in its ``expected`` state (default: all
+    ``UN``, every node answering); return the views, or the last ones when ``deadline`` passes
+    (the caller decides what a miss means)."""
+    want = expected or {node: "UN" for node in contact_points}
+    answering = [node for node, state in want.items() if state.startswith("U")]
+    views: dict[str, dict[str, str]] = {}
+    with RingWatcher(contact_points, port) as watcher:
+        while True:
+            views = watcher.views()
+            if set(answering) <= set(views) and all(
+                    all(view.get(peer) == state for peer, state in want.items())
+                    for node, view in views.items() if node in answering):
+                return views
+            if time.monotonic() >= deadline:
+                return views
+            time.sleep(interval)
+

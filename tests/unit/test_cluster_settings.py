@@ -1,0 +1,71 @@
+"""The shape of a local cluster, without starting it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cqlengine.testing import server
+from cqlengine.testing.cluster import ClusterSettings, latest_run_dir, ring_token
+from cqlengine.testing.ring import RingWatcher
+from cqlengine.testing.server import LauncherError, ServerSettings
+
+
+def test_each_node_has_its_own_address_and_an_even_share_of_the_ring(tmp_path):
+    cluster = ClusterSettings(nodes=3, base=ServerSettings(cache=tmp_path))
+    nodes = [cluster.node(i) for i in (1, 2, 3)]
+    assert [n.host for n in nodes] == ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+    assert {(n.port, n.storage_port) for n in nodes} == {(19042, 17000)}
+    assert {n.seeds for n in nodes} == {"127.0.0.1:17000"}
+    tokens = [n.initial_token for n in nodes]
+    assert tokens == sorted(tokens) and tokens[0] == -(2 ** 63)
+    gaps = {b - a for a, b in zip(tokens, tokens[1:] + [tokens[0] + 2 ** 64])}
+    assert max(gaps) - min(gaps) <= 2  # equal thirds, up to rounding
+    assert all(-(2 ** 63) <= t < 2 ** 63 for t in tokens)
+
+
+def test_nodes_are_named_by_address_and_port_so_their_state_and_data_never_mix(tmp_path):
+    cluster = ClusterSettings(nodes=3, base=ServerSettings(cache=tmp_path))
+    names = [cluster.node(i).name for i in (1, 2, 3)]
+    assert names == ["node-19042", "node-127.0.0.2-19042", "node-127.0.0.3-19042"]
+    assert len({cluster.node(i).state_file for i in (1, 2, 3)} | {ServerSettings(cache=tmp_path).state_file}) == 4
+    assert cluster.lock_settings.lock_file not in {cluster.node(i).lock_file for i in (1, 2, 3)}
+    # A run directory of node 2 is not one of node 1's, though node 1's name is a prefix-free port.
+    run = tmp_path / "runs" / "node-127.0.0.2-19042-abc"
+    run.mkdir(parents=True)
+    assert server.is_run_dir(cluster.node(2), run) and not server.is_run_dir(cluster.node(1), run)
+    assert latest_run_dir(cluster.node(2)) == run and latest_run_dir(cluster.node(3)) is None
+
+
+def test_the_yaml_of_a_node_names_the_seed_its_token_and_its_own_address(tmp_path):
+    node = ClusterSettings(nodes=3, base=ServerSettings(cache=tmp_path)).node(2)
+    text = server.render_yaml(node, Path("/run"))
+    assert 'seeds: "127.0.0.1:17000"' in text
+    assert f"initial_token: {ring_token(2, 3)}" in text
+    assert "listen_address: 127.0.0.2" in text and "rpc_address: 127.0.0.2" in text
+    assert "auto_bootstrap: false" in text and "cluster_name: cqlengine-cluster-19042" in text
+    # A lone node is its own seed, as before.
+    assert 'seeds: "127.0.0.1:7000"' in server.render_yaml(ServerSettings(cache=tmp_path), Path("/run"))
+
+
+def test_cluster_settings_from_the_environment_and_their_limits(tmp_path):
+    env = {"CQLENGINE_CLUSTER_NODES": "2", "CQLENGINE_CLUSTER_PORT": "29042", "CQLENGINE_CLUSTER_HEAP": "384M",
+           "CQLENGINE_CASSANDRA_CACHE": str(tmp_path)}
+    settings = ClusterSettings.from_env(env=env)
+    assert (settings.nodes, settings.port, settings.heap, settings.base.cache) == (2, 29042, "384M", tmp_path)
+    assert settings.node(2).heap == "384M"
+    assert ClusterSettings.from_env(nodes=5, env=env).nodes == 5
+    with pytest.raises(LauncherError, match="1 to 9 nodes"):
+        ClusterSettings(nodes=0)
+    with pytest.raises(LauncherError, match="nodes 1 to 2"):
+        settings.node(3)
+
+
+def test_the_ring_watcher_reads_up_only_from_a_heartbeat_that_moved():
+    watcher = RingWatcher(["127.0.0.1"], 19042)
+    row = ("127.0.0.2", 10, 1000, "NORMAL,123")
+    assert watcher._letters("127.0.0.1", row) == "DN"  # first look: nothing to compare with
+    assert watcher._letters("127.0.0.1", ("127.0.0.2", 11, 1000, "NORMAL,123")) == "UN"
+    assert watcher._letters("127.0.0.1", ("127.0.0.2", 11, 1000, "NORMAL,123")) == "DN"  # stood still
+    assert watcher._letters("127.0.0.1", ("127.0.0.2", 1, 1001, "BOOT,1")) == "UJ"  # restarted: new generation
+    assert watcher._letters("127.0.0.1", ("127.0.0.2", 1, 1001, None)) == "D?"
