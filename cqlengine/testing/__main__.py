@@ -134,13 +134,20 @@ def _print_nodes(cluster: LocalCluster) -> int:
     """One line per node, as ``nodetool status`` would show it from node 1's side; how many run."""
     from cqlengine.testing.ring import RingWatcher
 
+    nodes = cluster.nodes()
+    live = {address for address, info in zip(cluster.contact_points, nodes) if info is not None}
+    views: dict[str, dict[str, str]] = {}
     with RingWatcher(cluster.contact_points, cluster.port) as watcher:
-        watcher.views()
-        time.sleep(1.2)  # heartbeats advance once a second: two looks tell up from down
-        views = watcher.views()
+        # Heartbeats advance about once a second: it takes two looks to tell up from down, and
+        # a few more for a node that has just started.
+        for _ in range(5):
+            views = watcher.views()
+            if live and all(view.get(peer, "D").startswith("U") for view in views.values() for peer in live):
+                break
+            time.sleep(1.1)
     seen_by = next(iter(views.values()), {})
     running = 0
-    for index, (address, info) in enumerate(zip(cluster.contact_points, cluster.nodes()), start=1):
+    for index, (address, info) in enumerate(zip(cluster.contact_points, nodes), start=1):
         memory = memory_mib(info)
         running += info is not None
         state = seen_by.get(address, "D?" if info is None else "??")

@@ -13,8 +13,9 @@ from __future__ import annotations
 import time
 from typing import Any, Optional, Sequence
 
-_STATUS_LETTER = {"NORMAL": "N", "BOOT": "J", "BOOT_REPLACE": "J", "LEAVING": "L", "LEFT": "L",
-                  "MOVING": "M", "shutdown": "S"}
+# A node shut down cleanly announces ``shutdown`` but still owns its tokens: nodetool shows it DN.
+_STATUS_LETTER = {"NORMAL": "N", "shutdown": "N", "BOOT": "J", "BOOT_REPLACE": "J", "LEAVING": "L",
+                  "LEFT": "L", "MOVING": "M"}
 
 GOSSIP_QUERY = "SELECT address, heartbeat, generation, status_with_port FROM system_views.gossip_info"
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import threading
 import time
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
 
 import pytest
 from cassandra import ConsistencyLevel
@@ -21,7 +24,8 @@ from cqlengine import columns
 from cqlengine.exceptions import LWTException
 from cqlengine.management import sync_table
 from cqlengine.models import Model
-from cqlengine.testing.cluster import LocalCluster
+from cqlengine.testing.cluster import LocalCluster, memory_mib
+from cqlengine.testing.server import NodeInfo
 from tests.cluster.conftest import CONNECTION, KEYSPACE
 
 ROWS = 10_000
@@ -53,10 +57,23 @@ class Lock(Model):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def tables(cluster_connection: LocalCluster) -> LocalCluster:
+def tables(cluster_connection: LocalCluster) -> Iterator[LocalCluster]:
     for model in (Entry, ScanRow, Lock):
         sync_table(model)
-    return cluster_connection
+    yield cluster_connection
+    print("\nnode memory after the fault tests: " + "; ".join(
+        f"node {i} rss {memory_mib(info) or 0:.0f} MiB, peak {peak_rss_mib(info)} MiB"
+        for i, info in enumerate(cluster_connection.nodes(), start=1)))
+
+
+def peak_rss_mib(info: NodeInfo | None) -> str:
+    """The JVM's peak resident memory since it started (Linux: VmHWM), or "?" elsewhere."""
+    try:
+        status = Path(f"/proc/{info.pid}/status").read_text() if info else ""
+    except OSError:
+        return "?"
+    found = re.search(r"VmHWM:\s+(\d+) kB", status)
+    return f"{int(found.group(1)) / 1024:.0f}" if found else "?"
 
 
 @dataclass

@@ -69,3 +69,9 @@ def test_the_ring_watcher_reads_up_only_from_a_heartbeat_that_moved():
     assert watcher._letters("127.0.0.1", ("127.0.0.2", 11, 1000, "NORMAL,123")) == "DN"  # stood still
     assert watcher._letters("127.0.0.1", ("127.0.0.2", 1, 1001, "BOOT,1")) == "UJ"  # restarted: new generation
     assert watcher._letters("127.0.0.1", ("127.0.0.2", 1, 1001, None)) == "D?"
+
+
+def test_a_node_shut_down_cleanly_still_owns_its_tokens_so_it_reads_down_and_normal():
+    watcher = RingWatcher(["127.0.0.1"], 19042)
+    watcher._letters("127.0.0.1", ("127.0.0.2", 10, 1000, "NORMAL,1"))
+    assert watcher._letters("127.0.0.1", ("127.0.0.2", 10, 1000, "shutdown,true")) == "DN"
