@@ -142,9 +142,15 @@ class ConnectionStats:
     reprepared_on_bind_error: int = 0
     latency: dict[str, LatencyStats] = field(default_factory=lambda: {kind: LatencyStats() for kind in STATEMENT_KINDS})
     driver: Any = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def record(self, query: Any, seconds: float, failed: bool = False) -> None:
         self.latency[_kind(query)].add(seconds, failed)
+
+    def count(self, counter: str, n: int = 1) -> None:
+        """Add ``n`` to ``counter`` (``executed`` ...): many threads send through one connection."""
+        with self._lock:
+            setattr(self, counter, getattr(self, counter) + n)
 
 
 def _legacy_mode(cluster: Any) -> bool:
@@ -697,7 +703,7 @@ def _send_options(conn: Connection, session: Session, query: Union[str, Statemen
                   profile: Any = EXEC_PROFILE_DEFAULT) -> dict[str, Any]:
     """Count and log one statement about to be sent; the driver's keyword arguments for it."""
     _log(conn, query)
-    conn.stats.executed += 1
+    conn.stats.count("executed")
     options: dict[str, Any] = {"paging_state": paging_state,
                                "execution_profile": conn.execution_profile(session, tuple_rows, profile)}
     if timeout is NOT_SET and _is_default_profile(profile):
@@ -766,7 +772,7 @@ def execute_concurrently(
         profile = session.execution_profile_clone_update(profile, request_timeout=timeout)
     for item in items:
         _log(conn, item[0])
-    conn.stats.executed += len(bound)
+    conn.stats.count("executed", len(bound))
     outcomes = execute_concurrent(session, [(statement, None) for statement in bound], concurrency=concurrency,
                                   raise_on_first_error=False, execution_profile=profile)
     return [(outcome.success, outcome.result_or_exc) for outcome in outcomes]

@@ -154,7 +154,7 @@ class PreparedCache:
             fresh = self.entry_for(session, cql)
             if fresh.prepared is entry.prepared:
                 raise
-            self.stats.reprepared_on_bind_error += 1
+            self.stats.count("reprepared_on_bind_error")
             _check_user_type_fields(fresh, params)
             return fresh.prepared.bind(params)
 

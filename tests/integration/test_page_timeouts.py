@@ -71,6 +71,7 @@ def test_the_second_page_is_bounded_too(node_pid):
         reader.join(timeout=8)  # an unbounded page would wait until the node resumes
         waited = time.monotonic() - began
     reader.join()
+    print(f"\npage 2 with the node stalled, timeout(1.0): gave up after {waited:.2f} s")
     assert waited < 4, f"page 2 waited {waited:.1f} s under timeout(1.0)"
     assert len(outcome) == 1 and isinstance(outcome[0], OperationTimedOut), outcome
 
@@ -86,4 +87,5 @@ def test_the_second_page_is_bounded_too_in_asyncio(node_pid):
             return time.monotonic() - began
 
     waited = asyncio.run(scenario())
+    print(f"\npage 2 with the node stalled, timeout(1.0), asyncio: gave up after {waited:.2f} s")
     assert waited < 4, f"page 2 waited {waited:.1f} s under timeout(1.0)"
