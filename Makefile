@@ -4,12 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit integration bench start stop status docs clean prereqs
+.PHONY: demo test lint typecheck unit integration bench start stop status docs dist clean prereqs
 
-$(STAMP): setup.py pyproject.toml
+# editable_mode=compat: a plain path entry, so type checkers (mypy, pyright) find the package too.
+$(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]' ruff mypy
+	$(BIN)/pip install -q -e '.[dev]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 prereqs:
@@ -30,7 +31,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy cqlengine
 
 # The pytest plugin starts the server when none runs, and stops what it started.
-test: $(STAMP) prereqs lint typecheck
+test: $(STAMP) prereqs lint typecheck docs dist
 	$(BIN)/pytest
 
 unit: $(STAMP)
@@ -52,9 +53,15 @@ stop: $(STAMP)
 status: $(STAMP)
 	$(BIN)/python -m cqlengine.testing status
 
+# Warnings are errors: a broken reference or a docstring sphinx cannot read fails the build.
 docs: $(STAMP)
-	$(BIN)/pip install -q sphinx
-	$(BIN)/sphinx-build -q -b html docs docs/_build/html
+	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html
+
+# The distributions as they would be published, checked by twine.
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist . >dist-build.log 2>&1 || (tail -30 dist-build.log; exit 1)
+	$(BIN)/twine check --strict dist/*
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache docs/_build

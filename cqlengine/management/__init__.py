@@ -242,6 +242,7 @@ def apply_plan(schema_plan: SchemaPlan, index_timeout: Optional[float] = INDEX_T
                 applied,
             ) from exc
         applied.append(change.description)
+    schema_plan.applied = True
     created = [c for c in schema_plan.changes if c.kind == CREATE_INDEX]
     if created and index_timeout is not None:
         wait_for_indexes(created, index_timeout)

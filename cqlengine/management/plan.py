@@ -305,6 +305,8 @@ class SchemaPlan:
     warnings: list[str] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)  # qualified tables/types compared
+    #: Set by ``apply_plan`` once every change was sent (``sync_table`` returns an applied plan).
+    applied: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.changes)
@@ -351,7 +353,7 @@ class SchemaPlan:
     def __str__(self) -> str:
         lines: list[str] = []
         if self.changes:
-            lines.append(f"{len(self.changes)} change(s) pending:")
+            lines.append(f"{len(self.changes)} change(s) {'applied' if self.applied else 'pending'}:")
             for i, change in enumerate(self.changes, 1):
                 lines.append(f"  {i}. [{change.kind}] {change.description}")
                 lines.append(f"     {change.cql}")

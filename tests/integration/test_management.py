@@ -108,8 +108,10 @@ def test_v1_to_v2_adds_columns_indexes_options_and_keeps_rows(events):
                            "create_index", "create_index"]
     assert _columns(ks, "Events").keys() == {"tenant", "at", "Body"}  # dry run changed nothing
 
+    assert str(dry).startswith("6 change(s) pending:") and not dry.applied
     plan = management.sync_table(EventV2)
     assert [c.cql for c in plan.changes] == [c.cql for c in dry.changes]
+    assert str(plan).startswith("6 change(s) applied:") and plan.applied  # it says what it did
     cols = _columns(ks, "Events")
     assert cols["owner"] == ("text", "static", "none")
     assert cols["tags"] == ("set<text>", "regular", "none")
