@@ -247,8 +247,6 @@ class LocalCluster:
         settings = self.settings.node(index)
         with node_lock(settings):
             info = start_local(settings, self._lib_dir(), log=self.log, source="cluster", run_dir=run_dir)
-        self.log(f"node {index} up at {settings.host}:{settings.port} in {info.startup_seconds:.1f} s "
-                 f"(pid {info.pid})")
         return info
 
     def _lib_dir(self) -> Path:

@@ -23,13 +23,24 @@ Fixtures:
     stopped at the end of the session if this session started it; a node a
     test left down is started again either way. It is always local
     processes: killing a node needs its process.
+
+``async def`` tests run out of the box: each in a fresh event loop
+(``asyncio.run``), unless pytest-asyncio or anyio is installed to run them
+(then theirs is used). Fixtures stay synchronous; an async test awaits what
+it needs itself.
+
+Starting a node prints what it does and how long it took to the terminal,
+whatever pytest's capturing: a cold run waits for it.
 """
 from __future__ import annotations
 
+import asyncio
+import inspect
 import signal
+import sys
 import threading
 import uuid
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Optional
 
 import pytest
 
@@ -73,14 +84,41 @@ def _exit_on_sigterm() -> Any:
     return signal.signal(signal.SIGTERM, on_term)
 
 
+def _terminal_log(config: pytest.Config) -> Callable[[str], None]:
+    """Print past pytest's output capturing: a cold start takes a while and should say so."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+
+    def say(message: str) -> None:
+        if capture is None:
+            main_log(message)
+            return
+        with capture.global_and_fixture_disabled():
+            print(f"[cqlengine] {message}", file=sys.stderr, flush=True)
+
+    return say
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Optional[bool]:
+    """Run an ``async def`` test in a fresh event loop, unless an async plugin runs it."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    plugins = pyfuncitem.config.pluginmanager
+    if plugins.hasplugin("asyncio") or (plugins.hasplugin("anyio") and pyfuncitem.get_closest_marker("anyio")):
+        return None
+    arguments = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    asyncio.run(pyfuncitem.obj(**arguments))
+    return True
+
+
 @pytest.fixture(scope="session")
-def cassandra() -> Iterator[NodeInfo]:
+def cassandra(request: pytest.FixtureRequest) -> Iterator[NodeInfo]:
     settings = ServerSettings.from_env()
     previous = _exit_on_sigterm()
     try:
         # The lease (taken while the node's lock is held) keeps the node alive for this session
         # even when the session that started it ends first.
-        info, started = ensure_node(settings, log=main_log, lease=True)
+        info, started = ensure_node(settings, log=_terminal_log(request.config), lease=True)
         try:
             yield info
         finally:
@@ -123,8 +161,8 @@ def cqlengine_keyspace(cqlengine_connection: connection.Connection) -> Iterator[
 
 
 @pytest.fixture(scope="session")
-def cassandra_cluster() -> Iterator[LocalCluster]:
-    cluster = LocalCluster(ClusterSettings.from_env(), log=main_log)
+def cassandra_cluster(request: pytest.FixtureRequest) -> Iterator[LocalCluster]:
+    cluster = LocalCluster(ClusterSettings.from_env(), log=_terminal_log(request.config))
     previous = _exit_on_sigterm()
     try:
         reused = cluster.is_running()

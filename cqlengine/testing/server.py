@@ -739,6 +739,7 @@ def start_local(
         raise
     info.startup_seconds = round(time.monotonic() - started, 2)
     write_state(settings, info)
+    log(f"Cassandra {info.version} answers CQL on {settings.host}:{settings.port} after {info.startup_seconds:.1f} s")
     return info
 
 
