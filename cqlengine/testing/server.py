@@ -362,10 +362,13 @@ def _classify_maven_failure(output: str) -> str:
 
 def ensure_distribution(
     settings: ServerSettings,
-    runner: Callable[..., subprocess.CompletedProcess] = subprocess.run,
+    runner: Optional[Callable[..., subprocess.CompletedProcess]] = None,
     log: Callable[[str], None] = lambda msg: None,
 ) -> Path:
-    """Return the directory of Cassandra's jars, downloading them once into the cache."""
+    """Return the directory of Cassandra's jars, downloading them once into the cache.
+
+    The first download (about 60 MB) reports its progress through ``log``.
+    """
     final = distribution_dir(settings)
     if (final / ".complete").exists():
         return final / "lib"
@@ -379,7 +382,7 @@ def ensure_distribution(
     try:
         if (final / ".complete").exists():
             return final / "lib"
-        return _download(settings, final, runner, log)
+        return _download(settings, final, runner or MavenProgress(log).run, log)
     finally:
         lock.release()
 
@@ -401,7 +404,7 @@ def _download(settings: ServerSettings, final: Path, runner: Callable[..., subpr
         log(f"fetching Cassandra {settings.version} from Maven Central into {final} ...")
         started = time.monotonic()
         result = runner(
-            [mvn, "-q", "-B", "-C",  # -C: strict checksums, a mismatch fails the build
+            [mvn, "-B", "-C",  # -C: strict checksums, a mismatch fails the build
              f"-Dmaven.repo.local={repo}", "-f", str(staging / "pom.xml"),
              "dependency:copy-dependencies", "-DincludeScope=runtime",
              f"-DoutputDirectory={staging / 'lib'}"],
@@ -428,6 +431,50 @@ def _download(settings: ServerSettings, final: Path, runner: Callable[..., subpr
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+_DOWNLOADED = re.compile(r"^\[INFO\] Downloaded from \S+: \S+ \(([\d.]+) (B|kB|MB|GB)")
+_UNITS = {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}
+
+
+def downloaded_bytes(line: str) -> Optional[int]:
+    """The size of the file a Maven ``Downloaded from ...`` line reports; None for other lines."""
+    match = _DOWNLOADED.match(line.strip())
+    return int(float(match.group(1)) * _UNITS[match.group(2)]) if match else None
+
+
+class MavenProgress:
+    """Runs Maven, reporting every few seconds how many files and bytes it has fetched."""
+
+    def __init__(self, log: Callable[[str], None], every: float = 5.0) -> None:
+        self.log = log
+        self.every = every
+        self.files = 0
+        self.bytes = 0
+
+    def feed(self, line: str, now: float, last: float) -> float:
+        """Count one line of output; report when ``every`` seconds passed since ``last``."""
+        size = downloaded_bytes(line)
+        if size is None:
+            return last
+        self.files += 1
+        self.bytes += size
+        if now - last >= self.every:
+            self.log(f"  ... {self.files} files, {self.bytes / 1e6:.1f} MB so far")
+            return now
+        return last
+
+    def run(self, command: Sequence[str], **_: Any) -> subprocess.CompletedProcess:
+        output: list[str] = []
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+            assert proc.stdout is not None
+            last = time.monotonic()
+            for line in proc.stdout:
+                output.append(line)
+                last = self.feed(line, time.monotonic(), last)
+        if self.files:
+            self.log(f"  ... {self.files} files, {self.bytes / 1e6:.1f} MB in all")
+        return subprocess.CompletedProcess(command, proc.returncode, stdout="".join(output), stderr="")
 
 
 # --------------------------------------------------------------------------- running node

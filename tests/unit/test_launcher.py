@@ -404,3 +404,21 @@ def test_a_reaped_or_zombie_child_is_not_alive():
     assert not server.pid_alive(proc.pid)
     proc.wait()
     assert not server.pid_alive(proc.pid)
+
+
+def test_the_first_download_reports_its_progress():
+    from cqlengine.testing.server import MavenProgress, downloaded_bytes
+
+    assert downloaded_bytes("[INFO] Downloaded from central: https://repo/x.jar (1.5 MB at 3.0 MB/s)") == 1_500_000
+    assert downloaded_bytes("[INFO] Downloaded from central: https://repo/x.pom (812 B at 4 kB/s)") == 812
+    assert downloaded_bytes("[INFO] Downloading from central: https://repo/x.jar") is None
+    said: list[str] = []
+    progress = MavenProgress(said.append, every=5.0)
+    last = progress.feed("[INFO] Downloaded from central: https://r/a.jar (2 MB at 1 MB/s)", now=1.0, last=0.0)
+    assert last == 0.0 and said == []  # not yet five seconds
+    last = progress.feed("[INFO] BUILD SUCCESS", now=9.0, last=last)
+    last = progress.feed("[INFO] Downloaded from central: https://r/b.jar (500 kB at 1 MB/s)", now=9.0, last=last)
+    assert last == 9.0 and said == ["  ... 2 files, 2.5 MB so far"]
+    done = progress.run(["sh", "-c", "echo '[INFO] Downloaded from central: https://r/c.jar (1 MB at 1 MB/s)'"])
+    assert done.returncode == 0 and "c.jar" in done.stdout
+    assert said[-1] == "  ... 3 files, 3.5 MB in all"
