@@ -1,0 +1,66 @@
+"""Every code sample of the docs, and the README's code, runs against the real server.
+
+A sample is a whole script in ``docs/samples/`` (the guides include it with
+``literalinclude``); it connects with ``connection.setup(["127.0.0.1"], ...)``
+as a reader would, and states what it shows with ``assert``. Here the
+contact point is swapped for the test node's, each script runs in its own
+interpreter, and the keyspaces it made are dropped afterwards.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cqlengine import connection
+from cqlengine.statements import quote_identifier
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = sorted((ROOT / "docs" / "samples").glob("*.py"))
+SETUP = 'connection.setup(["127.0.0.1"]'
+
+
+def _keyspaces() -> set[str]:
+    return {row["keyspace_name"] for row in connection.execute("SELECT keyspace_name FROM system_schema.keyspaces")}
+
+
+def run_script(code: str, cassandra, tmp_path: Path, name: str) -> subprocess.CompletedProcess:
+    assert SETUP in code, f"{name} must connect with {SETUP}, ...)"
+    code = code.replace(SETUP, f"connection.setup({list(cassandra.contact_points)!r}, port={cassandra.port}")
+    script = tmp_path / name
+    script.write_text(code)
+    before = _keyspaces()
+    try:
+        return subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=180, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    finally:
+        for keyspace in _keyspaces() - before:
+            connection.execute(f"DROP KEYSPACE IF EXISTS {quote_identifier(keyspace)}", timeout=60)
+
+
+def test_there_are_samples():
+    assert len(SAMPLES) >= 8, SAMPLES
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[p.stem for p in SAMPLES])
+def test_a_docs_sample_runs(sample: Path, cassandra, cqlengine_connection, tmp_path):
+    result = run_script(sample.read_text(), cassandra, tmp_path, sample.name)
+    assert result.returncode == 0, f"{sample.name} failed:\n{result.stdout}\n{result.stderr}"
+
+
+def readme_code() -> str:
+    """The README's Python blocks (``.. code-block:: python``), in order, as one script."""
+    text = (ROOT / "README.rst").read_text()
+    blocks = re.findall(r"\.\. code-block:: python\n\n((?:(?: {4}.*)?\n)+)", text)
+    return "\n".join("\n".join(line[4:] for line in block.splitlines()) for block in blocks)
+
+
+def test_the_readme_code_runs_verbatim_on_a_fresh_node(cassandra, cqlengine_connection, tmp_path):
+    code = readme_code()
+    assert code.count(SETUP) == 1 and "sync_table" in code
+    result = run_script(code, cassandra, tmp_path, "readme.py")
+    assert result.returncode == 0, f"the README's code failed:\n{result.stdout}\n{result.stderr}"
