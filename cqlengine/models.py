@@ -274,7 +274,16 @@ class hybrid:
     def __get__(self, instance: Any, owner: Any) -> Callable[..., Any]:
         if instance is None:
             name = self.method.__name__
-            return lambda *a, **kw: getattr(owner.objects, name)(*a, **kw)
+
+            def on_a_queryset(*args: Any, **kwargs: Any) -> Any:
+                return getattr(owner.objects, name)(*args, **kwargs)
+
+            # help(Model) and editors show the method, not an anonymous lambda.
+            on_a_queryset.__name__ = on_a_queryset.__qualname__ = name
+            on_a_queryset.__doc__ = (f"On the class, ``{owner.__name__}.objects.{name}(...)``: a queryset with "
+                                     f"the option set. On an instance: {self.method.__doc__ or 'the same'}")
+            on_a_queryset.__wrapped__ = self.method  # type: ignore[attr-defined]
+            return on_a_queryset
         return self.method.__get__(instance, owner)
 
 
@@ -532,7 +541,38 @@ class ModelMetaClass(type):
 
 
 class Model(metaclass=ModelMetaClass):
-    """Base class of every model. See the module docstring and the README."""
+    """Base class of every model: subclass it and declare columns as class attributes.
+
+    The table is described by these class attributes (all optional):
+
+    ``__table_name__``
+        The table's name. Default: the class name in snake case
+        (``BlogPost`` -> ``blog_post``, at most 48 characters), as the peer
+        names it; lower-cased unless ``__table_name_case_sensitive__`` is True.
+    ``__keyspace__``
+        The keyspace; default: the connection's ``default_keyspace``.
+    ``__connection__``
+        The name of a connection made with
+        :func:`cqlengine.connection.register_connection`; default: the default one.
+    ``__options__``
+        Table options ``sync_table`` sets with ``WITH``: a dict such as
+        ``{"comment": "...", "gc_grace_seconds": 3600, "compaction": {"class":
+        "LeveledCompactionStrategy"}}``; a later change is applied by ``ALTER TABLE``.
+    ``__default_ttl__``
+        The table's ``default_time_to_live`` in seconds.
+    ``__abstract__``
+        True: no table; the class only lends its columns to subclasses.
+    ``__polymorphic_key__`` (or ``__discriminator_value__``)
+        On a subclass of a model with a ``polymorphic_key`` (``discriminator_column``)
+        column: the value that marks its rows; every subclass shares the base's table.
+
+    Instances: ``Model(**values)`` builds one without writing;
+    ``Model.create(**values)`` inserts it; ``save()``, ``update(**values)`` and
+    ``delete()`` write; ``ttl()``, ``timestamp()``, ``consistency()``,
+    ``timeout()``, ``if_not_exists()``, ``if_exists()`` and ``iff()`` set
+    options of the next write (on the class, they start a queryset).
+    ``Model.objects`` is the model's :class:`~cqlengine.query.ModelQuerySet`.
+    """
 
     __abstract__: ClassVar[bool] = True
     __table_name__: ClassVar[Optional[str]] = None
