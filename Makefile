@@ -25,7 +25,7 @@ demo: $(STAMP) prereqs
 	@echo "== the local Cassandra keeps running for the next demo or test run: 'make stop' stops it"
 
 lint: $(STAMP)
-	$(BIN)/ruff check cqlengine tests examples $(wildcard benchmarks/*.py)
+	$(BIN)/ruff check cqlengine tests examples docs/samples $(wildcard benchmarks/*.py)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy cqlengine

@@ -893,6 +893,15 @@ def ensure_node(settings: ServerSettings, log: Callable[[str], None] = lambda m:
     if source.kind == "hosts":
         return _existing_cluster(source.hosts), False
     if source.kind == "container":
+        # A node started by hand (`python -m cqlengine.testing start`, `make demo`) is reused
+        # before a container is started beside it.
+        with node_lock(settings, log):
+            existing = running_node(settings, log)
+            if existing is not None and existing.version != "starting":
+                _answering(settings, existing)
+                if lease:
+                    take_lease(settings)
+                return existing, False
         return start_container(settings, log), True
     with node_lock(settings, log):  # one process starts the node; the others wait and reuse it
         existing = running_node(settings, log)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import subprocess
 import sys
@@ -422,3 +423,18 @@ def test_the_first_download_reports_its_progress():
     done = progress.run(["sh", "-c", "echo '[INFO] Downloaded from central: https://r/c.jar (1 MB at 1 MB/s)'"])
     assert done.returncode == 0 and "c.jar" in done.stdout
     assert said[-1] == "  ... 3 files, 3.5 MB in all"
+
+
+def test_a_node_started_by_hand_is_reused_before_a_container_is_started(tmp_path, monkeypatch):
+    s = settings_in(tmp_path)
+    node = server.NodeInfo(host="127.0.0.1", port=s.port, version="5.0.9", pid=os.getpid(), startup_seconds=1.0,
+                           run_dir=str(tmp_path / "runs" / "x"), source="download")
+    monkeypatch.setattr(server, "running_node", lambda settings, log=None: node)
+    monkeypatch.setattr(server, "_answering", lambda settings, found: False)
+    monkeypatch.setattr(server, "start_container", lambda settings, log: pytest.fail("started a container"))
+    found, started = server.ensure_node(s, source=server.Source("container"), lease=True)
+    assert (found, started) == (node, False)
+    assert (s.lease_dir / str(os.getpid())).exists()  # held like any reused node
+    monkeypatch.setattr(server, "running_node", lambda settings, log=None: None)
+    monkeypatch.setattr(server, "start_container", lambda settings, log: "container node")
+    assert server.ensure_node(s, source=server.Source("container")) == ("container node", True)
