@@ -21,7 +21,7 @@ from datetime import time as _time
 from datetime import timedelta, timezone
 from decimal import Decimal as _Decimal
 from decimal import InvalidOperation
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Literal, Optional, TypeVar, Union, overload
 
 from cassandra import util as _cutil
 
@@ -37,7 +37,71 @@ from cqlengine.exceptions import (
 from cqlengine.statements import quote_identifier as _quote
 
 if TYPE_CHECKING:
+    import sys
+    from typing import TypedDict
+
+    from cqlengine.operators import ColumnExpression
     from cqlengine.usertype import UserType
+
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
+
+    class _Common(TypedDict, total=False):
+        """The column options every column type takes (see ``Column``), but the three that make it required."""
+
+        index: bool
+        db_field: Optional[str]
+        default: Any
+        clustering_order: Optional[str]
+        polymorphic_key: bool
+        discriminator_column: bool
+        static: bool
+        custom_index: bool
+
+    class _Options(_Common, total=False):
+        primary_key: bool
+        partition_key: bool
+        required: bool
+
+    class _NoPrimary(_Common, total=False):
+        partition_key: bool
+        required: bool
+
+    class _NoPartition(_Common, total=False):
+        primary_key: bool
+        required: bool
+
+    class _NoRequired(_Common, total=False):
+        primary_key: bool
+        partition_key: bool
+
+    class _CollectionOptions(TypedDict, total=False):
+        """The options of List, Set and Map (their ``default`` is a parameter of their own)."""
+
+        frozen: bool
+        primary_key: bool
+        partition_key: bool
+        required: bool
+        index: bool
+        db_field: Optional[str]
+        clustering_order: Optional[str]
+        static: bool
+        custom_index: bool
+
+#: The Python type of a column's values (``int`` for ``Integer``): what reading it gives, None aside.
+_V = TypeVar("_V")
+#: ``Literal[True]`` for a column that always holds a value (a key, or ``required=True``), else ``Literal[False]``.
+_R = TypeVar("_R", bound=bool)
+_E = TypeVar("_E")
+_K = TypeVar("_K")
+_U = TypeVar("_U", bound="UserType")
+_UT = TypeVar("_UT", bound="UserType")
+_C = TypeVar("_C", bound="Column[Any, Any]")
+
+#: An element type of a collection: a column class (``Text``) or instance (``Text(max_length=5)``).
+_Element = Union[Callable[[], "Column[_E, Any]"], "Column[_E, Any]"]
 
 __all__ = [
     "Column",
@@ -80,7 +144,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-class Column:
+class Column(Generic[_V, _R]):
     """Base class of every column type.
 
     Options: ``primary_key``, ``partition_key`` (implies ``primary_key``),
@@ -88,6 +152,26 @@ class Column:
     from the attribute name), ``default`` (a value or a callable),
     ``required``, ``clustering_order`` (``'ASC'``/``'DESC'``),
     ``polymorphic_key`` (synonym ``discriminator_column``) and ``static``.
+
+    Typing: ``Column[V, R]``, where ``V`` is the Python type of the values
+    (``Integer`` holds ``int``, ``Set(Text)`` holds ``set[str]``,
+    ``UserDefinedType(Address)`` holds ``Address``) and ``R`` is
+    ``Literal[True]`` when the column always holds a value, else
+    ``Literal[False]``. Reading the attribute from an instance gives ``V``
+    for a column declared with ``primary_key=True``, ``partition_key=True``
+    or ``required=True`` (each a literal ``True``), else ``Optional[V]``;
+    collections (List, Set, Map) always read as their container (null reads
+    back empty), a counter as ``int``. Reading it from the model class gives
+    the ``ColumnExpression`` that queries use (``Event.seq > 3``); from a
+    ``UserType`` class, the column. Limits: an option given as a ``bool``
+    variable rather than the literal ``True`` reads as ``Optional[V]``; a
+    primary key made so by being the first of a model without a partition
+    key is not seen (declare it ``primary_key=True``); ``Date`` and ``Time``
+    read as ``datetime.date`` / ``datetime.time`` although a value outside
+    what those hold reads as ``cassandra.util.Date`` / ``Time``; ``Tuple``
+    reads as ``tuple[Any, ...]``. Assignment (and the model's keywords)
+    accept ``V`` or None, not the other forms ``validate()`` converts (a str
+    for a UUID, an int for a timestamp).
     """
 
     db_type: str = ""
@@ -96,6 +180,18 @@ class Column:
 
     # Declaration order across all columns; the model metaclass sorts by it.
     _position_counter: Iterator[int] = itertools.count()
+
+    if TYPE_CHECKING:
+        @overload
+        def __get__(self: _C, instance: None, owner: type[UserType]) -> _C: ...
+        @overload
+        def __get__(self, instance: None, owner: Any) -> ColumnExpression: ...
+        @overload
+        def __get__(self: Column[_E, Literal[True]], instance: object, owner: Any) -> _E: ...
+        @overload
+        def __get__(self: Column[_E, Literal[False]], instance: object, owner: Any) -> Optional[_E]: ...
+        def __get__(self, instance: Any, owner: Any) -> Any: ...
+        def __set__(self, instance: Any, value: Optional[_V]) -> None: ...
 
     def __init__(
         self,
@@ -336,7 +432,7 @@ class Column:
 # text and bytes
 
 
-class Text(Column):
+class Text(Column[str, _R]):
     """UTF-8 text (``text``). ``min_length`` / ``max_length`` count characters.
 
     As in the peer, ``required=True`` without ``min_length`` implies
@@ -347,6 +443,18 @@ class Text(Column):
     db_type = "text"
     _encoding = "utf-8"
 
+    @overload
+    def __init__(self: Text[Literal[True]], min_length: Optional[int] = None, max_length: Optional[int] = None,
+                 *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+    @overload
+    def __init__(self: Text[Literal[True]], min_length: Optional[int] = None, max_length: Optional[int] = None,
+                 *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+    @overload
+    def __init__(self: Text[Literal[True]], min_length: Optional[int] = None, max_length: Optional[int] = None,
+                 *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+    @overload
+    def __init__(self: Text[Literal[False]], min_length: Optional[int] = None, max_length: Optional[int] = None,
+                 **kwargs: Unpack[_Options]) -> None: ...
     def __init__(
         self, min_length: Optional[int] = None, max_length: Optional[int] = None, **kwargs: Any
     ) -> None:
@@ -393,8 +501,23 @@ class Text(Column):
         return value
 
 
-class Ascii(Text):
+class Ascii(Text[_R]):
     """US-ASCII text (``ascii``)."""
+
+    if TYPE_CHECKING:
+        @overload
+        def __init__(self: Ascii[Literal[True]], min_length: Optional[int] = None, max_length: Optional[int] = None,
+                     *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+        @overload
+        def __init__(self: Ascii[Literal[True]], min_length: Optional[int] = None, max_length: Optional[int] = None,
+                     *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+        @overload
+        def __init__(self: Ascii[Literal[True]], min_length: Optional[int] = None, max_length: Optional[int] = None,
+                     *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+        @overload
+        def __init__(self: Ascii[Literal[False]], min_length: Optional[int] = None, max_length: Optional[int] = None,
+                     **kwargs: Unpack[_Options]) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     db_type = "ascii"
     _encoding = "ascii"
@@ -406,8 +529,23 @@ class Ascii(Text):
         return value
 
 
-class Blob(Column):
+class Blob(Column[bytes, _R]):
     """Raw bytes (``blob``); accepts bytes, bytearray and memoryview, holds bytes."""
+
+    if TYPE_CHECKING:
+        @overload
+        def __init__(self: Blob[Literal[True]],
+                     *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+        @overload
+        def __init__(self: Blob[Literal[True]],
+                     *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+        @overload
+        def __init__(self: Blob[Literal[True]],
+                     *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+        @overload
+        def __init__(self: Blob[Literal[False]],
+                     **kwargs: Unpack[_Options]) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     db_type = "blob"
 
@@ -430,9 +568,24 @@ class Blob(Column):
 Bytes = Blob
 
 
-class Boolean(Column):
+class Boolean(Column[bool, _R]):
     """``boolean``. Accepts ``True``/``False`` and the ints 0 and 1; anything else is
     rejected (unlike the peer, which coerces any truthy value)."""
+
+    if TYPE_CHECKING:
+        @overload
+        def __init__(self: Boolean[Literal[True]],
+                     *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+        @overload
+        def __init__(self: Boolean[Literal[True]],
+                     *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+        @overload
+        def __init__(self: Boolean[Literal[True]],
+                     *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+        @overload
+        def __init__(self: Boolean[Literal[False]],
+                     **kwargs: Unpack[_Options]) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     db_type = "boolean"
 
@@ -454,8 +607,23 @@ class Boolean(Column):
 # numbers
 
 
-class Integer(Column):
+class Integer(Column[int, _R]):
     """32-bit signed integer (``int``). Rejects bool, floats and strings."""
+
+    if TYPE_CHECKING:
+        @overload
+        def __init__(self: Integer[Literal[True]],
+                     *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+        @overload
+        def __init__(self: Integer[Literal[True]],
+                     *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+        @overload
+        def __init__(self: Integer[Literal[True]],
+                     *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+        @overload
+        def __init__(self: Integer[Literal[False]],
+                     **kwargs: Unpack[_Options]) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     db_type = "int"
     _bits = 32
@@ -486,29 +654,89 @@ class Integer(Column):
         return None if value is None else int(value)
 
 
-class TinyInt(Integer):
+class TinyInt(Integer[_R]):
     """8-bit signed integer (``tinyint``)."""
+
+    if TYPE_CHECKING:
+        @overload
+        def __init__(self: TinyInt[Literal[True]],
+                     *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+        @overload
+        def __init__(self: TinyInt[Literal[True]],
+                     *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+        @overload
+        def __init__(self: TinyInt[Literal[True]],
+                     *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+        @overload
+        def __init__(self: TinyInt[Literal[False]],
+                     **kwargs: Unpack[_Options]) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     db_type = "tinyint"
     _bits = 8
 
 
-class SmallInt(Integer):
+class SmallInt(Integer[_R]):
     """16-bit signed integer (``smallint``)."""
+
+    if TYPE_CHECKING:
+        @overload
+        def __init__(self: SmallInt[Literal[True]],
+                     *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+        @overload
+        def __init__(self: SmallInt[Literal[True]],
+                     *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+        @overload
+        def __init__(self: SmallInt[Literal[True]],
+                     *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+        @overload
+        def __init__(self: SmallInt[Literal[False]],
+                     **kwargs: Unpack[_Options]) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     db_type = "smallint"
     _bits = 16
 
 
-class BigInt(Integer):
+class BigInt(Integer[_R]):
     """64-bit signed integer (``bigint``)."""
+
+    if TYPE_CHECKING:
+        @overload
+        def __init__(self: BigInt[Literal[True]],
+                     *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+        @overload
+        def __init__(self: BigInt[Literal[True]],
+                     *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+        @overload
+        def __init__(self: BigInt[Literal[True]],
+                     *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+        @overload
+        def __init__(self: BigInt[Literal[False]],
+                     **kwargs: Unpack[_Options]) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     db_type = "bigint"
     _bits = 64
 
 
-class VarInt(Column):
+class VarInt(Column[int, _R]):
     """Arbitrary-precision integer (``varint``)."""
+
+    if TYPE_CHECKING:
+        @overload
+        def __init__(self: VarInt[Literal[True]],
+                     *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+        @overload
+        def __init__(self: VarInt[Literal[True]],
+                     *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+        @overload
+        def __init__(self: VarInt[Literal[True]],
+                     *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+        @overload
+        def __init__(self: VarInt[Literal[False]],
+                     **kwargs: Unpack[_Options]) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     db_type = "varint"
 
@@ -524,13 +752,13 @@ class VarInt(Column):
         return None if value is None else int(value)
 
 
-class Counter(BigInt):
+class Counter(BigInt[Literal[True]]):
     """64-bit counter (``counter``). Never a primary key; default 0; not indexable."""
 
     db_type = "counter"
     is_counter = True
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Unpack[_Options]) -> None:
         if kwargs.get("primary_key") or kwargs.get("partition_key"):
             raise ModelDefinitionException("Counter: a counter column cannot be part of the primary key")
         if kwargs.get("index") or kwargs.get("custom_index"):
@@ -540,7 +768,7 @@ class Counter(BigInt):
             raise ModelDefinitionException(
                 f"Counter: a counter starts at 0 and cannot have default {default!r}"
             )
-        super().__init__(default=0, **kwargs)
+        super().__init__(default=0, **kwargs)  # type: ignore[call-overload]
 
     @property
     def can_be_key(self) -> bool:
@@ -550,7 +778,7 @@ class Counter(BigInt):
 _FLOAT32_MAX = 3.4028234663852886e38
 
 
-class Float(Column):
+class Float(Column[float, _R]):
     """Single-precision float (``float``); ``Float(double_precision=True)`` is a ``double``.
 
     Accepts int and float (NaN and infinities included); rejects bool and
@@ -559,6 +787,18 @@ class Float(Column):
 
     db_type = "float"
 
+    @overload
+    def __init__(self: Float[Literal[True]], double_precision: bool = False,
+                 *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+    @overload
+    def __init__(self: Float[Literal[True]], double_precision: bool = False,
+                 *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+    @overload
+    def __init__(self: Float[Literal[True]], double_precision: bool = False,
+                 *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+    @overload
+    def __init__(self: Float[Literal[False]], double_precision: bool = False,
+                 **kwargs: Unpack[_Options]) -> None: ...
     def __init__(self, double_precision: bool = False, **kwargs: Any) -> None:
         self.double_precision = double_precision
         if double_precision:
@@ -586,22 +826,49 @@ class Float(Column):
         return None if value is None else float(value)
 
 
-class Double(Float):
+class Double(Float[_R]):
     """Double-precision float (``double``)."""
 
     db_type = "double"
 
+    @overload
+    def __init__(self: Double[Literal[True]],
+                 *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+    @overload
+    def __init__(self: Double[Literal[True]],
+                 *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+    @overload
+    def __init__(self: Double[Literal[True]],
+                 *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+    @overload
+    def __init__(self: Double[Literal[False]],
+                 **kwargs: Unpack[_Options]) -> None: ...
     def __init__(self, **kwargs: Any) -> None:
         kwargs.pop("double_precision", None)
-        super().__init__(double_precision=True, **kwargs)
+        super().__init__(double_precision=True, **kwargs)  # type: ignore[misc]
 
 
-class Decimal(Column):
+class Decimal(Column[_Decimal, _R]):
     """Arbitrary-precision decimal (``decimal``).
 
     Accepts ``decimal.Decimal``, int, float (via its shortest repr) and
     numeric strings; NaN and infinities are rejected (Cassandra cannot store them).
     """
+
+    if TYPE_CHECKING:
+        @overload
+        def __init__(self: Decimal[Literal[True]],
+                     *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+        @overload
+        def __init__(self: Decimal[Literal[True]],
+                     *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+        @overload
+        def __init__(self: Decimal[Literal[True]],
+                     *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+        @overload
+        def __init__(self: Decimal[Literal[False]],
+                     **kwargs: Unpack[_Options]) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     db_type = "decimal"
 
@@ -650,7 +917,7 @@ def _naive_utc(value: _datetime) -> _datetime:
     return value.replace(tzinfo=None)
 
 
-class DateTime(Column):
+class DateTime(Column[_datetime, _R]):
     """Timestamp (``timestamp``).
 
     Naive datetimes are taken as UTC; aware ones are converted to UTC; a
@@ -664,6 +931,18 @@ class DateTime(Column):
 
     db_type = "timestamp"
 
+    @overload
+    def __init__(self: DateTime[Literal[True]], truncate_microseconds: bool = False,
+                 *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+    @overload
+    def __init__(self: DateTime[Literal[True]], truncate_microseconds: bool = False,
+                 *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+    @overload
+    def __init__(self: DateTime[Literal[True]], truncate_microseconds: bool = False,
+                 *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+    @overload
+    def __init__(self: DateTime[Literal[False]], truncate_microseconds: bool = False,
+                 **kwargs: Unpack[_Options]) -> None: ...
     def __init__(self, truncate_microseconds: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.truncate_microseconds = truncate_microseconds
@@ -740,13 +1019,28 @@ def _plain_date(value: _cutil.Date) -> Union[_date, _cutil.Date]:
         return value
 
 
-class Date(Column):
+class Date(Column[_date, _R]):
     """Calendar date (``date``).
 
     Accepts ``datetime.date``, a datetime (its date), ``cassandra.util.Date``
     and ints (days since 1970-01-01, as the peer). Held as ``datetime.date``,
     or as ``cassandra.util.Date`` outside the years 1..9999.
     """
+
+    if TYPE_CHECKING:
+        @overload
+        def __init__(self: Date[Literal[True]],
+                     *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+        @overload
+        def __init__(self: Date[Literal[True]],
+                     *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+        @overload
+        def __init__(self: Date[Literal[True]],
+                     *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+        @overload
+        def __init__(self: Date[Literal[False]],
+                     **kwargs: Unpack[_Options]) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     db_type = "date"
 
@@ -797,13 +1091,28 @@ def _plain_time(value: _cutil.Time) -> Union[_time, _cutil.Time]:
     return value.time()
 
 
-class Time(Column):
+class Time(Column[_time, _R]):
     """Time of day (``time``), nanosecond precision, no time zone.
 
     Accepts naive ``datetime.time``, ``cassandra.util.Time`` and ints
     (nanoseconds since midnight). Held as ``datetime.time``, or as
     ``cassandra.util.Time`` when it has sub-microsecond digits.
     """
+
+    if TYPE_CHECKING:
+        @overload
+        def __init__(self: Time[Literal[True]],
+                     *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+        @overload
+        def __init__(self: Time[Literal[True]],
+                     *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+        @overload
+        def __init__(self: Time[Literal[True]],
+                     *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+        @overload
+        def __init__(self: Time[Literal[False]],
+                     **kwargs: Unpack[_Options]) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     db_type = "time"
 
@@ -840,11 +1149,26 @@ def _duration_from_timedelta(value: timedelta) -> _cutil.Duration:
     return _cutil.Duration(0, sign * days, sign * rest * 1000)
 
 
-class Duration(Column):
+class Duration(Column[_cutil.Duration, _R]):
     """Duration (``duration``): ``cassandra.util.Duration`` (months, days, nanoseconds).
 
     A ``datetime.timedelta`` is accepted and converted (days + nanoseconds).
     """
+
+    if TYPE_CHECKING:
+        @overload
+        def __init__(self: Duration[Literal[True]],
+                     *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+        @overload
+        def __init__(self: Duration[Literal[True]],
+                     *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+        @overload
+        def __init__(self: Duration[Literal[True]],
+                     *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+        @overload
+        def __init__(self: Duration[Literal[False]],
+                     **kwargs: Unpack[_Options]) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     db_type = "duration"
 
@@ -871,8 +1195,23 @@ class Duration(Column):
 # identifiers and addresses
 
 
-class UUID(Column):
+class UUID(Column[_uuid.UUID, _R]):
     """UUID (``uuid``); accepts ``uuid.UUID`` or its string form."""
+
+    if TYPE_CHECKING:
+        @overload
+        def __init__(self: UUID[Literal[True]],
+                     *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+        @overload
+        def __init__(self: UUID[Literal[True]],
+                     *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+        @overload
+        def __init__(self: UUID[Literal[True]],
+                     *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+        @overload
+        def __init__(self: UUID[Literal[False]],
+                     **kwargs: Unpack[_Options]) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     db_type = "uuid"
 
@@ -900,8 +1239,23 @@ class UUID(Column):
         return value
 
 
-class TimeUUID(UUID):
+class TimeUUID(UUID[_R]):
     """Time-based (version 1) UUID (``timeuuid``)."""
+
+    if TYPE_CHECKING:
+        @overload
+        def __init__(self: TimeUUID[Literal[True]],
+                     *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+        @overload
+        def __init__(self: TimeUUID[Literal[True]],
+                     *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+        @overload
+        def __init__(self: TimeUUID[Literal[True]],
+                     *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+        @overload
+        def __init__(self: TimeUUID[Literal[False]],
+                     **kwargs: Unpack[_Options]) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     db_type = "timeuuid"
 
@@ -914,8 +1268,23 @@ class TimeUUID(UUID):
         return value
 
 
-class Inet(Column):
+class Inet(Column[str, _R]):
     """IPv4 or IPv6 address (``inet``), held as a string."""
+
+    if TYPE_CHECKING:
+        @overload
+        def __init__(self: Inet[Literal[True]],
+                     *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+        @overload
+        def __init__(self: Inet[Literal[True]],
+                     *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+        @overload
+        def __init__(self: Inet[Literal[True]],
+                     *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+        @overload
+        def __init__(self: Inet[Literal[False]],
+                     **kwargs: Unpack[_Options]) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     db_type = "inet"
 
@@ -953,7 +1322,7 @@ def _element(col_type: Any, owner: str) -> Column:
     return inst
 
 
-class BaseCollectionColumn(Column):
+class BaseCollectionColumn(Column[_V, _R]):
     """Shared base of List, Set, Map and Tuple: element columns and freezing."""
 
     #: The CQL kind (``list``, ``set``, ...): a subclass of the caller's own keeps it.
@@ -1003,7 +1372,7 @@ def _require_hashable(owner: str, col: Column, role: str) -> None:
         )
 
 
-class List(BaseCollectionColumn):
+class List(BaseCollectionColumn[list[_E], Literal[True]]):
     """Ordered list (``list<T>``); held as a Python list.
 
     Empty and null are the same in Cassandra for a non-frozen list, so a null
@@ -1014,7 +1383,7 @@ class List(BaseCollectionColumn):
 
     is_collection = True
 
-    def __init__(self, value_type: Any, default: Any = list, **kwargs: Any) -> None:
+    def __init__(self, value_type: _Element[_E], default: Any = list, **kwargs: Unpack[_CollectionOptions]) -> None:
         super().__init__((value_type,), default=default, **kwargs)
         self.value_col = self.types[0]
 
@@ -1058,7 +1427,7 @@ class List(BaseCollectionColumn):
         return [conv(v) for v in value]
 
 
-class Set(BaseCollectionColumn):
+class Set(BaseCollectionColumn[set[_E], Literal[True]]):
     """Set (``set<T>``); held as a Python set.
 
     With ``strict=False`` lists and tuples are accepted and turned into sets.
@@ -1069,7 +1438,8 @@ class Set(BaseCollectionColumn):
 
     is_collection = True
 
-    def __init__(self, value_type: Any, strict: bool = True, default: Any = set, **kwargs: Any) -> None:
+    def __init__(self, value_type: _Element[_E], strict: bool = True, default: Any = set,
+                 **kwargs: Unpack[_CollectionOptions]) -> None:
         self.strict = strict
         super().__init__((value_type,), default=default, **kwargs)
         self.value_col = self.types[0]
@@ -1117,7 +1487,7 @@ class Set(BaseCollectionColumn):
         return {conv(v) for v in value}
 
 
-class Map(BaseCollectionColumn):
+class Map(BaseCollectionColumn[dict[_K, _E], Literal[True]]):
     """Map (``map<K, V>``); held as a Python dict.
 
     Error labels name the key: ``Person.scores['math']`` for a value,
@@ -1129,7 +1499,8 @@ class Map(BaseCollectionColumn):
 
     is_collection = True
 
-    def __init__(self, key_type: Any, value_type: Any, default: Any = dict, **kwargs: Any) -> None:
+    def __init__(self, key_type: _Element[_K], value_type: _Element[_E], default: Any = dict,
+                 **kwargs: Unpack[_CollectionOptions]) -> None:
         super().__init__((key_type, value_type), default=default, **kwargs)
         self.key_col = self.types[0]
         self.value_col = self.types[1]
@@ -1178,7 +1549,7 @@ class Map(BaseCollectionColumn):
         return {kconv(k): vconv(v) for k, v in value.items()}
 
 
-class Tuple(BaseCollectionColumn):
+class Tuple(BaseCollectionColumn[tuple[Any, ...], _R]):
     """Fixed-length tuple (``tuple<A, B, ...>``); held as a Python tuple.
 
     CQL tuples are always frozen; the top-level type renders as
@@ -1190,6 +1561,14 @@ class Tuple(BaseCollectionColumn):
 
     kind = "tuple"
 
+    @overload
+    def __init__(self: Tuple[Literal[True]], *types: Any, primary_key: Literal[True], **kwargs: Any) -> None: ...
+    @overload
+    def __init__(self: Tuple[Literal[True]], *types: Any, partition_key: Literal[True], **kwargs: Any) -> None: ...
+    @overload
+    def __init__(self: Tuple[Literal[True]], *types: Any, required: Literal[True], **kwargs: Any) -> None: ...
+    @overload
+    def __init__(self: Tuple[Literal[False]], *types: Any, **kwargs: Any) -> None: ...
     def __init__(self, *types: Any, **kwargs: Any) -> None:
         if not types:
             raise DefinitionValueError("Tuple: at least one element type is required")
@@ -1292,7 +1671,7 @@ class UserTypeValue:
         return "{" + ", ".join(f"{n}: {v!r}" for n, v in self.cqlengine_fields) + "}"
 
 
-class UserDefinedType(Column):
+class UserDefinedType(Column[_U, _R]):
     """A column holding a ``UserType`` instance.
 
     Frozen (``frozen<...>``) by default, as in the peer: a frozen value can
@@ -1309,6 +1688,18 @@ class UserDefinedType(Column):
     non-frozen keep working without a schema change.
     """
 
+    @overload
+    def __init__(self: UserDefinedType[_UT, Literal[True]], user_type: type[_UT], frozen: Optional[bool] = None,
+                 *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
+    @overload
+    def __init__(self: UserDefinedType[_UT, Literal[True]], user_type: type[_UT], frozen: Optional[bool] = None,
+                 *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
+    @overload
+    def __init__(self: UserDefinedType[_UT, Literal[True]], user_type: type[_UT], frozen: Optional[bool] = None,
+                 *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+    @overload
+    def __init__(self: UserDefinedType[_UT, Literal[False]], user_type: type[_UT], frozen: Optional[bool] = None,
+                 **kwargs: Unpack[_Options]) -> None: ...
     def __init__(self, user_type: type[UserType], frozen: Optional[bool] = None, **kwargs: Any) -> None:
         # duck-typed: usertype imports this module, not the other way round
         if not (isinstance(user_type, type) and hasattr(user_type, "_fields")

@@ -11,12 +11,35 @@ from __future__ import annotations
 
 import copy
 import re
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional, Sequence, TypeVar, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    ClassVar,
+    Iterable,
+    Iterator,
+    Optional,
+    Sequence,
+    TypeVar,
+    Union,
+    cast,
+    overload,
+)
+
+if sys.version_info >= (3, 11):
+    from typing import ParamSpec, dataclass_transform
+elif sys.version_info >= (3, 10):
+    from typing import ParamSpec
+
+    from typing_extensions import dataclass_transform
+else:
+    from typing_extensions import ParamSpec, dataclass_transform
 
 from cqlengine import connection, statements
 from cqlengine.columns import Column, Map, UserDefinedType, reads_driver_value_as_is
@@ -45,7 +68,11 @@ __all__ = [
 
 from cqlengine.exceptions import ModelException  # noqa: E402  (re-exported for the peer's spelling)
 
+if TYPE_CHECKING:
+    from cqlengine.query import ModelQuerySet, QuerySet
+
 M = TypeVar("M", bound="Model")
+P = ParamSpec("P")
 Timestamp = Union[int, datetime, timedelta]
 
 _CAMEL = re.compile(r"([a-z])([A-Z])")
@@ -352,6 +379,9 @@ class _PartitionKeyDescriptor:
 _NO_OPTIONS = WriteOptions()
 
 
+# For type checkers: a model's keywords (``Event(seq=1)``, ``Event.create(seq=1)``) are its annotated
+# columns (``seq: columns.Integer[Literal[False]] = columns.Integer()``), each typed by its column.
+@dataclass_transform(kw_only_default=True)
 class ModelMetaClass(type):
     """Reads column attributes into the table definition and checks it."""
 
@@ -587,7 +617,7 @@ class Model(metaclass=ModelMetaClass):
     #: The queryset class; set by :mod:`cqlengine.query` when it is imported.
     __queryset__: ClassVar[Any] = None
     #: ``Model.objects``: a new queryset over the model (see ``_ObjectsDescriptor``).
-    objects: ClassVar[Any]
+    objects: ClassVar[_ObjectsDescriptor]
 
     _columns: ClassVar[dict[str, Column]]
     _defined_columns: ClassVar[dict[str, Column]]
@@ -627,8 +657,9 @@ class Model(metaclass=ModelMetaClass):
                 self._values[cls._discriminator_column_name] = cls.__polymorphic_key__
         self._init_state()
 
-    #: How this instance's next write is sent, once set (see ``_options``).
-    _opts: Optional[WriteOptions] = None
+    #: How this instance's next write is sent, once set (see ``_options``). Not annotated: an
+    #: annotation would make it a keyword of every model for type checkers (see ``ModelMetaClass``).
+    _opts = cast(Optional[WriteOptions], None)
 
     def _init_state(self) -> None:
         self._loaded: Optional[dict[str, Any]] = None  # values as last read or written
@@ -1070,21 +1101,39 @@ class Model(metaclass=ModelMetaClass):
             import cqlengine.query  # noqa: F401
         return cls.__queryset__(cls)
 
-    @classmethod
-    def create(cls: type[M], **values: Any) -> M:
-        """Validate, INSERT and return a new instance."""
-        return cls.objects.create(**values)  # type: ignore[no-any-return]
+    if TYPE_CHECKING:
+        # ``cls: Callable[P, M]``: create() takes the keywords the model's constructor takes, so a type
+        # checker flags an unknown column (pyright objects to the classmethod of such a function: ignored).
+        @classmethod  # pyright: ignore[reportArgumentType]
+        def create(cls: Callable[P, M], *args: P.args, **values: P.kwargs) -> M:
+            """Validate, INSERT and return a new instance."""
+            ...
+
+        @classmethod  # pyright: ignore[reportArgumentType]
+        async def acreate(cls: Callable[P, M], *args: P.args, **values: P.kwargs) -> M:
+            """``create()`` without blocking the event loop."""
+            ...
+    else:
+        @classmethod
+        def create(cls, **values):
+            """Validate, INSERT and return a new instance."""
+            return cls.objects.create(**values)
+
+        @classmethod
+        async def acreate(cls, **values):
+            """``create()`` without blocking the event loop."""
+            return await cls.objects.acreate(**values)
 
     @classmethod
     def get(cls: type[M], *args: Any, **kwargs: Any) -> M:
-        return cls.objects.get(*args, **kwargs)  # type: ignore[no-any-return]
+        return cls.objects.get(*args, **kwargs)
 
     @classmethod
-    def filter(cls, *args: Any, **kwargs: Any) -> Any:
+    def filter(cls: type[M], *args: Any, **kwargs: Any) -> QuerySet[M]:
         return cls.objects.filter(*args, **kwargs)
 
     @classmethod
-    def all(cls) -> Any:
+    def all(cls: type[M]) -> QuerySet[M]:
         return cls.objects.all()
 
     # -- writes -------------------------------------------------------------
@@ -1365,15 +1414,14 @@ class Model(metaclass=ModelMetaClass):
             conditions=self._options.condition_clauses(cls),
         )
 
-    @classmethod
-    async def acreate(cls: type[M], **values: Any) -> M:
-        """``create()`` without blocking the event loop."""
-        return await cls.objects.acreate(**values)  # type: ignore[no-any-return]
-
 
 class _ObjectsDescriptor:
     """``Model.objects``: a fresh queryset of the model on every access."""
 
+    @overload
+    def __get__(self, instance: None, owner: type[M]) -> ModelQuerySet[M]: ...
+    @overload
+    def __get__(self, instance: Model, owner: type[M]) -> Any: ...
     def __get__(self, instance: Any, owner: type[Model]) -> Any:
         if instance is not None:
             raise AttributeError("objects is reachable from the model class, not from instances")

@@ -497,7 +497,7 @@ class NamedTable:
     @property
     def objects(self) -> NamedQuerySet:
         """A fresh queryset over the table."""
-        return self.model.objects  # type: ignore[no-any-return]
+        return self.model.objects  # type: ignore[return-value]
 
     def all(self) -> NamedQuerySet:
         return self.objects.all()  # type: ignore[return-value]

@@ -11,7 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, Generic, Iterable, Iterator, Optional, Sequence, TypeVar, Union
+from typing import (
+    Any,
+    AsyncIterator,
+    Callable,
+    Generic,
+    Iterable,
+    Iterator,
+    Optional,
+    Sequence,
+    TypeVar,
+    Union,
+    overload,
+)
 
 from cassandra import InvalidRequest
 from cassandra.cluster import NoHostAvailable
@@ -902,6 +914,10 @@ class QuerySet(Generic[M]):
             return True
         return False
 
+    @overload
+    def __getitem__(self, key: int) -> M: ...
+    @overload
+    def __getitem__(self, key: slice) -> list[M]: ...
     def __getitem__(self, key: Union[int, slice]) -> Any:
         """``qs[i]`` and ``qs[a:b:step]``; a negative index or bound reads the whole result."""
         if isinstance(key, slice):
