@@ -57,6 +57,7 @@ from cqlengine.plans import RowPlan, column_checks, columns_with_defaults, inser
 
 __all__ = [
     "Model",
+    "TypedModel",
     "ModelException",
     "ModelDefinitionException",
     "OptionIgnoredInBatch",
@@ -379,9 +380,6 @@ class _PartitionKeyDescriptor:
 _NO_OPTIONS = WriteOptions()
 
 
-# For type checkers: a model's keywords (``Event(seq=1)``, ``Event.create(seq=1)``) are its annotated
-# columns (``seq: columns.Integer[Literal[False]] = columns.Integer()``), each typed by its column.
-@dataclass_transform(kw_only_default=True)
 class ModelMetaClass(type):
     """Reads column attributes into the table definition and checks it."""
 
@@ -1413,6 +1411,31 @@ class Model(metaclass=ModelMetaClass):
             timestamp=normalize_timestamp(self._options.timestamp), if_exists=self._options.if_exists,
             conditions=self._options.condition_clauses(cls),
         )
+
+
+@dataclass_transform(kw_only_default=True)
+class TypedModel(Model):
+    """A model whose keywords type checkers check: its annotated columns (PEP 681).
+
+    ``Event(seq=1)`` and ``Event.create(seq=1)`` are checked against the
+    columns declared with an annotation naming their column type::
+
+        class Event(TypedModel):
+            source: columns.Text[Literal[True]] = columns.Text(partition_key=True)
+            note: columns.Text[Literal[False]] = columns.Text()
+
+    (``Literal[True]``: the column always holds a value, as a key or a
+    ``required`` column does; it then reads as ``str``, else as
+    ``Optional[str]``). At run time it is a :class:`Model` like any other.
+
+    Why a base of its own: checkers that honour ``dataclass_transform`` build a
+    model's constructor from its annotated columns only, so on a plain
+    ``Model`` whose columns carry no annotation (the peer's style) pyright
+    would refuse every keyword. A plain ``Model`` keeps accepting any keyword;
+    reading its fields is typed all the same.
+    """
+
+    __abstract__ = True
 
 
 class _ObjectsDescriptor:

@@ -9,13 +9,13 @@ import uuid
 from typing import Literal
 
 from cqlengine import columns
-from cqlengine.models import Model
+from cqlengine.models import Model, TypedModel
 
 Key = Literal[True]
 Opt = Literal[False]
 
 
-class Event(Model):
+class Event(TypedModel):
     source: columns.Text[Key] = columns.Text(partition_key=True)
     seq: columns.Integer[Key] = columns.Integer(primary_key=True)
     id: columns.UUID[Opt] = columns.UUID(default=uuid.uuid4)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Literal, Optional
 
 from cqlengine import columns
-from cqlengine.models import Model
+from cqlengine.models import Model, TypedModel
 from cqlengine.query import QuerySet
 from cqlengine.usertype import UserType
 
@@ -25,7 +25,7 @@ class Address(UserType):
     zipcode = columns.Integer(required=True)
 
 
-class Event(Model):
+class Event(TypedModel):
     source: columns.Text[Key] = columns.Text(partition_key=True)
     seq: columns.Integer[Key] = columns.Integer(primary_key=True)
     id: columns.UUID[Opt] = columns.UUID(default=uuid.uuid4)
@@ -44,7 +44,7 @@ class Event(Model):
     home: columns.UserDefinedType[Address, Opt] = columns.UserDefinedType(Address)
 
 
-class Hits(Model):
+class Hits(TypedModel):
     page: columns.Text[Key] = columns.Text(primary_key=True)
     total: columns.Counter = columns.Counter()
 
@@ -100,7 +100,10 @@ def writes() -> None:
     created: Event = Event.create(source="web", seq=2, title="again", price=Decimal("1.5"))
     hits = Hits.create(page="/")
     total: int = hits.total
-    print(created, total)
+    # A plain Model (no annotations, the peer's style) takes any keyword, in both checkers.
+    plain = Plain(id=uuid.uuid4(), seq=1, tags={"x"})
+    plain_created: Plain = Plain.create(id=uuid.uuid4(), seq=2)
+    print(created, total, plain, plain_created)
 
 
 def queries() -> None:
