@@ -1124,7 +1124,13 @@ class Model(metaclass=ModelMetaClass):
 
     @classmethod
     def get(cls: type[M], *args: Any, **kwargs: Any) -> M:
+        """The one row matching the filters: ``DoesNotExist`` or ``MultipleObjectsReturned`` otherwise."""
         return cls.objects.get(*args, **kwargs)
+
+    @classmethod
+    async def aget(cls: type[M], *args: Any, **kwargs: Any) -> M:
+        """``get()`` without blocking the event loop (the class-level twin of ``objects.aget``)."""
+        return await cls.objects.aget(*args, **kwargs)
 
     @classmethod
     def filter(cls: type[M], *args: Any, **kwargs: Any) -> QuerySet[M]:

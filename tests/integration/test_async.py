@@ -33,6 +33,7 @@ def test_create_get_first_count(ks):
     async def scenario():
         created = await Note.acreate(owner=1, seq=1, body="one")
         got = await Note.objects.aget(owner=1, seq=1)
+        assert await Note.aget(owner=1, seq=1) == got  # the class-level twin of get()
         first = await Note.objects(owner=1).afirst()
         none = await Note.objects(owner=999).afirst()
         count = await Note.objects(owner=1).acount()
@@ -51,6 +52,8 @@ def test_aget_raises_the_models_exceptions(ks):
             await Note.objects.aget(owner=2, seq=3)
         with pytest.raises(Note.MultipleObjectsReturned):
             await Note.objects.aget(owner=2)
+        with pytest.raises(Note.DoesNotExist):
+            await Note.aget(owner=2, seq=3)
 
     run(scenario())
 
