@@ -99,10 +99,15 @@ def _cluster_command(command: str, nodes: int) -> int:
     try:
         cluster = LocalCluster(ClusterSettings.from_env(nodes=nodes), log=main_log)
         if command == "start":
-            running = cluster.is_running()
+            missing = [index for index, info in enumerate(cluster.nodes(), start=1) if info is None]
             cluster.start()
-            print(("already running " if running else "started ")
-                  + f"a cluster of {nodes} nodes on port {cluster.port}")
+            if not missing:
+                print(f"already running: a cluster of {nodes} nodes on port {cluster.port}")
+            elif len(missing) == nodes:
+                print(f"started a cluster of {nodes} nodes on port {cluster.port}")
+            else:
+                print(f"started node{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))} of the "
+                      f"cluster of {nodes} nodes on port {cluster.port} (on their data)")
             _print_nodes(cluster)
             return 0
         if command == "stop":

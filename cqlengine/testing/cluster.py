@@ -1,8 +1,10 @@
 """A real, local, multi-node Apache Cassandra cluster for fault tests.
 
 Node ``i`` (from 1) listens on ``127.0.0.<i>``; every node uses the same CQL
-and storage ports, which differ from the single node's (19042 and 17000 by
-default), so a cluster and the single test node run side by side. Each node
+and storage ports (19042 and 17000 by default; the single test node's are
+9042 and 7000), so a cluster and the single test node run side by side, and
+a cluster on the single node's CQL port is refused. Its nodes' state, locks
+and run directories are named ``cluster-<port>-node<i>``. Each node
 has its own run directory (data, commit log, logs), a bounded heap and one
 token, spread evenly over the ring; node 1 is the seed. The cluster counts as
 ready only when every node, asked over CQL, sees every node ``UN`` (up and
@@ -14,6 +16,7 @@ restarted node comes back on its own data, as a real node would after a crash.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import threading
 import time
@@ -27,6 +30,7 @@ from cqlengine.testing.server import (
     NodeInfo,
     ServerSettings,
     StartTimeoutError,
+    _live_leases,
     _reap,
     ensure_distribution,
     is_run_dir,
@@ -35,8 +39,11 @@ from cqlengine.testing.server import (
     remove_run_dir,
     resolve_source,
     running_node,
+    signals_deferred,
     start_local,
     stop_local,
+    take_lease,
+    write_state,
 )
 
 DEFAULT_NODES = 3
@@ -45,6 +52,8 @@ DEFAULT_CLUSTER_STORAGE_PORT = 17000
 DEFAULT_CLUSTER_HEAP = "512M"
 DEFAULT_CLUSTER_NEW_HEAP = "128M"
 MAX_NODES = 9
+#: A node's wait for its peers' gossip when it starts (the peers may be busy on a small machine).
+CLUSTER_RING_DELAY_MS = 15_000
 
 Log = Callable[[str], None]
 
@@ -78,6 +87,11 @@ class ClusterSettings:
     def __post_init__(self) -> None:
         if not 1 <= self.nodes <= MAX_NODES:
             raise LauncherError(f"a local cluster has 1 to {MAX_NODES} nodes, not {self.nodes}")
+        if self.port == self.base.port or self.storage_port == self.base.storage_port:
+            raise LauncherError(
+                f"the cluster's ports ({self.port}, storage {self.storage_port}) must differ from the single "
+                f"node's ({self.base.port}, storage {self.base.storage_port}): node 1 would take its address; "
+                "set CQLENGINE_CLUSTER_PORT / CQLENGINE_CLUSTER_STORAGE_PORT")
 
     @classmethod
     def from_env(cls, nodes: Optional[int] = None, env: Optional[dict[str, str]] = None) -> ClusterSettings:
@@ -98,12 +112,13 @@ class ClusterSettings:
             self.base, host=node_address(index), port=self.port, storage_port=self.storage_port,
             heap=self.heap, new_heap=self.new_heap, seeds=f"{node_address(1)}:{self.storage_port}",
             initial_token=ring_token(index, self.nodes), cluster_name=f"cqlengine-cluster-{self.port}",
+            label=f"cluster-{self.port}-node{index}", ring_delay_ms=CLUSTER_RING_DELAY_MS,
         )
 
     @property
     def lock_settings(self) -> ServerSettings:
-        """Whose lock serialises starting and stopping the whole cluster (node 1's)."""
-        return replace(self.node(1), host="cluster")
+        """Whose lock (and leases) serialise starting and stopping the whole cluster."""
+        return replace(self.node(1), label=f"cluster-{self.port}")
 
 
 class LocalCluster:
@@ -144,35 +159,80 @@ class LocalCluster:
 
         Nodes found running are kept. A start that fails stops the nodes this call started.
         """
+        with node_lock(self.settings.lock_settings, self.log):
+            self._start_missing(timeout)
+        return [node for node in self.nodes() if node is not None]
+
+    def _start_missing(self, timeout: Optional[float]) -> list[int]:
         started: list[int] = []
         try:
-            with node_lock(self.settings.lock_settings, self.log):
-                for index in range(1, self.settings.nodes + 1):
-                    if self.info(index) is None:
-                        self._start_node(index)
-                        started.append(index)
-                waited = self.wait_until_all_up(timeout)
-                self.log(f"all {self.settings.nodes} nodes see each other up and normal (UN); "
-                         f"{waited:.1f} s after the last one answered CQL")
+            running = [index for index, info in enumerate(self.nodes(), start=1) if info is not None]
+            for index in range(1, self.settings.nodes + 1):
+                if index in running:
+                    continue
+                # A node missing from a running cluster comes back on its data: the others remember
+                # it, and refuse a stranger at its address ("a node with address ... already exists").
+                kept = newest_run_dir(self.settings.node(index)) if running else None
+                self._start_node(index, run_dir=kept)
+                started.append(index)
+            waited = self.wait_until_all_up(timeout)
+            self.log(f"all {self.settings.nodes} nodes see each other up and normal (UN); "
+                     f"{waited:.1f} s after the last one answered CQL")
         except BaseException:
-            for index in started:
-                stop_local(self.settings.node(index))
+            with signals_deferred():
+                for index in started:
+                    stop_local(self.settings.node(index))
             raise
-        return [node for node in self.nodes() if node is not None]
+        return started
+
+    # ------------------------------------------------------------------ shared use
+
+    def acquire(self, timeout: Optional[float] = None) -> bool:
+        """Start what is missing and record that this process uses the cluster (a lease, as the
+        single node has): another session ending does not stop it under us. Whether this call
+        started any node (then ``release`` stops the cluster once nobody uses it)."""
+        lock = self.settings.lock_settings
+        with node_lock(lock, self.log):
+            started = bool(self._start_missing(timeout))
+            take_lease(lock)
+        return started
+
+    def release(self, started: bool) -> None:
+        """Give the cluster back: nodes this object stopped or killed are started again; the
+        cluster is stopped if this process (or one that left it to us) started it and no other
+        process still holds a lease."""
+        lock = self.settings.lock_settings
+        with node_lock(lock, self.log):
+            (lock.lease_dir / str(os.getpid())).unlink(missing_ok=True)
+            ours = started or lock.state_file.exists()  # a starter that ended first left it to us
+            if ours and not _live_leases(lock):
+                lock.state_file.unlink(missing_ok=True)
+                self._stop_all()
+                return
+            for index in self.stopped_nodes:  # whole again for whoever goes on using it
+                self.restart_node(index)
+            if ours:
+                write_state(lock, NodeInfo(host="cluster", port=self.port, version="", pid=None,
+                                           startup_seconds=0.0, stop_when_released=True))
 
     def stop(self) -> list[NodeInfo]:
         """Stop every node; the nodes that were running. Their run directories are deleted, and
         those of nodes this object stopped or killed earlier."""
+        with node_lock(self.settings.lock_settings, self.log):
+            return self._stop_all()
+
+    def _stop_all(self) -> list[NodeInfo]:
         def stop_one(index: int) -> Optional[NodeInfo]:
             settings = self.settings.node(index)
             with node_lock(settings):
                 return stop_local(settings)
 
-        with node_lock(self.settings.lock_settings, self.log):
-            # All at once: each clean shutdown takes seconds, and nothing needs them in order.
-            with ThreadPoolExecutor(max_workers=self.settings.nodes) as pool:
-                stopped = [info for info in pool.map(stop_one, range(1, self.settings.nodes + 1)) if info]
-            self.forget_stopped()
+        # All at once: each clean shutdown takes seconds, and nothing needs them in order.
+        with signals_deferred(), ThreadPoolExecutor(max_workers=self.settings.nodes) as pool:
+            stopped = [info for info in pool.map(stop_one, range(1, self.settings.nodes + 1)) if info]
+        shutil.rmtree(self.settings.lock_settings.lease_dir, ignore_errors=True)
+        self.settings.lock_settings.state_file.unlink(missing_ok=True)
+        self.forget_stopped()
         return stopped
 
     def wait_until_all_up(self, timeout: Optional[float] = None) -> float:
@@ -208,12 +268,13 @@ class LocalCluster:
 
     def restart_node(self, index: int, timeout: Optional[float] = None) -> NodeInfo:
         """Start a stopped or killed node ``index`` again on its own data; wait for all ``UN``."""
+        if self.info(index) is not None:
+            raise LauncherError(f"node {index} is running: stop or kill it before starting it again")
         with self._lock:
             run_dir = self._stopped_run_dirs.pop(index, None)
         if run_dir is None:
-            run_dir = latest_run_dir(self.settings.node(index))
-        if run_dir is None:
-            raise LauncherError(f"node {index} has no run directory to start again on; start the cluster")
+            # Only a node this object stopped: a leftover directory may be anyone's, from any time.
+            raise LauncherError(f"node {index} was not stopped or killed through this LocalCluster; start the cluster")
         info = self._start_node(index, run_dir=run_dir)
         self.wait_until_all_up(timeout)
         return info
@@ -263,15 +324,16 @@ class LocalCluster:
         with self._lock:
             stopped, self._stopped_run_dirs = self._stopped_run_dirs, {}
         for index, run_dir in stopped.items():
-            if self.info(index) is None:  # not started again by someone else meanwhile
-                remove_run_dir(self.settings.node(index), str(run_dir))
+            settings = self.settings.node(index)
+            with node_lock(settings):  # nobody starts it on that directory meanwhile
+                if self.info(index) is None:
+                    remove_run_dir(settings, str(run_dir))
 
-
-def latest_run_dir(settings: ServerSettings) -> Optional[Path]:
-    """The newest run directory of a node (the one a restart continues from)."""
-    runs = sorted((settings.cache / "runs").glob(f"{settings.name}-*"), key=lambda p: p.stat().st_mtime)
-    candidates = [path for path in runs if is_run_dir(settings, path)]
-    return candidates[-1] if candidates else None
+    @property
+    def stopped_nodes(self) -> list[int]:
+        """The nodes this object stopped or killed and has not started again."""
+        with self._lock:
+            return sorted(self._stopped_run_dirs)
 
 
 
@@ -285,3 +347,9 @@ def memory_mib(info: Optional[NodeInfo]) -> Optional[float]:
         return psutil.Process(info.pid).memory_info().rss / 2 ** 20
     except psutil.Error:
         return None
+
+
+def newest_run_dir(settings: ServerSettings) -> Optional[Path]:
+    """The most recent run directory of a node (its data, if it stopped or died in a running cluster)."""
+    runs = [path for path in (settings.cache / "runs").glob(f"{settings.name}-*") if is_run_dir(settings, path)]
+    return max(runs, key=lambda path: path.stat().st_mtime) if runs else None

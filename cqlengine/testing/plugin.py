@@ -20,8 +20,8 @@ Fixtures:
     ``port``, ``kill_node(i)``, ``stop_node(i)``, ``restart_node(i)`` and
     ``wait_for({...})``. Started on first use (a cluster already running,
     from ``python -m cqlengine.testing start --nodes 3``, is reused), and
-    stopped at the end of the session if this session started it; a node a
-    test left down is started again either way. It is always local
+    stopped at the end of the last session using it if a session started
+    it; a node a test stopped or killed is started again either way. It is always local
     processes: killing a node needs its process.
 
 ``async def`` tests run out of the box: each in a fresh event loop
@@ -165,18 +165,13 @@ def cassandra_cluster(request: pytest.FixtureRequest) -> Iterator[LocalCluster]:
     cluster = LocalCluster(ClusterSettings.from_env(), log=_terminal_log(request.config))
     previous = _exit_on_sigterm()
     try:
-        reused = cluster.is_running()
-        cluster.start()
+        # A lease, as for the single node: several sessions may use one cluster; the last one out
+        # stops it if a session started it. Nodes a test stopped or killed are started again.
+        started = cluster.acquire()
         try:
             yield cluster
         finally:
-            if reused:
-                for index, info in enumerate(cluster.nodes(), start=1):
-                    if info is None:  # leave it whole for whoever started it
-                        cluster.restart_node(index)
-                cluster.forget_stopped()
-            else:
-                cluster.stop()
+            cluster.release(started)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

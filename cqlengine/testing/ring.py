@@ -7,6 +7,14 @@ whose heartbeat moved since the previous look is up, as far as that node
 knows; one whose heartbeat stands still is down. With the status that gives
 the two letters ``nodetool status`` prints: ``UN`` up and normal, ``DN`` down
 and normal, ``UJ`` up and joining, and so on.
+
+"Down" here comes sooner than Cassandra's own verdict: its failure detector
+convicts a silent node only after missing heartbeats for a while (10 to 20 s
+with the default ``phi_convict_threshold``), and until then coordinators go
+on sending it requests, which time out instead of failing at once as
+unavailable. A test that needs every coordinator to know a node is down
+waits for that itself (``tests/cluster/test_faults.py`` does, with a
+request at consistency ALL).
 """
 from __future__ import annotations
 

@@ -115,6 +115,13 @@ class ServerSettings:
     #: This node's one token: a cluster spreads its nodes' tokens evenly over the ring.
     initial_token: int = 0
     cluster_name: str = "cqlengine-local"
+    #: How long a starting node waits for its peers' gossip (Cassandra's ring delay). A lone node has
+    #: nobody to wait for; a cluster node restarted among busy peers needs seconds, or it gives up
+    #: with "Unable to gossip with any peers".
+    ring_delay_ms: int = 100
+    #: What names this node's state, lock and run directories, when not its address and port
+    #: (the nodes of a cluster: never confused with a single node on the same port).
+    label: str = ""
 
     @classmethod
     def from_env(cls, env: Optional[dict[str, str]] = None) -> ServerSettings:
@@ -132,8 +139,10 @@ class ServerSettings:
 
     @property
     def name(self) -> str:
-        """What this node's state, lock and run directories are called: ``node-<port>`` on
-        127.0.0.1, ``node-<host>-<port>`` elsewhere (cluster nodes share a port, not an address)."""
+        """What this node's state, lock and run directories are called: its ``label`` if set, else
+        ``node-<port>`` on 127.0.0.1 and ``node-<host>-<port>`` elsewhere."""
+        if self.label:
+            return self.label
         return f"node-{self.port}" if self.host == "127.0.0.1" else f"node-{self.host}-{self.port}"
 
     @property
@@ -216,9 +225,8 @@ def java_command(settings: ServerSettings, run_dir: Path, lib_dir: Path, java: s
         f"-Dcassandra.logdir={run_dir / 'logs'}",
         f"-Dcassandra.storagedir={run_dir}",
         "-Dcassandra-foreground=yes",
-        # A single node has nobody to gossip with: do not wait for it.
         "-Dcassandra.skip_wait_for_gossip_to_settle=0",
-        "-Dcassandra.ring_delay_ms=100",
+        f"-Dcassandra.ring_delay_ms={settings.ring_delay_ms}",
         "-cp", f"{lib_dir}/*",
         DAEMON_CLASS,
     ]
@@ -701,6 +709,22 @@ def log_tail(run_dir: Path, lines: int = LOG_TAIL_LINES) -> str:
     return f"(no log was written in {run_dir / 'logs'})"
 
 
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block is done: a second Ctrl-C during clean-up
+    must not leave half of it undone (the signal arrives afterwards)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _terminate(proc_pid: int, grace: float = 20.0) -> None:
     try:
         os.killpg(proc_pid, signal.SIGTERM)
@@ -779,10 +803,11 @@ def start_local(
         info.version = _wait_for_cql(settings, proc, run_dir, started)
     except BaseException:
         # A failed or interrupted start (Ctrl-C, SIGTERM) leaves no JVM, state or new run directory.
-        _terminate(proc.pid)
-        settings.state_file.unlink(missing_ok=True)
-        if fresh:
-            remove_run_dir(settings, str(run_dir))
+        with signals_deferred():
+            _terminate(proc.pid)
+            settings.state_file.unlink(missing_ok=True)
+            if fresh:
+                remove_run_dir(settings, str(run_dir))
         raise
     info.startup_seconds = round(time.monotonic() - started, 2)
     write_state(settings, info)

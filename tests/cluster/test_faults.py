@@ -249,6 +249,36 @@ def race_for(name: str, clients: int, errors: Counter) -> list[str]:
     return results
 
 
+def wait_until_every_coordinator_knows_a_replica_is_down(cluster: LocalCluster, timeout: float = 90.0) -> float:
+    """Seconds until each live coordinator answers a read at ALL with ``Unavailable`` (its failure
+    detector has convicted the dead replica), rather than sending to it and timing out."""
+    from cassandra import Unavailable
+    from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+    from cassandra.policies import FallthroughRetryPolicy, WhiteListRoundRobinPolicy
+
+    started = time.monotonic()
+    live = [address for address, info in zip(cluster.contact_points, cluster.nodes()) if info is not None]
+    for address in live:
+        profile = ExecutionProfile(load_balancing_policy=WhiteListRoundRobinPolicy([address]),
+                                   consistency_level=ConsistencyLevel.ALL, request_timeout=15,
+                                   retry_policy=FallthroughRetryPolicy())  # the coordinator's own answer
+        driver = Cluster([address], port=cluster.port, execution_profiles={EXEC_PROFILE_DEFAULT: profile})
+        try:
+            session = driver.connect()
+            while True:
+                try:
+                    session.execute(f"SELECT owner FROM {KEYSPACE}.lock WHERE name = %s", ("probe",))
+                except Unavailable:
+                    break
+                except Exception:  # noqa: BLE001 - still sending to the dead replica: a timeout
+                    pass
+                assert time.monotonic() - started < timeout, f"{address} never convicted the dead node"
+                time.sleep(0.5)
+        finally:
+            driver.shutdown()
+    return time.monotonic() - started
+
+
 def test_an_lwt_race_of_16_clients_has_exactly_one_winner_with_a_node_down(tables):
     cluster = tables
     clients, rounds = 16, 3
@@ -256,6 +286,8 @@ def test_an_lwt_race_of_16_clients_has_exactly_one_winner_with_a_node_down(table
     cluster.kill_node(3)
     try:
         cluster.wait_for({"127.0.0.1": "UN", "127.0.0.2": "UN", "127.0.0.3": "DN"}, timeout=60)
+        convicted = wait_until_every_coordinator_knows_a_replica_is_down(cluster)
+        print(f"\nnode 3 killed: every coordinator refuses consistency ALL as unavailable after {convicted:.1f} s")
         for round_no in range(rounds):
             name = f"lock-{round_no}"
             results = race_for(name, clients, errors)

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from cassandra import ConsistencyLevel
-from cassandra.cluster import Cluster, ExecutionProfile
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.policies import WhiteListRoundRobinPolicy
 
 from cqlengine import columns
@@ -29,7 +29,7 @@ def read_from_node_alone(address: str, port: int, k: int) -> object:
     """``Marker(k).note`` as node ``address`` holds it itself (consistency ONE, no other coordinator)."""
     profile = ExecutionProfile(load_balancing_policy=WhiteListRoundRobinPolicy([address]),
                                consistency_level=ConsistencyLevel.ONE)
-    cluster = Cluster([address], port=port, execution_profiles={"default": profile})
+    cluster = Cluster([address], port=port, execution_profiles={EXEC_PROFILE_DEFAULT: profile})
     try:
         session = cluster.connect()
         row = session.execute(f"SELECT note FROM {KEYSPACE}.marker WHERE k = %s", (k,)).one()
