@@ -44,95 +44,92 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         "CQLENGINE_CLUSTER_PORT, default 19042, and CQLENGINE_CLUSTER_STORAGE_PORT, default 17000)")
     args = parser.parse_args(argv)
     _interrupt_on_sigterm()
-    if args.nodes is not None:
-        return _cluster_command(args.command, args.nodes)
-    settings = ServerSettings.from_env()
     try:
-        if args.command == "start":
-            source = resolve_source()
-            if source.kind == "container":
-                main_log("a Docker engine answers, but a container lives only as long as the "
-                         "process that started it: `start` runs a local process instead")
-                source.kind = "download"
-            info, started = ensure_node(settings, log=main_log, source=source)
-            print(("started " if started else "already running ") + info.describe())
-            return 0
-        if args.command == "stop":
-            with node_lock(settings, main_log):
-                stopped = stop_local(settings)
-            if stopped is None:
-                print(f"no local Cassandra started by cqlengine on port {settings.port}")
-            else:
-                print(f"stopped pid={stopped.pid} host={stopped.host} port={stopped.port}")
-            return 0
-        if args.command == "clean":
-            with node_lock(settings, main_log):
-                running = running_node(settings, main_log)
-                removed = clean_runs(settings, keep=running.run_dir if running else None)
-            print(f"removed {len(removed)} run director{'y' if len(removed) == 1 else 'ies'} of port {settings.port}"
-                  + "".join(f"\n  {path}" for path in removed))
-            return 0
-        running = running_node(settings, main_log)
-        if running is None:
-            print(f"not running (no live node recorded in {settings.state_file})")
-            return 3
-        if running.version == "starting":
-            print(f"starting host={running.host} port={running.port} pid={running.pid} run_dir={running.run_dir}")
-            return 3
-        try:
-            running.version = query_release_version(running.host, running.port)
-        except Exception as exc:
-            print(f"error: the node cqlengine started (pid {running.pid}, port {running.port}) runs but does "
-                  f"not answer CQL: {exc}; stop it with `python -m cqlengine.testing stop`", file=sys.stderr)
-            return 1
-        print("running " + running.describe())
-        return 0
+        if args.nodes is not None:
+            return _cluster_command(args.command, args.nodes)
+        return _node_command(args.command)
     except LauncherError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: nothing this command was starting is left running", file=sys.stderr)
         return 130
+
+
+def _node_command(command: str) -> int:
+    settings = ServerSettings.from_env()
+    if command == "start":
+        source = resolve_source()
+        if source.kind == "container":
+            main_log("a Docker engine answers, but a container lives only as long as the "
+                     "process that started it: `start` runs a local process instead")
+            source.kind = "download"
+        info, started = ensure_node(settings, log=main_log, source=source)
+        print(("started " if started else "already running ") + info.describe())
+        return 0
+    if command == "stop":
+        with node_lock(settings, main_log):
+            stopped = stop_local(settings)
+        if stopped is None:
+            print(f"no local Cassandra started by cqlengine on port {settings.port}")
+        else:
+            print(f"stopped pid={stopped.pid} host={stopped.host} port={stopped.port}")
+        return 0
+    if command == "clean":
+        with node_lock(settings, main_log):
+            running = running_node(settings, main_log)
+            removed = clean_runs(settings, keep=running.run_dir if running else None)
+        print(f"removed {len(removed)} run director{'y' if len(removed) == 1 else 'ies'} of port {settings.port}"
+              + "".join(f"\n  {path}" for path in removed))
+        return 0
+    running = running_node(settings, main_log)
+    if running is None:
+        print(f"not running (no live node recorded in {settings.state_file})")
+        return 3
+    if running.version == "starting":
+        print(f"starting host={running.host} port={running.port} pid={running.pid} run_dir={running.run_dir}")
+        return 3
+    try:
+        running.version = query_release_version(running.host, running.port)
+    except Exception as exc:
+        print(f"error: the node cqlengine started (pid {running.pid}, port {running.port}) runs but does "
+              f"not answer CQL: {exc}; stop it with `python -m cqlengine.testing stop`", file=sys.stderr)
+        return 1
+    print("running " + running.describe())
+    return 0
 
 
 def _cluster_command(command: str, nodes: int) -> int:
-    try:
-        cluster = LocalCluster(ClusterSettings.from_env(nodes=nodes), log=main_log)
-        if command == "start":
-            missing = [index for index, info in enumerate(cluster.nodes(), start=1) if info is None]
-            cluster.start()
-            if not missing:
-                print(f"already running: a cluster of {nodes} nodes on port {cluster.port}")
-            elif len(missing) == nodes:
-                print(f"started a cluster of {nodes} nodes on port {cluster.port}")
-            else:
-                print(f"started node{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))} of the "
-                      f"cluster of {nodes} nodes on port {cluster.port} (on their data)")
-            _print_nodes(cluster)
-            return 0
-        if command == "stop":
-            stopped = cluster.stop()
-            print(f"stopped {len(stopped)} node{'' if len(stopped) == 1 else 's'}"
-                  + "".join(f"\n  pid={info.pid} host={info.host}" for info in stopped))
-            return 0
-        if command == "clean":
-            removed = []
-            for index in range(1, nodes + 1):
-                settings = cluster.settings.node(index)
-                with node_lock(settings, main_log):
-                    live = running_node(settings, main_log)
-                    removed += clean_runs(settings, keep=live.run_dir if live else None)
-            print(f"removed {len(removed)} run director{'y' if len(removed) == 1 else 'ies'}"
-                  + "".join(f"\n  {path}" for path in removed))
-            return 0
-        up = _print_nodes(cluster)
-        return 0 if up == nodes else 3
-    except LauncherError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted: nothing this command was starting is left running", file=sys.stderr)
-        return 130
+    cluster = LocalCluster(ClusterSettings.from_env(nodes=nodes), log=main_log)
+    if command == "start":
+        missing = [index for index, info in enumerate(cluster.nodes(), start=1) if info is None]
+        cluster.start()
+        if not missing:
+            print(f"already running: a cluster of {nodes} nodes on port {cluster.port}")
+        elif len(missing) == nodes:
+            print(f"started a cluster of {nodes} nodes on port {cluster.port}")
+        else:
+            print(f"started node{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))} of the "
+                  f"cluster of {nodes} nodes on port {cluster.port} (on their data)")
+        _print_nodes(cluster)
+        return 0
+    if command == "stop":
+        stopped = cluster.stop()
+        print(f"stopped {len(stopped)} node{'' if len(stopped) == 1 else 's'}"
+              + "".join(f"\n  pid={info.pid} host={info.host}" for info in stopped))
+        return 0
+    if command == "clean":
+        removed = []
+        for index in range(1, nodes + 1):
+            settings = cluster.settings.node(index)
+            with node_lock(settings, main_log):
+                live = running_node(settings, main_log)
+                removed += clean_runs(settings, keep=live.run_dir if live else None)
+        print(f"removed {len(removed)} run director{'y' if len(removed) == 1 else 'ies'}"
+              + "".join(f"\n  {path}" for path in removed))
+        return 0
+    up = _print_nodes(cluster)
+    return 0 if up == nodes else 3
 
 
 def _print_nodes(cluster: LocalCluster) -> int:

@@ -292,27 +292,28 @@ def test_multiple_inheritance_orders_the_primary_key_as_the_bases(mapper):
 # ------------------------------------------------------------------ 5. tables created before the change
 
 
+# A module-level fixture of class scope (a classmethod fixture cannot be read on Python 3.9).
+@pytest.fixture(scope="class")
+def legacy(cqlengine_connection):
+    keyspace = cqlengine_connection.default_keyspace
+
+    class Legacy(UserType):
+        __type_name__ = "pc_legacy_address"
+        street = columns.Text()
+
+    class Owner(Model):
+        __table_name__ = "pc_legacy_owner"
+        id = columns.Integer(primary_key=True)
+        home = columns.UserDefinedType(Legacy)
+
+    management.sync_type(keyspace, Legacy)
+    # What sync_table created before: a non-frozen column.
+    connection.execute(f"CREATE TABLE {keyspace}.pc_legacy_owner (id int PRIMARY KEY, home pc_legacy_address)")
+    return Legacy, Owner, keyspace
+
+
 class TestTableCreatedWithANonFrozenUdtColumn:
     """A table created while ours defaulted to non-frozen UDT columns keeps working, unchanged."""
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def legacy(cls, cqlengine_connection):
-        keyspace = cqlengine_connection.default_keyspace
-
-        class Legacy(UserType):
-            __type_name__ = "pc_legacy_address"
-            street = columns.Text()
-
-        class Owner(Model):
-            __table_name__ = "pc_legacy_owner"
-            id = columns.Integer(primary_key=True)
-            home = columns.UserDefinedType(Legacy)
-
-        management.sync_type(keyspace, Legacy)
-        # What sync_table created before: a non-frozen column.
-        connection.execute(f"CREATE TABLE {keyspace}.pc_legacy_owner (id int PRIMARY KEY, home pc_legacy_address)")
-        return Legacy, Owner, keyspace
 
     def test_live_column_is_not_frozen(self, legacy):
         _, _, keyspace = legacy
