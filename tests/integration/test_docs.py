@@ -64,3 +64,12 @@ def test_the_readme_code_runs_verbatim_on_a_fresh_node(cassandra, cqlengine_conn
     assert code.count(SETUP) == 1 and "sync_table" in code
     result = run_script(code, cassandra, tmp_path, "readme.py")
     assert result.returncode == 0, f"the README's code failed:\n{result.stdout}\n{result.stderr}"
+
+
+def test_the_testing_guides_example_is_the_module_the_suite_runs():
+    text = (ROOT / "docs" / "guides" / "testing.rst").read_text()
+    block = re.search(r"\.\. code-block:: python\n\n((?:(?: {4}.*)?\n)+)", text)
+    assert block, "the testing guide has no example module"
+    shown = "\n".join(line[4:] for line in block.group(1).splitlines()).strip()
+    runs = (ROOT / "tests" / "integration" / "test_docs_testing_example.py").read_text().strip()
+    assert shown == runs
