@@ -24,6 +24,7 @@ import time
 import weakref
 from collections import deque
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable, Optional, Sequence, Union
 
 from cassandra import AuthenticationFailed, ConsistencyLevel, InvalidRequest, OperationTimedOut
@@ -36,7 +37,6 @@ from cassandra.cluster import (
     ResultSet,
     Session,
 )
-from cassandra.concurrent import execute_concurrent
 from cassandra.query import (
     BatchStatement,
     BatchType,
@@ -761,21 +761,49 @@ def execute_concurrently(
     bound = [conn.build_statement(item[0], item[1], item[2], idempotent=item[3] if len(item) > 3 else None,
                                   connection_defaults=defaults)
              for item in items]
-    profile = conn.execution_profile(session, name=execution_profile)
+    options: dict[str, Any] = {"execution_profile": conn.execution_profile(session, name=execution_profile)}
     if timeout is NOT_SET and defaults:
-        timeout = conn.default_timeout
+        timeout = conn.default_timeout  # a profile chosen for the call keeps its own request_timeout
     if timeout is not NOT_SET:
-        if _legacy_mode(session.cluster):
-            raise ConnectionException(
-                f"Connection {conn.name!r}: a timeout for concurrent statements needs execution profiles; "
-                "the session is in the driver's legacy configuration (its default_timeout applies)")
-        profile = session.execution_profile_clone_update(profile, request_timeout=timeout)
+        options["timeout"] = timeout
     for item in items:
         _log(conn, item[0])
     conn.stats.count("executed", len(bound))
-    outcomes = execute_concurrent(session, [(statement, None) for statement in bound], concurrency=concurrency,
-                                  raise_on_first_error=False, execution_profile=profile)
-    return [(outcome.success, outcome.result_or_exc) for outcome in outcomes]
+    return _send_all(session, bound, concurrency, options)
+
+
+def _send_all(session: Session, statements: Sequence[Statement], concurrency: int,
+              options: dict[str, Any]) -> list[tuple[bool, Any]]:
+    """Send every statement, at most ``concurrency`` in flight; each outcome, in order.
+
+    Not the driver's ``execute_concurrent``: before 3.30 it sends every request
+    with ``timeout=None``, so no request of a bulk call would ever time out.
+    """
+    outcomes: list[tuple[bool, Any]] = [(False, None)] * len(statements)
+    slots = threading.BoundedSemaphore(concurrency)
+    all_done = threading.Event()
+    left = [len(statements)]
+    count = threading.Lock()
+
+    def settle(index: int, future: Any, ok: bool, value: Any) -> None:
+        outcomes[index] = (True, ResultSet(future, value)) if ok else (False, value)
+        slots.release()
+        with count:
+            left[0] -= 1
+            if not left[0]:
+                all_done.set()
+
+    for index, statement in enumerate(statements):
+        slots.acquire()
+        try:
+            future = session.execute_async(statement, **options)
+        except Exception as exc:  # noqa: BLE001 - an outcome like any other, reported in order
+            settle(index, None, False, exc)
+            continue
+        future.add_callbacks(partial(settle, index, future, True), partial(settle, index, future, False))
+    if statements:
+        all_done.wait()
+    return outcomes
 
 
 def execute_on_each_host(
