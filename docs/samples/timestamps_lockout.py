@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from cqlengine import columns, connection
 from cqlengine.management import create_keyspace_simple, sync_table
 from cqlengine.models import Model
+from cqlengine.query import BatchQuery
 
 
 class GroupMembership(Model):
@@ -28,7 +29,7 @@ def membership(user_id):
 
 
 # Fresh ids on every run: a lock-out left by an earlier run may still be in its window.
-alice, bob, carol, dave = random.sample(range(1, 2**31), 4)
+alice, bob, carol, dave, erin = random.sample(range(1, 2**31), 5)
 
 # [cells]
 # Every cell carries a write timestamp (microseconds since the epoch). Without
@@ -81,6 +82,13 @@ carol_in_group.timestamp(timedelta(seconds=60)).delete()
 GroupMembership.objects(user_id=carol, group_id=1).update(last_visited=datetime.now(timezone.utc))
 GroupMembership.objects(user_id=carol, group_id=1).timestamp(timedelta(seconds=30)).update(admin=True)
 assert membership(carol) is None
+
+# Or every write of a batch, dated when the batch is sent.
+GroupMembership.create(user_id=erin, group_id=1, admin=False)
+with BatchQuery(timestamp=timedelta(seconds=60)) as b:
+    GroupMembership.objects(user_id=erin, group_id=1).batch(b).delete()
+GroupMembership.objects(user_id=erin, group_id=1).update(last_visited=datetime.now(timezone.utc))
+assert membership(erin) is None
 # [/lockout]
 
 # [window]

@@ -82,3 +82,16 @@ def test_fail_sample_errors_on_exactly_the_marked_lines(checker: str) -> None:
         + "; ".join(f"{n}: {lines[n - 1].strip()}" for n in missing)
         + " | errors on unmarked lines " + "; ".join(f"{n}: {' / '.join(m)}" for n, m in unexpected.items())
     )
+
+
+@pytest.mark.parametrize("checker", sorted(CHECKERS))
+def test_the_models_guides_typed_model_example_errs_where_it_says(checker: str, tmp_path: Path) -> None:
+    text = (ROOT / "docs" / "guides" / "models.rst").read_text()
+    block = re.search(r"\.\. code-block:: python\n\n((?:(?: {4}.*)?\n)+)", text)
+    assert block, "the models guide has no TypedModel example"
+    code = "\n".join(line[4:] for line in block.group(1).splitlines())
+    example = tmp_path / "guide_example.py"
+    example.write_text(code + "\n")
+    said = {n for n, line in enumerate(code.splitlines(), 1) if "# error:" in line}
+    assert len(said) == 2
+    assert set(CHECKERS[checker](example)) == said
