@@ -1159,7 +1159,8 @@ class QuerySet(Generic[M]):
         while self._skip_foreign_rows and len(rows) < size and result.has_more_pages:
             result = await self._anext_page(result)
             rows += [self._make(r) for r in result.current_rows if self._accept(r)]
-        return Page(rows, result.paging_state, cursors.next_cursor(result.paging_state, query))
+        next_state = result.paging_state if result.has_more_pages else None  # as page()
+        return Page(rows, next_state, cursors.next_cursor(next_state, query))
 
     async def acreate(self, **values: Any) -> M:
         instance = self.model(**values)
