@@ -786,12 +786,16 @@ def _send_all(session: Session, statements: Sequence[Statement], concurrency: in
     count = threading.Lock()
 
     def settle(index: int, future: Any, ok: bool, value: Any) -> None:
-        outcomes[index] = (True, ResultSet(future, value)) if ok else (False, value)
-        slots.release()
-        with count:
-            left[0] -= 1
-            if not left[0]:
-                all_done.set()
+        try:
+            outcomes[index] = (True, ResultSet(future, value)) if ok else (False, value)
+        except Exception as exc:  # noqa: BLE001 - reported as this statement's outcome, never a hang
+            outcomes[index] = (False, exc)
+        finally:
+            slots.release()
+            with count:
+                left[0] -= 1
+                if not left[0]:
+                    all_done.set()
 
     for index, statement in enumerate(statements):
         slots.acquire()
