@@ -69,6 +69,9 @@ class _NotSet:
     def __repr__(self) -> str:
         return "NOT_SET"
 
+    def __reduce__(self) -> str:
+        return "NOT_SET"  # unpickles as the one NOT_SET of this module (a split's timeout is pickled)
+
 
 #: Leave the driver's default timeout in place (``None`` means no timeout).
 NOT_SET: Any = _NotSet()
@@ -660,6 +663,7 @@ def execute(
     tuple_rows: bool = False,
     idempotent: Optional[bool] = None,
     execution_profile: Any = EXEC_PROFILE_DEFAULT,
+    route_to: Sequence[str] = (),
 ) -> ResultSet:
     """Run ``query`` on a connection; parameterised text is prepared once and bound.
 
@@ -670,6 +674,10 @@ def execute(
     ``idempotent`` tells the driver it may retry the statement (see
     :meth:`Connection.build_statement`). ``execution_profile`` names one of
     the session's profiles (its policies, consistency and timeout apply).
+    ``route_to`` (host addresses, e.g. a token range's replicas) sends the
+    statement to the first of them that is up, so it is served locally; when
+    none is up, or that host cannot be reached, the load balancing policy
+    chooses as usual.
     """
     if consistency is None:
         consistency = consistency_level
@@ -681,7 +689,7 @@ def execute(
         options = _send_options(conn, session, query, timeout, paging_state, tuple_rows, execution_profile)
         started = time.perf_counter()
         try:
-            result = session.execute(statement, **options)
+            result = _execute_routed(session, statement, options, route_to)
         except BaseException:
             conn.stats.record(query, time.perf_counter() - started, failed=True)
             raise
@@ -696,6 +704,37 @@ def execute(
                                      _is_default_profile(execution_profile))
     options = _send_options(conn, session, query, timeout, paging_state, tuple_rows, execution_profile)
     return _timed(conn, query, lambda: session.execute(statement, **options))
+
+
+def _execute_routed(session: Session, statement: Statement, options: dict[str, Any],
+                    route_to: Sequence[str]) -> ResultSet:
+    host = _first_host_up(session, route_to) if route_to else None
+    if host is not None:
+        try:
+            return session.execute(statement, host=host, **options)
+        except NoHostAvailable:
+            pass  # it went down since: any host will do
+    return session.execute(statement, **options)
+
+
+def _first_host_up(session: Session, addresses: Sequence[str]) -> Any:
+    hosts = {str(host.address): host for host in session.cluster.metadata.all_hosts() if host.is_up}
+    return next((hosts[a] for a in addresses if a in hosts), None)
+
+
+def token_ring(keyspace: str, connection: Optional[str] = None) -> tuple[str, list[tuple[int, tuple[str, ...]]]]:
+    """The cluster's partitioner and its ring: each token, in order, with the replicas (in ``keyspace``)
+    of the range that ends at it. The ring is empty when the driver keeps no token metadata."""
+    session = get_connection(connection).ensure_session()
+    metadata = session.cluster.metadata
+    token_map = metadata.token_map
+    if token_map is None:
+        return metadata.partitioner or "", []
+    ring = []
+    for token in token_map.ring:
+        replicas = tuple(str(host.address) for host in token_map.get_replicas(keyspace, token))
+        ring.append((int(token.value), replicas))
+    return metadata.partitioner or "", ring
 
 
 def _send_options(conn: Connection, session: Session, query: Union[str, Statement, _BatchText],

@@ -29,7 +29,7 @@ from cassandra import InvalidRequest
 from cassandra.cluster import NoHostAvailable
 from cassandra.protocol import ProtocolException, ServerError
 
-from cqlengine import bulk, connection, cursors, statements
+from cqlengine import bulk, connection, cursors, scans, statements
 from cqlengine.columns import Column, List, Map, Set
 from cqlengine.exceptions import (
     ConnectionException,
@@ -1052,6 +1052,27 @@ class QuerySet(Generic[M]):
         # A cache holds the first row once it holds any; an empty one is the answer only when read out.
         rows = cache[:1] if cache is not None and (cache or self._source is None) else list(self.limit(1))
         return rows[0] if rows else None
+
+    def scan(self, splits: int = 1, fetch_size: Optional[int] = None) -> scans.Scan[M]:
+        """The whole table in token-range splits (about ``splits``, cut along the cluster's ranges).
+
+        See :mod:`cqlengine.scans`. A scan reads every row: a queryset with
+        filters, an order or a limit is refused. Its ``using()``, consistency,
+        timeout and fetch size (or ``fetch_size``) apply.
+        """
+        owner = f"{self.model.__name__}.scan()"
+        if [r for r in self._where if not r.implicit] or self._order or self._limit is not None:
+            raise QueryException(f"{owner} reads the whole table: it takes no filter, order or limit")
+        if self._values_list is not None or self._distinct is not None or self._fields or self._deferred:
+            raise QueryException(f"{owner} reads whole rows: it takes no only(), defer(), values_list() or "
+                                 "distinct()")
+        if self.model._is_polymorphic and not self.model._is_polymorphic_base:
+            raise QueryException(f"{owner}: scan the polymorphic base "
+                                 f"({self.model._polymorphic_base.__name__}); each row reads as its subclass")
+        options = self._options
+        return scans.Scan(self.model, splits, keyspace=options.keyspace, connection_name=options.connection,
+                          fetch_size=fetch_size or self._fetch_size, consistency=options.consistency,
+                          timeout=options.timeout)
 
     def count(self) -> int:
         if self._cache is not None and self._source is None:

@@ -417,7 +417,8 @@ class SelectStatement(BaseStatement):
     ``fields=None`` selects ``*``; ``count=True`` selects ``COUNT(*)`` (fields
     are then ignored). ``order_by`` items are ``(column, 'ASC'|'DESC')`` or a
     bare column name (ascending). ``writetime_of`` / ``ttl_of`` add
-    ``WRITETIME(c)`` / ``TTL(c)`` selectors after the fields.
+    ``WRITETIME(c)`` / ``TTL(c)`` selectors after the fields, and
+    ``token_of`` (the partition key columns) a last ``token(a, b)`` selector.
     """
 
     table: str
@@ -432,6 +433,7 @@ class SelectStatement(BaseStatement):
     count: bool = False
     writetime_of: Sequence[str] = ()
     ttl_of: Sequence[str] = ()
+    token_of: Sequence[str] = ()
 
     def _selectors(self) -> str:
         if self.count:
@@ -441,11 +443,13 @@ class SelectStatement(BaseStatement):
         selectors = [quote_identifier(f) for f in self.fields or ()]
         selectors += [f"WRITETIME({quote_identifier(c)})" for c in self.writetime_of]
         selectors += [f"TTL({quote_identifier(c)})" for c in self.ttl_of]
+        if self.token_of:
+            selectors.append(f"token({', '.join(quote_identifier(c) for c in self.token_of)})")
         if self.fields is None:
             if selectors or self.distinct:
                 # CQL has no "*, WRITETIME(c)" nor "DISTINCT *".
                 raise QueryException(
-                    "DISTINCT, WRITETIME and TTL selectors need an explicit list of fields"
+                    "DISTINCT, WRITETIME, TTL and token selectors need an explicit list of fields"
                 )
             return "*"
         if not selectors:
