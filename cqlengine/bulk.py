@@ -8,10 +8,15 @@ every statement runs, whatever happens to the others. Instances written
 count as written (their change tracking reset); if any failed,
 :class:`BulkWriteError` lists each failure with its instance, and which
 instances were written.
+
+Instances of a mirrored model (see :mod:`cqlengine.mirroring`) are written
+one by one with their mirror, ``concurrency`` at a time in threads, after
+every source statement has been built.
 """
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable, Iterable, Optional, Sequence
@@ -138,6 +143,41 @@ def _run(action: str, writes: list[_Write], conn: Optional[str], concurrency: in
         raise BulkWriteError(action, failures, written)
 
 
+def _run_mirrored(action: str, writes: list[_Write], concurrency: int, timeout: Any, deletes: bool) -> None:
+    """Each write with its mirror (see the module docstring); failures reported as ``_run`` does."""
+    def one(write: _Write) -> Optional[BaseException]:
+        instance = write.instance
+        own = instance._options
+        instance._options = write.options.copy(**({} if timeout is connection.NOT_SET else {"timeout": timeout}))
+        try:
+            if deletes:
+                instance.delete()
+            else:
+                instance.save()
+        except Exception as exc:  # noqa: BLE001 - reported with its instance, as every bulk failure
+            instance._options = own
+            return exc
+        kept = instance._options
+        instance._options = own
+        own.reset_one_shot()  # spent by the write, as on the usual path
+        own.keyspace, own.connection = kept.keyspace, kept.connection
+        return None
+
+    with ThreadPoolExecutor(max_workers=min(concurrency, 32), thread_name_prefix="cqlengine-bulk") as pool:
+        errors = list(pool.map(one, writes))
+    failures = [BulkFailure(w.instance, e) for w, e in zip(writes, errors) if e is not None]
+    if failures:
+        raise BulkWriteError(action, failures, [w.instance for w, e in zip(writes, errors) if e is None])
+
+
+def _send(action: str, writes: list[_Write], conn: Optional[str], concurrency: int, timeout: Any,
+          deletes: bool) -> None:
+    if any(type(w.instance)._mirrors for w in writes):
+        _run_mirrored(action, writes, concurrency, timeout, deletes)
+    else:
+        _run(action, writes, conn, concurrency, timeout)
+
+
 def _save_statement(instance: Model) -> Any:
     return instance._save_statement()
 
@@ -150,7 +190,7 @@ def bulk_save(instances: Sequence[Model], action: str = "bulk_create", concurren
               timeout: Any = connection.NOT_SET, options: Optional[Any] = None) -> list[Model]:
     """Save every instance (INSERT a new one, UPDATE what changed in a loaded one)."""
     writes, conn = _plan(action, instances, _save_statement, False, options)
-    _run(action, writes, conn, concurrency, timeout)
+    _send(action, writes, conn, concurrency, timeout, False)
     return list(instances)
 
 
@@ -158,7 +198,7 @@ def bulk_delete(instances: Sequence[Model], concurrency: int = DEFAULT_CONCURREN
                 timeout: Any = connection.NOT_SET, options: Optional[Any] = None) -> None:
     """DELETE the row of every instance."""
     writes, conn = _plan("bulk_delete", instances, _delete_statement, True, options)
-    _run("bulk_delete", writes, conn, concurrency, timeout)
+    _send("bulk_delete", writes, conn, concurrency, timeout, True)
 
 
 async def abulk_save(instances: Sequence[Model], action: str = "abulk_create",
@@ -166,7 +206,7 @@ async def abulk_save(instances: Sequence[Model], action: str = "abulk_create",
                      options: Optional[Any] = None) -> list[Model]:
     """:func:`bulk_save` without blocking the event loop (the driver's concurrency runs in the executor)."""
     writes, conn = _plan(action, instances, _save_statement, False, options)
-    await asyncio.get_running_loop().run_in_executor(None, _run, action, writes, conn, concurrency, timeout)
+    await asyncio.get_running_loop().run_in_executor(None, _send, action, writes, conn, concurrency, timeout, False)
     return list(instances)
 
 
@@ -174,5 +214,5 @@ async def abulk_delete(instances: Sequence[Model], concurrency: int = DEFAULT_CO
                        timeout: Any = connection.NOT_SET, options: Optional[Any] = None) -> None:
     """:func:`bulk_delete` without blocking the event loop."""
     writes, conn = _plan("abulk_delete", instances, _delete_statement, True, options)
-    await asyncio.get_running_loop().run_in_executor(None, _run, "abulk_delete", writes, conn, concurrency,
-                                                     timeout)
+    await asyncio.get_running_loop().run_in_executor(None, _send, "abulk_delete", writes, conn, concurrency,
+                                                     timeout, True)

@@ -41,7 +41,7 @@ elif sys.version_info >= (3, 10):
 else:
     from typing_extensions import ParamSpec, dataclass_transform
 
-from cqlengine import connection, statements
+from cqlengine import connection, mirroring, statements
 from cqlengine.columns import Column, Map, UserDefinedType, reads_driver_value_as_is
 from cqlengine.exceptions import (
     CQLEngineException,
@@ -614,6 +614,8 @@ class Model(metaclass=ModelMetaClass):
 
     #: The queryset class; set by :mod:`cqlengine.query` when it is imported.
     __queryset__: ClassVar[Any] = None
+    #: Where this model's writes are mirrored (see :func:`cqlengine.mirroring.mirror`).
+    _mirrors: ClassVar[tuple[mirroring.Mirror, ...]] = ()
     #: ``Model.objects``: a new queryset over the model (see ``_ObjectsDescriptor``).
     objects: ClassVar[_ObjectsDescriptor]
 
@@ -1164,6 +1166,9 @@ class Model(metaclass=ModelMetaClass):
         tracking reset) once the statement has run: at once, or when its batch
         executes.
         """
+        if type(self)._mirrors:
+            mirroring.write(self, build, deletes, action)
+            return
         statement, state, batch = self._begin_write(build, deletes, action)
         if statement is not None:
             try:
@@ -1176,6 +1181,9 @@ class Model(metaclass=ModelMetaClass):
     async def _awrite(self, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool = False,
                       action: str = "save") -> None:
         """``_write()`` for asyncio; the one-shot options are spent as there."""
+        if type(self)._mirrors:
+            await mirroring.awrite(self, build, deletes, action)
+            return
         statement, state, batch = self._begin_write(build, deletes, action)
         if statement is not None:
             try:
@@ -1186,14 +1194,30 @@ class Model(metaclass=ModelMetaClass):
         self._end_write(statement, state, batch)
 
     def _begin_write(self, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool,
-                     action: str) -> tuple[Optional[statements.BaseStatement], Optional[dict[str, Any]], Any]:
-        """The statement to send (None: nothing to write, if that is allowed), the state it leaves, the batch."""
+                     action: str, timestamp: Optional[int] = None,
+                     ) -> tuple[Optional[statements.BaseStatement], Optional[dict[str, Any]], Any]:
+        """The statement to send (None: nothing to write, if that is allowed), the state it leaves, the batch.
+
+        ``timestamp``: the statement is built with it, when no ``timestamp()`` was asked for (a mirrored
+        write shares one with its mirror).
+        """
         batch = None if self._opts is None else self._opts.batch
-        statement = build()
+        if timestamp is None:
+            statement = build()
+        else:
+            self._options.timestamp = timestamp
+            try:
+                statement = build()
+            finally:
+                self._options.timestamp = None
         state = None if deletes else self._snapshot() if self._loaded is not None else self._state_after_insert()
         if statement is None:
             self._refuse_empty_write(action)
         return statement, state, batch
+
+    @staticmethod
+    def _normalized_timestamp(timestamp: Optional[Timestamp]) -> Optional[int]:
+        return normalize_timestamp(timestamp)
 
     def _end_write(self, statement: Optional[statements.BaseStatement], state: Optional[dict[str, Any]],
                    batch: Any) -> None:

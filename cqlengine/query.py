@@ -29,7 +29,7 @@ from cassandra import InvalidRequest
 from cassandra.cluster import NoHostAvailable
 from cassandra.protocol import ProtocolException, ServerError
 
-from cqlengine import bulk, connection, cursors, scans, statements
+from cqlengine import bulk, connection, cursors, mirroring, scans, statements
 from cqlengine.columns import Column, List, Map, Set
 from cqlengine.exceptions import (
     ConnectionException,
@@ -1190,11 +1190,17 @@ class QuerySet(Generic[M]):
         return await instance.asave()  # type: ignore[no-any-return]
 
     async def aupdate(self, **values: Any) -> None:
-        await self._options.asend(self._update_statement(values), self.model)
+        if self.model._mirrors:
+            await mirroring.aqueryset_write(self, "update", values)
+        else:
+            await self._options.asend(self._update_statement(values), self.model)
         self._forget_results()
 
     async def adelete(self) -> None:
-        await self._options.asend(self._delete_statement(), self.model)
+        if self.model._mirrors:
+            await mirroring.aqueryset_write(self, "delete")
+        else:
+            await self._options.asend(self._delete_statement(), self.model)
         self._forget_results()
 
     # -- writes ----------------------------------------------------------------
@@ -1282,7 +1288,10 @@ class QuerySet(Generic[M]):
     def update(self, **values: Any) -> None:
         """UPDATE the matching rows: plain sets, ``__append``, ``__prepend``, ``__remove``, ``__add``,
         ``__update`` on collections, and increments on counters."""
-        self._send(self._update_statement(values))
+        if self.model._mirrors:
+            mirroring.queryset_write(self, "update", values)  # the rows are read to mirror them
+        else:
+            self._send(self._update_statement(values))
         self._forget_results()
 
     def _forget_results(self) -> None:
@@ -1384,7 +1393,10 @@ class QuerySet(Generic[M]):
 
     def delete(self) -> None:
         """DELETE the matching rows (the partition key must be restricted)."""
-        self._send(self._delete_statement())
+        if self.model._mirrors:
+            mirroring.queryset_write(self, "delete")  # the rows are read to mirror them
+        else:
+            self._send(self._delete_statement())
         self._forget_results()
 
     def _delete_statement(self) -> statements.BaseStatement:

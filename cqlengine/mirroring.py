@@ -1,0 +1,440 @@
+"""Dual writes: every write of a source model also written, transformed, into a target model.
+
+``mirror(Source, Target, transform)`` is the "writes branch" of a zero-downtime
+migration: while the history is copied (see :mod:`cqlengine.migrate`), every
+live write to ``Source`` also goes to ``Target``, with the same write
+timestamp, so a copy made from an older read never overwrites it and a
+future-dated delete (the lock-out) holds in both tables.
+
+How each write is mirrored:
+
+- **create / save of a new instance** (INSERT): the transformed row is
+  inserted into the target (its non-null values, as the source insert writes).
+- **save / update of a loaded instance** (UPDATE of what changed): the target
+  columns whose transformed value changed are updated (None deletes the cell).
+  When the transform moves the row to another target key, the old target row
+  is deleted and the new one inserted.
+- **delete**: the target row of the transformed instance is deleted. The
+  transform must be able to find the target key from what the instance holds
+  (an instance built from its primary key alone may not be enough: then the
+  delete is refused before anything is sent).
+- **queryset update() / delete()**: the matching rows are read, then each is
+  updated or deleted as an instance (see ``QuerySet.update``).
+- **in a BatchQuery**: the target statements join the same batch.
+
+Unless the write has a timestamp of its own (``timestamp()``, or the batch's),
+the client picks one timestamp for source and target. Source and target
+statements are sent together in one LOGGED batch, so neither is written
+without the other (``atomic=False`` sends them one after the other, cheaper,
+without that promise). A conditional write (``if_not_exists()``, ``iff()``,
+``if_exists()``) is sent first, alone; its mirror follows only if it applied,
+timestamped by the client just after (Cassandra refuses a client timestamp on
+a lightweight transaction).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Union
+
+from cqlengine import connection, statements
+from cqlengine.exceptions import CQLEngineException, LWTException
+
+if TYPE_CHECKING:
+    from cqlengine.models import Model
+
+#: What a transform returns for a source instance: the target's values (an instance, or a mapping of its
+#: attribute names), or None when the row has no counterpart in the target.
+Transformed = Union["Model", Mapping[str, Any], None]
+Transform = Callable[[Any], Transformed]
+
+
+class MirrorError(CQLEngineException):
+    """A write that cannot be mirrored as asked; nothing was sent."""
+
+
+def now_micros() -> int:
+    """A client write timestamp: microseconds since the epoch."""
+    return time.time_ns() // 1000
+
+
+def identity_transform(target: type[Model]) -> Transform:
+    """The transform that copies each target column from the source attribute of the same name."""
+    names = list(target._columns)
+
+    def same_names(instance: Any) -> dict[str, Any]:
+        values = instance._values
+        return {name: values[name] for name in names if name in values}
+
+    same_names.__name__ = f"same_names_as_{target.__name__}"
+    return same_names
+
+
+@dataclass
+class Mirror:
+    """One source model's writes mirrored into one target model (see the module docstring)."""
+
+    source: type[Model]
+    target: type[Model]
+    transform: Transform
+    atomic: bool = True
+    keyspace: Optional[str] = None
+    connection: Optional[str] = None
+
+    def __repr__(self) -> str:
+        name = getattr(self.transform, "__name__", repr(self.transform))
+        return f"Mirror({self.source.__name__} -> {self.target.__name__} via {name})"
+
+    def stop(self) -> None:
+        """Stop mirroring: later writes of the source go to the source alone."""
+        self.source._mirrors = tuple(m for m in self.source._mirrors if m is not self)
+
+    # -- what to write to the target ------------------------------------------
+
+    def target_values(self, instance: Any) -> Optional[dict[str, Any]]:
+        """The target's values for ``instance``, or None when it has no target row."""
+        try:
+            out = self.transform(instance)
+        except Exception as exc:
+            raise MirrorError(f"{self!r}: the transform failed on {instance!r}: {type(exc).__name__}: {exc}") from exc
+        if out is None:
+            return None
+        if isinstance(out, self.target):
+            return dict(out._values)
+        if isinstance(out, Mapping):
+            unknown = [k for k in out if k not in self.target._columns]
+            if unknown:
+                raise MirrorError(f"{self!r}: the transform gave {instance!r} unknown target column(s) "
+                                  f"{', '.join(map(repr, unknown))}")
+            return dict(out)
+        raise MirrorError(f"{self!r}: the transform must return a {self.target.__name__}, a mapping or None, "
+                          f"not {type(out).__name__}")
+
+    def _new_target(self, values: Mapping[str, Any], timestamp: Optional[int]) -> Any:
+        instance = self.target(**values)
+        self._route(instance, timestamp)
+        return instance
+
+    def _route(self, instance: Any, timestamp: Optional[int]) -> None:
+        options = instance._options
+        options.keyspace = self.keyspace
+        options.connection = self.connection
+        options.timestamp = timestamp
+
+    def _key(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(values.get(k) for k in self.target._primary_keys)
+
+    def _delete(self, values: Mapping[str, Any], timestamp: Optional[int], source: Any) -> statements.BaseStatement:
+        missing = [k for k in self.target._primary_keys if values.get(k) is None]
+        if missing:
+            raise MirrorError(
+                f"{self!r}: cannot find the target row of {source!r}: the transform leaves its key column(s) "
+                f"{', '.join(missing)} None (read the row before deleting it, so the transform sees its values)")
+        instance = self._new_target({k: values[k] for k in self.target._primary_keys}, timestamp)
+        return instance._delete_statement()  # type: ignore[no-any-return]
+
+    def _insert(self, values: Mapping[str, Any], timestamp: Optional[int]) -> Optional[statements.BaseStatement]:
+        return self._new_target(values, timestamp)._save_statement()  # type: ignore[no-any-return]
+
+    def statements_for(self, instance: Any, before: Optional[Mapping[str, Any]], deletes: bool,
+                       timestamp: Optional[int]) -> list[statements.BaseStatement]:
+        """The target statements mirroring one write of ``instance`` (built, so validated; not sent).
+
+        ``before``: the instance's values as last read or written (None for a new one).
+        """
+        after = self.target_values(instance)
+        if deletes:
+            return [] if after is None else [self._delete(after, timestamp, instance)]
+        old = None
+        if before is not None:
+            cls: Any = type(instance)
+            previous = cls.__new__(cls)
+            previous._values = {**instance._values, **before}
+            previous._init_state()
+            old = self.target_values(previous)
+        if old is None:
+            statement = None if after is None else self._insert(after, timestamp)
+            return [] if statement is None else [statement]
+        if after is None:
+            return [self._delete(old, timestamp, instance)]
+        if self._key(old) != self._key(after):
+            out = [self._delete(old, timestamp, instance)]
+            statement = self._insert(after, timestamp)
+            return out if statement is None else [*out, statement]
+        row = self.target(**old)
+        row._loaded = row._snapshot()
+        for name, value in after.items():
+            setattr(row, name, value)
+        self._route(row, timestamp)
+        statement = row._save_statement()
+        return [] if statement is None else [statement]
+
+
+def _mirrors_of(instance: Any) -> tuple[Mirror, ...]:
+    return type(instance)._mirrors  # type: ignore[no-any-return]
+
+
+def _plan(instance: Any, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool,
+          action: str) -> tuple[Optional[statements.BaseStatement], Optional[dict[str, Any]], Any,
+                                Optional[Mapping[str, Any]], Optional[int], bool]:
+    """The source statement (with the timestamp the mirror shares), its state, batch, the values before,
+    the timestamp, and whether it is conditional."""
+    options = instance._options
+    conditional = bool(options.if_not_exists or options.if_exists or options.conditions)
+    before = None if instance._loaded is None else dict(instance._loaded)
+    given = options.timestamp
+    picked = None
+    if given is None and not conditional and options.batch is None:
+        picked = now_micros()  # one timestamp for the source and its mirror
+    statement, state, batch = instance._begin_write(build, deletes, action, timestamp=picked)
+    timestamp = picked if picked is not None else instance._normalized_timestamp(given)
+    return statement, state, batch, before, timestamp, conditional
+
+
+def _targets(instance: Any, before: Optional[Mapping[str, Any]], deletes: bool,
+             timestamp: Optional[int]) -> list[tuple[Mirror, statements.BaseStatement]]:
+    return [(m, s) for m in _mirrors_of(instance) for s in m.statements_for(instance, before, deletes, timestamp)]
+
+
+def _conn_of(mirror: Mirror) -> Optional[str]:
+    return mirror.connection or mirror.target.__connection__
+
+
+def write(instance: Any, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool,
+          action: str) -> None:
+    """One write of ``instance`` and its mirrors (``Model._write`` for a mirrored model)."""
+    read = _row_of(instance) if deletes and instance._loaded is None else instance
+    statement, state, batch, before, timestamp, conditional = _plan(instance, build, deletes, action)
+    options = instance._options
+    if statement is None:
+        instance._end_write(None, state, batch)
+        return
+    if conditional:
+        try:
+            options.send(statement, type(instance))
+        except LWTException:
+            options.reset_one_shot()
+            raise
+        if batch is None:
+            for mirror, target in _targets(read, before, deletes, now_micros()):
+                _send_one(target, options, _conn_of(mirror))
+        else:
+            _to_batch(batch, _targets(read, before, deletes, None))
+        instance._end_write(statement, state, batch)
+        return
+    targets = _targets(read, before, deletes, timestamp)  # built (and checked) before anything is sent
+    if batch is not None:
+        options.send(statement, type(instance))
+        _to_batch(batch, targets)
+    elif targets and all(m.atomic for m, _ in targets) and _one_connection(instance, targets):
+        connection.execute_batch([s.render() for s in (statement, *(t for _, t in targets))], "LOGGED",
+                                 consistency=options.consistency, timeout=options.timeout,
+                                 connection=options.table(type(instance))[2], idempotent=True,
+                                 execution_profile=options.execution_profile or connection.EXEC_PROFILE_DEFAULT)
+    else:
+        options.send(statement, type(instance))
+        for mirror, target in targets:
+            _send_one(target, options, _conn_of(mirror))
+    instance._end_write(statement, state, batch)
+
+
+async def awrite(instance: Any, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool,
+                 action: str) -> None:
+    """``write()`` for asyncio."""
+    read = await _arow_of(instance) if deletes and instance._loaded is None else instance
+    statement, state, batch, before, timestamp, conditional = _plan(instance, build, deletes, action)
+    options = instance._options
+    if statement is None:
+        instance._end_write(None, state, batch)
+        return
+    if conditional:
+        try:
+            await options.asend(statement, type(instance))
+        except LWTException:
+            options.reset_one_shot()
+            raise
+        if batch is None:
+            for mirror, target in _targets(read, before, deletes, now_micros()):
+                await _asend_one(target, options, _conn_of(mirror))
+        else:
+            _to_batch(batch, _targets(read, before, deletes, None))
+        instance._end_write(statement, state, batch)
+        return
+    targets = _targets(read, before, deletes, timestamp)
+    if batch is not None:
+        await options.asend(statement, type(instance))
+        _to_batch(batch, targets)
+    elif targets and all(m.atomic for m, _ in targets) and _one_connection(instance, targets):
+        await connection.aexecute_batch([s.render() for s in (statement, *(t for _, t in targets))], "LOGGED",
+                                        consistency=options.consistency, timeout=options.timeout,
+                                        connection=options.table(type(instance))[2], idempotent=True,
+                                        execution_profile=options.execution_profile or
+                                        connection.EXEC_PROFILE_DEFAULT)
+    else:
+        await options.asend(statement, type(instance))
+        for mirror, target in targets:
+            await _asend_one(target, options, _conn_of(mirror))
+    instance._end_write(statement, state, batch)
+
+
+def _key_reader(instance: Any) -> Any:
+    cls = type(instance)
+    options = instance._options
+    reader = cls.objects.filter(**{k: instance._values.get(k) for k in cls._primary_keys})
+    return reader.using(keyspace=options.keyspace, connection=options.connection).consistency(options.consistency)
+
+
+def _row_of(instance: Any) -> Any:
+    """The stored row of an instance about to be deleted that was never read: the transform needs its
+    values to find the target row (the instance itself when there is no such row)."""
+    return next(iter(_key_reader(instance)), instance)
+
+
+async def _arow_of(instance: Any) -> Any:
+    rows = await _key_reader(instance).aall()
+    return rows[0] if rows else instance
+
+
+def _one_connection(instance: Any, targets: list[tuple[Mirror, statements.BaseStatement]]) -> bool:
+    source = connection.get_connection(instance._options.table(type(instance))[2])
+    return all(connection.get_connection(_conn_of(m)) is source for m, _ in targets)
+
+
+def _to_batch(batch: Any, targets: list[tuple[Mirror, statements.BaseStatement]]) -> None:
+    for mirror, target in targets:
+        batch.add_query(target, connection=_conn_of(mirror))
+
+
+def _send_one(statement: statements.BaseStatement, options: Any, conn: Optional[str]) -> None:
+    cql, params = statement.render()
+    connection.execute(cql, params, consistency=options.consistency, timeout=options.timeout, connection=conn,
+                       idempotent=statement.is_idempotent)
+
+
+async def _asend_one(statement: statements.BaseStatement, options: Any, conn: Optional[str]) -> None:
+    cql, params = statement.render()
+    await connection.aexecute(cql, params, consistency=options.consistency, timeout=options.timeout,
+                              connection=conn, idempotent=statement.is_idempotent)
+
+
+def mirror(source: type[Model], target: type[Model], transform: Optional[Transform] = None, *,
+           atomic: bool = True, keyspace: Optional[str] = None, connection: Optional[str] = None) -> Mirror:
+    """Mirror every write of ``source`` (and its polymorphic subclasses) into ``target``.
+
+    ``transform(source_instance)`` gives the target's values (a ``target``
+    instance or a mapping; None: no target row); by default each target
+    column takes the source attribute of the same name. ``keyspace`` /
+    ``connection`` say where the target lives (default: its own). Returns the
+    :class:`Mirror`; ``stop()`` ends it.
+    """
+    for model, role in ((source, "source"), (target, "target")):
+        model._check_concrete(f"mirror ({role})")
+        if model._has_counter:
+            raise MirrorError(f"mirror: {model.__name__} has counter columns, which are written as increments "
+                              "and cannot be mirrored with a timestamp")
+    if source is target or (issubclass(target, source) or issubclass(source, target)):
+        raise MirrorError(f"mirror: {source.__name__} and {target.__name__} share a table")
+    if any(m.target is target for m in source._mirrors):
+        raise MirrorError(f"mirror: {source.__name__} is already mirrored into {target.__name__}")
+    found = Mirror(source, target, transform or identity_transform(target), atomic, keyspace, connection)
+    source._mirrors = (*source._mirrors, found)
+    return found
+
+
+# -- queryset writes ------------------------------------------------------------
+
+
+def _queryset_plan(queryset: Any, action: str) -> tuple[Any, Optional[int], bool]:
+    """The queryset to build the source statement with (carrying the shared timestamp), the timestamp,
+    and whether the write is conditional."""
+    options = queryset._options
+    conditional = bool(options.if_exists or options.conditions or options.if_not_exists)
+    if options.batch is not None and action == "update":
+        raise MirrorError(f"{queryset.model.__name__} is mirrored ({', '.join(map(repr, queryset.model._mirrors))}): "
+                          "a queryset update() in a batch cannot be mirrored (the rows it leaves are read after it "
+                          "runs); update the instances in the batch instead")
+    if options.timestamp is not None:
+        return queryset, queryset.model._normalized_timestamp(options.timestamp), conditional
+    if conditional or options.batch is not None:
+        return queryset, None, conditional
+    picked = now_micros()
+    return queryset._with_options(timestamp=picked), picked, conditional
+
+
+def _keyed(instances: list[Any]) -> dict[tuple[Any, ...], Any]:
+    return {tuple(i._values[k] for k in type(i)._primary_keys): i for i in instances}
+
+
+def _after_queryset_write(instances_before: list[Any], instances_after: Optional[list[Any]],
+                          timestamp: Optional[int]) -> list[tuple[Mirror, statements.BaseStatement]]:
+    out: list[tuple[Mirror, statements.BaseStatement]] = []
+    if instances_after is None:  # a delete
+        for instance in instances_before:
+            out += _targets(instance, None, True, timestamp)
+        return out
+    before = _keyed(instances_before)
+    for key, instance in _keyed(instances_after).items():
+        previous = before.get(key)
+        out += _targets(instance, None if previous is None else dict(previous._values), False, timestamp)
+    return out
+
+
+def _reader(queryset: Any) -> Any:
+    """The queryset that reads the rows a write of ``queryset`` touches: its filters, whole rows."""
+    return queryset._with(_fields=None, _deferred=[], _values_list=None, _distinct=None, _limit=None)
+
+
+def queryset_write(queryset: Any, action: str, values: Optional[dict[str, Any]] = None) -> None:
+    """A queryset ``update(**values)`` or ``delete()`` of a mirrored model, mirrored.
+
+    The matching rows are read first (for their target rows as they were);
+    the source statement is sent as asked (same timestamp); an update's rows
+    are then read again and each mirrored as an instance update. Rows written
+    by other clients between those reads and the write may be mirrored as they
+    were seen; ``verify()`` reports any difference.
+    """
+    source, timestamp, conditional = _queryset_plan(queryset, action)
+    statement = source._update_statement(values or {}) if action == "update" else source._delete_statement()
+    reader = _reader(queryset)
+    before = list(reader.iterator())
+    options = queryset._options
+    if options.batch is not None:  # a delete: its mirror deletes join the batch
+        targets = _after_queryset_write(before, None, timestamp)
+        options.send(statement, queryset.model)
+        _to_batch(batch=options.batch, targets=targets)
+        return
+    if action == "delete" and not conditional:
+        targets = _after_queryset_write(before, None, timestamp)  # checked before anything is sent
+        options.send(statement, queryset.model)
+    else:
+        options.send(statement, queryset.model)
+        if conditional:
+            timestamp = now_micros()
+        after = None if action == "delete" else list(_reader(queryset).iterator())
+        targets = _after_queryset_write(before, after, timestamp)
+    for mirror, target in targets:
+        _send_one(target, options, _conn_of(mirror))
+
+
+async def aqueryset_write(queryset: Any, action: str, values: Optional[dict[str, Any]] = None) -> None:
+    """``queryset_write()`` for asyncio."""
+    source, timestamp, conditional = _queryset_plan(queryset, action)
+    statement = source._update_statement(values or {}) if action == "update" else source._delete_statement()
+    before = await _reader(queryset).aall()
+    options = queryset._options
+    if options.batch is not None:
+        targets = _after_queryset_write(before, None, timestamp)
+        await options.asend(statement, queryset.model)
+        _to_batch(batch=options.batch, targets=targets)
+        return
+    if action == "delete" and not conditional:
+        targets = _after_queryset_write(before, None, timestamp)
+        await options.asend(statement, queryset.model)
+    else:
+        await options.asend(statement, queryset.model)
+        if conditional:
+            timestamp = now_micros()
+        after = None if action == "delete" else await _reader(queryset).aall()
+        targets = _after_queryset_write(before, after, timestamp)
+    for mirror, target in targets:
+        await _asend_one(target, options, _conn_of(mirror))
