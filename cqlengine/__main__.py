@@ -1,4 +1,5 @@
-"""``python -m cqlengine sync``: make the live schema match the models of some modules."""
+"""``python -m cqlengine sync``: make the live schema match the models of some modules;
+``python -m cqlengine migrate``: backfill and verify a migration (see :mod:`cqlengine.migrate.cli`)."""
 from __future__ import annotations
 
 import argparse
@@ -20,6 +21,7 @@ Schema management for cqlengine models.
 
   python -m cqlengine sync [--hosts H ...] [--port P] [--keyspace K] [--plan]
                            [--username U] [--ssl-ca F [--ssl-cert F --ssl-key F]] MODULE ...
+  python -m cqlengine migrate backfill|verify MODULE:Source MODULE:Target [--transform MODULE:func] ...
 
 `sync` imports each MODULE (a dotted module name, or a path to a .py file),
 finds the concrete (non-abstract) models defined in it, prints the schema
@@ -71,23 +73,32 @@ def build_parser() -> argparse.ArgumentParser:
         "refusal, 2 when --plan found pending changes.",
     )
     sync.add_argument("modules", nargs="+", metavar="MODULE",
-                      help="dotted module name or path to a .py file defining models")
-    sync.add_argument("--hosts", nargs="+", metavar="H", default=None,
-                      help="contact points, each HOST or HOST:PORT (default: $CQLENGINE_HOSTS, "
-                      "comma-separated, or 127.0.0.1)")
-    sync.add_argument("--port", type=int, default=None, help=f"native protocol port (default {DEFAULT_PORT})")
-    sync.add_argument("--keyspace", default=None,
-                      help="keyspace of the models that do not set __keyspace__ (it must exist)")
+                        help="dotted module name or path to a .py file defining models")
+    add_connection_options(sync)
     sync.add_argument("--plan", action="store_true", help="print the plan only; apply nothing")
-    sync.add_argument("--username", default=None,
-                      help="log in as this user (default: $CQLENGINE_USERNAME); the password comes from "
-                      "$CQLENGINE_PASSWORD or is asked for")
-    sync.add_argument("--ssl-ca", default=None, metavar="FILE",
-                      help="TLS: the CA certificate(s) the server's certificate must be signed by")
-    sync.add_argument("--ssl-cert", default=None, metavar="FILE", help="TLS: this client's certificate")
-    sync.add_argument("--ssl-key", default=None, metavar="FILE", help="TLS: the private key of --ssl-cert")
-    sync.add_argument("-v", "--verbose", action="store_true", help="log the driver's messages and each DDL sent")
+    from cqlengine.migrate.cli import add_migrate_parser
+
+    add_migrate_parser(commands, add_connection_options)
     return parser
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """--hosts, --port, --keyspace, --username and the TLS options, shared by every command."""
+    parser.add_argument("--hosts", nargs="+", metavar="H", default=None,
+                        help="contact points, each HOST or HOST:PORT (default: $CQLENGINE_HOSTS, "
+                        "comma-separated, or 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help=f"native protocol port (default {DEFAULT_PORT})")
+    parser.add_argument("--keyspace", default=None,
+                        help="keyspace of the models that do not set __keyspace__ (it must exist)")
+    parser.add_argument("--username", default=None,
+                        help="log in as this user (default: $CQLENGINE_USERNAME); the password comes from "
+                        "$CQLENGINE_PASSWORD or is asked for")
+    parser.add_argument("--ssl-ca", default=None, metavar="FILE",
+                        help="TLS: the CA certificate(s) the server's certificate must be signed by")
+    parser.add_argument("--ssl-cert", default=None, metavar="FILE", help="TLS: this client's certificate")
+    parser.add_argument("--ssl-key", default=None, metavar="FILE", help="TLS: the private key of --ssl-cert")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log the driver's messages and each statement's kind")
 
 
 def _version() -> str:
@@ -200,20 +211,10 @@ def _hosts_and_port(hosts: Sequence[str], port: Optional[int]) -> tuple[list[str
     return names, chosen
 
 
-def sync(args: argparse.Namespace) -> int:
-    from cqlengine import connection, management
+def connect(args: argparse.Namespace) -> Optional[int]:
+    """Set up the default connection from the options; the exit status when that fails (None: connected)."""
+    from cqlengine import connection
     from cqlengine.exceptions import AuthenticationRefused, CQLEngineException
-
-    models: list[Any] = []
-    for target in args.modules:
-        try:
-            module = _import(target)
-        except (Exception, SystemExit) as exc:  # whatever importing user code does, it is reported
-            return _error(f"cannot import {target}: {type(exc).__name__}: {exc}")
-        found = _models_of(module)
-        if not found:
-            return _error(f"{target} defines no concrete models")
-        models.extend(found)
 
     try:
         hosts, port = _hosts_and_port(args.hosts or _default_hosts(), args.port)
@@ -231,6 +232,27 @@ def sync(args: argparse.Namespace) -> int:
         hint = "; if the cluster takes TLS only, give --ssl-ca" if not args.ssl_ca else \
             "; check that the cluster takes TLS and trusts --ssl-ca/--ssl-cert"
         return _error(f"{exc}; check --hosts/--port (or $CQLENGINE_HOSTS){hint}")
+    return None
+
+
+def sync(args: argparse.Namespace) -> int:
+    from cqlengine import connection, management
+    from cqlengine.exceptions import CQLEngineException
+
+    models: list[Any] = []
+    for target in args.modules:
+        try:
+            module = _import(target)
+        except (Exception, SystemExit) as exc:  # whatever importing user code does, it is reported
+            return _error(f"cannot import {target}: {type(exc).__name__}: {exc}")
+        found = _models_of(module)
+        if not found:
+            return _error(f"{target} defines no concrete models")
+        models.extend(found)
+
+    failed = connect(args)
+    if failed is not None:
+        return failed
     try:
         try:
             if args.keyspace and management.get_keyspace(args.keyspace) is None:
@@ -259,11 +281,15 @@ def sync(args: argparse.Namespace) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
+    if args.command is None or (args.command == "migrate" and args.migrate_command is None):
         parser.print_help()
         return EXIT_ERROR
     logging.basicConfig(level=logging.INFO if args.verbose else logging.CRITICAL,
                         format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "migrate":
+        from cqlengine.migrate.cli import migrate
+
+        return migrate(args, _import, connect)
     return sync(args)
 
 

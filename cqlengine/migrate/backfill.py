@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from cqlengine import connection, statements
 from cqlengine.exceptions import CQLEngineException
-from cqlengine.migrate.checkpoints import CheckpointTable, SplitRecord
+from cqlengine.migrate.checkpoints import TABLE, CheckpointTable, SplitRecord
 from cqlengine.mirroring import Mirror, MirrorError, Transform, identity_transform
 from cqlengine.models import Model, normalize_timestamp
 from cqlengine.query import QuerySet
@@ -45,6 +45,16 @@ class BackfillError(CQLEngineException):
     def __init__(self, message: str, summary: BackfillSummary) -> None:
         super().__init__(f"{message}\n{summary}")
         self.summary = summary
+
+
+class BackfillStarted(CQLEngineException):
+    """A backfill of this name was started before, and neither ``resume`` nor ``restart`` was asked for."""
+
+    def __init__(self, name: str, where: str, done: int, total: int) -> None:
+        state = "it is complete" if done == total else f"{done} of {total} splits done"
+        super().__init__(f"backfill {name} was started before ({state}; recorded in {where}): pass resume=True "
+                         "to continue it or restart=True to start over")
+        self.name, self.where, self.done, self.total = name, where, done, total
 
 
 @dataclass(frozen=True)
@@ -425,11 +435,8 @@ def _start(checkpoints: CheckpointTable, name: str, resume: bool, restart: bool)
         checkpoints.clear()
         return []
     if records and not resume:
-        done = sum(r.progress.done for r in records)
-        raise CQLEngineException(
-            f"backfill {name} was started before ({done} of {len(records)} splits done, recorded in "
-            f"{checkpoints.keyspace}.{'cqlengine_backfill'}): pass resume=True to continue it or restart=True "
-            "to start over")
+        raise BackfillStarted(name, f"{checkpoints.keyspace}.{TABLE}", sum(r.progress.done for r in records),
+                              len(records))
     return records
 
 
