@@ -17,5 +17,5 @@ from cqlengine.migrate.backfill import BackfillError, BackfillStarted, BackfillS
 from cqlengine.migrate.verify import Difference, VerifyReport, verify
 from cqlengine.mirroring import Mirror, MirrorError, mirror
 
-__all__ = ["BackfillError", "BackfillStarted", "BackfillSummary", "Difference", "Mirror", "MirrorError", "Stamped", "VerifyReport",
-           "backfill", "mirror", "verify"]
+__all__ = ["BackfillError", "BackfillStarted", "BackfillSummary", "Difference", "Mirror", "MirrorError",
+           "Stamped", "VerifyReport", "backfill", "mirror", "verify"]
