@@ -132,7 +132,7 @@ def migrate(args: argparse.Namespace, load: Callable[[str], Any],
 
 
 def _backfill(args: argparse.Namespace, source: Any, target: Any, transform: Any) -> int:
-    from cqlengine.migrate.backfill import BackfillError, BackfillStarted, backfill
+    from cqlengine.migrate.history import BackfillError, BackfillStarted, backfill
 
     try:
         summary = backfill(source, target, transform, name=args.name, splits=args.splits, readers=args.readers,
@@ -149,7 +149,7 @@ def _backfill(args: argparse.Namespace, source: Any, target: Any, transform: Any
 
 
 def _verify(args: argparse.Namespace, source: Any, target: Any, transform: Any) -> int:
-    from cqlengine.migrate.verify import verify
+    from cqlengine.migrate.compare import verify
 
     report = verify(source, target, transform, sample=args.sample, seed=args.seed, splits=args.splits,
                     readers=args.readers, concurrency=args.concurrency, extras=not args.no_extras,
