@@ -13,8 +13,8 @@
 ``python -m cqlengine migrate backfill|verify`` runs steps 2 and 3 from the
 command line.
 """
-from cqlengine.migrate.history import BackfillError, BackfillStarted, BackfillSummary, Stamped, backfill
 from cqlengine.migrate.compare import Difference, VerifyReport, verify
+from cqlengine.migrate.history import BackfillError, BackfillStarted, BackfillSummary, Stamped, backfill
 from cqlengine.mirroring import Mirror, MirrorError, mirror
 
 __all__ = ["BackfillError", "BackfillStarted", "BackfillSummary", "Difference", "Mirror", "MirrorError",
