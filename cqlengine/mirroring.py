@@ -18,8 +18,8 @@ How each write is mirrored:
   transform must be able to find the target key from what the instance holds
   (an instance built from its primary key alone may not be enough: then the
   delete is refused before anything is sent).
-- **queryset update() / delete()**: the matching rows are read, then each is
-  updated or deleted as an instance (see ``QuerySet.update``).
+- **queryset update() / delete()**: the matching rows are read first, so the
+  transform can find their target rows (see :func:`queryset_write`).
 - **in a BatchQuery**: the target statements join the same batch.
 
 Unless the write has a timestamp of its own (``timestamp()``, or the batch's),
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from itertools import product
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Union
 
 from cqlengine import connection, statements
@@ -229,7 +230,8 @@ def write(instance: Any, build: Callable[[], Optional[statements.BaseStatement]]
     elif targets and all(m.atomic for m, _ in targets) and _one_connection(instance, targets):
         connection.execute_batch([s.render() for s in (statement, *(t for _, t in targets))], "LOGGED",
                                  consistency=options.consistency, timeout=options.timeout,
-                                 connection=options.table(type(instance))[2], idempotent=True,
+                                 connection=options.table(type(instance))[2],
+                                 idempotent=_retry_safe(options, statement, targets),
                                  execution_profile=options.execution_profile or connection.EXEC_PROFILE_DEFAULT)
     else:
         options.send(statement, type(instance))
@@ -267,7 +269,8 @@ async def awrite(instance: Any, build: Callable[[], Optional[statements.BaseStat
     elif targets and all(m.atomic for m, _ in targets) and _one_connection(instance, targets):
         await connection.aexecute_batch([s.render() for s in (statement, *(t for _, t in targets))], "LOGGED",
                                         consistency=options.consistency, timeout=options.timeout,
-                                        connection=options.table(type(instance))[2], idempotent=True,
+                                        connection=options.table(type(instance))[2],
+                                        idempotent=_retry_safe(options, statement, targets),
                                         execution_profile=options.execution_profile or
                                         connection.EXEC_PROFILE_DEFAULT)
     else:
@@ -293,6 +296,12 @@ def _row_of(instance: Any) -> Any:
 async def _arow_of(instance: Any) -> Any:
     rows = await _key_reader(instance).aall()
     return rows[0] if rows else instance
+
+
+def _retry_safe(options: Any, statement: statements.BaseStatement,
+                targets: list[tuple[Mirror, statements.BaseStatement]]) -> bool:
+    """Whether the driver may retry the batch of a write and its mirror: when every member may."""
+    return bool(options.idempotent_for(statement)) and all(t.is_idempotent for _, t in targets)
 
 
 def _one_connection(instance: Any, targets: list[tuple[Mirror, statements.BaseStatement]]) -> bool:
@@ -379,6 +388,42 @@ def _after_queryset_write(instances_before: list[Any], instances_after: Optional
     return out
 
 
+def _after_in_python(queryset: Any, before: list[Any], values: Mapping[str, Any]) -> Optional[list[Any]]:
+    """The rows a queryset update of plain assignments leaves, worked out from the rows read before it
+    (None when they cannot be: a collection or counter operation, or a key not pinned by = or IN).
+
+    Not read back after the write: at a low consistency another replica could
+    answer with the values from before it, and they would be mirrored with the
+    write's own timestamp.
+    """
+    model = queryset.model
+    if any("__" in name for name in values):
+        return None
+    pinned: dict[str, list[Any]] = {}
+    for relation in queryset._where:
+        col = model._columns.get(relation.attr)
+        if col is None or not col.primary_key or relation.operator not in ("=", "IN"):
+            continue
+        found = relation.value if relation.operator == "IN" else [relation.value]
+        pinned[relation.attr] = [col.to_python(v) for v in found]
+    names = list(model._primary_keys)
+    if set(pinned) != set(names):
+        return None
+    rows = _keyed(before)
+    out = []
+    for key in product(*(pinned[name] for name in names)):
+        previous = rows.get(key)
+        cls: Any = model if previous is None else type(previous)
+        row = cls.__new__(cls)
+        row._values = dict.fromkeys(cls._columns) if previous is None else dict(previous._values)
+        row._values.update(zip(names, key))
+        for name, value in values.items():
+            row._values[name] = None if value is None else model._columns[name].validate(value)
+        row._init_state()
+        out.append(row)
+    return out
+
+
 def _reader(queryset: Any) -> Any:
     """The queryset that reads the rows a write of ``queryset`` touches: its filters, whole rows."""
     return queryset._with(_fields=None, _deferred=[], _values_list=None, _distinct=None, _limit=None)
@@ -387,11 +432,14 @@ def _reader(queryset: Any) -> Any:
 def queryset_write(queryset: Any, action: str, values: Optional[dict[str, Any]] = None) -> None:
     """A queryset ``update(**values)`` or ``delete()`` of a mirrored model, mirrored.
 
-    The matching rows are read first (for their target rows as they were);
-    the source statement is sent as asked (same timestamp); an update's rows
-    are then read again and each mirrored as an instance update. Rows written
-    by other clients between those reads and the write may be mirrored as they
-    were seen; ``verify()`` reports any difference.
+    The matching rows are read first, at the queryset's consistency (their
+    target rows as they were); the source statement is sent as asked, with
+    the shared timestamp; then each row's target statements follow. What an
+    update of plain assignments leaves is worked out from the rows read (a
+    key pinned by ``=``/``IN`` that had no row gets one, as Cassandra's UPDATE
+    makes it); after a collection or counter operation the rows are read again.
+    A row another client writes between the read and the write may be mirrored
+    as it was seen; ``verify()`` reports any such difference.
     """
     source, timestamp, conditional = _queryset_plan(queryset, action)
     statement = source._update_statement(values or {}) if action == "update" else source._delete_statement()
@@ -403,15 +451,15 @@ def queryset_write(queryset: Any, action: str, values: Optional[dict[str, Any]] 
         options.send(statement, queryset.model)
         _to_batch(batch=options.batch, targets=targets)
         return
-    if action == "delete" and not conditional:
-        targets = _after_queryset_write(before, None, timestamp)  # checked before anything is sent
-        options.send(statement, queryset.model)
-    else:
-        options.send(statement, queryset.model)
-        if conditional:
-            timestamp = now_micros()
-        after = None if action == "delete" else list(_reader(queryset).iterator())
-        targets = _after_queryset_write(before, after, timestamp)
+    after = None if action == "delete" else _after_in_python(queryset, before, values or {})
+    # Built (so checked) before anything is sent, when the rows the write leaves are known now.
+    targets = _after_queryset_write(before, after, timestamp) if action == "delete" or after is not None else []
+    options.send(statement, queryset.model)
+    if conditional:
+        timestamp = now_micros()  # a lightweight transaction takes no client timestamp: its mirror is dated now
+        targets = _after_queryset_write(before, after, timestamp) if action == "delete" or after is not None else []
+    if action == "update" and after is None:  # a collection or counter operation: read what it left
+        targets = _after_queryset_write(before, list(_reader(queryset).iterator()), timestamp)
     for mirror, target in targets:
         _send_one(target, options, _conn_of(mirror))
 
@@ -427,14 +475,14 @@ async def aqueryset_write(queryset: Any, action: str, values: Optional[dict[str,
         await options.asend(statement, queryset.model)
         _to_batch(batch=options.batch, targets=targets)
         return
-    if action == "delete" and not conditional:
-        targets = _after_queryset_write(before, None, timestamp)
-        await options.asend(statement, queryset.model)
-    else:
-        await options.asend(statement, queryset.model)
-        if conditional:
-            timestamp = now_micros()
-        after = None if action == "delete" else await _reader(queryset).aall()
-        targets = _after_queryset_write(before, after, timestamp)
+    after = None if action == "delete" else _after_in_python(queryset, before, values or {})
+    # Built (so checked) before anything is sent, when the rows the write leaves are known now.
+    targets = _after_queryset_write(before, after, timestamp) if action == "delete" or after is not None else []
+    await options.asend(statement, queryset.model)
+    if conditional:
+        timestamp = now_micros()  # a lightweight transaction takes no client timestamp: its mirror is dated now
+        targets = _after_queryset_write(before, after, timestamp) if action == "delete" or after is not None else []
+    if action == "update" and after is None:  # a collection or counter operation: read what it left
+        targets = _after_queryset_write(before, await _reader(queryset).aall(), timestamp)
     for mirror, target in targets:
         await _asend_one(target, options, _conn_of(mirror))

@@ -217,3 +217,27 @@ def test_refusals_and_stop(tables):
     m.stop()
     Plain.create(id=2, email="q@x")
     assert UserByEmail.objects(email="q@x").count() == 0
+
+
+def test_queryset_update_of_keys_in_a_list_creates_the_missing_rows_in_both(tables):
+    User.create(id=20, email="u@x", name="Una", tags={"t"})
+    User.objects(id__in=[20, 21]).update(name="Same")  # 21 had no row: the UPDATE creates it
+    copies = sorted((u.id, u.full_name, sorted(u.tags or ())) for u in UserCopy.objects.all())
+    assert copies == [(20, "Same", ["t"]), (21, "Same", [])]
+    assert writetime(User, "name", id=21) == writetime(UserCopy, "full_name", id=21) == \
+        writetime(UserCopy, "full_name", id=20)
+    assert UserByEmail.get(email="u@x").name == "Same"  # 21 has no email: no target row
+    assert UserByEmail.objects.count() == 1
+
+
+def test_conditional_queryset_writes_are_mirrored_only_when_applied(tables):
+    User.create(id=22, email="v@x", name="Vic")
+    with pytest.raises(LWTException):
+        User.objects(id=22).iff(name="nobody").update(name="Wrong")
+    with pytest.raises(LWTException):
+        User.objects(id=22).iff(name="nobody").delete()
+    assert UserCopy.get(id=22).full_name == "Vic" and UserByEmail.get(email="v@x").name == "Vic"
+    User.objects(id=22).iff(name="Vic").update(name="Victor")
+    assert UserCopy.get(id=22).full_name == "Victor"
+    User.objects(id=22).if_exists().delete()
+    assert UserCopy.objects(id=22).count() == 0 and UserByEmail.objects(email="v@x").count() == 0
