@@ -84,11 +84,13 @@ class Mirror:
 
     def __repr__(self) -> str:
         name = getattr(self.transform, "__name__", repr(self.transform))
-        return f"Mirror({self.source.__name__} -> {self.target.__name__} via {name})"
+        source = "rows" if self.source is self.target else self.source.__name__  # rows from elsewhere (backfill)
+        return f"Mirror({source} -> {self.target.__name__} via {name})"
 
     def stop(self) -> None:
-        """Stop mirroring: later writes of the source go to the source alone."""
-        self.source._mirrors = tuple(m for m in self.source._mirrors if m is not self)
+        """Stop mirroring: later writes of the source (and its subclasses) go to the source alone."""
+        _declared[self.source] = tuple(m for m in _declared.get(self.source, ()) if m is not self)
+        _refresh(self.source)
 
     # -- what to write to the target ------------------------------------------
 
@@ -111,16 +113,17 @@ class Mirror:
         raise MirrorError(f"{self!r}: the transform must return a {self.target.__name__}, a mapping or None, "
                           f"not {type(out).__name__}")
 
-    def _new_target(self, values: Mapping[str, Any], timestamp: Optional[int]) -> Any:
+    def _new_target(self, values: Mapping[str, Any], timestamp: Optional[int], ttl: Optional[int] = None) -> Any:
         instance = self.target(**values)
-        self._route(instance, timestamp)
+        self._route(instance, timestamp, ttl)
         return instance
 
-    def _route(self, instance: Any, timestamp: Optional[int]) -> None:
+    def _route(self, instance: Any, timestamp: Optional[int], ttl: Optional[int] = None) -> None:
         options = instance._options
         options.keyspace = self.keyspace
         options.connection = self.connection
         options.timestamp = timestamp
+        options.ttl = ttl
 
     def _key(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(values.get(k) for k in self.target._primary_keys)
@@ -134,14 +137,24 @@ class Mirror:
         instance = self._new_target({k: values[k] for k in self.target._primary_keys}, timestamp)
         return instance._delete_statement()  # type: ignore[no-any-return]
 
-    def _insert(self, values: Mapping[str, Any], timestamp: Optional[int]) -> Optional[statements.BaseStatement]:
-        return self._new_target(values, timestamp)._save_statement()  # type: ignore[no-any-return]
+    def _insert(self, values: Mapping[str, Any], timestamp: Optional[int], ttl: Optional[int] = None,
+                upsert: bool = False) -> Optional[statements.BaseStatement]:
+        """The target row written whole: an INSERT, or for ``upsert`` an UPDATE of its non-null columns,
+        which leaves no row marker (the row lives while a column does), as the source's UPDATE."""
+        row = self._new_target(values, timestamp, ttl)
+        if upsert:
+            statement = row._update_statement(list(self.target._columns))
+            if statement is not None:
+                return statement  # type: ignore[no-any-return]
+        return row._save_statement()  # type: ignore[no-any-return]
 
     def statements_for(self, instance: Any, before: Optional[Mapping[str, Any]], deletes: bool,
-                       timestamp: Optional[int]) -> list[statements.BaseStatement]:
+                       timestamp: Optional[int], ttl: Optional[int] = None,
+                       upsert: bool = False) -> list[statements.BaseStatement]:
         """The target statements mirroring one write of ``instance`` (built, so validated; not sent).
 
-        ``before``: the instance's values as last read or written (None for a new one).
+        ``before``: the instance's values as last read or written (None for a new one); ``ttl``: the
+        source write's; ``upsert``: the source write is an UPDATE (a new target row is written by one).
         """
         after = self.target_values(instance)
         if deletes:
@@ -154,19 +167,20 @@ class Mirror:
             previous._init_state()
             old = self.target_values(previous)
         if old is None:
-            statement = None if after is None else self._insert(after, timestamp)
+            # A row the source UPDATE may have created: no marker. One it already had enters whole.
+            statement = None if after is None else self._insert(after, timestamp, ttl, upsert and before is None)
             return [] if statement is None else [statement]
         if after is None:
             return [self._delete(old, timestamp, instance)]
         if self._key(old) != self._key(after):
             out = [self._delete(old, timestamp, instance)]
-            statement = self._insert(after, timestamp)
+            statement = self._insert(after, timestamp, ttl)  # the whole row moves: its marker too
             return out if statement is None else [*out, statement]
         row = self.target(**old)
         row._loaded = row._snapshot()
         for name, value in after.items():
             setattr(row, name, value)
-        self._route(row, timestamp)
+        self._route(row, timestamp, ttl)
         statement = row._save_statement()
         return [] if statement is None else [statement]
 
@@ -192,9 +206,14 @@ def _plan(instance: Any, build: Callable[[], Optional[statements.BaseStatement]]
     return statement, state, batch, before, timestamp, conditional
 
 
-def _targets(instance: Any, before: Optional[Mapping[str, Any]], deletes: bool,
-             timestamp: Optional[int]) -> list[tuple[Mirror, statements.BaseStatement]]:
-    return [(m, s) for m in _mirrors_of(instance) for s in m.statements_for(instance, before, deletes, timestamp)]
+def _targets(instance: Any, before: Optional[Mapping[str, Any]], deletes: bool, timestamp: Optional[int],
+             source: Optional[statements.BaseStatement]) -> list[tuple[Mirror, statements.BaseStatement]]:
+    """Every mirror's statements for one write of ``instance`` by ``source`` (whose TTL they take, and
+    whose kind decides how a new target row is written)."""
+    ttl = getattr(source, "ttl", None)
+    upsert = isinstance(source, statements.UpdateStatement)
+    return [(m, s) for m in _mirrors_of(instance)
+            for s in m.statements_for(instance, before, deletes, timestamp, ttl, upsert)]
 
 
 def _conn_of(mirror: Mirror) -> Optional[str]:
@@ -217,13 +236,13 @@ def write(instance: Any, build: Callable[[], Optional[statements.BaseStatement]]
             options.reset_one_shot()
             raise
         if batch is None:
-            for mirror, target in _targets(read, before, deletes, now_micros()):
+            for mirror, target in _targets(read, before, deletes, now_micros(), statement):
                 _send_one(target, options, _conn_of(mirror))
         else:
-            _to_batch(batch, _targets(read, before, deletes, None))
+            _to_batch(batch, _targets(read, before, deletes, None, statement))
         instance._end_write(statement, state, batch)
         return
-    targets = _targets(read, before, deletes, timestamp)  # built (and checked) before anything is sent
+    targets = _targets(read, before, deletes, timestamp, statement)  # built (and checked) before anything is sent
     if batch is not None:
         options.send(statement, type(instance))
         _to_batch(batch, targets)
@@ -256,13 +275,13 @@ async def awrite(instance: Any, build: Callable[[], Optional[statements.BaseStat
             options.reset_one_shot()
             raise
         if batch is None:
-            for mirror, target in _targets(read, before, deletes, now_micros()):
+            for mirror, target in _targets(read, before, deletes, now_micros(), statement):
                 await _asend_one(target, options, _conn_of(mirror))
         else:
-            _to_batch(batch, _targets(read, before, deletes, None))
+            _to_batch(batch, _targets(read, before, deletes, None, statement))
         instance._end_write(statement, state, batch)
         return
-    targets = _targets(read, before, deletes, timestamp)
+    targets = _targets(read, before, deletes, timestamp, statement)
     if batch is not None:
         await options.asend(statement, type(instance))
         _to_batch(batch, targets)
@@ -333,8 +352,10 @@ def mirror(source: type[Model], target: type[Model], transform: Optional[Transfo
     ``transform(source_instance)`` gives the target's values (a ``target``
     instance or a mapping; None: no target row); by default each target
     column takes the source attribute of the same name. ``keyspace`` /
-    ``connection`` say where the target lives (default: its own). Returns the
-    :class:`Mirror`; ``stop()`` ends it.
+    ``connection`` say where the target lives (default: its own). ``atomic``
+    (the default) needs both on one connection; a write sent through another
+    one (``using(connection=...)``) is mirrored after it, not in its batch.
+    Returns the :class:`Mirror`; ``stop()`` ends it.
     """
     for model, role in ((source, "source"), (target, "target")):
         model._check_concrete(f"mirror ({role})")
@@ -343,11 +364,29 @@ def mirror(source: type[Model], target: type[Model], transform: Optional[Transfo
                               "and cannot be mirrored with a timestamp")
     if source is target or (issubclass(target, source) or issubclass(source, target)):
         raise MirrorError(f"mirror: {source.__name__} and {target.__name__} share a table")
+    if atomic and (connection or target.__connection__) != source.__connection__:
+        raise MirrorError(f"mirror: {source.__name__} and {target.__name__} are on different connections, so their "
+                          "writes cannot share a batch; pass atomic=False to send them one after the other")
     if any(m.target is target for m in source._mirrors):
         raise MirrorError(f"mirror: {source.__name__} is already mirrored into {target.__name__}")
     found = Mirror(source, target, transform or identity_transform(target), atomic, keyspace, connection)
-    source._mirrors = (*source._mirrors, found)
+    _declared[source] = (*_declared.get(source, ()), found)
+    _refresh(source)
     return found
+
+
+#: The mirrors declared on each model; a model's ``_mirrors`` holds its own and those of its bases.
+_declared: dict[type, tuple[Mirror, ...]] = {}
+
+
+def _refresh(model: type[Model]) -> None:
+    """Set ``_mirrors`` of ``model`` and every subclass from what is declared on them and their bases (a
+    subclass made later inherits the attribute as it is then)."""
+    todo = [model]
+    while todo:
+        cls = todo.pop()
+        cls._mirrors = tuple(m for base in reversed(cls.__mro__) for m in _declared.get(base, ()))
+        todo.extend(cls.__subclasses__())
 
 
 # -- queryset writes ------------------------------------------------------------
@@ -375,16 +414,17 @@ def _keyed(instances: list[Any]) -> dict[tuple[Any, ...], Any]:
 
 
 def _after_queryset_write(instances_before: list[Any], instances_after: Optional[list[Any]],
-                          timestamp: Optional[int]) -> list[tuple[Mirror, statements.BaseStatement]]:
+                          timestamp: Optional[int], source: statements.BaseStatement,
+                          ) -> list[tuple[Mirror, statements.BaseStatement]]:
     out: list[tuple[Mirror, statements.BaseStatement]] = []
     if instances_after is None:  # a delete
         for instance in instances_before:
-            out += _targets(instance, None, True, timestamp)
+            out += _targets(instance, None, True, timestamp, source)
         return out
     before = _keyed(instances_before)
     for key, instance in _keyed(instances_after).items():
         previous = before.get(key)
-        out += _targets(instance, None if previous is None else dict(previous._values), False, timestamp)
+        out += _targets(instance, None if previous is None else dict(previous._values), False, timestamp, source)
     return out
 
 
@@ -424,6 +464,14 @@ def _after_in_python(queryset: Any, before: list[Any], values: Mapping[str, Any]
     return out
 
 
+def _known_targets(before: list[Any], after: Optional[list[Any]], action: str, timestamp: Optional[int],
+                   statement: statements.BaseStatement) -> list[tuple[Mirror, statements.BaseStatement]]:
+    """The target statements of a queryset write, when the rows it leaves are known before it is sent."""
+    if action == "delete" or after is not None:
+        return _after_queryset_write(before, after, timestamp, statement)
+    return []
+
+
 def _reader(queryset: Any) -> Any:
     """The queryset that reads the rows a write of ``queryset`` touches: its filters, whole rows."""
     return queryset._with(_fields=None, _deferred=[], _values_list=None, _distinct=None, _limit=None)
@@ -447,19 +495,19 @@ def queryset_write(queryset: Any, action: str, values: Optional[dict[str, Any]] 
     before = list(reader.iterator())
     options = queryset._options
     if options.batch is not None:  # a delete: its mirror deletes join the batch
-        targets = _after_queryset_write(before, None, timestamp)
+        targets = _after_queryset_write(before, None, timestamp, statement)
         options.send(statement, queryset.model)
         _to_batch(batch=options.batch, targets=targets)
         return
     after = None if action == "delete" else _after_in_python(queryset, before, values or {})
     # Built (so checked) before anything is sent, when the rows the write leaves are known now.
-    targets = _after_queryset_write(before, after, timestamp) if action == "delete" or after is not None else []
+    targets = _known_targets(before, after, action, timestamp, statement)
     options.send(statement, queryset.model)
     if conditional:
         timestamp = now_micros()  # a lightweight transaction takes no client timestamp: its mirror is dated now
-        targets = _after_queryset_write(before, after, timestamp) if action == "delete" or after is not None else []
+        targets = _known_targets(before, after, action, timestamp, statement)
     if action == "update" and after is None:  # a collection or counter operation: read what it left
-        targets = _after_queryset_write(before, list(_reader(queryset).iterator()), timestamp)
+        targets = _after_queryset_write(before, list(_reader(queryset).iterator()), timestamp, statement)
     for mirror, target in targets:
         _send_one(target, options, _conn_of(mirror))
 
@@ -471,18 +519,18 @@ async def aqueryset_write(queryset: Any, action: str, values: Optional[dict[str,
     before = await _reader(queryset).aall()
     options = queryset._options
     if options.batch is not None:
-        targets = _after_queryset_write(before, None, timestamp)
+        targets = _after_queryset_write(before, None, timestamp, statement)
         await options.asend(statement, queryset.model)
         _to_batch(batch=options.batch, targets=targets)
         return
     after = None if action == "delete" else _after_in_python(queryset, before, values or {})
     # Built (so checked) before anything is sent, when the rows the write leaves are known now.
-    targets = _after_queryset_write(before, after, timestamp) if action == "delete" or after is not None else []
+    targets = _known_targets(before, after, action, timestamp, statement)
     await options.asend(statement, queryset.model)
     if conditional:
         timestamp = now_micros()  # a lightweight transaction takes no client timestamp: its mirror is dated now
-        targets = _after_queryset_write(before, after, timestamp) if action == "delete" or after is not None else []
+        targets = _known_targets(before, after, action, timestamp, statement)
     if action == "update" and after is None:  # a collection or counter operation: read what it left
-        targets = _after_queryset_write(before, await _reader(queryset).aall(), timestamp)
+        targets = _after_queryset_write(before, await _reader(queryset).aall(), timestamp, statement)
     for mirror, target in targets:
         await _asend_one(target, options, _conn_of(mirror))

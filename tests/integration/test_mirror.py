@@ -241,3 +241,72 @@ def test_conditional_queryset_writes_are_mirrored_only_when_applied(tables):
     assert UserCopy.get(id=22).full_name == "Victor"
     User.objects(id=22).if_exists().delete()
     assert UserCopy.objects(id=22).count() == 0 and UserByEmail.objects(email="v@x").count() == 0
+
+
+def ttl_of(model, column, **key):
+    where = " AND ".join(f"{k} = ?" for k in key)
+    return connection.execute(f"SELECT TTL({column}) AS t FROM {model.column_family_name()} WHERE {where}",
+                              list(key.values())).one()["t"]
+
+
+def test_a_writes_ttl_reaches_the_target(tables):
+    User.objects.ttl(600).create(id=30, email="t@x", name="Tim")
+    assert 590 < ttl_of(UserCopy, "full_name", id=30) <= 600 and 590 < ttl_of(UserByEmail, "name", email="t@x")
+    User.objects(id=30).ttl(300).update(name="Tom")
+    assert 290 < ttl_of(UserCopy, "full_name", id=30) <= 300
+    user = User.get(id=30)
+    user.name = "Tam"
+    user.ttl(100).save()
+    assert 90 < ttl_of(UserCopy, "full_name", id=30) <= 100
+
+
+def test_a_row_an_update_created_leaves_with_its_last_cell_in_both(tables):
+    """An UPDATE writes no row marker: the source row is gone once its cells are; so is the target's."""
+    User.objects(id=31).update(name="Ghost")
+    User.objects(id=31).update(name=None)
+    assert User.objects(id=31).count() == 0
+    assert UserCopy.objects(id=31).count() == 0
+
+
+def test_mirrors_of_a_polymorphic_base_and_its_subclass_add_up_and_stop_apart(cqlengine_connection):
+    class Pet(Model):
+        __table_name__ = "mirror_pets"
+        id = columns.Integer(partition_key=True)
+        kind = columns.Text(polymorphic_key=True)
+        name = columns.Text()
+
+    class Dog(Pet):
+        __polymorphic_key__ = "dog"
+
+    class AllPets(Model):
+        __table_name__ = "mirror_all_pets"
+        id = columns.Integer(partition_key=True)
+        name = columns.Text()
+
+    class Dogs(Model):
+        __table_name__ = "mirror_dogs"
+        id = columns.Integer(partition_key=True)
+        name = columns.Text()
+
+    for model in (Pet, AllPets, Dogs):
+        management.sync_table(model)
+    dogs = mirror(Dog, Dogs)  # the subclass first ...
+    pets = mirror(Pet, AllPets)  # ... then the whole family: both apply to a dog
+    Dog.create(id=1, name="Rex")
+    assert Dogs.get(id=1).name == "Rex" and AllPets.get(id=1).name == "Rex"
+    pets.stop()  # stops it for the subclass too
+    Dog.create(id=2, name="Fido")
+    assert Dogs.objects(id=2).count() == 1 and AllPets.objects(id=2).count() == 0
+    dogs.stop()
+    assert Dog._mirrors == () and Pet._mirrors == ()
+
+
+def test_an_atomic_mirror_needs_one_connection(tables):
+    class Elsewhere(Model):
+        __table_name__ = "mirror_elsewhere"
+        __connection__ = "another"
+        id = columns.Integer(partition_key=True)
+        email = columns.Text()
+
+    with pytest.raises(MirrorError, match="different connections.*atomic=False"):
+        mirror(User, Elsewhere)
