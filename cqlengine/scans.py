@@ -25,6 +25,7 @@ from cassandra import InvalidRequest
 from cassandra.protocol import ProtocolException
 
 from cqlengine import connection, cursors, statements
+from cqlengine.columns import UserDefinedType
 from cqlengine.connection import NOT_SET
 from cqlengine.exceptions import QueryException
 
@@ -250,16 +251,16 @@ def _instances(model: type[M], names: Sequence[str], rows: Sequence[tuple]) -> l
 
 
 def cells_with_writetime(model: type[Model]) -> list[Any]:
-    """The columns whose cells have one WRITETIME and TTL: regular and static, not collections (unless
-    frozen), not counters. Primary key columns have none."""
-    out = []
-    for col in model._table_columns().values():
-        if col.primary_key or col.is_counter:
-            continue
-        if col.is_collection and not getattr(col, "frozen", False):
-            continue
-        out.append(col)
-    return out
+    """The columns whose value is one cell, with one WRITETIME and TTL: regular and static columns but
+    non-frozen collections and user types (a cell per element or field) and counters. Primary key
+    columns have none."""
+    return [col for col in model._table_columns().values()
+            if not col.primary_key and not col.is_counter and not is_multi_cell(col)]
+
+
+def is_multi_cell(col: Any) -> bool:
+    """Whether a column's value is stored as several cells (a non-frozen collection or user type)."""
+    return not col.cql_type().startswith("frozen<") and (col.is_collection or isinstance(col, UserDefinedType))
 
 
 class Scan(Generic[M]):

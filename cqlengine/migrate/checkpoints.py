@@ -17,6 +17,7 @@ from cassandra import ConsistencyLevel
 
 from cqlengine import columns, management
 from cqlengine.models import Model
+from cqlengine.query import BatchQuery
 from cqlengine.scans import SplitProgress
 
 TABLE = "cqlengine_backfill"
@@ -38,6 +39,8 @@ class BackfillCheckpoint(Model):
     written = columns.BigInt(default=0)
     skipped = columns.BigInt(default=0)
     done = columns.Boolean(default=False)
+    #: Rows from elsewhere, read in the order of a key: the last key copied (JSON).
+    after_key = columns.Text()
     updated_at = columns.DateTime()
 
 
@@ -51,6 +54,7 @@ class SplitRecord:
     progress: SplitProgress
     written: int = 0
     skipped: int = 0
+    after_key: Optional[str] = None
 
 
 class CheckpointTable:
@@ -73,17 +77,29 @@ class CheckpointTable:
         for row in rows:
             progress = SplitProgress(row.split, row.after_token, row.paging_state, row.rows_read or 0,
                                      bool(row.done))
-            out.append(SplitRecord(row.split, row.start, row.end, progress, row.written or 0, row.skipped or 0))
+            out.append(SplitRecord(row.split, row.start, row.end, progress, row.written or 0, row.skipped or 0,
+                                   row.after_key))
         return out
 
-    def save(self, record: SplitRecord) -> None:
+    def _row(self, record: SplitRecord) -> BackfillCheckpoint:
         progress = record.progress
-        BackfillCheckpoint(
+        row = BackfillCheckpoint(
             name=self.name, split=record.split, start=record.start, end=record.end,
             after_token=progress.after_token, paging_state=progress.paging_state, rows_read=progress.rows,
-            written=record.written, skipped=record.skipped, done=progress.done,
+            written=record.written, skipped=record.skipped, done=progress.done, after_key=record.after_key,
             updated_at=datetime.now(timezone.utc),
-        ).using(keyspace=self.keyspace, connection=self.connection).consistency(_QUORUM).save()
+        )
+        return row.using(keyspace=self.keyspace, connection=self.connection)
+
+    def save(self, record: SplitRecord) -> None:
+        self._row(record).consistency(_QUORUM).save()
+
+    def save_layout(self, records: list[SplitRecord]) -> None:
+        """Every split of a new backfill, in one logged batch of one partition: all recorded, or none
+        (a resume must never see part of the ring)."""
+        with BatchQuery(consistency=_QUORUM, connection=self.connection) as batch:
+            for record in records:
+                self._row(record).batch(batch).save()
 
     def clear(self) -> None:
         BackfillCheckpoint.objects.using(keyspace=self.keyspace, connection=self.connection) \

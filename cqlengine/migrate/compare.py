@@ -6,7 +6,10 @@ column by column. With ``extras=True`` (full runs only) it also reads the
 whole target first and reports target rows that no source row leads to (a
 delete that was not mirrored, a row resurrected by a copy). Under live
 traffic a row may change between the two reads: each difference is read
-again, from both sides, before it is reported.
+again, from both sides (the target side alone for rows from elsewhere,
+which an iterable cannot give one at a time), before it is reported; check
+rows from elsewhere when their writes have stopped, or expect to see the
+rows changed during the check.
 """
 from __future__ import annotations
 
@@ -177,13 +180,18 @@ def _compare(comparer: _Comparer, report: VerifyReport, sources: list[Any], rech
                 report.differences.append(diff)
 
 
-def _rechecker(comparer: _Comparer, source_model: Optional[type[Model]]) -> Any:
-    """Read the source row again (when it is a Cassandra row) and its target row: the difference now, if any."""
+def _rechecker(comparer: _Comparer, scan: Optional[Scan[Any]]) -> Any:
+    """Read the source row again (when it is a Cassandra row: where, and as, the scan reads) and its
+    target row: the difference now, if any. Rows from elsewhere are not read again (the iterable
+    cannot be asked for one row): a difference there is the target read again against the row given."""
     def recheck(instance: Any) -> Optional[Difference]:
         current = instance
-        if source_model is not None and isinstance(instance, Model):
-            keys = {k: instance._values[k] for k in source_model._primary_keys}
-            current = type(instance).objects.filter(**keys).first()
+        if scan is not None and isinstance(instance, Model):
+            keys = {k: instance._values[k] for k in scan.model._primary_keys}
+            query = type(instance).objects.filter(**keys).using(keyspace=scan.keyspace, connection=scan.connection)
+            if scan.consistency is not None:
+                query = query.consistency(scan.consistency)
+            current = query.first()
             if current is None:
                 return None  # deleted since: its target row is checked by the extras pass
         row = comparer.expected(current)
@@ -246,7 +254,7 @@ def verify(
         comparer.collect_keys = True
         target_keys = _target_keys(target, keyspace, connection_name, splits, readers, fetch_size)
         report.target_rows = len(target_keys)
-    again = _rechecker(comparer, model) if recheck else None
+    again = _rechecker(comparer, scan) if recheck else None
     if scan is None:
         page: list[Any] = []
         for row in source:

@@ -13,11 +13,22 @@ How the timestamps are chosen, per target row:
   timestamp and remaining TTL (cells of different timestamps are written by
   separate INSERTs, one per timestamp);
 - the other target columns take the row's latest cell timestamp;
-- a row with no timed cell (only key columns, or only non-frozen collections)
-  is dated when its page was read: a live write after that read is newer.
+- what has no write time to read (a row of key columns only, a non-frozen
+  collection or user type, whose elements are cells of their own, and a row
+  from elsewhere that is not :class:`Stamped`) is dated :data:`UNDATED`, just
+  after the epoch: every real write is newer, so a live write or delete is
+  never undone by it, however late the copy lands. This supposes the target
+  held nothing before its writes branch began.
+
+What a copy cannot carry: a row marker's own TTL (CQL cannot read it), so
+each INSERT gives the row the TTL of the cells it writes; a rerun with a
+changed transform does not overwrite rows already copied with the same
+timestamps (Cassandra keeps the greater value of two equally dated cells):
+truncate the target and backfill again while the mirror runs.
 """
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sized
@@ -29,14 +40,22 @@ from cqlengine import connection, statements
 from cqlengine.exceptions import CQLEngineException
 from cqlengine.migrate.checkpoints import TABLE, CheckpointTable, SplitRecord
 from cqlengine.mirroring import Mirror, MirrorError, Transform, identity_transform
-from cqlengine.models import Model, normalize_timestamp
+from cqlengine.models import Model, check_ttl, normalize_timestamp
 from cqlengine.query import QuerySet
-from cqlengine.scans import Scan, ScanPage, SplitProgress, TokenSplit
+from cqlengine.scans import Scan, ScanPage, SplitProgress, TokenSplit, is_multi_cell
 
 if TYPE_CHECKING:
     from cqlengine.migrate.progress import Progress
 
 Cells = Mapping[str, tuple[Optional[int], Optional[int]]]
+
+_NOT_SENT = CQLEngineException("not sent")
+#: Stamped timestamps: from late April 1970 (smaller ones are seconds or milliseconds) to a day from now.
+_PLAUSIBLE_MICROS = 10**13
+_A_DAY = 86_400_000_000
+
+#: The write timestamp of what a backfill cannot date (see the module docstring): older than any real write.
+UNDATED = 1
 
 
 class BackfillError(CQLEngineException):
@@ -68,6 +87,14 @@ class Stamped:
     values: Any
     timestamp: Union[int, datetime]
     ttl: Optional[int] = None
+
+    def __post_init__(self) -> None:
+        micros = normalize_timestamp(self.timestamp, "Stamped")
+        if micros is None or not _PLAUSIBLE_MICROS <= micros <= time.time_ns() // 1000 + _A_DAY:
+            raise CQLEngineException(
+                f"Stamped: timestamp {self.timestamp!r} is not microseconds since the epoch up to now (a value "
+                "in seconds, milliseconds or nanoseconds would date the copy wrongly)")
+        check_ttl("Stamped", self.ttl)
 
 
 @dataclass
@@ -134,9 +161,10 @@ class _Writer:
         source_names = {c.db_field_name for c in mirror.source._columns.values()}
         self.keys = [c.db_field_name for c in self.target._primary_keys.values()]
         self.same_names = {c.db_field_name for c in self.target._columns.values()} & source_names
+        self.multi_cell = {c.db_field_name for c in self.target._columns.values() if is_multi_cell(c)}
 
-    def inserts(self, instance: Any, cells: Cells, read_at: int,
-                   ttl: Optional[int] = None) -> Optional[list[statements.InsertStatement]]:
+    def inserts(self, instance: Any, cells: Cells,
+                ttl: Optional[int] = None) -> Optional[list[statements.InsertStatement]]:
         """The INSERTs of ``instance``'s target row (one per timestamp), or None when it has none."""
         values = self.mirror.target_values(instance)
         if values is None:
@@ -147,7 +175,7 @@ class _Writer:
         if not isinstance(insert, statements.InsertStatement):  # pragma: no cover - a new instance inserts
             raise MirrorError(f"{self.mirror!r}: {row!r} is not written by an INSERT")
         stamps = [wt for wt, _ in cells.values() if wt is not None]
-        latest = max(stamps) if stamps else read_at
+        latest = max(stamps) if stamps else UNDATED
         ttls = {t for _, t in cells.values()}
         row_ttl = ttl if ttl is not None else (ttls.pop() if len(ttls) == 1 else None)
         pairs = list(insert.values.items()) if isinstance(insert.values, Mapping) else list(insert.values)
@@ -157,7 +185,12 @@ class _Writer:
             if name in self.keys:
                 continue
             cell = cells.get(name) if name in self.same_names else None
-            stamp = (cell[0], cell[1]) if cell is not None and cell[0] is not None else (latest, row_ttl)
+            if cell is not None and cell[0] is not None:
+                stamp = (cell[0], cell[1])
+            elif name in self.multi_cell and "" not in cells:  # "": a Stamped row's own time
+                stamp = (UNDATED, None)  # elements of their own: an INSERT would delete newer live ones first
+            else:
+                stamp = (latest, row_ttl)
             groups.setdefault(stamp, []).append((name, value))
         if not groups:
             groups[(latest, row_ttl)] = []
@@ -167,7 +200,7 @@ class _Writer:
 
     def send(self, writes: list[statements.InsertStatement]) -> list[Optional[BaseException]]:
         """Send every write, retrying failures; each one's final error (None: written)."""
-        errors: list[Optional[BaseException]] = [None] * len(writes)
+        errors: list[Optional[BaseException]] = [_NOT_SENT] * len(writes)
         todo = list(range(len(writes)))
         conn = self.mirror.connection or self.target.__connection__
         for attempt in range(self.retries + 1):
@@ -192,7 +225,7 @@ def _page_writes(writer: _Writer, page: ScanPage[Any]) -> tuple[list[list[statem
     skipped = 0
     cells_of = page.cells or [{}] * len(page.instances)
     for instance, cells in zip(page.instances, cells_of):
-        writes = writer.inserts(instance, cells, page.read_at)
+        writes = writer.inserts(instance, cells)
         if writes is None:
             skipped += 1
         else:
@@ -312,6 +345,7 @@ def backfill(
     checkpoint_keyspace: Optional[str] = None,
     timeout: Any = connection.NOT_SET,
     retries: int = 3,
+    key: Optional[Callable[[Any], Any]] = None,
 ) -> BackfillSummary:
     """Copy every row of ``source`` into ``target`` through ``transform``; see the module docstring.
 
@@ -319,7 +353,11 @@ def backfill(
     any iterable of rows from elsewhere (mappings, objects, or :class:`Stamped`
     rows), which the transform gets as they are. ``transform`` is as for
     ``mirror()`` (default: same-named columns; rows from elsewhere: mappings
-    of the target's columns); returning None skips a row.
+    of the target's columns); returning None skips a row. For rows from
+    elsewhere, ``key(row)`` gives the key the iterable is ordered by (an int,
+    str, float or bool, or a tuple of them, ascending and unique): a resume
+    then continues after the last key copied; without ``key``, a resume
+    copies every row again (see :func:`_backfill_rows`).
 
     ``readers`` splits are read at a time, with at most ``concurrency``
     writes in flight in all, and at most ``rate`` rows a second. Progress is
@@ -332,28 +370,38 @@ def backfill(
     """
     _check_positive("readers", readers)
     _check_positive("concurrency", concurrency)
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        raise CQLEngineException(f"backfill: retries must be an int >= 0, got {retries!r}")
+    if target._has_counter:
+        raise MirrorError(f"backfill: {target.__name__} has counter columns, which are written as increments "
+                          "and cannot be copied with a timestamp")
     limit = RateLimit(rate)
     if not isinstance(source, (Scan, QuerySet)) and not (isinstance(source, type) and issubclass(source, Model)):
         if not isinstance(source, Iterable):
             raise TypeError(f"backfill: source must be a model, queryset, scan or iterable, not {source!r}")
-        return _backfill_rows(source, target, transform, name=name, concurrency=concurrency, limit=limit,
+        return _backfill_rows(source, target, transform, name=name, key=key, concurrency=concurrency, limit=limit,
                               resume=resume, restart=restart, progress=progress, keyspace=keyspace,
                               connection_name=connection_name, checkpoint_keyspace=checkpoint_keyspace,
                               timeout=timeout, retries=retries)
+    if key is not None:
+        raise CQLEngineException("backfill: key= is for rows from elsewhere; a table is read in token order")
     scan = _as_scan(source, splits, fetch_size)
     model = scan.model
+    if model._has_counter:
+        raise MirrorError(f"backfill: {model.__name__} has counter columns, which cannot be copied with a timestamp")
     mirror = Mirror(model, target, transform or identity_transform(target), keyspace=keyspace,
                     connection=connection_name)
     name = name or f"{model.__name__}->{target.__name__}"
     checkpoints = _checkpoints(name, target, keyspace, connection_name, checkpoint_keyspace)
     records = _start(checkpoints, name, resume, restart)
     if records:
+        _check_layout(name, records, scan)
         work = [(_recorded(scan, r), r) for r in records]
     else:
         work = [(split, SplitRecord(split.index, split.start, split.end, SplitProgress(split.index)))
                 for split in scan.splits]
-        for _, record in work:
-            checkpoints.save(record)  # the layout first: a resume uses these splits, whatever the ring is then
+        # The layout first, at once: a resume uses these splits, whatever the ring is then.
+        checkpoints.save_layout([record for _, record in work])
     summary = BackfillSummary(name, splits=len(work), resumed=bool(records))
     for _, record in work:
         summary.rows_read += record.progress.rows
@@ -377,6 +425,16 @@ def backfill(
     if summary.errors:
         raise BackfillError(f"backfill {name} stopped: {summary.errors[0]}", summary)
     return summary
+
+
+def _check_layout(name: str, records: list[SplitRecord], scan: Scan[Any]) -> None:
+    """Refuse a recorded layout that does not cover the ring exactly once (a resume would miss rows)."""
+    bounds = [(int(r.start or 0), int(r.end or 0)) for r in records]
+    ring = (scan.splits[0].start, scan.splits[-1].end)
+    joined = all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+    if not records or bounds[0][0] != ring[0] or bounds[-1][1] != ring[1] or not joined:
+        raise CQLEngineException(f"backfill {name}: the recorded splits do not cover the token ring once (was "
+                                 "it written by another version, or edited?); restart=True starts it over")
 
 
 def _recorded(scan: Scan[Any], record: SplitRecord) -> TokenSplit[Any]:
@@ -452,17 +510,26 @@ def _progress(progress: Any, summary: BackfillSummary, total: Optional[int]) -> 
 
 
 def _backfill_rows(rows: Iterable[Any], target: type[Model], transform: Optional[Transform], *, name: Optional[str],
-                   concurrency: int, limit: RateLimit, resume: bool, restart: bool, progress: Any,
-                   keyspace: Optional[str], connection_name: Optional[str], checkpoint_keyspace: Optional[str],
-                   timeout: Any, retries: int) -> BackfillSummary:
-    """Rows from an iterable: the checkpoint is the number of rows done, so the iterable must give the same
-    rows in the same order each time it is run (e.g. a SQL query with ORDER BY its key). The transform
-    gets each row as the iterable gives it (a :class:`Stamped` row's ``values``)."""
+                   key: Optional[Callable[[Any], Any]], concurrency: int, limit: RateLimit, resume: bool,
+                   restart: bool, progress: Any, keyspace: Optional[str], connection_name: Optional[str],
+                   checkpoint_keyspace: Optional[str], timeout: Any, retries: int) -> BackfillSummary:
+    """Rows from an iterable. The transform gets each row as the iterable gives it (a :class:`Stamped`
+    row's ``values``).
+
+    With ``key`` (a function of a row, the order the iterable gives them in),
+    each checkpoint records the key of the last row copied, and a resume
+    skips the rows up to it, however many rows before it were added or
+    deleted since. Without ``key`` there is no place to resume from that a
+    changing source keeps: a resume copies every row again (with the same
+    timestamps, which changes nothing already copied).
+    """
     mirror = Mirror(target, target, transform or _as_given(target), keyspace=keyspace, connection=connection_name)
     name = name or f"rows->{target.__name__}"
     checkpoints = _checkpoints(name, target, keyspace, connection_name, checkpoint_keyspace)
     records = _start(checkpoints, name, resume, restart)
     record = records[0] if records else SplitRecord(0, None, None, SplitProgress(0))
+    if records and key is None and not record.progress.done:
+        record = SplitRecord(0, None, None, SplitProgress(0))  # from the start: see above
     summary = BackfillSummary(name, splits=1, resumed=bool(records), rows_read=record.progress.rows,
                               written=record.written, skipped=record.skipped,
                               splits_done=int(record.progress.done))
@@ -473,7 +540,7 @@ def _backfill_rows(rows: Iterable[Any], target: type[Model], transform: Optional
     page_size = max(concurrency, 100)
     try:
         if not record.progress.done:
-            _copy_rows(run, rows, record, page_size)
+            _copy_rows(run, rows, record, page_size, key)
     finally:
         summary.seconds = time.monotonic() - started
         if shown is not None:
@@ -493,10 +560,46 @@ def _as_given(target: type[Model]) -> Transform:
     return as_given
 
 
-def _copy_rows(run: _Run, rows: Iterable[Any], record: SplitRecord, page_size: int) -> None:
-    done = record.progress.rows
-    position = 0
+_KEY_TYPES = (int, float, str, bool)
+
+
+def _encoded_key(row_key: Any) -> str:
+    """A row's ``key()`` as the checkpoint stores it (JSON: ints, floats, strs, bools, tuples of them)."""
+    parts = row_key if isinstance(row_key, tuple) else (row_key,)
+    if not parts or not all(isinstance(p, _KEY_TYPES) for p in parts):
+        raise CQLEngineException(f"backfill: key() must give an int, float, str or bool, or a tuple of them; "
+                                 f"got {row_key!r} (convert it, e.g. str() of a UUID, keeping the rows' order)")
+    return json.dumps(list(parts) if isinstance(row_key, tuple) else row_key)
+
+
+def _key_of(key: Callable[[Any], Any], item: Any) -> Any:
+    try:
+        row_key = key(item.values if isinstance(item, Stamped) else item)
+    except Exception as exc:
+        raise CQLEngineException(f"backfill: key() failed on {item!r}: {type(exc).__name__}: {exc}") from exc
+    _encoded_key(row_key)  # refused at once when it could not be recorded
+    return row_key
+
+
+def _ascending(previous: Any, row_key: Any) -> bool:
+    try:
+        return bool(previous < row_key)
+    except TypeError:
+        raise CQLEngineException(f"backfill: key() gave {row_key!r} after {previous!r}, which do not compare "
+                                 "(keys must all be of one kind)") from None
+
+
+def _decoded_key(text: str) -> Any:
+    value = json.loads(text)
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _copy_rows(run: _Run, rows: Iterable[Any], record: SplitRecord, page_size: int,
+               key: Optional[Callable[[Any], Any]]) -> None:
+    after = None if record.after_key is None else _decoded_key(record.after_key)
+    position = record.progress.rows
     page: list[Any] = []
+    last_key: Any = None
     written, skipped = record.written, record.skipped
 
     def flush(last: bool) -> bool:
@@ -504,13 +607,16 @@ def _copy_rows(run: _Run, rows: Iterable[Any], record: SplitRecord, page_size: i
         run.limit.take(len(page))
         writes: list[list[statements.InsertStatement]] = []
         page_skipped = 0
-        now = time.time_ns() // 1000
-        for item in page:
+        for number, item in enumerate(page, start=position - len(page) + 1):
             stamped = item if isinstance(item, Stamped) else None
             instance = stamped.values if stamped is not None else item
-            stamp = normalize_timestamp(stamped.timestamp) if stamped is not None else None
-            cells = {} if stamp is None else {"": (stamp, stamped.ttl if stamped else None)}
-            made = run.writer.inserts(instance, cells, now, ttl=stamped.ttl if stamped else None)
+            try:
+                stamp = normalize_timestamp(stamped.timestamp) if stamped is not None else None
+                cells = {} if stamp is None else {"": (stamp, stamped.ttl if stamped else None)}
+                made = run.writer.inserts(instance, cells, ttl=stamped.ttl if stamped else None)
+            except (MirrorError, CQLEngineException, ValueError, TypeError) as exc:
+                run.fail(f"row {number}: {exc}")  # nothing of this page is written or recorded
+                return False
             if made is None:
                 page_skipped += 1
             else:
@@ -520,22 +626,41 @@ def _copy_rows(run: _Run, rows: Iterable[Any], record: SplitRecord, page_size: i
         if failed:
             first = next(e for e in errors if e is not None)
             run.count(0, 0, 0, failed)
-            run.fail(f"rows {position - len(page)}..{position - 1}: {failed} write(s) failed after "
+            run.fail(f"rows {position - len(page) + 1}..{position}: {failed} write(s) failed after "
                      f"{run.writer.retries} retries: {type(first).__name__}: {first}")
             return False
         written += len(writes)
         skipped += page_skipped
+        recorded_key = None if last_key is None else _encoded_key(last_key)
         progress = SplitProgress(0, None, None, position, done=last)
-        run.checkpoints.save(SplitRecord(0, None, None, progress, written, skipped))
+        run.checkpoints.save(SplitRecord(0, None, None, progress, written, skipped, after_key=recorded_key))
         run.count(len(page), len(writes), page_skipped, done=last)
         page = []
         return True
 
-    for item in rows:
-        position += 1
-        if position <= done:
-            continue  # recorded as done by an earlier run
-        page.append(item)
-        if len(page) >= page_size and not flush(False):
-            return
-    flush(True)
+    previous: Any = after
+    reading = iter(rows)
+    try:
+        while True:
+            try:
+                item = next(reading)
+            except StopIteration:
+                break
+            except Exception as exc:  # the source's own failure: what was recorded stays, for a resume
+                run.fail(f"reading the rows failed after row {position}: {type(exc).__name__}: {exc}")
+                return
+            if key is not None:
+                row_key = _key_of(key, item)
+                if previous is not None and not _ascending(previous, row_key):
+                    if previous is after:
+                        continue  # copied before the resume
+                    raise CQLEngineException(f"backfill: key() gave {row_key!r} after {previous!r}: the rows "
+                                             "must come in ascending order of their key, each key once")
+                previous = last_key = row_key
+            position += 1
+            page.append(item)
+            if len(page) >= page_size and not flush(False):
+                return
+        flush(True)
+    except CQLEngineException as exc:  # a key that fails: reported with the summary
+        run.fail(f"row {position + 1}: {exc}")

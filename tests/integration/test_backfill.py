@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from datetime import datetime, timezone
 
 import pytest
@@ -197,6 +198,55 @@ def test_rows_from_elsewhere_are_written_with_their_own_timestamps(tables):
     assert verify([r.values if isinstance(r, Stamped) else r for r in rows], ItemCopy, extras=False).ok
 
 
+def test_rows_from_elsewhere_resume_after_their_last_key_whatever_changed_before_it(tables):
+    """The source fails midway; before the resume, rows are deleted and added before the checkpoint."""
+    truncate(ItemCopy)
+    source = {i: Stamped({"id": i, "label": f"e{i}", "qty": i}, 1_600_000_000_000_000 + i) for i in range(300)}
+
+    def read(fail_after=None):
+        for count, i in enumerate(sorted(source)):
+            if fail_after is not None and count == fail_after:
+                raise ConnectionError("the old store went away")
+            yield source[i]
+
+    with pytest.raises(BackfillError, match="the old store went away") as stopped:
+        backfill(read(fail_after=250), ItemCopy, name="rows-keyed", key=lambda r: r["id"], concurrency=100,
+                 restart=True, progress=False)
+    assert stopped.value.summary.rows_read == 200  # two pages recorded; the third never completed
+    for i in (5, 6, 7):
+        del source[i]  # deleted by the old store (a live delete would also delete the copy)
+        ItemCopy.objects(id=i).delete()
+    source[-1] = Stamped({"id": -1, "label": "new", "qty": 0}, 1_700_000_000_000_000)  # added before the place
+    ItemCopy.create(id=-1, label="new", qty=0)  # ... and written by the application's own write path
+    resumed = backfill(read(), ItemCopy, name="rows-keyed", key=lambda r: r["id"], resume=True, progress=False)
+    assert resumed.resumed and resumed.complete and resumed.read_now == 100  # ids 200..299: none lost
+    assert verify([r.values for r in source.values()], ItemCopy).ok
+
+    # Without key= there is no place a changing source keeps: the resume copies every row again.
+    with pytest.raises(BackfillError):
+        backfill(read(fail_after=150), ItemCopy, name="rows-unkeyed", restart=True, concurrency=100,
+                 progress=False)
+    del source[10]
+    ItemCopy.objects(id=10).delete()
+    again = backfill(read(), ItemCopy, name="rows-unkeyed", resume=True, progress=False)
+    assert again.complete and again.read_now == len(source) == 297
+    assert verify([r.values for r in source.values()], ItemCopy).ok
+
+
+def test_rows_from_elsewhere_that_fail_stop_with_the_summary(tables):
+    rows = [{"id": i, "label": "x"} for i in (3, 1, 2)]
+    with pytest.raises(BackfillError, match="ascending") as stopped:
+        backfill(rows, ItemCopy, name="rows-unordered", key=lambda r: r["id"], restart=True, progress=False)
+    assert stopped.value.summary.rows_read == 0  # nothing recorded
+    bad_row = "row 3: Mirror.rows -> ItemCopy.*transform failed.*division by zero"
+    with pytest.raises(BackfillError, match=bad_row) as failed:
+        backfill(rows, ItemCopy, lambda r: 1 / 0 if r["id"] == 2 else r, name="rows-bad", restart=True,
+                 progress=False)
+    assert not failed.value.summary.complete
+    with pytest.raises(BackfillError, match="key.. must give"):
+        backfill(rows, ItemCopy, name="rows-uuid-key", key=lambda r: uuid.uuid4(), restart=True, progress=False)
+
+
 def test_a_started_backfill_is_not_run_again_by_mistake_and_a_failing_one_keeps_its_place(tables):
     truncate(Item, ItemCopy)
     Item.objects.bulk_create([Item(id=i, label=f"l{i}", qty=i) for i in range(300)])
@@ -253,3 +303,75 @@ def test_a_killed_backfill_resumes_where_it_stopped(tables):
     # the pages written but not recorded before the kill were written again with the same timestamps
     sample = random.Random(3).sample(range(total), 50)
     assert all(writetime(ItemCopy, "label", id=i) == writetime(Item, "label", id=i) for i in sample)
+
+
+class Tagged(Model):
+    """Key columns and multi-cell values only: nothing with one WRITETIME to date a copy by."""
+    __table_name__ = "bf_tagged"
+    id = columns.Integer(partition_key=True)
+    tags = columns.Set(columns.Text)
+
+
+class TaggedCopy(Model):
+    __table_name__ = "bf_tagged_copy"
+    id = columns.Integer(partition_key=True)
+    tags = columns.Set(columns.Text)
+
+
+def test_live_writes_dated_before_the_read_but_landing_after_it_still_win(tables):
+    """A mirrored write takes its timestamp, the backfill reads the row, then the write lands: the
+    copy of what has no write time of its own (a key-only row, a set's elements) must lose to it."""
+    for model in (Tagged, TaggedCopy):
+        management.sync_table(model)
+    truncate(Tagged, TaggedCopy)
+    Tagged.create(id=1, tags={"a"})
+    Tagged.create(id=2, tags={"a"})
+    Tagged.create(id=3)  # key only
+    writes = mirror(Tagged, TaggedCopy)
+    picked = time.time_ns() // 1000  # the live writes' timestamps, taken before the backfill reads
+
+    def copy_while_live_writes_land(row):
+        if row.id == 1:
+            Tagged.objects(id=1).timestamp(picked).update(tags__add={"b"})
+        elif row.id == 3:
+            Tagged.objects(id=3).timestamp(picked).delete()
+        return {"id": row.id, "tags": row.tags}
+
+    try:
+        backfill(Tagged, TaggedCopy, copy_while_live_writes_land, name="tagged", restart=True, readers=1,
+                 progress=False)
+    finally:
+        writes.stop()
+    assert TaggedCopy.get(id=1).tags == {"a", "b"}  # the element added live survives the copy's INSERT
+    assert TaggedCopy.objects(id=3).count() == 0  # the deleted key-only row is not resurrected
+    assert verify(Tagged, TaggedCopy).ok
+
+
+def test_a_layout_that_does_not_cover_the_ring_is_refused_and_bad_arguments_are(tables):
+    truncate(Item, ItemCopy)
+    Item.objects.bulk_create([Item(id=i, label=f"l{i}", qty=i) for i in range(50)])
+    with pytest.raises(BackfillError):
+        backfill(Item, ItemCopy, lambda i: 1 / 0, name="layout", restart=True, splits=8, progress=False)
+    assert BackfillCheckpoint.objects.filter(name="layout").count() >= 8  # the whole layout, in one batch
+    BackfillCheckpoint.objects.filter(name="layout", split=3).delete()  # as if part of it were lost
+    with pytest.raises(CQLEngineException, match="do not cover the token ring"):
+        backfill(Item, ItemCopy, name="layout", resume=True, progress=False)
+    assert backfill(Item, ItemCopy, name="layout", restart=True, progress=False).written == 50
+    with pytest.raises(CQLEngineException, match="retries"):
+        backfill(Item, ItemCopy, name="bad-retries", retries=-1, progress=False)
+    with pytest.raises(CQLEngineException, match="key= is for rows from elsewhere"):
+        backfill(Item, ItemCopy, name="bad-key", key=lambda r: r.id, progress=False)
+
+
+def test_verify_reads_a_differing_row_again_where_the_scan_reads(tables):
+    other = f"{tables}_other"
+    management.create_keyspace_simple(other, 1)
+    try:
+        management.sync_table(Item, keyspaces=[other])
+        truncate(Item, ItemCopy)  # the model's own keyspace has no rows at all
+        Item.objects.using(keyspace=other).create(id=1, label="right")
+        ItemCopy.create(id=1, label="wrong")
+        report = verify(Item.objects.using(keyspace=other), ItemCopy)
+        assert report.different == 1 and not report.ok
+    finally:
+        connection.execute(f"DROP KEYSPACE IF EXISTS {other}", timeout=60)

@@ -38,27 +38,41 @@ def rendered(inserts):
 
 def test_each_cell_keeps_its_own_timestamp_and_ttl():
     old = Old(id=1, name="a", qty=2, tags={"x"})
-    inserts = writer().inserts(old, {"name": (100, None), "qty": (200, 50)}, read_at=999)
-    # same-named cells keep theirs; the collection (no WRITETIME) takes the row's latest
-    assert rendered(inserts) == [(100, None, ("id", "name")), (200, None, ("id", "tags")), (200, 50, ("id", "qty"))]
+    inserts = writer().inserts(old, {"name": (100, None), "qty": (200, 50)})
+    # same-named cells keep theirs; a non-frozen collection (a cell per element) is dated UNDATED, so its
+    # INSERT (which first deletes the whole collection) never deletes an element a live write added
+    assert rendered(inserts) == [(bf.UNDATED, None, ("id", "tags")), (100, None, ("id", "name")),
+                                 (200, 50, ("id", "qty"))]
 
 
-def test_renamed_columns_take_the_rows_latest_and_rows_without_cells_their_read_time():
+def test_renamed_columns_take_the_rows_latest_and_rows_without_cells_are_undated():
     to_label = lambda o: {"id": o.id, "label": o.name}  # noqa: E731
-    assert rendered(writer(to_label).inserts(Old(id=1, name="a"), {"name": (100, None), "qty": (300, None)},
-                                             read_at=999)) == [(300, None, ("id", "label"))]
-    assert rendered(writer().inserts(Old(id=1), {}, read_at=999)) == [(999, None, ("id",))]
+    assert rendered(writer(to_label).inserts(Old(id=1, name="a"), {"name": (100, None), "qty": (300, None)})) == \
+        [(300, None, ("id", "label"))]
+    assert rendered(writer().inserts(Old(id=1), {})) == [(bf.UNDATED, None, ("id",))]
     # one TTL shared by every cell is the row's
-    assert rendered(writer(to_label).inserts(Old(id=1, name="a"), {"name": (100, 60)}, read_at=999)) == \
+    assert rendered(writer(to_label).inserts(Old(id=1, name="a"), {"name": (100, 60)})) == \
         [(100, 60, ("id", "label"))]
+    # a row from elsewhere with its own time ("") dates every column with it, collections too
+    assert rendered(writer().inserts(Old(id=1, tags={"x"}), {"": (500, None)})) == [(500, None, ("id", "tags"))]
 
 
 def test_a_transform_that_gives_no_row_skips_and_a_bad_one_names_the_row():
-    assert writer(lambda o: None).inserts(Old(id=1), {}, 1) is None
+    assert writer(lambda o: None).inserts(Old(id=1), {}) is None
     with pytest.raises(MirrorError, match="transform failed on"):
-        writer(lambda o: 1 / 0).inserts(Old(id=1), {}, 1)
+        writer(lambda o: 1 / 0).inserts(Old(id=1), {})
     with pytest.raises(MirrorError, match="unknown target column"):
-        writer(lambda o: {"id": 1, "nope": 2}).inserts(Old(id=1), {}, 1)
+        writer(lambda o: {"id": 1, "nope": 2}).inserts(Old(id=1), {})
+
+
+def test_stamped_refuses_timestamps_in_other_units_and_bad_ttls():
+    now = bf.time.time_ns() // 1000
+    assert bf.Stamped({}, now).timestamp == now
+    for wrong in (now // 1000, now // 1_000_000, now * 1000):  # ms, s, ns
+        with pytest.raises(CQLEngineException, match="not microseconds"):
+            bf.Stamped({}, wrong)
+    with pytest.raises(CQLEngineException, match="ttl"):
+        bf.Stamped({}, now, ttl=-1)
 
 
 def test_the_rate_limit_spaces_pages(monkeypatch):
