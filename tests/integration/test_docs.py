@@ -73,3 +73,14 @@ def test_the_testing_guides_example_is_the_module_the_suite_runs():
     shown = "\n".join(line[4:] for line in block.group(1).splitlines()).strip()
     runs = (ROOT / "tests" / "integration" / "test_docs_testing_example.py").read_text().strip()
     assert shown == runs
+
+
+EXAMPLES = sorted((ROOT / "examples").glob("[0-9]*.py"))
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_an_example_of_make_demo_runs(example: Path, cassandra, cqlengine_connection):
+    hosts = ",".join(f"{host}:{cassandra.port}" for host in cassandra.contact_points)
+    result = subprocess.run([sys.executable, str(example)], cwd=example.parent, capture_output=True, text=True,
+                            timeout=180, env={**os.environ, "PYTHONPATH": str(ROOT), "CQLENGINE_TEST_HOSTS": hosts})
+    assert result.returncode == 0, f"{example.name} failed:\n{result.stdout}\n{result.stderr}"
