@@ -246,6 +246,15 @@ def test_only_run_directories_of_the_cache_are_ever_deleted(tmp_path):
 class TestSharedNodes:
     """Leases, stale records and unresponsive nodes, with stand-in processes (no Cassandra)."""
 
+    @pytest.fixture(autouse=True)
+    def no_real_node(self, monkeypatch):
+        """Were a stand-in not recognised, ensure_node would start a real node here and leave it running."""
+        def refuse(*args, **kwargs):
+            raise AssertionError("a unit test tried to start Cassandra: the stand-in node was not recognised")
+
+        monkeypatch.setattr(server, "start_local", refuse)
+        monkeypatch.setattr(server, "ensure_distribution", refuse)
+
     @pytest.fixture
     def fake_node(self, tmp_path):
         """A process whose command line looks like our node's: CassandraDaemon and its run dir."""
