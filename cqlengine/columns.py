@@ -110,7 +110,7 @@ __all__ = [
     "Float", "Double", "Decimal",
     "Date", "Time", "DateTime", "Duration",
     "UUID", "TimeUUID", "Inet",
-    "BaseCollectionColumn", "List", "Set", "Map", "Tuple", "UserDefinedType",
+    "BaseCollectionColumn", "List", "Set", "Map", "Tuple", "UserDefinedType", "Vector",
     "resolve_udts",
 ]
 
@@ -1620,6 +1620,111 @@ class Tuple(BaseCollectionColumn[tuple[Any, ...], _R]):
         if value is None:
             return None
         return tuple(None if v is None else t.to_python(v) for t, v in zip(self.types, value))
+
+
+# ---------------------------------------------------------------------------
+# vectors
+
+
+#: The similarity functions a vector index (and ``similarity_<name>()``) can use.
+SIMILARITIES = ("cosine", "euclidean", "dot_product")
+
+
+class Vector(Column[list[Any], _R]):
+    """A fixed-length vector (``vector<float, N>``), Cassandra 5.0's type for embeddings; held as a list.
+
+    ``dimension`` is the number of elements; ``value_type`` the element type
+    (``Float`` by default; any type Cassandra allows in a vector). A value is
+    a list, a tuple or another sequence of exactly ``dimension`` elements,
+    such as a one-dimensional numpy array (numpy is not needed otherwise);
+    it reads back as a list. No element may be None, and float elements must
+    be finite (a NaN has no distance to anything).
+
+    ``index=True`` creates a Storage-Attached Index on it, with ``similarity``
+    ``"cosine"`` (the default), ``"euclidean"`` or ``"dot_product"``, which
+    ``QuerySet.ann()`` orders by; Cassandra indexes vectors of ``float`` only.
+    """
+
+    @overload
+    def __init__(self: Vector[Literal[True]], dimension: int, value_type: Any = ..., similarity: Optional[str] = ...,
+                 *, primary_key: Literal[True], **kwargs: Any) -> None: ...
+    @overload
+    def __init__(self: Vector[Literal[True]], dimension: int, value_type: Any = ..., similarity: Optional[str] = ...,
+                 *, partition_key: Literal[True], **kwargs: Any) -> None: ...
+    @overload
+    def __init__(self: Vector[Literal[True]], dimension: int, value_type: Any = ..., similarity: Optional[str] = ...,
+                 *, required: Literal[True], **kwargs: Any) -> None: ...
+    @overload
+    def __init__(self: Vector[Literal[False]], dimension: int, value_type: Any = ...,
+                 similarity: Optional[str] = ..., **kwargs: Any) -> None: ...
+    def __init__(self, dimension: int, value_type: Any = None, similarity: Optional[str] = None,
+                 **kwargs: Any) -> None:
+        if not _is_int(dimension) or dimension < 1:
+            raise DefinitionValueError(f"Vector: dimension must be a positive int, got {dimension!r}")
+        self.dimension = dimension
+        self.value_col = _element(Float if value_type is None else value_type, "Vector")
+        wants_index = bool(kwargs.pop("index", False) or kwargs.get("custom_index", False))
+        if similarity is not None and similarity not in SIMILARITIES:
+            raise DefinitionValueError(f"Vector: similarity must be one of {', '.join(SIMILARITIES)}, "
+                                       f"got {similarity!r}")
+        if similarity is not None and not wants_index:
+            raise DefinitionValueError("Vector: similarity= is the index's: declare index=True with it")
+        if wants_index and self.value_col.cql_type() != "float":
+            raise DefinitionValueError(f"Vector: Cassandra indexes vectors of float only, not of "
+                                       f"{self.value_col.cql_type()}")
+        # A vector is indexed by SAI alone (a legacy secondary index cannot hold one).
+        kwargs["custom_index"] = wants_index
+        super().__init__(**kwargs)
+        self.similarity: Optional[str] = (similarity or "cosine") if wants_index else None
+
+    @property
+    def _python_type_hashable(self) -> bool:
+        return False
+
+    def cql_type(self) -> str:
+        return f"vector<{self.value_col._nested_cql_type()}, {self.dimension}>"
+
+    def index_options(self) -> dict[str, str]:
+        """The options of its index (``similarity_function``); empty when it has none."""
+        return {} if self.similarity is None else {"similarity_function": self.similarity}
+
+    def _clean(self, value: Any, label: str) -> Any:
+        if isinstance(value, (str, bytes, Mapping, _AbstractSet)) or not hasattr(value, "__len__"):
+            raise _fail(label, value, f"is not a sequence ({self.cql_type()} needs a list, tuple or array)",
+                        ValidationTypeError)
+        if hasattr(value, "tolist") and not isinstance(value, (list, tuple)):
+            value = value.tolist()  # a numpy array: its elements as Python numbers
+        if len(value) != self.dimension:
+            raise ValidationError(f"{label}: {len(value)} element(s) given, but {self.cql_type()} holds exactly "
+                                  f"{self.dimension}")
+        element = self.value_col
+        finite = element.cql_type() in ("float", "double")
+        out = []
+        for i, item in enumerate(value):
+            if item is None:
+                raise ValidationError(f"{label}[{i}]: None is not allowed in a vector")
+            item = element._clean(item, f"{label}[{i}]")
+            if finite and not math.isfinite(item):
+                raise ValidationError(f"{label}[{i}]: {item!r} is not allowed in a vector (elements must be finite)")
+            out.append(item)
+        return out
+
+    def to_database(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if self.value_col.binds_as_is:
+            return list(value)
+        return [self.value_col.to_database(v) for v in value]
+
+    def snapshot_copier(self) -> Optional[Callable[[Any], Any]]:
+        return list
+
+    def to_python(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if reads_driver_value_as_is(self.value_col):
+            return list(value)
+        return [self.value_col.to_python(v) for v in value]
 
 
 # ---------------------------------------------------------------------------

@@ -68,7 +68,7 @@ _SCALARS: dict[str, type[columns.Column]] = {
 }
 _COLLECTIONS = {"list": 1, "set": 1, "map": 2}
 # Native type names with no column class here: refused by name rather than taken for a user type.
-_UNSUPPORTED = frozenset({"vector", "custom"})
+_UNSUPPORTED = frozenset({"custom"})
 
 _N = TypeVar("_N", bound="NamedModel")
 
@@ -89,7 +89,7 @@ def _parse(cql_type: str) -> TypeNode:
 def _user_type_names(node: TypeNode, out: set[str]) -> set[str]:
     name, quoted, args = node
     if quoted or (name not in _SCALARS and name not in _COLLECTIONS
-                  and name not in ("frozen", "tuple") and name not in _UNSUPPORTED):
+                  and name not in ("frozen", "tuple", "vector") and name not in _UNSUPPORTED):
         out.add(name)
     for arg in args:
         _user_type_names(arg, out)
@@ -123,6 +123,10 @@ def _build(node: TypeNode, resolve: Optional[UserTypeResolver], frozen: bool,
             if not args:
                 raise CQLEngineException("tuple takes at least one type argument")
             return columns.Tuple(*[_build(a, resolve, True, {}) for a in args], **kwargs)
+        if name == "vector":
+            if len(args) != 2 or not args[1][0].isdigit():
+                raise CQLEngineException("vector takes an element type and a dimension")
+            return columns.Vector(int(args[1][0]), _build(args[0], resolve, True, {}), **kwargs)
         if name in _UNSUPPORTED:
             raise CQLEngineException(f"{name} columns have no column class in cqlengine.columns")
     if resolve is None:
@@ -320,11 +324,11 @@ def _user_type_resolver(keyspace: str, user_types: Mapping[str, UserTypeInfo]) -
     return resolve
 
 
-def _indexed(info: TableInfo, column: str) -> dict[str, bool]:
+def _indexed(info: TableInfo, column: str) -> dict[str, Any]:
     """``index`` / ``custom_index`` for the index our model would declare on the column, so that
     the query checks allow what it serves (the column itself, a collection's values, a frozen
-    collection whole)."""
-    flags: dict[str, bool] = {}
+    collection whole); and a vector index's ``similarity``."""
+    flags: dict[str, Any] = {}
     live = info.columns.get(column)
     wanted = index_target_kind(live.type) if live is not None else "plain"
     for idx in info.indexes.values():
@@ -332,6 +336,8 @@ def _indexed(info: TableInfo, column: str) -> dict[str, bool]:
             continue  # e.g. keys(m) serves CONTAINS KEY, which our model's index does not
         # SAI (and any other custom index) serves more operators than a legacy index.
         flags["custom_index" if idx.kind.upper() == "CUSTOM" else "index"] = True
+        if idx.is_sai and live is not None and live.type.startswith("vector<"):
+            flags["similarity"] = idx.options.get("similarity_function", "cosine").lower()
     return flags
 
 

@@ -183,6 +183,8 @@ class ColumnSpec:
     index: bool = False
     custom_index: bool = False
     attr: Optional[str] = None
+    #: The options of its SAI index, as ``(name, value)`` pairs (a vector's ``similarity_function``).
+    index_options: tuple[tuple[str, str], ...] = ()
     #: Other live types that count as in sync (a UDT column left frozen by default also
     #: matches the non-frozen column created when that was the default).
     also_accepts: tuple[str, ...] = ()
@@ -250,6 +252,7 @@ def table_spec(model: Any) -> TableSpec:
             name=name, type=col.cql_type(), kind=kind, clustering_order=order,
             index=bool(getattr(col, "index", False)), custom_index=bool(getattr(col, "custom_index", False)),
             attr=getattr(col, "attr_name", None),
+            index_options=tuple(sorted(getattr(col, "index_options", dict)().items())),
             also_accepts=tuple(getattr(col, "compatible_cql_types", lambda: [])()),
         )
     options = dict(getattr(model, "__options__", None) or {})
@@ -407,6 +410,10 @@ def index_target_kind(cql_type: str) -> str:
     return "plain"
 
 
+#: What an SAI index holds when an option is not given.
+SAI_OPTION_DEFAULTS = {"similarity_function": "cosine"}
+
+
 def _index_change(keyspace: str, table: str, col: ColumnSpec, sai: bool, connection: Optional[str]) -> Change:
     where = qualified_table(keyspace, table)
     target = quote_identifier(col.name)
@@ -414,6 +421,8 @@ def _index_change(keyspace: str, table: str, col: ColumnSpec, sai: bool, connect
         target = f"full({target})"  # a frozen collection is indexed as a whole value
     if sai:
         cql = f"CREATE CUSTOM INDEX ON {where} ({target}) USING {cql_literal(SAI_CLASS)}"
+        if col.index_options:
+            cql += f" WITH OPTIONS = {cql_literal(dict(col.index_options))}"
         what = f"SAI index on {keyspace}.{table}.{col.name}"
     else:
         cql = f"CREATE INDEX ON {where} ({target})"
@@ -631,8 +640,15 @@ def plan_table(
         existing = [i for i in live.indexes_on(col.name) if i.target_kind == kind]
         if col.index and not any(not i.is_sai for i in existing):
             plan.add(_index_change(keyspace, spec.name, col, False, connection))
-        if col.custom_index and not any(i.is_sai for i in existing):
+        sai = [i for i in existing if i.is_sai]
+        if col.custom_index and not sai:
             plan.add(_index_change(keyspace, spec.name, col, True, connection))
+        for name, wanted in col.index_options if col.custom_index else ():
+            found = [i.options.get(name, SAI_OPTION_DEFAULTS.get(name, "")) for i in sai]
+            if found and not any(value.lower() == wanted.lower() for value in found):
+                # An index's options cannot change in place: it would have to be dropped and built again.
+                conflict(f"index on {col.name}", f"{name} differs", ", ".join(f"{i.name}: {i.options.get(name)}"
+                                                                          for i in sai), wanted)
     wanted_idx = {c.name for c in indexed}
     for idx in live.indexes.values():
         if idx.column not in wanted_idx:

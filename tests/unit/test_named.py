@@ -111,7 +111,8 @@ def test_user_types_resolve():
     assert isinstance(udt, columns.UserDefinedType) and udt.frozen
 
 
-@pytest.mark.parametrize("cql", ["vector<float, 3>", "list<int", "map<int>", "frozen<int, int>", "int<text>"])
+@pytest.mark.parametrize("cql", ["vector<float>", "vector<float, x>", "list<int", "map<int>", "frozen<int, int>",
+                                 "int<text>", "custom"])
 def test_unsupported_or_malformed_types_are_refused(cql):
     with pytest.raises(CQLEngineException):
         column_for_type(cql)
@@ -245,12 +246,26 @@ def test_user_type_model():
 
 
 def test_unsupported_column_names_table_column_and_type():
+    info = TableInfo("ks", "odd", columns={
+        "id": ColumnInfo("id", "int", "partition_key", 0),
+        "v": ColumnInfo("v", "custom"),
+    })
+    with pytest.raises(CQLEngineException, match=r"ks\.odd.*'v'.*custom"):
+        model_for_table(info)
+
+
+def test_vector_columns_and_their_index_are_reflected():
     info = TableInfo("ks", "vecs", columns={
         "id": ColumnInfo("id", "int", "partition_key", 0),
         "v": ColumnInfo("v", "vector<float, 3>"),
-    })
-    with pytest.raises(CQLEngineException, match=r"ks\.vecs.*'v'.*vector<float, 3>"):
-        model_for_table(info)
+        "w": ColumnInfo("w", "vector<int, 2>"),
+    }, indexes={"v_idx": IndexInfo("v_idx", "CUSTOM", {"class_name": "StorageAttachedIndex", "target": "v",
+                                                        "similarity_function": "DOT_PRODUCT"})})
+    model = model_for_table(info)
+    v, w = model._columns["v"], model._columns["w"]
+    assert isinstance(v, columns.Vector) and v.cql_type() == "vector<float, 3>"
+    assert v.custom_index and v.similarity == "dot_product"
+    assert w.cql_type() == "vector<int, 2>" and not w.has_index
 
 
 def test_named_keyspace_and_table_without_a_server():
