@@ -29,7 +29,7 @@ from cassandra import InvalidRequest
 from cassandra.cluster import NoHostAvailable
 from cassandra.protocol import ProtocolException, ServerError
 
-from cqlengine import bulk, connection, cursors, mirroring, scans, statements
+from cqlengine import ann, bulk, connection, cursors, mirroring, scans, statements
 from cqlengine.columns import Column, List, Map, Set
 from cqlengine.exceptions import (
     ConnectionException,
@@ -198,6 +198,7 @@ class QuerySet(Generic[M]):
         self._distinct: Optional[list[str]] = None
         self._fetch_size: Optional[int] = None
         self._skip_foreign_rows = False  # an indexed subclass whose key filter had to be dropped
+        self._ann: Optional[ann.Ann] = None
         self._options = WriteOptions()
         self._cache: Optional[list[Any]] = None
         self._source: Optional[Iterator[Any]] = None
@@ -395,6 +396,15 @@ class QuerySet(Generic[M]):
         clone = self._with(_order=order)
         clone._settle_implicit()
         return clone
+
+    def ann(self, column: str, vector: Any, *, rerank: Optional[int] = None, score: bool = False) -> QuerySet[M]:
+        """The rows nearest to ``vector`` by the ``Vector`` column ``column``'s index, nearest first.
+
+        Needs a ``limit()`` (at most 1000). ``rerank=m`` reads ``m`` times as
+        many candidates and keeps the nearest by exact similarity; ``score=True``
+        yields ``(instance, score)`` pairs. See :mod:`cqlengine.ann`.
+        """
+        return self._with(_ann=ann.ann_of(self.model, column, vector, rerank, score))
 
     def limit(self, n: Optional[int]) -> QuerySet[M]:
         if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
@@ -758,11 +768,17 @@ class QuerySet(Generic[M]):
             limit = self._limit
         if self._skip_foreign_rows:
             limit = None  # rows of other subclasses are skipped here: the server's LIMIT would count them
+        nearest = self._ann
+        if nearest is not None:
+            limit = ann.check(self, nearest, limit)
         return statements.SelectStatement(
             table, keyspace=keyspace, fields=None if count else fields, where=self._where_clauses(),
             order_by=[(self.model._columns[a].db_field_name, d) for a, d in self._order],
             limit=limit, allow_filtering=self._allow_filtering,
             distinct=self._distinct is not None and not count, count=count,
+            ann_of=None if nearest is None else (nearest.column, nearest.vector),
+            similarity=(nearest.similarity, nearest.column, nearest.vector)
+            if nearest is not None and nearest.reads_scores else None,
         )
 
     def __str__(self) -> str:
@@ -833,7 +849,8 @@ class QuerySet(Generic[M]):
     @property
     def _builds_plain_instances(self) -> bool:
         """Whether every row becomes an instance of the model itself, with nothing to choose or check per row."""
-        return self._values_list is None and self._distinct is None and not self.model._is_polymorphic
+        return (self._values_list is None and self._distinct is None and not self.model._is_polymorphic
+                and (self._ann is None or not self._ann.reads_scores))
 
     def _plain_instances(self, result: Any) -> list[M]:
         """The instances of ``result``'s current page of tuple rows (see ``_builds_plain_instances``)."""
@@ -852,6 +869,10 @@ class QuerySet(Generic[M]):
 
     def _result_pages(self) -> Iterator[list[Any]]:
         """The results a page at a time (instances, or values for ``values_list``); each page is fetched when needed."""
+        nearest = self._ann
+        if nearest is not None and nearest.reads_scores:  # at most 1000 rows: ranked, then given at once
+            yield ann.results(self, nearest, [row for page in self._pages() for row in page], self._limit or 0)
+            return
         if self._builds_plain_instances:
             # Rows as tuples, each built in one pass by a plan compiled once per row shape.
             statement = self._select_statement()
@@ -1084,7 +1105,7 @@ class QuerySet(Generic[M]):
     @property
     def _counts_by_reading(self) -> bool:
         # COUNT(*) would count rows, not partitions (DISTINCT), or other subclasses' rows too.
-        return self._distinct is not None or self._checks_row_class
+        return self._distinct is not None or self._checks_row_class or self._ann is not None
 
     def _count_of(self, result: Any) -> int:
         total = int(result.one()["count"])
@@ -1119,6 +1140,12 @@ class QuerySet(Generic[M]):
 
     async def __aiter__(self) -> AsyncIterator[M]:
         """``async for obj in qs``: pages are fetched as they are consumed; nothing is cached."""
+        nearest = self._ann
+        if nearest is not None and nearest.reads_scores:
+            rows = await self._arows()
+            for item in ann.results(self, nearest, rows, self._limit or 0):
+                yield item
+            return
         plain = self._builds_plain_instances
         statement = self._select_statement()
         result = await self._aexecute(statement, fetch_size=self._fetch_size, tuple_rows=plain)
@@ -1140,6 +1167,17 @@ class QuerySet(Generic[M]):
                     yield self._make(row)
             if not result.has_more_pages:
                 return
+            result = await self._anext_page(result)
+
+    async def _arows(self) -> list[dict[str, Any]]:
+        """Every row of the query, as dicts (for the few an ANN query returns)."""
+        result = await self._aexecute(self._select_statement(), fetch_size=self._fetch_size)
+        self.pages_fetched = 1
+        rows: list[dict[str, Any]] = []
+        while True:
+            rows += [row for row in result.current_rows if self._accept(row)]
+            if not result.has_more_pages:
+                return rows
             result = await self._anext_page(result)
 
     async def aall(self) -> list[M]:

@@ -410,6 +410,12 @@ class BaseStatement:
         return self.render()[0]
 
 
+#: The similarity functions of vector search, ``similarity_<name>(column, vector)``.
+SIMILARITY_FUNCTIONS = ("cosine", "euclidean", "dot_product")
+#: The name a ``similarity`` selector is given in the results.
+SCORE = "cqlengine_score"
+
+
 @dataclass
 class SelectStatement(BaseStatement):
     """``SELECT [DISTINCT] fields FROM t WHERE .. ORDER BY .. PER PARTITION LIMIT ? LIMIT ? ALLOW FILTERING``.
@@ -419,6 +425,9 @@ class SelectStatement(BaseStatement):
     bare column name (ascending). ``writetime_of`` / ``ttl_of`` add
     ``WRITETIME(c)`` / ``TTL(c)`` selectors after the fields, and
     ``token_of`` (the partition key columns) a last ``token(a, b)`` selector.
+    ``ann_of`` ``(column, vector)`` orders by ``column ANN OF ?`` (in place of
+    ``order_by``); ``similarity`` ``(function, column, vector)`` adds a last
+    selector ``similarity_<function>(column, ?) AS score`` (see ``SCORE``).
     """
 
     table: str
@@ -434,6 +443,8 @@ class SelectStatement(BaseStatement):
     writetime_of: Sequence[str] = ()
     ttl_of: Sequence[str] = ()
     token_of: Sequence[str] = ()
+    ann_of: tuple[str, Any] | None = None
+    similarity: tuple[str, str, Any] | None = None
 
     def _selectors(self) -> str:
         if self.count:
@@ -445,6 +456,11 @@ class SelectStatement(BaseStatement):
         selectors += [f"TTL({quote_identifier(c)})" for c in self.ttl_of]
         if self.token_of:
             selectors.append(f"token({', '.join(quote_identifier(c) for c in self.token_of)})")
+        if self.similarity is not None:
+            function, column, _ = self.similarity
+            if function not in SIMILARITY_FUNCTIONS:
+                raise QueryException(f"similarity: {function!r} is not one of {', '.join(SIMILARITY_FUNCTIONS)}")
+            selectors.append(f"similarity_{function}({quote_identifier(column)}, ?) AS {SCORE}")
         if self.fields is None:
             if selectors or self.distinct:
                 # CQL has no "*, WRITETIME(c)" nor "DISTINCT *".
@@ -457,6 +473,10 @@ class SelectStatement(BaseStatement):
         return ", ".join(selectors)
 
     def _order_by(self) -> str:
+        if self.ann_of is not None:
+            if self.order_by:
+                raise QueryException("ORDER BY ... ANN OF cannot be combined with another ordering")
+            return f" ORDER BY {quote_identifier(self.ann_of[0])} ANN OF ?"
         items = []
         for item in self.order_by:
             column, direction = (item, "ASC") if isinstance(item, str) else item
@@ -472,7 +492,11 @@ class SelectStatement(BaseStatement):
         distinct = "DISTINCT " if self.distinct else ""
         cql = f"SELECT {distinct}{self._selectors()} FROM {qualified_table(self.keyspace, self.table)}"
         where, params = _render_relations("WHERE", self.where)
+        if self.similarity is not None and not self.count:
+            params.insert(0, self.similarity[2])  # the selector's marker comes first in the text
         cql += where + self._order_by()
+        if self.ann_of is not None:
+            params.append(self.ann_of[1])
         if self.per_partition_limit is not None:
             _check_int("PER PARTITION LIMIT", self.per_partition_limit, 1)
             cql += " PER PARTITION LIMIT ?"
