@@ -149,6 +149,22 @@ class PeerEvent(peer_models.Model):
     ts = peer_columns.DateTime()
 
 
+#: The vector search workload: rows, dimensions, neighbours per query.
+VECTOR_ROWS, VECTOR_DIM, VECTOR_K = 5000, 32, 10
+
+
+class OursVector(Model):
+    """Read by ours and raw alike (the peer has no vector column)."""
+    __keyspace__ = KEYSPACE
+    __table_name__ = "vec"
+    id = columns.Integer(partition_key=True)
+    embedding = columns.Vector(VECTOR_DIM, index=True)
+
+
+def random_vector(rng: random.Random) -> list[float]:
+    return [rng.uniform(-1, 1) for _ in range(VECTOR_DIM)]
+
+
 def _wide_attrs(types: dict[str, Any], prefix: str, id_column: Any) -> dict[str, Any]:
     attrs: dict[str, Any] = {"__keyspace__": KEYSPACE, "__table_name__": f"{prefix}_wide", "__module__": __name__,
                              "id": id_column}
@@ -210,6 +226,7 @@ class Raw:
         wide = ", ".join(["id"] + [name for name, _ in WIDE])
         self.get_wide = p(f"SELECT {wide} FROM {ks}.raw_wide WHERE id = ?")
         self.iterate = p(f"SELECT bucket, seq, payload, value, ts FROM {ks}.event WHERE bucket = ?")
+        self.ann = p(f"SELECT id, embedding FROM {ks}.vec ORDER BY embedding ANN OF ? LIMIT ?")
 
     def shutdown(self) -> None:
         self.cluster.shutdown()
@@ -369,6 +386,15 @@ class Bench:
             self.user_keys[contender] = self.seed_users(contender, n)
             self.wide_keys[contender] = self.seed_wide(contender, n)
         self.seed_events(sorted(set(self.args.sizes) | set(self.args.memory_sizes)))
+        self.seed_vectors()
+
+    def seed_vectors(self) -> None:
+        session = self.raw.session
+        ps = session.prepare(f"INSERT INTO {KEYSPACE}.vec (id, embedding) VALUES (?, ?)")
+        rng = random.Random(32)
+        rows = [(i, random_vector(rng)) for i in range(VECTOR_ROWS)]
+        # Cassandra 5.0 fails writes that reach a vector index more than a few at a time (3 on 2 cores).
+        check_concurrent(execute_concurrent_with_args(session, ps, rows, concurrency=2), "seeding vectors")
 
     # -- the workloads --------------------------------------------------------------
 
@@ -599,6 +625,36 @@ class Bench:
                   f"(concurrency={flight}); peer: synchronous get() on {self.args.peer_threads} threads")
         return w
 
+    def ann(self) -> Workload:
+        n, raw = self.args.ann_queries, self.raw
+
+        def queries(r: int) -> list[list[float]]:
+            rng = random.Random(1000 + r)
+            return [random_vector(rng) for _ in range(n)]
+
+        def ours(vectors: list[list[float]]) -> None:
+            for vector in vectors:
+                assert len(list(OursVector.objects.ann("embedding", vector).limit(VECTOR_K))) == VECTOR_K
+
+        def ours_scored(vectors: list[list[float]]) -> None:
+            for vector in vectors:
+                assert len(list(OursVector.objects.ann("embedding", vector, score=True).limit(VECTOR_K))) == VECTOR_K
+
+        def raw_run(vectors: list[list[float]]) -> None:
+            execute, ps = raw.session.execute, raw.ann
+            for vector in vectors:
+                assert len(list(execute(ps, (vector, VECTOR_K)))) == VECTOR_K
+
+        warm = queries(99)[:20]
+        return Workload(f"ann k={VECTOR_K}", "query", n, [
+            Variant("ours", "ours", ours, queries, lambda: ours(warm)),
+            Variant("ours", "ours score=True", ours_scored, queries, lambda: ours_scored(warm)),
+            Variant("raw", "raw", raw_run, queries, lambda: raw_run(warm)),
+        ], note=f"objects.ann('embedding', v).limit({VECTOR_K}) over {VECTOR_ROWS:,} vectors of {VECTOR_DIM} "
+                "floats (cosine index), instances built; score=True also selects similarity_cosine; raw: prepared "
+                "SELECT id, embedding ... ORDER BY embedding ANN OF ? LIMIT ?, tuples; peer: no vector column",
+            not_applicable={"peer": "no vector column"})
+
     def workloads(self) -> Iterator[Callable[[], Workload]]:
         yield self.create
         yield self.get
@@ -609,6 +665,7 @@ class Bench:
         yield self.concurrent_create
         yield self.concurrent_get
         yield self.get_wide
+        yield self.ann
 
     # -- memory -----------------------------------------------------------------------
 
@@ -663,7 +720,7 @@ def create_schema(raw: Raw, hosts: list[str], cluster_options: dict[str, Any]) -
     management.drop_keyspace(KEYSPACE)
     management.create_keyspace_simple(KEYSPACE, 1)
     peer_connection.setup(hosts, KEYSPACE, **cluster_options)
-    for model in (OursUser, OursWide, OursEvent):
+    for model in (OursUser, OursWide, OursEvent, OursVector):
         management.sync_table(model)
     for peer_model in (PeerUser, PeerWide):
         peer_management.sync_table(peer_model)
@@ -768,6 +825,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     parser.add_argument("--batches", type=int, help="batches per sample (default 20; --quick 6)")
     parser.add_argument("--concurrent", type=int, help="ops per sample of the concurrent workloads "
                                                        "(default 5000; --quick 1000)")
+    parser.add_argument("--ann-queries", type=int, help="ANN queries per sample (default 200; --quick 50)")
     parser.add_argument("--in-flight", type=int, default=100, help="requests in flight, ours and raw (default 100)")
     parser.add_argument("--peer-threads", type=int, default=8, help="threads of the peer's concurrent workloads "
                                                                     "(default 8)")
@@ -780,6 +838,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     quick = args.quick
     defaults = {"rounds": 5 if quick else 7, "n": 200 if quick else 1000, "iterate_rows": 10000 if quick else 20000,
                 "batches": 6 if quick else 20, "concurrent": 1000 if quick else 5000,
+                "ann_queries": 50 if quick else 200,
                 "sizes": "1000,10000" if quick else "1000,10000,100000",
                 "memory_sizes": "10000,20000" if quick else "10000,100000"}
     for key, value in defaults.items():
@@ -793,7 +852,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
         if not getattr(args, key) or min(getattr(args, key)) < 1:
             parser.error(f"--{key.replace('_', '-')} needs positive sizes")
     for key in ("rounds", "n", "iterate_rows", "batches", "concurrent", "fetch_size", "batch_size", "in_flight",
-                "peer_threads"):
+                "peer_threads", "ann_queries"):
         if getattr(args, key) < 1:
             parser.error(f"--{key.replace('_', '-')} must be at least 1")
     return args

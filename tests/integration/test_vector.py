@@ -166,3 +166,14 @@ def test_sync_table_is_idempotent_and_refuses_a_dimension_or_similarity_change(v
         management.sync_table(Resized)
     with pytest.raises(SchemaMismatch, match="similarity_function differs"):
         management.sync_table(Rescored)
+
+
+def test_a_named_table_reads_vectors_and_searches_them(vectors, cqlengine_connection):
+    from cqlengine.named import NamedTable
+
+    table = NamedTable(cqlengine_connection.default_keyspace, "vec_items")
+    column = table.model()._columns["embedding"]
+    assert isinstance(column, columns.Vector) and column.cql_type() == f"vector<float, {DIM}>"
+    assert column.similarity == "cosine"
+    found = list(table.objects.ann("embedding", vectors[8], score=True).limit(1))
+    assert found[0][0].id == 8 and found[0][1] == pytest.approx(1.0, abs=1e-6)
