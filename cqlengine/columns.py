@@ -34,6 +34,7 @@ from cqlengine.exceptions import (
     ValidationTypeError,
     ValidationValueError,
 )
+from cqlengine.statements import SIMILARITY_FUNCTIONS
 from cqlengine.statements import quote_identifier as _quote
 
 if TYPE_CHECKING:
@@ -1372,6 +1373,22 @@ def _require_hashable(owner: str, col: Column, role: str) -> None:
         )
 
 
+def _elements_to_database(element: Column, values: Any) -> list[Any]:
+    """A new list of ``values`` as the driver binds them (a list or a vector's elements)."""
+    if element.binds_as_is:
+        return list(values)
+    conv = element.to_database
+    return [conv(v) for v in values]
+
+
+def _elements_to_python(element: Column, values: Any) -> list[Any]:
+    """A list of what the driver read, as the model holds it."""
+    if reads_driver_value_as_is(element):
+        return list(values)
+    conv = element.to_python
+    return [conv(v) for v in values]
+
+
 class List(BaseCollectionColumn[list[_E], Literal[True]]):
     """Ordered list (``list<T>``); held as a Python list.
 
@@ -1405,12 +1422,7 @@ class List(BaseCollectionColumn[list[_E], Literal[True]]):
 
     def to_database(self, value: Any) -> Any:
         # Always a new list: a batch sends it later, and the instance's own may change before then.
-        if value is None:
-            return None
-        if self.value_col.binds_as_is:
-            return list(value)
-        conv = self.value_col.to_database
-        return [conv(v) for v in value]
+        return None if value is None else _elements_to_database(self.value_col, value)
 
     def snapshot_copier(self) -> Optional[Callable[[Any], Any]]:
         inner = self.value_col.snapshot_copier()
@@ -1419,12 +1431,7 @@ class List(BaseCollectionColumn[list[_E], Literal[True]]):
         return lambda value: [None if v is None else inner(v) for v in value]
 
     def to_python(self, value: Any) -> Any:
-        if value is None:
-            return []
-        if reads_driver_value_as_is(self.value_col):
-            return list(value)
-        conv = self.value_col.to_python
-        return [conv(v) for v in value]
+        return [] if value is None else _elements_to_python(self.value_col, value)
 
 
 class Set(BaseCollectionColumn[set[_E], Literal[True]]):
@@ -1627,7 +1634,7 @@ class Tuple(BaseCollectionColumn[tuple[Any, ...], _R]):
 
 
 #: The similarity functions a vector index (and ``similarity_<name>()``) can use.
-SIMILARITIES = ("cosine", "euclidean", "dot_product")
+SIMILARITIES = SIMILARITY_FUNCTIONS
 
 
 class Vector(Column[list[Any], _R]):
@@ -1710,21 +1717,13 @@ class Vector(Column[list[Any], _R]):
         return out
 
     def to_database(self, value: Any) -> Any:
-        if value is None:
-            return None
-        if self.value_col.binds_as_is:
-            return list(value)
-        return [self.value_col.to_database(v) for v in value]
+        return None if value is None else _elements_to_database(self.value_col, value)
 
     def snapshot_copier(self) -> Optional[Callable[[Any], Any]]:
         return list
 
     def to_python(self, value: Any) -> Any:
-        if value is None:
-            return None
-        if reads_driver_value_as_is(self.value_col):
-            return list(value)
-        return [self.value_col.to_python(v) for v in value]
+        return None if value is None else _elements_to_python(self.value_col, value)
 
 
 # ---------------------------------------------------------------------------
