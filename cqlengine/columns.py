@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Literal, Opt
 
 from cassandra import util as _cutil
 
+from cqlengine import ordering
 from cqlengine.exceptions import (
     DefinitionValidationError,
     DefinitionValueError,
@@ -394,6 +395,16 @@ class Column(Generic[_V, _R]):
     def _val_is_null(self, value: Any) -> bool:
         """Whether ``value`` is stored as null (peer compat)."""
         return value is None
+
+    #: Set on a column nested in a collection, tuple or user type: its values are always frozen there.
+    _nested = False
+
+    def order_key(self) -> Optional[Callable[[Any], Any]]:
+        """The sort key giving Cassandra's order of this column's bound values (None: Python's own order).
+
+        Sets and map keys inside frozen values are bound in this order (see ``cqlengine.ordering``).
+        """
+        return None
 
     # -- misc --------------------------------------------------------------
 
@@ -788,6 +799,9 @@ class Float(Column[float, _R]):
 
     db_type = "float"
 
+    def order_key(self) -> Optional[Callable[[Any], Any]]:
+        return ordering.float_key
+
     @overload
     def __init__(self: Float[Literal[True]], double_precision: bool = False,
                  *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
@@ -932,6 +946,9 @@ class DateTime(Column[_datetime, _R]):
 
     db_type = "timestamp"
 
+    def order_key(self) -> Optional[Callable[[Any], Any]]:
+        return ordering.timestamp_key
+
     @overload
     def __init__(self: DateTime[Literal[True]], truncate_microseconds: bool = False,
                  *, primary_key: Literal[True], **kwargs: Unpack[_NoPrimary]) -> None: ...
@@ -1045,6 +1062,9 @@ class Date(Column[_date, _R]):
 
     db_type = "date"
 
+    def order_key(self) -> Optional[Callable[[Any], Any]]:
+        return ordering.date_key
+
     def _clean(self, value: Any, label: str) -> Any:
         if isinstance(value, _datetime):
             return value.date()
@@ -1116,6 +1136,9 @@ class Time(Column[_time, _R]):
         def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
     db_type = "time"
+
+    def order_key(self) -> Optional[Callable[[Any], Any]]:
+        return ordering.time_key
 
     def _clean(self, value: Any, label: str) -> Any:
         if isinstance(value, _time):
@@ -1216,6 +1239,9 @@ class UUID(Column[_uuid.UUID, _R]):
 
     db_type = "uuid"
 
+    def order_key(self) -> Optional[Callable[[Any], Any]]:
+        return ordering.timeuuid_key if self.db_type == "timeuuid" else ordering.uuid_key
+
     def plain_values(self) -> tuple[tuple[type, ...], Optional[tuple[int, int]]]:
         return ((_uuid.UUID,), None) if self._declares_plain(UUID) else ((), None)
 
@@ -1289,6 +1315,9 @@ class Inet(Column[str, _R]):
 
     db_type = "inet"
 
+    def order_key(self) -> Optional[Callable[[Any], Any]]:
+        return ordering.inet_key
+
     def _clean(self, value: Any, label: str) -> Any:
         if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
             return str(value)
@@ -1320,6 +1349,7 @@ def _element(col_type: Any, owner: str) -> Column:
         raise DefinitionValidationError(f"{owner}: {col_type!r} is an abstract column type")
     if inst.is_counter:
         raise ModelDefinitionException(f"{owner}: a counter cannot be nested in a collection, tuple or UDT")
+    inst._nested = True
     return inst
 
 
@@ -1363,6 +1393,19 @@ class BaseCollectionColumn(Column[_V, _R]):
     def _val_is_null(self, value: Any) -> bool:
         # An empty non-frozen collection is stored as null.
         return value is None or (not self.frozen and len(value) == 0)
+
+    @property
+    def _bound_frozen(self) -> bool:
+        """Whether values are bound as one frozen value, compared by their bytes (see ``cqlengine.ordering``)."""
+        return self.frozen or self._nested
+
+
+def _sequence_key(element: Column) -> Callable[[Any], Any]:
+    """The key of a bound list or (sorted) set: element by element, then the shorter first."""
+    key = element.order_key()
+    if key is None:
+        return list
+    return lambda values: [key(v) for v in values]
 
 
 def _require_hashable(owner: str, col: Column, role: str) -> None:
@@ -1433,6 +1476,9 @@ class List(BaseCollectionColumn[list[_E], Literal[True]]):
     def to_python(self, value: Any) -> Any:
         return [] if value is None else _elements_to_python(self.value_col, value)
 
+    def order_key(self) -> Optional[Callable[[Any], Any]]:
+        return _sequence_key(self.value_col)
+
 
 class Set(BaseCollectionColumn[set[_E], Literal[True]]):
     """Set (``set<T>``); held as a Python set.
@@ -1478,9 +1524,15 @@ class Set(BaseCollectionColumn[set[_E], Literal[True]]):
         if value is None:
             return None
         if self.value_col.binds_as_is:
-            return set(value)
-        conv = self.value_col.to_database
-        return {conv(v) for v in value}
+            bound = set(value)
+        else:
+            conv = self.value_col.to_database
+            bound = {conv(v) for v in value}
+        if self._bound_frozen:
+            # A frozen set is compared by its bytes: bound in Cassandra's order, one value is one value
+            # (a tuple, which the driver writes as a set, and which stays hashable inside a bound value).
+            return tuple(sorted(bound, key=self.value_col.order_key()))
+        return bound
 
     def snapshot_copier(self) -> Optional[Callable[[Any], Any]]:
         return set  # elements are hashable: they do not change in place
@@ -1492,6 +1544,9 @@ class Set(BaseCollectionColumn[set[_E], Literal[True]]):
             return set(value)
         conv = self.value_col.to_python
         return {conv(v) for v in value}
+
+    def order_key(self) -> Optional[Callable[[Any], Any]]:
+        return _sequence_key(self.value_col)
 
 
 class Map(BaseCollectionColumn[dict[_K, _E], Literal[True]]):
@@ -1537,9 +1592,15 @@ class Map(BaseCollectionColumn[dict[_K, _E], Literal[True]]):
         if value is None:
             return None
         if self.key_col.binds_as_is and self.value_col.binds_as_is:
-            return dict(value)
-        kconv, vconv = self.key_col.to_database, self.value_col.to_database
-        return {kconv(k): vconv(v) for k, v in value.items()}
+            bound = dict(value)
+        else:
+            kconv, vconv = self.key_col.to_database, self.value_col.to_database
+            bound = {kconv(k): vconv(v) for k, v in value.items()}
+        if self._bound_frozen:
+            # A frozen map is compared by its bytes: its keys bound in Cassandra's order.
+            key = self.key_col.order_key()
+            return dict(sorted(bound.items(), key=lambda item: item[0] if key is None else key(item[0])))
+        return bound
 
     def snapshot_copier(self) -> Optional[Callable[[Any], Any]]:
         inner = self.value_col.snapshot_copier()
@@ -1554,6 +1615,11 @@ class Map(BaseCollectionColumn[dict[_K, _E], Literal[True]]):
             return dict(value)
         kconv, vconv = self.key_col.to_python, self.value_col.to_python
         return {kconv(k): vconv(v) for k, v in value.items()}
+
+    def order_key(self) -> Optional[Callable[[Any], Any]]:
+        kkey = self.key_col.order_key() or (lambda k: k)
+        vkey = self.value_col.order_key() or (lambda v: v)
+        return lambda value: [(kkey(k), vkey(v)) for k, v in value.items()]
 
 
 class Tuple(BaseCollectionColumn[tuple[Any, ...], _R]):
@@ -1627,6 +1693,10 @@ class Tuple(BaseCollectionColumn[tuple[Any, ...], _R]):
         if value is None:
             return None
         return tuple(None if v is None else t.to_python(v) for t, v in zip(self.types, value))
+
+    def order_key(self) -> Optional[Callable[[Any], Any]]:
+        keys = [ordering.nullable(t.order_key()) for t in self.types]
+        return lambda value: tuple(key(v) for key, v in zip(keys, value))
 
 
 # ---------------------------------------------------------------------------
@@ -1851,6 +1921,10 @@ class UserDefinedType(Column[_U, _R]):
 
     def _nested_cql_type(self) -> str:
         return f"frozen<{self._name()}>"
+
+    def order_key(self) -> Optional[Callable[[Any], Any]]:
+        keys = [ordering.nullable(col.order_key()) for col in self.user_type._fields.values()]
+        return lambda value: tuple(key(v) for key, (_, v) in zip(keys, value.cqlengine_fields))
 
     def _clean(self, value: Any, label: str) -> Any:
         if isinstance(value, Mapping):

@@ -88,6 +88,7 @@ class UserTypeMeta(type):
         db_map: dict[str, str] = {}
         for fname, col in fields.items():
             col.set_name(name, fname)
+            col._nested = True  # a user-type value is bound whole: its sets and maps in Cassandra's order
             setattr(cls, fname, _FieldDescriptor(fname, col))
             db_name = col.db_field_name or fname
             if db_name in db_map or (db_name != fname and db_name in fields):
