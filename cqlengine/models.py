@@ -330,6 +330,9 @@ class _ColumnDescriptor:
 
     def __set__(self, instance: Model, value: Any) -> None:
         instance._values[self.attr] = value
+        defaulted = instance._defaulted
+        if defaulted:
+            defaulted.discard(self.attr)
         loaded = instance._loaded
         if loaded is not None and self.attr not in loaded:
             # Not read (only/defer): whatever is assigned is a change, None included.
@@ -649,9 +652,15 @@ class Model(metaclass=ModelMetaClass):
             )
         own = self._values = dict.fromkeys(columns)  # in the columns' order, whatever the keywords'
         own.update(values)
+        defaulted = None
         for key, col in columns_with_defaults(cls):
             if key not in values:
                 own[key] = col.get_default()
+                if col.is_counter:
+                    continue  # a counter's 0 is where its increments start: update() adds it, as the peer
+                if defaulted is None:
+                    defaulted = self._defaulted = set()
+                defaulted.add(key)
         if cls._is_polymorphic and cls.__polymorphic_key__ is not None and cls._discriminator_column_name:
             if self._values.get(cls._discriminator_column_name) is None:
                 self._values[cls._discriminator_column_name] = cls.__polymorphic_key__
@@ -660,6 +669,10 @@ class Model(metaclass=ModelMetaClass):
     #: How this instance's next write is sent, once set (see ``_options``). Not annotated: an
     #: annotation would make it a keyword of every model for type checkers (see ``ModelMetaClass``).
     _opts = cast(Optional[WriteOptions], None)
+
+    #: The columns of a new instance that hold their default, neither given nor assigned since: an
+    #: ``update()`` of the instance leaves them alone, as the peer does (save() writes them).
+    _defaulted = cast(Optional[set], None)
 
     def _init_state(self) -> None:
         self._loaded: Optional[dict[str, Any]] = None  # values as last read or written
@@ -981,7 +994,8 @@ class Model(metaclass=ModelMetaClass):
         """Attributes whose value differs from what was last read or written."""
         loaded = self._loaded
         if loaded is None:
-            return [k for k, v in self._values.items() if v is not None]
+            defaulted = self._defaulted or ()
+            return [k for k, v in self._values.items() if v is not None and k not in defaulted]
         return [k for k, v in self._values.items() if k in loaded and not _same(loaded[k], v)]
 
     # -- validation ---------------------------------------------------------
@@ -1344,8 +1358,12 @@ class Model(metaclass=ModelMetaClass):
             ttl=opts.ttl, timestamp=normalize_timestamp(opts.timestamp),
         )
 
-    def _update_statement(self, attrs: list[str], named: Iterable[str] = ()) -> Optional[statements.BaseStatement]:
-        """An UPDATE of ``attrs`` (None when there is nothing to write); ``named`` are written even as null."""
+    def _update_statement(self, attrs: list[str], named: Iterable[str] = (),
+                          merges: bool = False) -> Optional[statements.BaseStatement]:
+        """An UPDATE of ``attrs`` (None when there is nothing to write); ``named`` are written even as null.
+
+        ``merges``: the maps of an instance not read are merged into the row's (``update()``).
+        """
         named = set(named)
         cls = type(self)
         assignments: list[Any] = []
@@ -1366,6 +1384,11 @@ class Model(metaclass=ModelMetaClass):
                 continue
             if self._loaded is None and _writes_nothing(col, value) and key not in named:
                 continue  # a new instance leaves unset columns alone, as its INSERT would
+            if merges and value and isinstance(col, Map) and not col.frozen:
+                # The map of an instance not read is merged into the row's (its keys set one by one),
+                # as the peer does: what else the row's map holds is not this instance's to drop.
+                assignments.append(statements.AddAssignment(col.db_field_name, col.to_database(value)))
+                continue
             assignments.append(statements.SetAssignment(col.db_field_name, col.to_database(value)))
         if not assignments:
             return None
@@ -1415,11 +1438,13 @@ class Model(metaclass=ModelMetaClass):
         # The columns named are written even when unchanged: the caller asked for them.
         changed = [k for k in values if k not in cls._primary_keys]
         if self._loaded is None:
-            # A new instance's values are all changes to write, as save() would write them.
-            changed += [k for k in self._values if k not in values]
+            # A new instance's values are changes to write, but not the defaults it was never given:
+            # an update() must not overwrite what the row holds with them.
+            defaulted = self._defaulted or ()
+            changed += [k for k in self._values if k not in values and k not in defaulted]
         else:
             changed += [k for k in self.get_changed_columns() if k not in values]
-        return self._update_statement(changed, named=values)
+        return self._update_statement(changed, named=values, merges=self._loaded is None)
 
     def delete(self) -> None:
         """DELETE this row (honours ``timestamp``, ``if_exists`` and ``iff``)."""
