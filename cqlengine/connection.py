@@ -256,11 +256,22 @@ class Connection:
         return cluster
 
     def _configure_own(self, cluster: Cluster, session: Session) -> None:
-        """Defaults of a legacy-mode session this connection created (a caller's profiles are left alone)."""
+        """Defaults of a session this connection created (a caller's profiles are left alone).
+
+        Its default profile reads dicts with ``consistency`` (see ``_new_cluster``); the session's
+        own legacy settings say the same, so that ``session.default_consistency_level`` reads what
+        was set up (as with the peer) and a session attribute set later (``session.default_timeout
+        = 30``, which moves the driver to its legacy configuration) leaves every setting in force.
+        They are set as the driver sets them itself, without choosing a configuration mode.
+        """
         if _legacy_mode(cluster):
             session.row_factory = dict_factory
             if self.consistency is not None:
                 session.default_consistency_level = self.consistency
+        elif not self.cluster_options.get("execution_profiles"):
+            session._row_factory = dict_factory
+            if self.consistency is not None:
+                session._default_consistency_level = self.consistency
 
     def ensure_session(self) -> Session:
         if self.session is None:
@@ -544,8 +555,19 @@ def set_session(session: Session) -> Connection:
     """Make an existing driver session the default connection; it is used as it is.
 
     Its keyspace, if it has one, becomes the default keyspace (as with the peer).
+    As with the peer, the default connection set up before keeps its settings
+    for the new session: its default keyspace (when the session has none), its
+    consistency and its default timeout.
     """
-    return register_connection(DEFAULT_CONNECTION, session=session, default=True)
+    with _registry_lock:
+        previous = _connections.get(_default_name) if _default_name is not None else None
+    conn = register_connection(DEFAULT_CONNECTION, session=session, default=True)
+    if previous is not None:
+        if conn.default_keyspace is None:
+            conn.default_keyspace = previous.default_keyspace
+        conn.consistency = previous.consistency
+        conn.default_timeout = previous.default_timeout
+    return conn
 
 
 def default() -> Connection:

@@ -148,3 +148,39 @@ def test_unreachable_lazy_connection_raises_the_peers_class_too(registry):
         connection.execute("SELECT release_version FROM system.local", connection="far")
     assert isinstance(info.value, ConnectionException)
     assert "could not reach Cassandra" in str(info.value) and "port 1" in str(info.value)
+
+
+def test_session_settings_of_a_cluster_we_made_are_the_ones_set_up(registry, cassandra, visits):
+    conn = connection.setup(cassandra.contact_points, default_keyspace=visits, port=cassandra.port,
+                            consistency=ConsistencyLevel.ONE)
+    session = connection.get_session()
+    assert session.default_consistency_level == ConsistencyLevel.ONE  # as with the peer
+    result = connection.execute("SELECT release_version FROM system.local")
+    assert result.response_future.message.consistency_level == ConsistencyLevel.ONE
+    # An ordinary session attribute set afterwards (the driver then takes its legacy settings)
+    # keeps every statement working, with the consistency set up, and is honoured.
+    session.default_timeout = 30
+    _reads_and_writes(visits)
+    result = connection.execute("SELECT release_version FROM system.local")
+    assert result.response_future.message.consistency_level == ConsistencyLevel.ONE
+    assert type(result.one()) is dict
+    session.default_timeout = 0.000001
+    with pytest.raises(Exception, match="timed out|Timeout|timeout"):
+        Visit.objects.using(keyspace=visits).filter(page="home").count()
+    session.default_timeout = 30
+    assert conn.session is session
+
+
+def test_set_session_keeps_the_default_keyspace_set_up_before(registry, cassandra, visits):
+    connection.setup(cassandra.contact_points, default_keyspace=visits, port=cassandra.port,
+                     consistency=ConsistencyLevel.ONE)
+    cluster = Cluster(cassandra.contact_points, port=cassandra.port)
+    try:
+        session = cluster.connect()  # no keyspace
+        conn = connection.set_session(session)
+        assert conn.default_keyspace == visits
+        assert Visit.objects.filter(page="home").count() == 5
+        result = connection.execute("SELECT release_version FROM system.local")
+        assert result.response_future.message.consistency_level == ConsistencyLevel.ONE
+    finally:
+        cluster.shutdown()
