@@ -1096,6 +1096,8 @@ class Model(metaclass=ModelMetaClass):
                 f"{type(self).__name__}.batch(): this instance has timeout {self._options.timeout!r}; a "
                 "batched write runs with the batch's timeout: set BatchQuery(timeout=...) instead"
             )
+        if batch is not None:
+            batch.refuse_other_connection(f"{type(self).__name__}.batch()", self._options.connection)
         self._options.batch = batch
         return self
 
@@ -1104,6 +1106,8 @@ class Model(metaclass=ModelMetaClass):
         if keyspace is not None:
             self._options.keyspace = keyspace
         if connection is not None:
+            if self._options.batch is not None:
+                self._options.batch.refuse_other_connection(f"{type(self).__name__}.using()", connection)
             self._options.connection = connection
         return self
 

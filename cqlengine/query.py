@@ -493,6 +493,8 @@ class QuerySet(Generic[M]):
         return self._with_options(conditions={**self._options.conditions, **conditions})
 
     def batch(self, batch: Any) -> QuerySet[M]:
+        if batch is not None:
+            batch.refuse_other_connection(f"{self.model.__name__}.batch()", self._options.connection)
         return self._with_options(batch=batch)
 
     def idempotent(self, idempotent: Optional[bool] = True) -> QuerySet[M]:
@@ -518,6 +520,8 @@ class QuerySet(Generic[M]):
         return self._options.idempotent is not False
 
     def using(self, keyspace: Optional[str] = None, connection: Optional[str] = None) -> QuerySet[M]:
+        if self._options.batch is not None:
+            self._options.batch.refuse_other_connection(f"{self.model.__name__}.using()", connection)
         return self._with_options(keyspace=keyspace or self._options.keyspace,
                                   connection=connection or self._options.connection)
 
@@ -1521,6 +1525,8 @@ class BatchQuery:
         self._execute_on_exception = execute_on_exception
         self._timeout = timeout
         self._connection = connection
+        #: Given to the batch: a write of a model that names no connection runs on it, as with the peer.
+        self._connection_given = connection is not None
         self.queries: list[statements.BaseStatement] = []
         self._callbacks: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
         self._discard_callbacks: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
@@ -1536,6 +1542,16 @@ class BatchQuery:
         """
         if self.executed:
             raise CQLEngineException("this batch was already executed")
+        if connection is None and self._connection_given:
+            pass  # the batch's own connection
+        else:
+            self._check_connection(connection)
+        self.queries.append(statement)
+        if not (statement.is_idempotent if idempotent is None else idempotent):
+            self._retry_unsafe = True
+
+    def _check_connection(self, connection: Optional[str]) -> None:
+        """Refuse a write of another connection than the batch runs on (the first write's, unless given)."""
         name = _connection_name(connection)
         if self._connection is None:
             self._connection = name
@@ -1544,9 +1560,12 @@ class BatchQuery:
                 f"a batch runs on one connection: this one runs on {self._connection!r}, the statement "
                 f"belongs to {name!r}"
             )
-        self.queries.append(statement)
-        if not (statement.is_idempotent if idempotent is None else idempotent):
-            self._retry_unsafe = True
+
+    def refuse_other_connection(self, owner: str, connection: Optional[str]) -> None:
+        """Raise at once when ``connection``, asked for by ``owner``, is not the one this batch was given."""
+        if connection is not None and self._connection_given and connection != self._connection:
+            raise CQLEngineException(f"{owner}: connection {connection!r} asked for, but the batch runs on "
+                                     f"{self._connection!r}: a batch is sent on one connection")
 
     def add_callback(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Call ``fn(*args, **kwargs)`` after the batch has executed."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import pytest
+
 from tests.integration.test_peer_parity_models import _model
 
 _keys = itertools.count(1)
@@ -60,3 +62,34 @@ def test_save_of_a_new_instance_writes_its_defaults(mapper):
     assert (W.get(id=k).dummy, W.get(id=k).note) == (42, "b")
 
 
+
+
+# ---------------------------------------------------------------- 5. a batch given a connection
+
+
+@pytest.fixture
+def other_connection(mapper, cassandra):
+    name = f"pd_other_{mapper.name}"
+    mapper.connection.register_connection(name, hosts=cassandra.contact_points)
+    yield name
+    mapper.connection.unregister_connection(name)
+
+
+def test_a_batch_given_a_connection_runs_writes_of_models_naming_none(mapper, other_connection):
+    W = _defaults(mapper)
+    k = next(_keys)
+    with mapper.query.BatchQuery(connection=other_connection) as batch:
+        W.batch(batch).create(id=k, note="batched")
+        W(id=k + 1000, note="also").batch(batch).save()
+    assert W.get(id=k).note == "batched"
+    assert W.get(id=k + 1000).note == "also"
+
+
+def test_another_connection_with_a_batch_is_refused_when_asked_for(mapper, other_connection):
+    W = _defaults(mapper)
+    batch = mapper.query.BatchQuery(connection=other_connection)
+    with pytest.raises(mapper.exceptions.CQLEngineException):
+        W.batch(batch).using(connection="default")
+    with pytest.raises(mapper.exceptions.CQLEngineException):
+        W.objects.using(connection="default").batch(batch)
+    assert batch.queries == []
