@@ -53,7 +53,7 @@ from cqlengine.exceptions import (
 from cqlengine.exceptions import DoesNotExist as _DoesNotExist
 from cqlengine.exceptions import MultipleObjectsReturned as _MultipleObjectsReturned
 from cqlengine.operators import FILTER_SUFFIXES, ColumnExpression
-from cqlengine.plans import RowPlan, column_checks, columns_with_defaults, insert_plan
+from cqlengine.plans import RowPlan, column_checks, columns_with_defaults, empty_collections, insert_plan
 
 __all__ = [
     "Model",
@@ -661,6 +661,9 @@ class Model(metaclass=ModelMetaClass):
                 if defaulted is None:
                     defaulted = self._defaulted = set()
                 defaulted.add(key)
+        for key, col in empty_collections(cls):
+            if own[key] is None:
+                own[key] = col.to_python(None)  # what the row will read back, as the peer holds it
         if cls._is_polymorphic and cls.__polymorphic_key__ is not None and cls._discriminator_column_name:
             if self._values.get(cls._discriminator_column_name) is None:
                 self._values[cls._discriminator_column_name] = cls.__polymorphic_key__
@@ -1439,16 +1442,21 @@ class Model(metaclass=ModelMetaClass):
         for key, value in values.items():
             setattr(self, key, value)
         self.validate()
-        # The columns named are written even when unchanged: the caller asked for them.
-        changed = [k for k in values if k not in cls._primary_keys]
         if self._loaded is None:
             # A new instance's values are changes to write, but not the defaults it was never given:
             # an update() must not overwrite what the row holds with them.
             defaulted = self._defaulted or ()
+            changed = [k for k in values if k not in cls._primary_keys]
             changed += [k for k in self._values if k not in values and k not in defaulted]
-        else:
-            changed += [k for k in self.get_changed_columns() if k not in values]
-        return self._update_statement(changed, named=values, merges=self._loaded is None)
+            return self._update_statement(changed, named=values, merges=True)
+        changed = self.get_changed_columns()
+        opts = self._opts
+        if opts is not None and (opts.ttl is not None or opts.timestamp is not None):
+            # Rewriting a value unchanged is how its cells get a new TTL or write time: the ones named are sent.
+            changed += [k for k in values if k not in changed and k not in cls._primary_keys]
+        # Otherwise a loaded instance writes what differs from what was read, as the peer: a value
+        # named but unchanged sends nothing.
+        return self._update_statement(changed)
 
     def delete(self) -> None:
         """DELETE this row (honours ``timestamp``, ``if_exists`` and ``iff``)."""

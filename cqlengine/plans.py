@@ -100,6 +100,15 @@ def columns_with_defaults(model: Any) -> list[tuple[str, Column]]:
     return found  # type: ignore[no-any-return]
 
 
+def empty_collections(model: Any) -> list[tuple[str, Column]]:
+    """(attr, column) of the model's lists, sets and maps: None given to one holds the empty collection."""
+    found = model.__dict__.get("_empty_collections")
+    if found is None:
+        found = model._empty_collections = [(key, col) for key, col in model._columns.items()
+                                            if col.is_collection and col.to_python(None) is not None]
+    return found  # type: ignore[no-any-return]
+
+
 def insert_plan(model: Any) -> list[tuple[str, str, Column, tuple[type, ...], bool]]:
     """Per model: each column's (attr, CQL name, column, plain types, whether empty means null).
 

@@ -15,6 +15,20 @@ from tests.integration.test_peer_parity_models import _model
 _keys = itertools.count(1)
 
 
+@pytest.fixture
+def cql_counter(mapper):
+    """How many requests the mapper's session has sent since the fixture began (a driver hook)."""
+    session = mapper.connection.get_session()
+    sent = []
+
+    def listener(response_future):
+        sent.append(response_future.query)
+
+    session.add_request_init_listener(listener)
+    yield lambda: len(sent)
+    session.remove_request_init_listener(listener)
+
+
 def _defaults(mapper) -> Any:
     return _model(mapper, "pd_defaults", lambda c: dict(
         id=c.Integer(primary_key=True), mf=c.Map(c.Integer, c.Integer), dummy=c.Integer(default=42),
@@ -93,3 +107,45 @@ def test_another_connection_with_a_batch_is_refused_when_asked_for(mapper, other
     with pytest.raises(mapper.exceptions.CQLEngineException):
         W.objects.using(connection="default").batch(batch)
     assert batch.queries == []
+
+
+# ---------------------------------------------------------------- 6. None given to a collection
+
+
+def test_a_collection_given_none_holds_the_empty_collection(mapper):
+    W = _defaults(mapper)
+    k = next(_keys)
+    created = W.create(id=k, tags=None, mf=None)
+    assert (created.tags, created.mf) == (set(), {})
+    saved = W(id=k + 1000, tags=None)
+    saved.save()
+    assert saved.tags == set()
+    assert W.get(id=k).tags == set()
+
+
+# ---------------------------------------------------------------- 7. update() of an unchanged value
+
+
+def test_update_of_an_unchanged_value_sends_nothing(mapper, cql_counter):
+    W = _defaults(mapper)
+    k = next(_keys)
+    W.create(id=k, note="same")
+    m = W.get(id=k)
+    before = cql_counter()
+    m.update(note="same")
+    assert cql_counter() == before
+    m.update(note="other")
+    assert cql_counter() == before + 1
+    assert W.get(id=k).note == "other"
+
+
+def test_update_of_an_unchanged_value_with_a_ttl_rewrites_it(mapper):
+    if mapper.name == "peer":
+        pytest.skip("the peer sends nothing, and the TTL asked for is dropped (docs/porting.rst, Writes)")
+    W = _defaults(mapper)
+    k = next(_keys)
+    W.create(id=k, note="same")
+    m = W.get(id=k)
+    m.ttl(600).update(note="same")
+    ttl = mapper.connection.execute(f"SELECT TTL(note) AS t FROM {W.column_family_name()} WHERE id = ?", [k])
+    assert 0 < ttl.one()["t"] <= 600
