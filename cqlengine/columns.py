@@ -30,6 +30,7 @@ from cqlengine.exceptions import (
     DefinitionValidationError,
     DefinitionValueError,
     ModelDefinitionException,
+    NullKeyValue,
     ValidationAttributeError,
     ValidationError,
     ValidationTypeError,
@@ -332,7 +333,9 @@ class Column(Generic[_V, _R]):
 
     def _validate(self, value: Any, label: str) -> Any:
         if value is None:
-            if self.required or self.primary_key:
+            if self.primary_key:
+                raise NullKeyValue(f"{label}: required, got None (a primary key column needs a value)")
+            if self.required:
                 raise ValidationError(f"{label}: required, got None")
             return None
         return self._clean(value, label)

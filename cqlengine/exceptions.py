@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from cassandra import InvalidRequest
 from cassandra.cluster import NoHostAvailable
 
 
@@ -30,6 +31,11 @@ class ValidationValueError(ValidationError, ValueError):
 class ValidationAttributeError(ValidationTypeError, AttributeError):
     """A map or user-type value of the wrong kind; also the ``TypeError`` and
     ``AttributeError`` the peer raises, depending on where it notices."""
+
+
+class NullKeyValue(ValidationError, InvalidRequest):
+    """A primary key column without a value; also the server's ``InvalidRequest``, which the peer
+    lets Cassandra raise for it, so ported code catching that keeps working."""
 
 
 class ModelException(CQLEngineException):

@@ -42,11 +42,12 @@ else:
     from typing_extensions import ParamSpec, dataclass_transform
 
 from cqlengine import connection, mirroring, statements
-from cqlengine.columns import Column, Map, UserDefinedType, reads_driver_value_as_is
+from cqlengine.columns import Column, Map, Set, UserDefinedType, reads_driver_value_as_is
 from cqlengine.exceptions import (
     CQLEngineException,
     LWTException,
     ModelDefinitionException,
+    NullKeyValue,
     PolymorphicModelException,
     ValidationError,
 )
@@ -662,8 +663,16 @@ class Model(metaclass=ModelMetaClass):
                     defaulted = self._defaulted = set()
                 defaulted.add(key)
         for key, col in empty_collections(cls):
-            if own[key] is None:
+            value = own[key]
+            if value is None:
                 own[key] = col.to_python(None)  # what the row will read back, as the peer holds it
+            elif isinstance(value, (list, tuple)) and isinstance(col, Set):
+                # A set given as a list (as JSON input gives it) is that set, as with the peer; one
+                # assigned later is checked by the column's own rule (``strict``).
+                try:
+                    own[key] = set(value)
+                except TypeError:
+                    pass  # unhashable elements: validate() says which
         if cls._is_polymorphic and cls.__polymorphic_key__ is not None and cls._discriminator_column_name:
             if self._values.get(cls._discriminator_column_name) is None:
                 self._values[cls._discriminator_column_name] = cls.__polymorphic_key__
@@ -1015,6 +1024,8 @@ class Model(metaclass=ModelMetaClass):
                     continue
                 if loaded is not None and key not in loaded and not col.primary_key:
                     continue  # not read (only/defer) nor assigned: never written, nothing to check
+                if key in cls._clustering_keys and self._writes_statics_only():
+                    continue
             elif type(value) in plain and (bounds is None or bounds[0] <= value <= bounds[1]):
                 continue  # validate() would return it unchanged
             if isinstance(col, Map):
@@ -1029,6 +1040,28 @@ class Model(metaclass=ModelMetaClass):
                     f"{cls.__name__}.{disc}: {self._values[disc]!r} is not {cls.__name__}'s "
                     f"__polymorphic_key__ {value!r} (the polymorphic key is set by the model)"
                 )
+
+    def _writes_statics_only(self) -> bool:
+        """Whether this instance, without clustering key, writes its partition's static columns alone.
+
+        Cassandra keeps static columns per partition, so a write of them needs no clustering key (the
+        peer writes them so too). A value given to a regular column then has no row to go to: refused,
+        rather than dropped as the peer does.
+        """
+        cls = type(self)
+        values = self._values
+        if not cls._clustering_keys or any(values[k] is not None for k in cls._clustering_keys):
+            return False
+        if not any(col.static for col in cls._columns.values()):
+            return False
+        defaulted = self._defaulted or ()
+        regular = [k for k, col in cls._columns.items()
+                   if not (col.primary_key or col.static or k in defaulted or _writes_nothing(col, values[k]))]
+        if regular:
+            keys = ", ".join(cls._clustering_keys)
+            raise NullKeyValue(f"{cls.__name__}: {', '.join(regular)} need a row, and its clustering key "
+                               f"({keys}) is None; without one only the static columns can be written")
+        return True
 
     # -- per-instance options (chainable) -----------------------------------
 
@@ -1355,10 +1388,13 @@ class Model(metaclass=ModelMetaClass):
         keyspace, table, _ = opts.table(cls)
         values = []
         own = self._values
+        statics_only = bool(cls._clustering_keys) and own[next(iter(cls._clustering_keys))] is None
         for key, name, col, plain, collection in insert_plan(cls):
             value = own[key]
             if value is None or (collection and not value):
                 continue  # an INSERT of null (or of an empty collection) would only write a tombstone
+            if statics_only and not (col.static or key in cls._partition_keys):
+                continue  # the defaults of a row there is none of (see _writes_statics_only)
             values.append((name, value if type(value) in plain else col.to_database(value)))
         return statements.InsertStatement(
             table, keyspace=keyspace, values=values, if_not_exists=opts.if_not_exists,

@@ -9,6 +9,7 @@ import itertools
 from typing import Any
 
 import pytest
+from cassandra import InvalidRequest
 
 from tests.integration.test_peer_parity_models import _model
 
@@ -149,3 +150,51 @@ def test_update_of_an_unchanged_value_with_a_ttl_rewrites_it(mapper):
     m.ttl(600).update(note="same")
     ttl = mapper.connection.execute(f"SELECT TTL(note) AS t FROM {W.column_family_name()} WHERE id = ?", [k])
     assert 0 < ttl.one()["t"] <= 600
+
+
+# ---------------------------------------------------------------- 8. static columns without a row
+
+
+def _statics(mapper) -> Any:
+    return _model(mapper, "pd_statics", lambda c: dict(
+        p=c.Integer(partition_key=True), c=c.Integer(primary_key=True), s=c.Text(static=True), v=c.Text(),
+        d=c.Integer(default=5)))
+
+
+def test_a_save_of_static_columns_alone_needs_no_clustering_key(mapper):
+    S = _statics(mapper)
+    k = next(_keys)
+    S.create(p=k, c=None, s="shared")
+    assert [(r.c, r.s, r.v, r.d) for r in S.objects(p=k)] == [(None, "shared", None, None)]
+    S.create(p=k, c=2, v="x")
+    assert [(r.c, r.s, r.v) for r in S.objects(p=k)] == [(2, "shared", "x")]
+    S(p=k + 1000, c=None, s="by update").update()
+    assert [(r.c, r.s) for r in S.objects(p=k + 1000)] == [(None, "by update")]
+
+
+def test_a_regular_value_without_clustering_key_is_the_servers_invalid_request(mapper):
+    S = _statics(mapper)
+    k = next(_keys)
+    with pytest.raises(InvalidRequest):
+        S.create(p=k, c=None, v="no row to go to")
+    assert list(S.objects(p=k)) == []
+
+
+# ---------------------------------------------------------------- 9. what JSON input gives
+
+
+def test_a_set_column_given_a_list_stores_the_set(mapper):
+    W = _defaults(mapper)
+    k = next(_keys)
+    created = W.create(id=k, tags=["READ", "WRITE", "READ"])
+    assert created.tags == {"READ", "WRITE"}
+    assert W.get(id=k).tags == {"READ", "WRITE"}
+
+
+def test_a_null_clustering_key_is_the_servers_invalid_request(mapper):
+    C = _model(mapper, "pd_clustered", lambda c: dict(
+        p=c.Integer(partition_key=True), c=c.Integer(primary_key=True), v=c.Text()))
+    k = next(_keys)
+    with pytest.raises(InvalidRequest):
+        C.create(p=k, c=None, v="x")
+    assert list(C.objects(p=k)) == []
