@@ -58,8 +58,17 @@ class PolymorphicModelException(ModelException):
     """Polymorphic (discriminated) models were used inconsistently."""
 
 
+class ArgumentError(CQLEngineException, ValueError):
+    """A call given arguments it cannot take; also the ``ValueError`` the peer raises."""
+
+
 class QueryException(CQLEngineException):
     """A query Cassandra would refuse, caught client-side."""
+
+
+class UnknownUpdateColumn(ValidationError, QueryException):
+    """``update()`` of a queryset named a column the model does not have: a ``ValidationError``,
+    as the peer (and an instance's ``update()``) raises, and the ``QueryException`` it was."""
 
 
 class LWTException(CQLEngineException):

@@ -32,12 +32,14 @@ from cassandra.protocol import ProtocolException, ServerError
 from cqlengine import ann, bulk, connection, cursors, mirroring, scans, statements
 from cqlengine.columns import Column, List, Map, Set
 from cqlengine.exceptions import (
+    ArgumentError,
     ConnectionException,
     CQLEngineException,
     DoesNotExist,
     LWTException,
     MultipleObjectsReturned,
     QueryException,
+    UnknownUpdateColumn,
     ValidationError,
 )
 from cqlengine.functions import BaseFunction, Token
@@ -1359,6 +1361,9 @@ class QuerySet(Generic[M]):
         only_static = True
         for key, value in values.items():
             attr, _, op = key.partition("__")
+            if attr not in model._columns and attr != "pk":
+                raise UnknownUpdateColumn(f"{model.__name__}.update: unknown column {attr!r} "
+                                          f"(columns: {', '.join(model._columns)})")
             col = self._column(attr)
             label = self._label(attr)
             if col.primary_key:
@@ -1690,12 +1695,16 @@ class ContextQuery:
     """``with ContextQuery(A, B, keyspace='ks2') as (A2, B2):`` queries A and B in another keyspace."""
 
     def __init__(self, *models: type[Model], keyspace: Optional[str] = None,
-                 connection: Optional[str] = None) -> None:
+                 connection: Optional[str] = None, **unknown: Any) -> None:
+        # Argument errors are ValueErrors, as the peer raises them.
+        if unknown:
+            raise ArgumentError(f"ContextQuery: unknown keyword argument(s) {', '.join(map(repr, unknown))} "
+                                "(it takes keyspace and connection)")
         if not models:
-            raise CQLEngineException("ContextQuery needs at least one model")
+            raise ArgumentError("ContextQuery needs at least one model")
         for model in models:
             if not (isinstance(model, type) and issubclass(model, Model)):
-                raise CQLEngineException(f"ContextQuery: {model!r} is not a model class")
+                raise ArgumentError(f"ContextQuery: {model!r} is not a model class")
         self._models = [_model_in_context(m, keyspace, connection) for m in models]
 
     def __enter__(self) -> Any:

@@ -136,7 +136,19 @@ class UserType(metaclass=UserTypeMeta):
                 )
             given[name] = value
         for name, col in self._fields.items():
-            self._values[name] = given[name] if name in given else col.get_default()
+            value = given[name] if name in given else col.get_default()
+            if value is None and col.is_collection:
+                value = col.to_python(None)  # the empty collection a null field reads back as, as the peer
+            self._values[name] = value
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached only for a name not found the usual way: a field's CQL name (db_field) reads the
+        # field, as with the peer.
+        if not name.startswith("_"):
+            field = type(self)._db_map.get(name)
+            if field is not None and field != name:
+                return self._values[field]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @classmethod
     def type_name(cls) -> str:

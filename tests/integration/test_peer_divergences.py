@@ -198,3 +198,33 @@ def test_a_null_clustering_key_is_the_servers_invalid_request(mapper):
     with pytest.raises(InvalidRequest):
         C.create(p=k, c=None, v="x")
     assert list(C.objects(p=k)) == []
+
+
+# ---------------------------------------------------------------- 10. smaller ones
+
+
+def test_queryset_update_of_an_unknown_column_is_a_validation_error(mapper):
+    W = _defaults(mapper)
+    with pytest.raises(mapper.exceptions.ValidationError):
+        W.objects(id=next(_keys)).update(unknown=1)
+
+
+def test_context_query_argument_errors_are_value_errors(mapper):
+    W = _defaults(mapper)
+    with pytest.raises(ValueError):
+        mapper.query.ContextQuery()
+    with pytest.raises(ValueError):
+        mapper.query.ContextQuery(W, unknown="x")
+    with pytest.raises(ValueError):
+        mapper.query.ContextQuery("not a model")
+
+
+def test_a_user_type_answers_to_a_fields_cql_name(mapper):
+    c = mapper.columns
+    U = type("PdNamed", (mapper.UserType,), {"__type_name__": f"pd_named_{mapper.name}",
+                                             "age": c.Integer(db_field="years"), "tags": c.Set(c.Text)})
+    u = U(age=3, tags=None)
+    assert (u.age, u.years, u["age"]) == (3, 3, 3)
+    assert u.tags == set()
+    with pytest.raises(AttributeError):
+        u.not_a_field
