@@ -376,6 +376,20 @@ class Column(Generic[_V, _R]):
             return value
         return self.to_database(self.validate(value))
 
+    def compared_value(self, value: Any) -> Any:
+        """What the driver binds for ``value`` compared with this column's (a filter, an ``IF`` condition).
+
+        Its type is checked and converted as for a write, but not the rules of a value written
+        (``min_length``/``max_length``, ``required``): a row may hold what this model would not write.
+        """
+        if self.is_plain(value):
+            return value
+        return self.to_database(self._compared(value, self._label()))
+
+    def _compared(self, value: Any, label: str) -> Any:
+        """``_clean`` without the rules a written value must also keep; overridden where there are such rules."""
+        return self._clean(value, label)
+
     @property
     def binds_as_is(self) -> bool:
         """Whether ``to_database`` returns every value unchanged (this class does not convert)."""
@@ -385,6 +399,7 @@ class Column(Generic[_V, _R]):
         """Whether validation and conversion are exactly ``owner``'s (not a subclass's own)."""
         cls = type(self)
         return (cls._clean is owner._clean and cls._validate is owner._validate  # type: ignore[attr-defined]
+                and cls._compared is owner._compared  # type: ignore[attr-defined]
                 and cls.validate is Column.validate and cls.to_database is owner.to_database)  # type: ignore[attr-defined]
 
     def snapshot_copier(self) -> Optional[Callable[[Any], Any]]:
@@ -500,6 +515,14 @@ class Text(Column[str, _R]):
         return (), None
 
     def _clean(self, value: Any, label: str) -> Any:
+        value = self._compared(value, label)
+        if self.min_length is not None and len(value) < self.min_length:
+            raise _fail(label, value, f"is shorter than min_length {self.min_length} (length {len(value)})")
+        if self.max_length is not None and len(value) > self.max_length:
+            raise _fail(label, value, f"is longer than max_length {self.max_length} (length {len(value)})")
+        return value
+
+    def _compared(self, value: Any, label: str) -> Any:
         if isinstance(value, bytearray):
             # The peer accepts a bytearray; bind it as the text it encodes.
             try:
@@ -509,10 +532,6 @@ class Text(Column[str, _R]):
                             "or the bytearray of one)", ValidationValueError) from None
         if not isinstance(value, str):
             raise _fail(label, value, f"is not a str ({self.db_type} needs a str)")
-        if self.min_length is not None and len(value) < self.min_length:
-            raise _fail(label, value, f"is shorter than min_length {self.min_length} (length {len(value)})")
-        if self.max_length is not None and len(value) > self.max_length:
-            raise _fail(label, value, f"is longer than max_length {self.max_length} (length {len(value)})")
         return value
 
 
@@ -537,8 +556,8 @@ class Ascii(Text[_R]):
     db_type = "ascii"
     _encoding = "ascii"
 
-    def _clean(self, value: Any, label: str) -> Any:
-        value = super()._clean(value, label)
+    def _compared(self, value: Any, label: str) -> Any:
+        value = super()._compared(value, label)
         if not value.isascii():
             raise _fail(label, value, "contains non-ASCII characters (ascii allows only 0x00-0x7F)")
         return value

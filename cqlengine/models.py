@@ -236,12 +236,13 @@ class WriteOptions:
             operator = "!=" if suffix == "ne" else FILTER_SUFFIXES.get(suffix or "eq")
             if operator is None:
                 raise ValidationError(f"{model.__name__}.iff: unknown condition operator {suffix!r}")
+            # A condition compares: the value's type is checked, not the rules of a value written.
             if value is None:
                 converted: Any = None
             elif operator == "IN":
-                converted = [col.to_database(col.validate(v)) for v in value]
+                converted = [col.compared_value(v) for v in value]
             else:
-                converted = col.to_database(col.validate(value))
+                converted = col.compared_value(value)
             out.append(statements.ConditionClause(col.db_field_name, operator, converted))
         return out
 

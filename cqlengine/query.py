@@ -266,7 +266,7 @@ class QuerySet(Generic[M]):
     def _convert(self, col: Column, value: Any) -> Any:
         if isinstance(value, BaseFunction):
             return value
-        return col.database_value(value)
+        return col.compared_value(value)  # a row may hold what this model would not write
 
     def _relation(self, attr: str, operator: str, value: Any) -> _Relation:
         if attr == "pk__token":

@@ -228,3 +228,18 @@ def test_a_user_type_answers_to_a_fields_cql_name(mapper):
     assert u.tags == set()
     with pytest.raises(AttributeError):
         getattr(u, "not_a_field")  # noqa: B009 - the attribute access is what is tested
+
+
+# ---------------------------------------------------------------- found by the differential oracle
+
+
+def test_a_condition_or_filter_compares_values_a_write_would_refuse(mapper):
+    T = _model(mapper, "pd_lengths", lambda c: dict(
+        id=c.Integer(primary_key=True), r=c.Text(required=True), short=c.Text(max_length=3, index=True)))
+    k = next(_keys)
+    T.create(id=k, r="x", short="abc")
+    with pytest.raises(mapper.query.LWTException):
+        T.objects(id=k).iff(r="").update(short="ab")
+    T.objects(id=k).iff(r="x").update(short="ab")
+    assert T.get(id=k).short == "ab"
+    assert T.objects(short="longer than three").count() == 0
