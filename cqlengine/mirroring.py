@@ -138,24 +138,37 @@ class Mirror:
         return instance._delete_statement()  # type: ignore[no-any-return]
 
     def _insert(self, values: Mapping[str, Any], timestamp: Optional[int], ttl: Optional[int] = None,
-                upsert: bool = False) -> Optional[statements.BaseStatement]:
+                upsert: bool = False, merges: bool = False) -> Optional[statements.BaseStatement]:
         """The target row written whole: an INSERT, or for ``upsert`` an UPDATE of its non-null columns,
-        which leaves no row marker (the row lives while a column does), as the source's UPDATE."""
+        which leaves no row marker (the row lives while a column does), as the source's UPDATE.
+
+        The UPDATE leaves out the target's defaults the transform did not give (the row may hold other
+        values there), and with ``merges`` merges its maps into the row's, as the source's UPDATE did.
+        """
         row = self._new_target(values, timestamp, ttl)
         if upsert:
-            statement = row._update_statement(list(self.target._columns))
+            defaulted = row._defaulted or ()
+            statement = row._update_statement([k for k in self.target._columns if k not in defaulted],
+                                              merges=merges)
             if statement is not None:
                 return statement  # type: ignore[no-any-return]
         return row._save_statement()  # type: ignore[no-any-return]
 
     def statements_for(self, instance: Any, before: Optional[Mapping[str, Any]], deletes: bool,
                        timestamp: Optional[int], ttl: Optional[int] = None,
-                       upsert: bool = False) -> list[statements.BaseStatement]:
+                       upsert: bool = False, source: Optional[statements.BaseStatement] = None,
+                       ) -> list[statements.BaseStatement]:
         """The target statements mirroring one write of ``instance`` (built, so validated; not sent).
 
         ``before``: the instance's values as last read or written (None for a new one); ``ttl``: the
-        source write's; ``upsert``: the source write is an UPDATE (a new target row is written by one).
+        source write's; ``upsert``: the source write is an UPDATE (a new target row is written by one);
+        ``source``: that write, whose columns are the ones a new instance's UPDATE makes known.
         """
+        merges = False
+        if upsert and before is None and isinstance(source, statements.UpdateStatement):
+            # An UPDATE of an instance never read writes some of its columns (not the defaults it was not
+            # given), and may merge its maps into the row's: the transform sees just those, the rest None.
+            instance, merges = _as_written(instance, source)
         after = self.target_values(instance)
         if deletes:
             return [] if after is None else [self._delete(after, timestamp, instance)]
@@ -168,7 +181,8 @@ class Mirror:
             old = self.target_values(previous)
         if old is None:
             # A row the source UPDATE may have created: no marker. One it already had enters whole.
-            statement = None if after is None else self._insert(after, timestamp, ttl, upsert and before is None)
+            statement = None if after is None else self._insert(after, timestamp, ttl, upsert and before is None,
+                                                                 merges)
             return [] if statement is None else [statement]
         if after is None:
             return [self._delete(old, timestamp, instance)]
@@ -183,6 +197,18 @@ class Mirror:
         self._route(row, timestamp, ttl)
         statement = row._save_statement()
         return [] if statement is None else [statement]
+
+
+def _as_written(instance: Any, source: statements.UpdateStatement) -> tuple[Any, bool]:
+    """A copy of ``instance`` holding only its key and the columns ``source`` writes; whether it merges a map."""
+    cls: Any = type(instance)
+    written = {cls._db_map[a.column]: a for a in source.assignments}
+    copy = cls.__new__(cls)
+    copy._values = {k: v if k in written or k in cls._primary_keys else None for k, v in instance._values.items()}
+    copy._init_state()
+    merges = any(isinstance(a, statements.AddAssignment) and cls._columns[k].is_collection
+                 for k, a in written.items())
+    return copy, merges
 
 
 def _mirrors_of(instance: Any) -> tuple[Mirror, ...]:
@@ -213,7 +239,7 @@ def _targets(instance: Any, before: Optional[Mapping[str, Any]], deletes: bool, 
     ttl = getattr(source, "ttl", None)
     upsert = isinstance(source, statements.UpdateStatement)
     return [(m, s) for m in _mirrors_of(instance)
-            for s in m.statements_for(instance, before, deletes, timestamp, ttl, upsert)]
+            for s in m.statements_for(instance, before, deletes, timestamp, ttl, upsert, source)]
 
 
 def _conn_of(mirror: Mirror) -> Optional[str]:

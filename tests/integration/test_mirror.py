@@ -310,3 +310,36 @@ def test_an_atomic_mirror_needs_one_connection(tables):
 
     with pytest.raises(MirrorError, match="different connections.*atomic=False"):
         mirror(User, Elsewhere)
+
+
+class Prefs(Model):
+    __table_name__ = "mirror_prefs"
+    id = columns.Integer(partition_key=True)
+    mf = columns.Map(columns.Integer, columns.Integer)
+    dummy = columns.Integer(default=42)
+
+
+class PrefsCopy(Model):
+    __table_name__ = "mirror_prefs_copy"
+    id = columns.Integer(partition_key=True)
+    mf = columns.Map(columns.Integer, columns.Integer)
+    dummy = columns.Integer(default=42)
+    seen = columns.Text(default="copied")
+
+
+def test_an_update_of_an_instance_never_read_writes_the_same_columns_in_both(cqlengine_connection):
+    management.sync_table(Prefs)
+    management.sync_table(PrefsCopy)
+    m = mirror(Prefs, PrefsCopy, lambda p: {"id": p.id, "mf": p.mf, "dummy": p.dummy})
+    try:
+        Prefs.create(id=1, mf={0: 0}, dummy=0)
+        copy = PrefsCopy.get(id=1)
+        copy.update(seen="kept")
+        Prefs(id=1).update(mf={1: 1})  # neither the default of dummy nor of seen is written
+        source, target = Prefs.get(id=1), PrefsCopy.get(id=1)
+        assert (source.mf, source.dummy) == ({0: 0, 1: 1}, 0)
+        assert (target.mf, target.dummy, target.seen) == ({0: 0, 1: 1}, 0, "kept")
+    finally:
+        m.stop()
+        management.drop_table(Prefs)
+        management.drop_table(PrefsCopy)
