@@ -808,6 +808,10 @@ class Counter(BigInt[Literal[True]]):
     def can_be_key(self) -> bool:
         return False
 
+    def to_python(self, value: Any) -> Any:
+        # A counter never incremented in a row reads as null: it counts 0, as with the peer.
+        return 0 if value is None else value
+
 
 _FLOAT32_MAX = 3.4028234663852886e38
 

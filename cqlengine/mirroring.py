@@ -114,7 +114,7 @@ class Mirror:
                           f"not {type(out).__name__}")
 
     def _new_target(self, values: Mapping[str, Any], timestamp: Optional[int], ttl: Optional[int] = None) -> Any:
-        instance = self.target(**values)
+        instance = self.target(**values)._copied_row()
         self._route(instance, timestamp, ttl)
         return instance
 

@@ -667,6 +667,11 @@ class Model(metaclass=ModelMetaClass):
             value = own[key]
             if value is None:
                 own[key] = col.to_python(None)  # what the row will read back, as the peer holds it
+                if key in values:
+                    # None, unlike an empty collection given, is no value: not written (see _save_statement).
+                    if defaulted is None:
+                        defaulted = self._defaulted = set()
+                    defaulted.add(key)
             elif isinstance(value, (list, tuple)) and isinstance(col, Set):
                 # A set given as a list (as JSON input gives it) is that set, as with the peer; one
                 # assigned later is checked by the column's own rule (``strict``).
@@ -1042,6 +1047,21 @@ class Model(metaclass=ModelMetaClass):
                     f"__polymorphic_key__ {value!r} (the polymorphic key is set by the model)"
                 )
 
+    def _copied_row(self: M) -> M:
+        """This new instance as a copy of a row read elsewhere: its empty collections stand for none.
+
+        A row read back holds ``[]``/``set()``/``{}`` where it has no collection, so a copy of it
+        (a mirror's or a backfill's target row) leaves those out, as defaults, rather than writing
+        an empty collection (a tombstone) over the target's.
+        """
+        empty = [key for key, _ in empty_collections(type(self)) if not self._values[key]]
+        if empty:
+            defaulted = self._defaulted
+            if defaulted is None:
+                defaulted = self._defaulted = set()
+            defaulted.update(empty)
+        return self
+
     def _writes_statics_only(self) -> bool:
         """Whether this instance, without clustering key, writes its partition's static columns alone.
 
@@ -1265,7 +1285,8 @@ class Model(metaclass=ModelMetaClass):
                 statement = build()
             finally:
                 self._options.timestamp = None
-        state = None if deletes else self._snapshot() if self._loaded is not None else self._state_after_insert()
+        state = (None if deletes else self._snapshot() if self._loaded is not None
+                 else self._state_after_insert(statement))
         if statement is None:
             self._refuse_empty_write(action)
         return statement, state, batch
@@ -1303,18 +1324,29 @@ class Model(metaclass=ModelMetaClass):
         raise ValidationError(f"{cls.__name__}({keys}).{action}: nothing to write: {reason}{rule}; "
                               "assign or pass the columns to write")
 
-    def _state_after_insert(self) -> dict[str, Any]:
+    def _state_after_insert(self, statement: Optional[statements.BaseStatement] = None) -> dict[str, Any]:
         """The snapshot a write of a new instance leaves: the columns whose database value it makes known.
 
-        None and empty collections are not written, so what the row holds
-        there stays unknown (and out of the snapshot).
+        None and empty collections held by default are not written, so what
+        the row holds there stays unknown (and out of the snapshot); so do,
+        after an UPDATE, the defaults it did not write and the maps it merged
+        into the row's.
         """
         cls = type(self)
         values = self._values
         state = {}
+        defaulted = self._defaulted or ()
+        unknown: set[str] = set()
+        if isinstance(statement, statements.UpdateStatement):
+            unknown.update(defaulted)
+            merged = (cls._db_map[a.column] for a in statement.assignments if isinstance(a, statements.AddAssignment))
+            unknown.update(key for key in merged if not cls._columns[key].is_counter)
         for key, _, col, _, collection in insert_plan(cls):
             value = values[key]
-            if col.primary_key or col.is_counter or not (value is None or (collection and not value)):
+            if key in unknown and not col.primary_key:
+                continue
+            if col.primary_key or col.is_counter or not (
+                    value is None or (collection and not value and key in defaulted)):
                 state[key] = value
         for key, copy_value in cls._snapshot_copiers().items():
             value = state.get(key)
@@ -1390,9 +1422,12 @@ class Model(metaclass=ModelMetaClass):
         values = []
         own = self._values
         statics_only = bool(cls._clustering_keys) and own[next(iter(cls._clustering_keys))] is None
+        # An empty collection given to a new instance is written (the row's is emptied, as the peer
+        # does); one it holds by default, or from None, is not: it would only write a tombstone.
+        kept_empty = () if loaded is not None else own.keys() - (self._defaulted or ())
         for key, name, col, plain, collection in insert_plan(cls):
             value = own[key]
-            if value is None or (collection and not value):
+            if value is None or (collection and not value and key not in kept_empty):
                 continue  # an INSERT of null (or of an empty collection) would only write a tombstone
             if statics_only and not (col.static or key in cls._partition_keys):
                 continue  # the defaults of a row there is none of (see _writes_statics_only)
@@ -1426,7 +1461,8 @@ class Model(metaclass=ModelMetaClass):
                 if delta or self._loaded is None:
                     assignments.append(statements.AddAssignment(col.db_field_name, delta, idempotent=False))
                 continue
-            if self._loaded is None and _writes_nothing(col, value) and key not in named:
+            if self._loaded is None and key not in named and (
+                    value is None or (_writes_nothing(col, value) and key in (self._defaulted or ()))):
                 continue  # a new instance leaves unset columns alone, as its INSERT would
             if merges and value and isinstance(col, Map) and not col.frozen:
                 # The map of an instance not read is merged into the row's (its keys set one by one),

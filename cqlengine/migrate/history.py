@@ -169,7 +169,7 @@ class _Writer:
         values = self.mirror.target_values(instance)
         if values is None:
             return None
-        row = self.target(**values)
+        row = self.target(**values)._copied_row()
         row.using(keyspace=self.mirror.keyspace, connection=self.mirror.connection)
         insert = row._save_statement()
         if not isinstance(insert, statements.InsertStatement):  # pragma: no cover - a new instance inserts

@@ -243,3 +243,36 @@ def test_a_condition_or_filter_compares_values_a_write_would_refuse(mapper):
     T.objects(id=k).iff(r="x").update(short="ab")
     assert T.get(id=k).short == "ab"
     assert T.objects(short="longer than three").count() == 0
+
+
+def test_an_empty_collection_given_to_a_new_instance_empties_the_rows(mapper):
+    W = _defaults(mapper)
+    k = next(_keys)
+    W.create(id=k, tags={"a"}, mf={1: 1}, note="n")
+    W.create(id=k, tags=set())
+    row = W.get(id=k)
+    assert (row.tags, row.mf, row.note) == (set(), {1: 1}, "n")  # mf and note: not given, left alone
+    W(id=k, mf={}).update()
+    assert W.get(id=k).mf == {}
+
+
+def test_after_an_update_of_an_instance_never_read_a_default_assigned_is_written(mapper):
+    W = _defaults(mapper)
+    k = next(_keys)
+    W.create(id=k, dummy=0, mf={0: 0})
+    m = W(id=k)
+    m.update(mf={1: 1})
+    m.dummy = 42
+    m.mf = {2: 2}
+    m.save()
+    row = W.get(id=k)
+    assert row.dummy == 42
+    assert row.mf[2] == 2
+
+
+def test_a_counter_never_incremented_counts_zero(mapper):
+    T = _model(mapper, "pd_tally", lambda c: dict(id=c.Integer(primary_key=True), a=c.Counter(), b=c.Counter()))
+    k = next(_keys)
+    T.objects(id=k).update(a=2)
+    row = T.get(id=k)
+    assert (row.a, row.b) == (2, 0)
