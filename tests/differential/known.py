@@ -1,0 +1,249 @@
+"""Where ours and the peer differ, and the oracle knows it: the only place that says so.
+
+Each entry names the situation (``applies``: a predicate over the step that was
+run, see :class:`Step`), which comparisons it excuses (``excuses``: a subset of
+``EXCUSES``) and, for a difference of values rather than of behaviour, how a
+value is normalised (``normalise``).
+
+``ON_PURPOSE``
+    Differences kept on purpose; ``section`` is the ``docs/porting.rst``
+    section that documents each.
+``PENDING_FIXES``
+    Differences that are bugs of ours, reported and being fixed: excused only so
+    the machine can explore past them. Each one goes away with its fix. Setting
+    ``CQLENGINE_DIFF_STRICT=1`` excuses none of them (to see which still hold).
+
+When a step's difference is excused and the tables or instances may have
+drifted apart because of it, the machine starts over on fresh keys.
+"""
+from __future__ import annotations
+
+import datetime
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from cassandra import util as driver_util
+
+#: What an entry may excuse: a different exception (or one side raising alone),
+#: different instance state, different rows, a different query result.
+EXCUSES = frozenset({"exception", "instance", "rows", "result"})
+
+
+@dataclass
+class Outcome:
+    """What one mapper's call did: the value it returned or the exception it raised."""
+
+    value: Any = None
+    exc: Optional[BaseException] = None
+
+    @property
+    def raised(self) -> Optional[str]:
+        return None if self.exc is None else type(self.exc).__name__
+
+    def raised_kind(self, *names: str) -> bool:
+        return self.exc is not None and any(c.__name__ in names for c in type(self.exc).__mro__)
+
+
+@dataclass
+class Step:
+    """One operation as both mappers ran it."""
+
+    op: str  # "create", "save_new", "get", "save", "update_kw", "assign_update", "delete", "qs_update", ...
+    label: str  # the model's label ("row", "dog", ...)
+    keys: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    opts: dict[str, Any] = field(default_factory=dict)
+    origin: Optional[str] = None  # for instance steps: "get", "create", "new" (saved from a constructor)
+    #: For instance steps: the options earlier steps gave this instance ("batch", "iff", "ttl", ...).
+    history: frozenset[str] = frozenset()
+    ours: Outcome = field(default_factory=Outcome)
+    peer: Outcome = field(default_factory=Outcome)
+
+    def sets(self, *columns: str) -> bool:
+        return any(c in self.values or any(k.startswith(c + "__") for k in self.values) for c in columns)
+
+
+@dataclass(frozen=True)
+class Divergence:
+    name: str
+    section: str  # the docs/porting.rst section (ON_PURPOSE) or the report (PENDING_FIXES)
+    what: str
+    excuses: frozenset[str] = frozenset()
+    applies: Callable[[Step], bool] = lambda step: False
+    normalise: Optional[Callable[[Any], Any]] = None
+    #: Whether the sides may be apart after the excused step (else instances and rows are still compared).
+    drifts: bool = True
+
+
+def _driver_date_time(value: Any) -> Any:
+    if isinstance(value, driver_util.Date):
+        return value.date()
+    if isinstance(value, driver_util.Time):
+        return value.time()
+    return value
+
+
+_CONDITIONAL = ("iff", "if_exists", "if_not_exists")
+
+
+def _ours_refused(step: Step, *kinds: str) -> bool:
+    return step.ours.raised_kind(*kinds) and step.peer.exc is None
+
+
+def _ours_first(step: Step, ours: str, peer: str) -> bool:
+    """Ours raised ``ours`` before sending where the peer's statement failed at the server with ``peer``."""
+    return step.ours.raised_kind(ours) and step.peer.raised_kind(peer)
+
+
+def _new_conditional(step: Step) -> bool:
+    return step.op == "save_new" and bool(step.opts.get("if_exists") or step.opts.get("iff"))
+
+
+ON_PURPOSE: list[Divergence] = [
+    Divergence(
+        "date-time-read-as-datetime", "Types",
+        "Date and Time fields read back as datetime.date/datetime.time, not cassandra.util.Date/Time "
+        "(fields typed by their column)",
+        normalise=_driver_date_time),
+    Divergence(
+        "subclass-queryset-write", "Polymorphic models",
+        "update()/delete() through a polymorphic subclass's queryset raise QueryException (the peer writes by "
+        "key, over the other subclasses' rows)",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: step.op in ("qs_update", "qs_delete") and step.label in ("dog", "cat")
+        and _ours_refused(step, "QueryException")),
+    Divergence(
+        "query-refused-before-sending", "Queries",
+        "a query Cassandra refuses for its restrictions raises QueryException before anything is sent "
+        "(the peer's fails at the server with InvalidRequest)",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: _ours_first(step, "QueryException", "InvalidRequest"), drifts=False),
+    Divergence(
+        "validated-before-sending", "Validation",
+        "a value or key the server would refuse raises ValidationError before anything is sent (the peer's "
+        "statement fails at the server with InvalidRequest)",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: _ours_first(step, "ValidationError", "InvalidRequest"), drifts=False),
+    Divergence(
+        "nothing-to-write", "Writes with nothing to write",
+        "a write that would send nothing raises ValidationError (the peer sends nothing, silently)",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: _ours_refused(step, "ValidationError") and "nothing to write" in str(step.ours.exc)
+        and not _new_conditional(step),
+        drifts=False),
+    Divergence(
+        "nothing-to-write-conditional", "Writes with nothing to write",
+        "if_exists()/iff() on a new instance with no column to set raise ValidationError; the peer does not "
+        "send nothing, as the section says, but an INSERT of the primary key alone, its condition dropped",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: _ours_refused(step, "ValidationError") and "nothing to write" in str(step.ours.exc)
+        and _new_conditional(step)),
+]
+
+def _iff_none(step: Step) -> bool:
+    return any(v is None for v in (step.opts.get("iff") or {}).values())
+
+
+def _walk(value: Any) -> Any:
+    """``value`` and every value inside it (collections, user-type values given as ``UDT``)."""
+    yield value
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _walk(k)
+            yield from _walk(v)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for v in value:
+            yield from _walk(v)
+    elif hasattr(value, "fields"):
+        yield from _walk(value.fields)
+
+
+def _given(step: Step, test: Callable[[Any], bool]) -> bool:
+    return any(test(v) for v in _walk([step.values, step.opts]))
+
+
+COLLECTIONS = ("li", "st", "mp", "ms", "ls", "infos")
+
+
+_ONE_SHOT = {"batch", "iff", "if_exists", "if_not_exists"}
+
+
+DEFAULTS = {"row": ("d",), "cat": ("lives",)}  # the columns with a default=
+
+
+PENDING_FIXES: list[Divergence] = [
+    Divergence(
+        "if-exists-with-if-not-exists", "found by the oracle",
+        "if_not_exists() with if_exists() on one instance raises ValidationError; the peer keeps both flags "
+        "and writes by the one its statement uses (INSERT ... IF NOT EXISTS for a new instance)",
+        excuses=EXCUSES,
+        applies=lambda step: bool(step.opts.get("if_exists") and step.opts.get("if_not_exists"))
+        and step.ours.raised_kind("ValidationError", "QueryException")),
+    Divergence(
+        "update-writes-defaults", "reported #1",
+        "update() of an instance never read (M(k=...)) writes the defaults of columns it was not given; the "
+        "peer writes only what was given",
+        excuses=frozenset({"rows", "instance"}),
+        applies=lambda step: (step.op == "update_new" or (step.origin == "new" and "update" in step.op))
+        and any(c not in step.values for c in DEFAULTS.get(step.label, ()))),
+    Divergence(
+        "static-only-save", "reported #8",
+        "a row written with its clustering key None and a static value (a static-only write) is refused with "
+        "ValidationError; the peer writes the static column",
+        excuses=EXCUSES,
+        applies=lambda step: step.op in ("create", "save_new", "update_new") and "ck" in step.keys
+        and step.keys["ck"] is None and _ours_refused(step, "ValidationError")),
+    Divergence(
+        "instance-options-one-shot", "found by the oracle",
+        "an instance's batch()/iff()/if_exists()/if_not_exists() apply to its next write only; on the peer's "
+        "instance they stay set and apply to every later write (only timestamp() is reset)",
+        excuses=EXCUSES,
+        applies=lambda step: bool((step.history & _ONE_SHOT) - set(step.opts))),
+    Divergence(
+        "collection-none-on-instance", "reported #6",
+        "a collection column given None keeps None on the instance after create()/save()/update(); "
+        "the peer's instance holds an empty collection",
+        excuses=frozenset({"instance", "result"}),
+        applies=lambda step: any(step.values.get(c, ()) is None for c in COLLECTIONS)),
+    Divergence(
+        "iff-none", "found by the oracle",
+        "iff(col=None) is sent as IF col = null; the peer raises CQLEngineException "
+        "('None values on iff are not allowed') before sending",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: _iff_none(step) and step.peer.raised_kind("CQLEngineException")
+        and not step.ours.raised_kind("CQLEngineException")),
+    Divergence(
+        "udt-none-collection", "found by the oracle",
+        "a collection field of a user-type value given None is stored as null; the peer stores an empty "
+        "collection (inside a frozen value the two differ)",
+        excuses=frozenset({"rows", "instance"}),
+        applies=lambda step: _given(step, lambda v: hasattr(v, "fields") and any(
+            f is None for n, f in v.fields.items() if n == "tags"))),
+]
+
+
+def active() -> list[Divergence]:
+    """The entries the comparison consults: the on-purpose ones, and the pending ones unless strict."""
+    if os.environ.get("CQLENGINE_DIFF_STRICT") == "1":
+        return list(ON_PURPOSE)
+    return ON_PURPOSE + PENDING_FIXES
+
+
+def excused(step: Step, what: str) -> Optional[Divergence]:
+    """The first active entry excusing ``what`` for ``step``, if any."""
+    for entry in active():
+        if what in entry.excuses and entry.applies(step):
+            return entry
+    return None
+
+
+def normalise(value: Any) -> Any:
+    for entry in active():
+        if entry.normalise is not None:
+            value = entry.normalise(value)
+    return value
+
+
+__all__ = ["EXCUSES", "ON_PURPOSE", "PENDING_FIXES", "Divergence", "Outcome", "Step", "active", "excused",
+           "normalise", "datetime"]
