@@ -28,6 +28,7 @@ from cassandra import util as driver_util
 #: What an entry may excuse: a different exception (or one side raising alone),
 #: different instance state, different rows, a different query result.
 EXCUSES = frozenset({"exception", "instance", "rows", "result"})
+STATE = frozenset({"instance", "rows", "result"})
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Step:
     origin: Optional[str] = None  # for instance steps: "get", "create", "new" (saved from a constructor)
     #: For instance steps: the options earlier steps gave this instance ("batch", "iff", "ttl", ...).
     history: frozenset[str] = frozenset()
+    batched: bool = False  # the step queued its write in an open batch
     ours: Outcome = field(default_factory=Outcome)
     peer: Outcome = field(default_factory=Outcome)
 
@@ -112,13 +114,27 @@ ON_PURPOSE: list[Divergence] = [
         "key, over the other subclasses' rows)",
         excuses=frozenset({"exception"}),
         applies=lambda step: step.op in ("qs_update", "qs_delete") and step.label in ("dog", "cat")
-        and _ours_refused(step, "QueryException")),
+        and step.ours.raised_kind("QueryException")),
     Divergence(
         "query-refused-before-sending", "Queries",
         "a query Cassandra refuses for its restrictions raises QueryException before anything is sent "
-        "(the peer's fails at the server with InvalidRequest)",
+        "(the peer's fails at the server with InvalidRequest, or SyntaxException for CQL it got wrong)",
         excuses=frozenset({"exception"}),
-        applies=lambda step: _ours_first(step, "QueryException", "InvalidRequest"), drifts=False),
+        applies=lambda step: _ours_first(step, "QueryException", "RequestValidationException"), drifts=False),
+    Divergence(
+        "refused-when-queued", "Queries",
+        "a write refused before sending (QueryException, ValidationError) is refused when queued in a batch; the "
+        "peer queues it and its whole batch fails at the server when executed",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: step.batched and _ours_refused(step, "QueryException", "ValidationError")),
+    Divergence(
+        "timestamp-with-condition", "Queries",
+        "timestamp() on a conditional write raises QueryException before sending (Cassandra refuses it; the "
+        "peer's statement fails at the server, or first fails its condition with LWTException)",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: "timestamp" in step.opts and any(step.opts.get(o) for o in _CONDITIONAL)
+        and step.ours.raised_kind("QueryException") and step.peer.raised_kind("InvalidRequest", "LWTException"),
+        drifts=False),
     Divergence(
         "validated-before-sending", "Validation",
         "a value or key the server would refuse raises ValidationError before anything is sent (the peer's "
@@ -132,6 +148,12 @@ ON_PURPOSE: list[Divergence] = [
         applies=lambda step: _ours_refused(step, "ValidationError") and "nothing to write" in str(step.ours.exc)
         and not _new_conditional(step),
         drifts=False),
+    Divergence(
+        "new-instance-conditional", "Writes of new instances",
+        "save() of a new instance with if_exists()/iff() is an UPDATE with the condition checked; the peer "
+        "INSERTs and drops the condition",
+        excuses=EXCUSES,
+        applies=_new_conditional),
     Divergence(
         "nothing-to-write-conditional", "Writes with nothing to write",
         "if_exists()/iff() on a new instance with no column to set raise ValidationError; the peer does not "
@@ -174,6 +196,31 @@ DEFAULTS = {"row": ("d",), "cat": ("lives",)}  # the columns with a default=
 
 PENDING_FIXES: list[Divergence] = [
     Divergence(
+        "set-given-a-list", "reported #9",
+        "a Set column given a list raises ValidationError; the peer stores the list's elements as a set",
+        excuses=EXCUSES,
+        applies=lambda step: isinstance(step.values.get("st"), list) and step.ours.raised_kind("ValidationError")),
+    Divergence(
+        "static-null-by-full-key", "found by the oracle (the peer's statement is refused: document or match)",
+        "objects(p=.., ck=..).update(s=None) of a static column nulls it; the peer sends DELETE s ... WHERE "
+        "p = .. AND ck = .., which Cassandra refuses (InvalidRequest)",
+        excuses=EXCUSES,
+        applies=lambda step: step.op == "qs_update" and step.keys.get("ck") is not None and "s" in step.values
+        and step.values["s"] is None and step.peer.raised_kind("InvalidRequest") and step.ours.exc is None),
+    Divergence(
+        "subclass-count", "found by the oracle",
+        "count() on a polymorphic subclass's queryset over a partition holding another subclass's rows raises "
+        "PolymorphicModelException; the peer counts every row of the partition",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: step.op == "read" and step.opts.get("how") == "count" and step.label in ("dog", "cat")
+        and _ours_refused(step, "PolymorphicModelException"), drifts=False),
+    Divergence(
+        "iff-value-validated", "found by the oracle",
+        "iff(col=v) validates v as a value to write: iff(r='') on a required Text column raises ValidationError "
+        "(min_length 1); the peer sends the condition",
+        excuses=EXCUSES,
+        applies=lambda step: "" in (step.opts.get("iff") or {}).values() and step.ours.raised_kind("ValidationError")),
+    Divergence(
         "if-exists-with-if-not-exists", "found by the oracle",
         "if_not_exists() with if_exists() on one instance raises ValidationError; the peer keeps both flags "
         "and writes by the one its statement uses (INSERT ... IF NOT EXISTS for a new instance)",
@@ -184,7 +231,7 @@ PENDING_FIXES: list[Divergence] = [
         "update-writes-defaults", "reported #1",
         "update() of an instance never read (M(k=...)) writes the defaults of columns it was not given; the "
         "peer writes only what was given",
-        excuses=frozenset({"rows", "instance"}),
+        excuses=STATE,
         applies=lambda step: (step.op == "update_new" or (step.origin == "new" and "update" in step.op))
         and any(c not in step.values for c in DEFAULTS.get(step.label, ()))),
     Divergence(
@@ -204,7 +251,7 @@ PENDING_FIXES: list[Divergence] = [
         "collection-none-on-instance", "reported #6",
         "a collection column given None keeps None on the instance after create()/save()/update(); "
         "the peer's instance holds an empty collection",
-        excuses=frozenset({"instance", "result"}),
+        excuses=STATE,
         applies=lambda step: any(step.values.get(c, ()) is None for c in COLLECTIONS)),
     Divergence(
         "iff-none", "found by the oracle",
@@ -217,7 +264,7 @@ PENDING_FIXES: list[Divergence] = [
         "udt-none-collection", "found by the oracle",
         "a collection field of a user-type value given None is stored as null; the peer stores an empty "
         "collection (inside a frozen value the two differ)",
-        excuses=frozenset({"rows", "instance"}),
+        excuses=STATE,
         applies=lambda step: _given(step, lambda v: hasattr(v, "fields") and any(
             f is None for n, f in v.fields.items() if n == "tags"))),
 ]

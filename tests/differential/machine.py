@@ -253,7 +253,10 @@ def _options(spec: Spec, *names: str) -> Any:
         choices.update(ttl=st.just(TTL), if_not_exists=st.just(True), if_exists=st.just(True))
         if spec.conditions:
             choices["iff"] = st.fixed_dictionaries({}, optional=spec.conditions).filter(bool)
-    return st.fixed_dictionaries({}, optional={n: s for n, s in choices.items() if n in names})
+    # At most two options a step: a third rarely finds more, and most combinations are refused by both.
+    allowed = [n for n in choices if n in names]
+    return st.lists(st.sampled_from(allowed), max_size=2, unique=True).flatmap(
+        lambda chosen: st.fixed_dictionaries({n: choices[n] for n in sorted(chosen)}))
 
 
 class OracleMachine(RuleBasedStateMachine):
@@ -296,6 +299,7 @@ class OracleMachine(RuleBasedStateMachine):
 
     def _run(self, step: Step, call: Callable[[Side], Any], compare_result: bool = False) -> Step:
         COUNTS["steps"] += 1
+        step.batched = bool(step.opts.get("batch")) and self.world.ours.batch is not None
         for side in self.sides:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the peer's deprecation warnings (counters' save())
@@ -503,7 +507,13 @@ def _model_rules(spec: Spec, bundle: Bundle) -> dict[str, Any]:
 
     # -- querysets
 
-    updates = st.fixed_dictionaries({}, optional={**spec.values, **spec.operators}).filter(bool)
+    # A column is set or given one operator (``col=`` with ``col__append=`` makes both refuse the CQL).
+    per_column: dict[str, Any] = {}
+    for name, strategy in {**spec.values, **spec.operators}.items():
+        column = name.split("__")[0]
+        choice = st.tuples(st.just(name), strategy)
+        per_column[column] = per_column[column] | choice if column in per_column else choice
+    updates = st.fixed_dictionaries({}, optional=per_column).filter(bool).map(lambda d: dict(d.values()))
 
     def qs_update(self, keys, values, opts):
         step = Step("qs_update", label, keys, values, opts)

@@ -7,6 +7,7 @@ Both mappers' classes carry the same class names, so instances compare by name.
 """
 from __future__ import annotations
 
+import time
 import warnings
 from typing import Any
 
@@ -82,6 +83,23 @@ def declare(mapper: Mapper) -> dict[str, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the peer warns about CQLENG_ALLOW_SCHEMA_MANAGEMENT
         for model in (Row, Nest, Holder, Tally, Animal, Dog, Cat):
-            mapper.management.sync_table(model)
+            _sync(mapper, model)
     return {"row": Row, "nest": Nest, "holder": Holder, "tally": Tally,
             "animal": Animal, "dog": Dog, "cat": Cat, "Info": Info}
+
+
+def _sync(mapper: Mapper, model: Any, attempts: int = 4) -> None:
+    """``sync_table``, tried again while the driver's schema metadata lags behind the node.
+
+    Other sessions' DDL on the same node (tests making and dropping keyspaces) makes the
+    driver refresh its metadata; right after, either mapper may not find the keyspace
+    or the table it has just made. What is tested here is not the DDL.
+    """
+    for attempt in range(attempts):
+        try:
+            mapper.management.sync_table(model)
+            return
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(1 + attempt)
