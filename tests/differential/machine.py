@@ -471,7 +471,9 @@ def _model_rules(spec: Spec, bundle: Bundle) -> dict[str, Any]:
             if not self._alive(instance):
                 return
             step = Step(op, label, {}, values or {}, opts or {}, origin=instance.origin,
-                        history=frozenset(instance.history))
+                        history=frozenset(instance.history),
+                        unchanged=all(canon(getattr(instance.ours, k)) == canon(materialise(v, self.world.ours))
+                                      for k, v in (values or {}).items()))
             instance.history.update(opts or {})
             self._run(step, lambda side: act(instance.of(side), materialise(values or {}, side), opts or {}, side))
 
