@@ -245,6 +245,10 @@ def _chain(target: Any, opts: dict[str, Any], side: Side) -> Any:
 class Difference(AssertionError):
     """Ours and the peer parted ways on a step no entry of ``known`` excuses."""
 
+    def __init__(self, message: str, signature: str = "") -> None:
+        super().__init__(message)
+        self.signature = signature  # what differed where, without the values: the same bug found again
+
 
 def _options(spec: Spec, *names: str) -> Any:
     """The optional ``opts`` of a step: the options ``names`` that make sense for the model."""
@@ -348,8 +352,9 @@ class OracleMachine(RuleBasedStateMachine):
     def _excuse(self, step: Step, what: str, detail: str) -> known.Divergence:
         entry = known.excused(step, what)
         if entry is None:
+            signature = f"{step.op} {step.label}: {what} ({step.ours.raised or '-'}/{step.peer.raised or '-'})"
             raise Difference(f"{step.op} {step.label} keys={step.keys} values={step.values} "
-                             f"opts={step.opts}: {detail}")
+                             f"opts={step.opts}: {detail}", signature)
         return entry
 
     # -------------------------------------------------------- batches
