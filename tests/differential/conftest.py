@@ -39,3 +39,9 @@ def oracle_world(cassandra, cqlengine_connection, peer_connection) -> Iterator[m
     finally:
         machine.WORLD = None
         cluster.shutdown()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if machine.COUNTS["examples"]:
+        terminalreporter.write_line(f"differential oracle: {machine.COUNTS['examples']} examples run, "
+                                    f"{machine.COUNTS['steps']} steps")
