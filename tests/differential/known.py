@@ -222,12 +222,11 @@ DEFAULTS = {"row": ("d",), "cat": ("lives",)}  # the columns with a default=
 
 PENDING_FIXES: list[Divergence] = [
     Divergence(
-        "create-empty-collection-keeps-old", "found by the oracle",
-        "create()/save() of a new instance given an empty collection (li=[], st=set()) over an existing row "
-        "leaves the stored collection as it was; the peer empties it",
+        "new-instance-none-keeps-old", "found by the oracle (or say so under 'Writes of new instances')",
+        "create()/save() of a new instance given None or an empty collection (v=None, li=[], st=set()) over an "
+        "existing row leaves the stored value as it was; the peer deletes it",
         excuses=STATE,
-        applies=lambda step: step.op in ("create", "save_new") and any(
-            isinstance(step.values.get(c), (list, set, dict)) and not step.values[c] for c in COLLECTIONS)),
+        applies=lambda step: step.op in ("create", "save_new") and any(_nothing(v) for v in step.values.values())),
     Divergence(
         "counter-never-set-reads-none", "found by the oracle",
         "a counter column a row has no value for reads back as None on the instance; the peer's reads 0",
