@@ -205,12 +205,12 @@ def _nothing(value: Any) -> bool:
     return value is None or (isinstance(value, (set, frozenset, list, dict)) and not value)
 
 
-def _none_for_zero(ours: Any, peer: Any) -> bool:
-    """Whether ``ours`` is ``peer`` but for None where the peer has 0."""
-    if ours == peer or (ours is None and peer == 0):
+def _none_for(ours: Any, peer: Any, values: tuple[Any, ...]) -> bool:
+    """Whether ``ours`` is ``peer`` but for None where the peer has one of ``values``."""
+    if ours == peer or (ours is None and peer in values):
         return True
     if isinstance(ours, tuple) and isinstance(peer, tuple) and len(ours) == len(peer):
-        return all(_none_for_zero(a, b) for a, b in zip(ours, peer))
+        return all(_none_for(a, b, values) for a, b in zip(ours, peer))
     return False
 
 
@@ -221,6 +221,12 @@ DEFAULTS = {"row": ("d",), "cat": ("lives",)}  # the columns with a default=
 
 
 PENDING_FIXES: list[Divergence] = [
+    Divergence(
+        "read-null-not-defaulted", "found by the oracle (the peer's instance is wrong: document)",
+        "a row read back with a null column that has a default (Cat.lives = Integer(default=9)) gives None on "
+        "the instance, as stored; the peer's instance shows the default (9) though the row holds null",
+        excuses=frozenset({"result", "instance"}),
+        applies=lambda step: step.op in ("get", "read") and step.diff is not None and _none_for(*step.diff, (9, 42))),
     Divergence(
         "unchanged-counter-in-batch", "reported #7 (its mirror image)",
         "update() of a counter instance with nothing changed, queued in a logged batch, adds nothing to the batch; "
@@ -239,7 +245,7 @@ PENDING_FIXES: list[Divergence] = [
         "counter-never-set-reads-none", "found by the oracle",
         "a counter column a row has no value for reads back as None on the instance; the peer's reads 0",
         excuses=STATE,
-        applies=lambda step: step.label == "tally" and step.diff is not None and _none_for_zero(*step.diff)),
+        applies=lambda step: step.label == "tally" and step.diff is not None and _none_for(*step.diff, (0,))),
     Divergence(
         "update-unchanged-writes", "reported #7",
         "update() of a persisted instance with nothing changed (no values, or the values it holds) sends an "
