@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit integration bench start stop status docs dist clean prereqs
+.PHONY: demo test lint typecheck unit integration fuzz bench start stop status docs dist clean prereqs
 
 # editable_mode=compat: a plain path entry, so type checkers (mypy, pyright) find the package too.
 $(STAMP): pyproject.toml
@@ -39,6 +39,14 @@ unit: $(STAMP)
 
 integration: $(STAMP) prereqs
 	$(BIN)/pytest tests/integration
+
+# The differential oracle (tests/differential) with random programs for FUZZ_MINUTES: each new difference
+# from cassandra.cqlengine is printed with its shrunk program as found; the last line counts what ran.
+# PYTHONPATH: this checkout's cqlengine is the one tested, whichever one the venv has installed.
+FUZZ_MINUTES ?= 10
+fuzz: $(STAMP) prereqs
+	CQLENGINE_DIFF_PROFILE=differential-fuzz FUZZ_MINUTES=$(FUZZ_MINUTES) PYTHONPATH=$(CURDIR) \
+	  $(BIN)/pytest tests/differential -p no:cacheprovider -q
 
 bench: $(STAMP) prereqs
 	$(BIN)/python -m cqlengine.testing start

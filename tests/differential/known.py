@@ -1,0 +1,364 @@
+"""Where ours and the peer differ, and the oracle knows it: the only place that says so.
+
+Each entry names the situation (``applies``: a predicate over the step that was
+run, see :class:`Step`), which comparisons it excuses (``excuses``: a subset of
+``EXCUSES``) and, for a difference of values rather than of behaviour, how a
+value is normalised (``normalise``).
+
+``ON_PURPOSE``
+    Differences kept on purpose; ``section`` is the ``docs/porting.rst``
+    section that documents each.
+``PENDING_FIXES``
+    Differences that are bugs of ours, reported and being fixed: excused only so
+    the machine can explore past them. Each one goes away with its fix. Setting
+    ``CQLENGINE_DIFF_STRICT=1`` excuses none of them (to see which still hold).
+
+When a step's difference is excused and the tables or instances may have
+drifted apart because of it, the machine starts over on fresh keys.
+"""
+from __future__ import annotations
+
+import datetime
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from cassandra import util as driver_util
+
+#: What an entry may excuse: a different exception (or one side raising alone),
+#: different instance state, different rows, a different query result.
+EXCUSES = frozenset({"exception", "instance", "rows", "result"})
+STATE = frozenset({"instance", "rows", "result"})
+
+
+@dataclass
+class Outcome:
+    """What one mapper's call did: the value it returned or the exception it raised."""
+
+    value: Any = None
+    exc: Optional[BaseException] = None
+
+    @property
+    def raised(self) -> Optional[str]:
+        return None if self.exc is None else type(self.exc).__name__
+
+    def raised_kind(self, *names: str) -> bool:
+        return self.exc is not None and any(c.__name__ in names for c in type(self.exc).__mro__)
+
+
+@dataclass
+class Step:
+    """One operation as both mappers ran it."""
+
+    op: str  # "create", "save_new", "get", "save", "update_kw", "assign_update", "delete", "qs_update", ...
+    label: str  # the model's label ("row", "dog", ...)
+    keys: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    opts: dict[str, Any] = field(default_factory=dict)
+    origin: Optional[str] = None  # for instance steps: "get", "create", "new" (saved from a constructor)
+    #: For instance steps: the options earlier steps gave this instance ("batch", "iff", "ttl", ...).
+    history: frozenset[str] = frozenset()
+    batched: bool = False  # the step queued its write in an open batch
+    unchanged: bool = False  # for instance steps: every value given equals the instance's (ours) already
+    #: The comparable forms (ours, peer) that differ, while an entry is looked for (None for exceptions).
+    diff: Optional[tuple[Any, Any]] = None
+    ours: Outcome = field(default_factory=Outcome)
+    peer: Outcome = field(default_factory=Outcome)
+
+    def sets(self, *columns: str) -> bool:
+        return any(c in self.values or any(k.startswith(c + "__") for k in self.values) for c in columns)
+
+
+@dataclass(frozen=True)
+class Divergence:
+    name: str
+    section: str  # the docs/porting.rst section (ON_PURPOSE) or the report (PENDING_FIXES)
+    what: str
+    excuses: frozenset[str] = frozenset()
+    applies: Callable[[Step], bool] = lambda step: False
+    normalise: Optional[Callable[[Any], Any]] = None
+    #: Whether the sides may be apart after the excused step (else instances and rows are still compared).
+    drifts: bool = True
+
+
+def _driver_date_time(value: Any) -> Any:
+    if isinstance(value, driver_util.Date):
+        return value.date()
+    if isinstance(value, driver_util.Time):
+        return value.time()
+    return value
+
+
+_CONDITIONAL = ("iff", "if_exists", "if_not_exists")
+
+
+def _ours_refused(step: Step, *kinds: str) -> bool:
+    return step.ours.raised_kind(*kinds) and step.peer.exc is None
+
+
+def _ours_first(step: Step, ours: str, peer: str) -> bool:
+    """Ours raised ``ours`` before sending where the peer's statement failed at the server with ``peer``."""
+    return step.ours.raised_kind(ours) and step.peer.raised_kind(peer)
+
+
+def _new_conditional(step: Step) -> bool:
+    return step.op == "save_new" and bool(step.opts.get("if_exists") or step.opts.get("iff"))
+
+
+ON_PURPOSE: list[Divergence] = [
+    Divergence(
+        "date-time-read-as-datetime", "Types",
+        "Date and Time fields read back as datetime.date/datetime.time, not cassandra.util.Date/Time "
+        "(fields typed by their column)",
+        normalise=_driver_date_time),
+    Divergence(
+        "subclass-queryset-write", "Polymorphic models",
+        "update()/delete() through a polymorphic subclass's queryset raise QueryException (the peer writes by "
+        "key, over the other subclasses' rows)",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: step.op in ("qs_update", "qs_delete") and step.label in ("dog", "cat")
+        and step.ours.raised_kind("QueryException")),
+    Divergence(
+        "query-refused-before-sending", "Queries",
+        "a query Cassandra refuses for its restrictions raises QueryException before anything is sent "
+        "(the peer's fails at the server with InvalidRequest, or SyntaxException for CQL it got wrong)",
+        excuses=frozenset({"exception"}),
+        # The peer may have sent part of the write first (an UPDATE, then the DELETE of its None columns fails).
+        applies=lambda step: _ours_first(step, "QueryException", "RequestValidationException")),
+    Divergence(
+        "refused-when-queued", "Queries",
+        "a write refused before sending (QueryException, ValidationError) is refused when queued in a batch; the "
+        "peer queues it and its whole batch fails at the server when executed",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: step.batched and _ours_refused(step, "QueryException", "ValidationError")),
+    Divergence(
+        "timestamp-with-condition", "Queries",
+        "timestamp() on a conditional write raises QueryException before sending (Cassandra refuses it; the "
+        "peer's statement fails at the server, or first fails its condition with LWTException, or the peer "
+        "drops the condition of an INSERT, or has nothing to send)",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: "timestamp" in step.opts and any(step.opts.get(o) for o in _CONDITIONAL)
+        and step.ours.raised_kind("QueryException")
+        and (step.peer.exc is None or step.peer.raised_kind("InvalidRequest", "LWTException"))),
+    Divergence(
+        "validated-before-sending", "Validation",
+        "a value or key the server would refuse raises ValidationError before anything is sent (the peer's "
+        "statement fails at the server with InvalidRequest)",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: _ours_first(step, "ValidationError", "InvalidRequest"), drifts=False),
+    Divergence(
+        "nothing-to-write", "Writes with nothing to write",
+        "a write that would send nothing raises ValidationError (the peer sends nothing, silently)",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: _ours_refused(step, "ValidationError") and "nothing to write" in str(step.ours.exc)
+        and not _new_conditional(step),
+        drifts=False),
+    Divergence(
+        "new-instance-conditional", "Writes of new instances",
+        "save() of a new instance with if_exists()/iff() is an UPDATE with the condition checked; the peer "
+        "INSERTs and drops the condition",
+        excuses=EXCUSES,
+        applies=_new_conditional),
+    Divergence(
+        "if-not-exists-on-update", "Lightweight transactions",
+        "if_not_exists() on the save() or update() of a persisted instance (an UPDATE) raises; the peer drops it",
+        excuses=EXCUSES,
+        applies=lambda step: bool(step.opts.get("if_not_exists")) and step.origin in ("get", "create", "new")
+        and step.op in ("save", "update_kw", "assign_update")
+        and step.ours.raised_kind("ValidationError", "QueryException")),
+    Divergence(
+        "nothing-to-write-conditional", "Writes with nothing to write",
+        "if_exists()/iff() on a new instance with no column to set raise ValidationError; the peer does not "
+        "send nothing, as the section says, but an INSERT of the primary key alone, its condition dropped",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: _ours_refused(step, "ValidationError") and "nothing to write" in str(step.ours.exc)
+        and _new_conditional(step)),
+]
+
+def _iff_none(step: Step) -> bool:
+    return any(v is None for v in (step.opts.get("iff") or {}).values())
+
+
+def _walk(value: Any) -> Any:
+    """``value`` and every value inside it (collections, user-type values given as ``UDT``)."""
+    yield value
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _walk(k)
+            yield from _walk(v)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for v in value:
+            yield from _walk(v)
+    elif hasattr(value, "fields"):
+        yield from _walk(value.fields)
+
+
+def _given(step: Step, test: Callable[[Any], bool]) -> bool:
+    return any(test(v) for v in _walk([step.values, step.opts]))
+
+
+COLLECTIONS = ("li", "st", "mp", "ms", "ls", "infos")
+
+
+def _nothing(value: Any) -> bool:
+    """None or an empty collection: what the peer leaves out of an UPDATE."""
+    return value is None or (isinstance(value, (set, frozenset, list, dict)) and not value)
+
+
+def _none_for(ours: Any, peer: Any, values: tuple[Any, ...]) -> bool:
+    """Whether ``ours`` is ``peer`` but for None where the peer has one of ``values``."""
+    if ours == peer or (ours is None and peer in values):
+        return True
+    if isinstance(ours, tuple) and isinstance(peer, tuple) and len(ours) == len(peer):
+        return all(_none_for(a, b, values) for a, b in zip(ours, peer))
+    return False
+
+
+_ONE_SHOT = {"batch", "iff", "if_exists", "if_not_exists"}
+
+
+DEFAULTS = {"row": ("d",), "cat": ("lives",)}  # the columns with a default=
+
+
+PENDING_FIXES: list[Divergence] = [
+    Divergence(
+        "read-null-not-defaulted", "found by the oracle (the peer's instance is wrong: document)",
+        "a row read back with a null column that has a default (Cat.lives = Integer(default=9)) gives None on "
+        "the instance, as stored; the peer's instance shows the default (9) though the row holds null",
+        excuses=frozenset({"result", "instance"}),
+        applies=lambda step: step.op in ("get", "read") and step.diff is not None and _none_for(*step.diff, (9, 42))),
+    Divergence(
+        "unchanged-counter-in-batch", "reported #7 (its mirror image)",
+        "update() of a counter instance with nothing changed, queued in a logged batch, adds nothing to the batch; "
+        "the peer queues 'c = c + 0' for every counter and its batch fails at the server (a counter statement in "
+        "a logged batch)",
+        excuses=EXCUSES,
+        applies=lambda step: step.op == "batch" and step.ours.exc is None and step.peer.raised_kind("InvalidRequest")
+        and "counter statement in a logged batch" in str(step.peer.exc)),
+    Divergence(
+        "new-instance-none-keeps-old", "found by the oracle (or say so under 'Writes of new instances')",
+        "create()/save() of a new instance given None or an empty collection (v=None, li=[], st=set()) over an "
+        "existing row leaves the stored value as it was; the peer deletes it",
+        excuses=STATE,
+        applies=lambda step: step.op in ("create", "save_new") and any(_nothing(v) for v in step.values.values())),
+    Divergence(
+        "counter-never-set-reads-none", "found by the oracle",
+        "a counter column a row has no value for reads back as None on the instance; the peer's reads 0",
+        excuses=STATE,
+        applies=lambda step: step.label == "tally" and step.diff is not None and _none_for(*step.diff, (0,))),
+    Divergence(
+        "update-unchanged-writes", "reported #7",
+        "update() of a persisted instance with nothing changed (no values, or the values it holds) sends an "
+        "UPDATE (for a polymorphic instance, of its discriminator: a deleted row comes back); the peer sends "
+        "nothing",
+        excuses=EXCUSES,
+        applies=lambda step: step.op in ("update_kw", "assign_update") and step.unchanged
+        and step.origin in ("get", "create")),
+    Divergence(
+        "list-remove", "found by the oracle (the peer's behaviour is wrong: document)",
+        "objects(...).update(li__remove=[x]) removes x from the list; the peer has no list remove and assigns "
+        "li = [x]",
+        excuses=EXCUSES,
+        applies=lambda step: "li__remove" in step.values),
+    Divergence(
+        "set-given-a-list", "reported #9",
+        "a Set column given a list raises ValidationError; the peer stores the list's elements as a set",
+        excuses=EXCUSES,
+        applies=lambda step: isinstance(step.values.get("st"), list) and step.ours.raised_kind("ValidationError")),
+    Divergence(
+        "static-only-by-full-key", "found by the oracle (the peer's statement is refused: document or match)",
+        "objects(p=.., ck=..).update(s=...) of the static column alone, or s=None with others, writes it; the "
+        "peer's UPDATE (its DELETE, for None) restricts the clustering key too, which Cassandra refuses",
+        excuses=EXCUSES,
+        applies=lambda step: step.op == "qs_update" and step.keys.get("ck") is not None and "s" in step.values
+        and (step.values["s"] is None or all(_nothing(v) for k, v in step.values.items() if k != "s"))
+        and step.peer.raised_kind("InvalidRequest") and not step.ours.raised_kind("InvalidRequest")),
+    Divergence(
+        "subclass-read-of-other-rows", "found by the oracle",
+        "a polymorphic subclass's queryset over a partition holding another subclass's rows: count() raises "
+        "PolymorphicModelException (the peer counts every row), and an empty slice [0:0] returns [] without "
+        "reading (the peer reads and raises PolymorphicModelException)",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: step.op == "read" and step.label in ("dog", "cat")
+        and step.ours.raised_kind("PolymorphicModelException") != step.peer.raised_kind("PolymorphicModelException"),
+        drifts=False),
+    Divergence(
+        "iff-value-validated", "found by the oracle",
+        "iff(col=v) validates v as a value to write: iff(r='') on a required Text column raises ValidationError "
+        "(min_length 1); the peer sends the condition",
+        excuses=EXCUSES,
+        applies=lambda step: "" in (step.opts.get("iff") or {}).values() and step.ours.raised_kind("ValidationError")),
+    Divergence(
+        "if-exists-with-if-not-exists", "found by the oracle",
+        "if_not_exists() with if_exists() on one instance raises ValidationError; the peer keeps both flags "
+        "and writes by the one its statement uses (INSERT ... IF NOT EXISTS for a new instance)",
+        excuses=EXCUSES,
+        applies=lambda step: bool(step.opts.get("if_exists") and step.opts.get("if_not_exists"))
+        and step.ours.raised_kind("ValidationError", "QueryException")),
+    Divergence(
+        "update-writes-defaults", "reported #1",
+        "update() of an instance never read (M(k=...)) writes the defaults of columns it was not given; the "
+        "peer writes only what was given",
+        excuses=EXCUSES,  # with iff()/if_exists(), the default written makes a condition checked
+        applies=lambda step: (step.op == "update_new" or (step.origin == "new" and "update" in step.op))
+        and any(c not in step.values for c in DEFAULTS.get(step.label, ()))),
+    Divergence(
+        "static-only-save", "reported #8",
+        "a row written with its clustering key None and a static value (a static-only write) is refused with "
+        "ValidationError; the peer writes the static column",
+        excuses=EXCUSES,
+        applies=lambda step: step.op in ("create", "save_new", "update_new") and "ck" in step.keys
+        and step.keys["ck"] is None and step.ours.raised_kind("ValidationError")),
+    Divergence(
+        "instance-options-one-shot", "found by the oracle",
+        "an instance's batch()/iff()/if_exists()/if_not_exists() apply to its next write only; on the peer's "
+        "instance they stay set and apply to every later write (only timestamp() is reset)",
+        excuses=EXCUSES,
+        applies=lambda step: bool((step.history & _ONE_SHOT) - set(step.opts))),
+    Divergence(
+        "collection-none-on-instance", "reported #6",
+        "a collection column given None keeps None on the instance after create()/save()/update(); "
+        "the peer's instance holds an empty collection",
+        excuses=STATE,
+        applies=lambda step: any(step.values.get(c, ()) is None for c in COLLECTIONS)),
+    Divergence(
+        "iff-none", "found by the oracle",
+        "iff(col=None) is sent as IF col = null; the peer raises CQLEngineException "
+        "('None values on iff are not allowed') before sending",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: _iff_none(step) and step.peer.raised_kind("CQLEngineException")
+        and not step.ours.raised_kind("CQLEngineException")),
+    Divergence(
+        "udt-none-collection", "found by the oracle",
+        "a collection field of a user-type value given None is stored as null; the peer stores an empty "
+        "collection (inside a frozen value the two differ)",
+        excuses=STATE,
+        applies=lambda step: _given(step, lambda v: hasattr(v, "fields") and any(
+            f is None for n, f in v.fields.items() if n == "tags"))),
+]
+
+
+def active() -> list[Divergence]:
+    """The entries the comparison consults: the on-purpose ones, and the pending ones unless strict."""
+    if os.environ.get("CQLENGINE_DIFF_STRICT") == "1":
+        return list(ON_PURPOSE)
+    return ON_PURPOSE + PENDING_FIXES
+
+
+def excused(step: Step, what: str) -> Optional[Divergence]:
+    """The first active entry excusing ``what`` for ``step``, if any."""
+    for entry in active():
+        if what in entry.excuses and entry.applies(step):
+            return entry
+    return None
+
+
+def normalise(value: Any) -> Any:
+    for entry in active():
+        if entry.normalise is not None:
+            value = entry.normalise(value)
+    return value
+
+
+__all__ = ["EXCUSES", "ON_PURPOSE", "PENDING_FIXES", "Divergence", "Outcome", "Step", "active", "excused",
+           "normalise", "datetime"]
