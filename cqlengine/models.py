@@ -1446,9 +1446,11 @@ class Model(metaclass=ModelMetaClass):
         named = set(named)
         cls = type(self)
         assignments: list[Any] = []
+        # Without a clustering key only static columns are written (validate() refused any other value).
+        statics_only = bool(cls._clustering_keys) and self._values[next(iter(cls._clustering_keys))] is None
         for key in attrs:
             col = cls._columns[key]
-            if col.primary_key:
+            if col.primary_key or (statics_only and not col.static):
                 continue
             value = self._values.get(key)
             if col.is_counter:
