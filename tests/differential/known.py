@@ -208,6 +208,20 @@ ON_PURPOSE: list[Divergence] = [
         applies=lambda step: step.op == "update_new" and "ck" in step.keys and step.keys["ck"] is None
         and "s" in step.values and step.values["s"] is None),
     Divergence(
+        "new-instance-none-no-tombstone", "Writes of new instances",
+        "since a None given to a new instance writes nothing (new-instance-none-keeps-old), a later write with "
+        "an older timestamp() shows through in our row, where the peer's tombstone hides it",
+        excuses=frozenset({"rows"}),
+        applies=lambda step: step.opts.get("timestamp") in (1_000, 2_000) and step.diff is not None
+        and _nulls_in(step.diff[1], step.diff[0])),
+    Divergence(
+        "query-refused-when-empty", "Queries",
+        "a queryset update() with only empty operations (li__append=[]) on a partial key is refused (QueryException) "
+        "by its key before anything else; the peer sends nothing, having nothing to write",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: step.op == "qs_update" and _ours_refused(step, "QueryException")
+        and all(_nothing(v) for v in step.values.values()), drifts=False),
+    Divergence(
         "static-only-with-a-regular-value", "Writes of new instances",
         "a write with its clustering key None and a value for a regular column raises NullKeyValue; the peer "
         "drops the regular value and writes the static columns",
@@ -298,6 +312,15 @@ def _subclass_columns_none(ours: Any, peer: Any) -> bool:
         if len(ours) == 2 and ours[0] in ("bark", "lives") and peer[0] == ours[0]:
             return peer[1] in (None, 9)
         return all(_subclass_columns_none(a, b) for a, b in zip(ours, peer))
+    return False
+
+
+def _nulls_in(mine: Any, other: Any) -> bool:
+    """Whether ``mine`` is ``other`` but for None in places where ``other`` has a value."""
+    if mine == other or mine is None:
+        return True
+    if isinstance(mine, tuple) and isinstance(other, tuple) and len(mine) == len(other):
+        return all(_nulls_in(a, b) for a, b in zip(mine, other))
     return False
 
 
