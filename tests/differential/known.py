@@ -107,6 +107,12 @@ def _new_conditional(step: Step) -> bool:
 
 ON_PURPOSE: list[Divergence] = [
     Divergence(
+        "delete-without-clustering-key", "Writes of new instances",
+        "delete() of an instance whose clustering key is None raises NullKeyValue; the peer deletes the whole "
+        "partition, every row in it",
+        excuses=EXCUSES,
+        applies=lambda step: step.op == "delete" and step.ours.raised_kind("NullKeyValue") and step.peer.exc is None),
+    Divergence(
         "untyped-row-through-the-base", "Polymorphic models",
         "a row with no polymorphic key (made by a queryset update() through the base) reads through the base "
         "as an instance of the base; the peer raises PolymorphicModelException",
