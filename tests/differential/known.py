@@ -107,6 +107,13 @@ def _new_conditional(step: Step) -> bool:
 
 ON_PURPOSE: list[Divergence] = [
     Divergence(
+        "save-of-unchanged-nones", "Writes with nothing to write",
+        "save() of an instance with nothing changed since it was written sends nothing; the peer deletes again "
+        "every column its constructor was given None for, over what other writes put there since",
+        excuses=frozenset({"rows"}),
+        applies=lambda step: step.op == "save" and not step.values and step.diff is not None
+        and _nulls_in(step.diff[1], step.diff[0])),
+    Divergence(
         "delete-without-clustering-key", "Writes of new instances",
         "delete() of an instance whose clustering key is None raises NullKeyValue; the peer deletes the whole "
         "partition, every row in it",

@@ -25,7 +25,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from tests.differential.machine import COUNTS, Difference, Oracle
 
 _COMMON = dict(deadline=None, database=None, suppress_health_check=list(HealthCheck))
-settings.register_profile("differential-bounded", derandomize=True, max_examples=400, stateful_step_count=50,
+settings.register_profile("differential-bounded", derandomize=True, max_examples=150, stateful_step_count=40,
                           **_COMMON)
 settings.register_profile("differential-fuzz", derandomize=False, max_examples=50, stateful_step_count=40,
                           **_COMMON)
