@@ -107,6 +107,14 @@ def _new_conditional(step: Step) -> bool:
 
 ON_PURPOSE: list[Divergence] = [
     Divergence(
+        "empty-operation-with-a-condition", "Writes with nothing to write",
+        "a conditional queryset update() whose operations add nothing (infos__append=[]) is sent, so its "
+        "condition is checked (LWTException when not applied); the peer sends nothing",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: step.op == "qs_update" and any(step.opts.get(o) for o in _CONDITIONAL)
+        and step.ours.raised_kind("LWTException") and step.peer.exc is None
+        and all(_nothing(v) for v in step.values.values()), drifts=False),
+    Divergence(
         "save-of-unchanged-nones", "Writes with nothing to write",
         "save() of an instance with nothing changed since it was written sends nothing; the peer deletes again "
         "every column its constructor was given None for, over what other writes put there since",
