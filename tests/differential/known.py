@@ -231,9 +231,9 @@ ON_PURPOSE: list[Divergence] = [
         applies=lambda step: step.op in ("create", "save_new") and any(v is None for v in step.values.values())),
     Divergence(
         "static-none-without-clustering-key", "Writes of new instances",
-        "update(s=None, ...) of a new instance with its clustering key None deletes the static value; the peer "
-        "sends nothing",
-        excuses=STATE,
+        "update(s=None, ...) of a new instance with its clustering key None deletes the static value (with "
+        "if_exists(), its condition checked: LWTException when there is no partition); the peer sends nothing",
+        excuses=EXCUSES,
         applies=lambda step: step.op == "update_new" and "ck" in step.keys and step.keys["ck"] is None
         and "s" in step.values and step.values["s"] is None),
     Divergence(
