@@ -107,6 +107,14 @@ def _new_conditional(step: Step) -> bool:
 
 ON_PURPOSE: list[Divergence] = [
     Divergence(
+        "refused-write-keeps-its-options", "Model attributes",
+        "an instance's write refused before sending keeps its one-shot options (timestamp() included), so the "
+        "next write is the same write: with if_exists() added, it is refused for the timestamp kept; the peer "
+        "resets timestamp() after every write",
+        excuses=EXCUSES,
+        applies=lambda step: step.ours.raised_kind("QueryException") and step.peer.exc is None
+        and "custom TIMESTAMP on a conditional" in str(step.ours.exc) and "timestamp" not in step.opts),
+    Divergence(
         "empty-operation-with-a-condition", "Writes with nothing to write",
         "a conditional queryset update() whose operations add nothing (infos__append=[]) is sent, so its "
         "condition is checked (LWTException when not applied); the peer sends nothing",
