@@ -192,10 +192,11 @@ ON_PURPOSE: list[Divergence] = [
         applies=lambda step: _ours_first(step, "ValidationError", "InvalidRequest"), drifts=False),
     Divergence(
         "nothing-to-write", "Writes with nothing to write",
-        "a write that would send nothing raises ValidationError (the peer sends nothing, silently)",
+        "a write that would send nothing raises ValidationError (the peer sends nothing, silently, or for a "
+        "conditional save() of an instance its last write made known, a statement whose condition fails)",
         excuses=frozenset({"exception"}),
-        applies=lambda step: _ours_refused(step, "ValidationError") and "nothing to write" in str(step.ours.exc)
-        and not _new_conditional(step),
+        applies=lambda step: step.ours.raised_kind("ValidationError") and "nothing to write" in str(step.ours.exc)
+        and (step.peer.exc is None or step.peer.raised_kind("LWTException")) and not _new_conditional(step),
         drifts=False),
     Divergence(
         "new-instance-conditional", "Writes of new instances",
