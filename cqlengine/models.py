@@ -654,24 +654,19 @@ class Model(metaclass=ModelMetaClass):
             )
         own = self._values = dict.fromkeys(columns)  # in the columns' order, whatever the keywords'
         own.update(values)
-        defaulted = None
+        defaulted = []
         for key, col in columns_with_defaults(cls):
             if key not in values:
                 own[key] = col.get_default()
-                if col.is_counter:
-                    continue  # a counter's 0 is where its increments start: update() adds it, as the peer
-                if defaulted is None:
-                    defaulted = self._defaulted = set()
-                defaulted.add(key)
+                if not col.is_counter:  # a counter's 0 is where increments start: update() adds it, as the peer
+                    defaulted.append(key)
         for key, col in empty_collections(cls):
             value = own[key]
             if value is None:
                 own[key] = col.to_python(None)  # what the row will read back, as the peer holds it
                 if key in values:
                     # None, unlike an empty collection given, is no value: not written (see _save_statement).
-                    if defaulted is None:
-                        defaulted = self._defaulted = set()
-                    defaulted.add(key)
+                    defaulted.append(key)
             elif isinstance(value, (list, tuple)) and isinstance(col, Set):
                 # A set given as a list (as JSON input gives it) is that set, as with the peer; one
                 # assigned later is checked by the column's own rule (``strict``).
@@ -679,6 +674,8 @@ class Model(metaclass=ModelMetaClass):
                     own[key] = set(value)
                 except TypeError:
                     pass  # unhashable elements: validate() says which
+        if defaulted:
+            self._defaulted = set(defaulted)
         if cls._is_polymorphic and cls.__polymorphic_key__ is not None and cls._discriminator_column_name:
             if self._values.get(cls._discriminator_column_name) is None:
                 self._values[cls._discriminator_column_name] = cls.__polymorphic_key__
@@ -1056,11 +1053,13 @@ class Model(metaclass=ModelMetaClass):
         """
         empty = [key for key, _ in empty_collections(type(self)) if not self._values[key]]
         if empty:
-            defaulted = self._defaulted
-            if defaulted is None:
-                defaulted = self._defaulted = set()
-            defaulted.update(empty)
+            self._defaulted = {*(self._defaulted or ()), *empty}
         return self
+
+    def _without_clustering_key(self) -> bool:
+        """Whether the model has a clustering key and this instance holds None for all of it."""
+        keys = type(self)._clustering_keys
+        return bool(keys) and all(self._values[k] is None for k in keys)
 
     def _writes_statics_only(self) -> bool:
         """Whether this instance, without clustering key, writes its partition's static columns alone.
@@ -1071,7 +1070,7 @@ class Model(metaclass=ModelMetaClass):
         """
         cls = type(self)
         values = self._values
-        if not cls._clustering_keys or any(values[k] is not None for k in cls._clustering_keys):
+        if not self._without_clustering_key():
             return False
         if not any(col.static for col in cls._columns.values()):
             return False
@@ -1421,7 +1420,7 @@ class Model(metaclass=ModelMetaClass):
         keyspace, table, _ = opts.table(cls)
         values = []
         own = self._values
-        statics_only = bool(cls._clustering_keys) and own[next(iter(cls._clustering_keys))] is None
+        statics_only = self._without_clustering_key()
         # An empty collection given to a new instance is written (the row's is emptied, as the peer
         # does); one it holds by default, or from None, is not: it would only write a tombstone.
         kept_empty = () if loaded is not None else own.keys() - (self._defaulted or ())
@@ -1447,7 +1446,7 @@ class Model(metaclass=ModelMetaClass):
         cls = type(self)
         assignments: list[Any] = []
         # Without a clustering key only static columns are written (validate() refused any other value).
-        statics_only = bool(cls._clustering_keys) and self._values[next(iter(cls._clustering_keys))] is None
+        statics_only = self._without_clustering_key()
         for key in attrs:
             col = cls._columns[key]
             if col.primary_key or (statics_only and not col.static):

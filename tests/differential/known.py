@@ -59,7 +59,8 @@ class Step:
     #: For instance steps: the options earlier steps gave this instance ("batch", "iff", "ttl", ...).
     history: frozenset[str] = frozenset()
     batched: bool = False  # the step queued its write in an open batch
-    unchanged: bool = False  # for instance steps: every value given equals the instance's (ours) already
+    #: For instance steps: the columns given a value equal to the instance's (ours) already.
+    unchanged: frozenset[str] = frozenset()
     #: The comparable forms (ours, peer) that differ, while an entry is looked for (None for exceptions).
     diff: Optional[tuple[Any, Any]] = None
     ours: Outcome = field(default_factory=Outcome)
@@ -106,6 +107,13 @@ def _new_conditional(step: Step) -> bool:
 
 
 ON_PURPOSE: list[Divergence] = [
+    Divergence(
+        "unchanged-value-rewritten-for-its-ttl", "Writes with nothing to write",
+        "update(col=<unchanged value>) of a loaded instance with ttl() or timestamp() writes the columns named, "
+        "so their cells get the new TTL or write time; the peer sends only the changed ones (or nothing)",
+        excuses=frozenset({"rows"}),
+        applies=lambda step: step.op == "update_kw" and bool(step.unchanged)
+        and ("ttl" in step.opts or "timestamp" in step.opts) and step.ours.exc is None and step.peer.exc is None),
     Divergence(
         "refused-write-keeps-its-options", "Model attributes",
         "an instance's write refused before sending keeps its one-shot options (timestamp() included), so the "

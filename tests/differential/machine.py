@@ -481,10 +481,11 @@ def _model_rules(spec: Spec) -> dict[str, Any]:
             if not mine:
                 return
             instance = mine[nth % len(mine)]
+            ours = self.world.ours
+            unchanged = frozenset(k for k, v in (values or {}).items()
+                                  if canon(getattr(instance.ours, k)) == canon(materialise(v, ours)))
             step = Step(op, label, {}, values or {}, opts or {}, origin=instance.origin,
-                        history=frozenset(instance.history),
-                        unchanged=all(canon(getattr(instance.ours, k)) == canon(materialise(v, self.world.ours))
-                                      for k, v in (values or {}).items()))
+                        history=frozenset(instance.history), unchanged=unchanged)
             instance.history.update(opts or {})
             self._run(step, lambda side: act(instance.of(side), materialise(values or {}, side), opts or {}, side))
 
