@@ -23,7 +23,8 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 
 from cqlengine import connection, statements
 from cqlengine.exceptions import CQLEngineException, LWTException, ValidationError
-from cqlengine.models import Model, WriteOptions, check_applied
+from cqlengine.models import Model
+from cqlengine.writes import NO_OPTIONS, WriteOptions, check_applied
 
 DEFAULT_CONCURRENCY = 100
 
@@ -56,17 +57,16 @@ class _Write:
     options: WriteOptions  # what it was built with: the queryset's over the instance's own
 
 
-_DEFAULTS = WriteOptions()
 
 
 def _with_queryset_options(own: WriteOptions, given: Optional[WriteOptions]) -> WriteOptions:
     """The instance's options with every option the queryset sets (ttl, timestamp, using, ...) on top."""
-    if given is None or vars(given) == vars(_DEFAULTS):
+    if given is None or vars(given) == vars(NO_OPTIONS):
         return own  # nothing on top: each write is built with the instance's own, read only
     merged = own.copy()
     if given is not None:
         for name, value in vars(given).items():
-            if value != getattr(_DEFAULTS, name):
+            if value != getattr(NO_OPTIONS, name):
                 setattr(merged, name, dict(value) if name == "conditions" else value)
     return merged
 

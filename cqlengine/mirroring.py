@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Union
 
 from cqlengine import connection, statements
 from cqlengine.exceptions import CQLEngineException, LWTException
+from cqlengine.writes import normalize_timestamp
 
 if TYPE_CHECKING:
     from cqlengine.models import Model
@@ -228,7 +229,7 @@ def _plan(instance: Any, build: Callable[[], Optional[statements.BaseStatement]]
     if given is None and not conditional and options.batch is None:
         picked = now_micros()  # one timestamp for the source and its mirror
     statement, state, batch = instance._begin_write(build, deletes, action, timestamp=picked)
-    timestamp = picked if picked is not None else instance._normalized_timestamp(given)
+    timestamp = picked if picked is not None else normalize_timestamp(given)
     return statement, state, batch, before, timestamp, conditional
 
 
@@ -428,7 +429,7 @@ def _queryset_plan(queryset: Any, action: str) -> tuple[Any, Optional[int], bool
                           "a queryset update() in a batch cannot be mirrored (the rows it leaves are read after it "
                           "runs); update the instances in the batch instead")
     if options.timestamp is not None:
-        return queryset, queryset.model._normalized_timestamp(options.timestamp), conditional
+        return queryset, normalize_timestamp(options.timestamp), conditional
     if conditional or options.batch is not None:
         return queryset, None, conditional
     picked = now_micros()

@@ -12,11 +12,8 @@ from __future__ import annotations
 import copy
 import re
 import sys
-import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -27,7 +24,6 @@ from typing import (
     Optional,
     Sequence,
     TypeVar,
-    Union,
     cast,
     overload,
 )
@@ -53,8 +49,19 @@ from cqlengine.exceptions import (
 )
 from cqlengine.exceptions import DoesNotExist as _DoesNotExist
 from cqlengine.exceptions import MultipleObjectsReturned as _MultipleObjectsReturned
-from cqlengine.operators import FILTER_SUFFIXES, ColumnExpression
+from cqlengine.operators import ColumnExpression
 from cqlengine.plans import RowPlan, column_checks, columns_with_defaults, empty_collections, insert_plan
+from cqlengine.writes import (
+    NO_OPTIONS,
+    OptionIgnoredInBatch,
+    TimeoutWithBatch,
+    Timestamp,
+    WriteOptions,
+    check_ttl,
+    normalize_timestamp,
+    split_map_nulls,
+    writes_nothing,
+)
 
 __all__ = [
     "Model",
@@ -75,49 +82,8 @@ if TYPE_CHECKING:
 
 M = TypeVar("M", bound="Model")
 P = ParamSpec("P")
-Timestamp = Union[int, datetime, timedelta]
 
 _CAMEL = re.compile(r"([a-z])([A-Z])")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-class OptionIgnoredInBatch(CQLEngineException):
-    """A batched write with its own consistency or timeout: the batch is sent with its own."""
-
-
-class TimeoutWithBatch(OptionIgnoredInBatch, AssertionError):
-    """``timeout()`` and ``batch()`` on one instance: a batched write runs with the batch's timeout.
-
-    Also an ``AssertionError``, which the peer raises here.
-    """
-
-
-def check_ttl(owner: str, ttl: Any) -> None:
-    """A TTL is None or whole seconds >= 0 (0 means none)."""
-    if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 0):
-        raise ValidationError(f"{owner}.ttl: {ttl!r} is not a whole number of seconds >= 0")
-
-
-def normalize_timestamp(value: Optional[Timestamp], owner: str = "") -> Optional[int]:
-    """Microseconds since the epoch for ``USING TIMESTAMP``.
-
-    A ``timedelta`` is relative to now (a future-dated delete is a lock-out),
-    a ``datetime`` is absolute (naive means UTC), an ``int`` is taken as is.
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ValidationError(f"{owner + '.' if owner else ''}timestamp: {value!r} is not a timedelta, "
-                              "datetime or int of microseconds since the epoch")
-    if isinstance(value, timedelta):
-        return time.time_ns() // 1000 + value // timedelta(microseconds=1)
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return (aware - _EPOCH) // timedelta(microseconds=1)
-    if isinstance(value, int):
-        return value
-    raise ValidationError(f"{owner + '.' if owner else ''}timestamp: {value!r} is not a timedelta, "
-                          "datetime or int of microseconds since the epoch")
 
 
 class _Unknown:
@@ -135,163 +101,11 @@ class _Unknown:
 _UNKNOWN = _Unknown()
 
 
-def _writes_nothing(col: Column, value: Any) -> bool:
-    """None, and an empty non-frozen collection (which Cassandra stores as null), write nothing."""
-    return value is None or (col.is_collection and not value and not getattr(col, "frozen", False))
-
-
-def split_map_nulls(col: Column, value: Any) -> tuple[Any, list[Any]]:
-    """A non-frozen map's value without its None entries, and the keys those held.
-
-    A None map value deletes that key, as in the peer: Cassandra keeps no null
-    inside a collection, so a map written whole simply leaves the key out.
-    """
-    if not isinstance(col, Map) or getattr(col, "frozen", False) or not isinstance(value, dict):
-        return value, []
-    nulls = [k for k, v in value.items() if v is None]
-    if not nulls:
-        return value, []
-    return {k: v for k, v in value.items() if v is not None}, nulls
-
-
 def _same(a: Any, b: Any) -> bool:
     """Equality for change tracking: a NaN read back is the same value, not a change."""
     if a is b or a == b:
         return True
     return isinstance(a, float) and isinstance(b, float) and a != a and b != b
-
-
-def check_applied(result: Any) -> None:
-    """Raise :class:`LWTException` when a conditional statement was not applied."""
-    rows = getattr(result, "current_rows", None) or []
-    row = rows[0] if rows else None
-    if isinstance(row, dict) and "[applied]" in row and not row["[applied]"]:
-        # The whole row, ``[applied]`` included, as the peer's ``existing`` holds it.
-        raise LWTException(dict(row))
-
-
-@dataclass
-class WriteOptions:
-    """How a write is sent; shared by instances and querysets.
-
-    ``timestamp``, the LWT options and ``batch`` are one-shot on an instance
-    (reset after each write): a timestamp reused by a later write would date
-    that write too.
-    """
-
-    ttl: Optional[int] = None
-    timestamp: Optional[Timestamp] = None
-    consistency: Optional[int] = None
-    timeout: Any = connection.NOT_SET
-    if_not_exists: bool = False
-    if_exists: bool = False
-    conditions: dict[str, Any] = field(default_factory=dict)
-    batch: Any = None
-    keyspace: Optional[str] = None
-    connection: Optional[str] = None
-    #: Whether the driver may retry the statements (None: each statement's own ``is_idempotent``).
-    idempotent: Optional[bool] = None
-    #: The session's execution profile the statements run with (its name, or the profile itself).
-    execution_profile: Any = None
-
-    def copy(self, **changes: Any) -> WriteOptions:
-        # Not dataclasses.replace: a queryset copies its options at every chained call.
-        new = object.__new__(WriteOptions)
-        fields = new.__dict__
-        fields.update(self.__dict__)
-        fields["conditions"] = dict(self.conditions)
-        for name, value in changes.items():
-            if name not in fields:
-                raise TypeError(f"WriteOptions has no option {name!r}")
-            fields[name] = value
-        return new
-
-    def set_lwt(self, owner: str, error: type[Exception], if_not_exists: bool = False,
-                if_exists: bool = False) -> None:
-        if (if_not_exists or self.if_not_exists) and (if_exists or self.if_exists):
-            raise error(f"{owner}: if_not_exists and if_exists cannot be combined")
-        self.if_not_exists = self.if_not_exists or if_not_exists
-        self.if_exists = self.if_exists or if_exists
-
-    def reset_one_shot(self) -> None:
-        self.if_not_exists = self.if_exists = False
-        self.conditions = {}
-        self.timestamp = None
-        self.batch = None
-
-    def table(self, model: Any) -> tuple[Optional[str], str, Optional[str]]:
-        """(keyspace, table, connection name) a statement of ``model`` goes to."""
-        conn = self.connection or model.__connection__
-        keyspace = self.keyspace or model._get_keyspace(conn)
-        return keyspace, model._raw_column_family_name(), conn
-
-    def condition_clauses(self, model: Any) -> list[statements.ConditionClause]:
-        """``iff(col=v, col__gt=v, col__ne=v, col__in=[...])`` as IF clauses, values validated."""
-        out = []
-        for key, value in self.conditions.items():
-            attr, _, suffix = key.partition("__")
-            col = model._columns.get(attr)
-            if col is None:
-                raise ValidationError(f"{model.__name__}.iff: unknown column {attr!r}")
-            operator = "!=" if suffix == "ne" else FILTER_SUFFIXES.get(suffix or "eq")
-            if operator is None:
-                raise ValidationError(f"{model.__name__}.iff: unknown condition operator {suffix!r}")
-            # A condition compares: the value's type is checked, not the rules of a value written.
-            if value is None:
-                converted: Any = None
-            elif operator == "IN":
-                converted = [col.compared_value(v) for v in value]
-            else:
-                converted = col.compared_value(value)
-            out.append(statements.ConditionClause(col.db_field_name, operator, converted))
-        return out
-
-    def send(self, statement: statements.BaseStatement, model: Any) -> Any:
-        """Add ``statement`` to the batch, or run it and check a conditional one was applied."""
-        _, _, conn = self.table(model)
-        if self.batch is not None:
-            self._refuse_options_the_batch_overrides(model)
-            self.batch.add_query(statement, connection=conn, idempotent=self.idempotent_for(statement))
-            return None
-        cql, params = statement.render()
-        result = connection.execute(cql, params, consistency=self.consistency, timeout=self.timeout,
-                                    connection=conn, idempotent=self.idempotent_for(statement),
-                                    execution_profile=self.execution_profile)
-        if statement.is_conditional:
-            check_applied(result)
-        return result
-
-    def idempotent_for(self, statement: statements.BaseStatement) -> bool:
-        """Whether the driver may retry ``statement``: as set with ``idempotent()``, else its own kind's."""
-        return statement.is_idempotent if self.idempotent is None else self.idempotent
-
-    def _refuse_options_the_batch_overrides(self, model: Any) -> None:
-        """A batch is sent as one statement, with the batch's consistency and timeout: a member's own
-        would be ignored without a word, so they are refused."""
-        given = [name for name, unset in (("consistency", self.consistency is None),
-                                          ("timeout", self.timeout is connection.NOT_SET),
-                                          ("execution profile", self.execution_profile is None)) if not unset]
-        if given:
-            raise (TimeoutWithBatch if "timeout" in given else OptionIgnoredInBatch)(
-                f"{model.__name__}: a batched write runs with the batch's consistency and timeout (and profile), "
-                f"so its own {' and '.join(given)} would be ignored; set BatchQuery(consistency=..., timeout=...) "
-                "instead"
-            )
-
-    async def asend(self, statement: statements.BaseStatement, model: Any) -> Any:
-        """``send()`` for asyncio: awaits the driver without blocking the event loop."""
-        _, _, conn = self.table(model)
-        if self.batch is not None:
-            self._refuse_options_the_batch_overrides(model)
-            self.batch.add_query(statement, connection=conn, idempotent=self.idempotent_for(statement))
-            return None
-        cql, params = statement.render()
-        result = await connection.aexecute(cql, params, consistency=self.consistency, timeout=self.timeout,
-                                           connection=conn, idempotent=self.idempotent_for(statement),
-                                           execution_profile=self.execution_profile)
-        if statement.is_conditional:
-            check_applied(result)
-        return result
 
 
 class hybrid:
@@ -381,8 +195,6 @@ class _PartitionKeyDescriptor:
         raise AttributeError(f"{type(instance).__name__}.pk: the partition key cannot be deleted")
 
 
-#: The options of an instance that has none of its own: read, never changed.
-_NO_OPTIONS = WriteOptions()
 
 
 class ModelMetaClass(type):
@@ -1076,7 +888,7 @@ class Model(metaclass=ModelMetaClass):
             return False
         defaulted = self._defaulted or ()
         regular = [k for k, col in cls._columns.items()
-                   if not (col.primary_key or col.static or k in defaulted or _writes_nothing(col, values[k]))]
+                   if not (col.primary_key or col.static or k in defaulted or writes_nothing(col, values[k]))]
         if regular:
             keys = ", ".join(cls._clustering_keys)
             raise NullKeyValue(f"{cls.__name__}: {', '.join(regular)} need a row, and its clustering key "
@@ -1290,10 +1102,6 @@ class Model(metaclass=ModelMetaClass):
             self._refuse_empty_write(action)
         return statement, state, batch
 
-    @staticmethod
-    def _normalized_timestamp(timestamp: Optional[Timestamp]) -> Optional[int]:
-        return normalize_timestamp(timestamp)
-
     def _end_write(self, statement: Optional[statements.BaseStatement], state: Optional[dict[str, Any]],
                    batch: Any) -> None:
         if self._opts is not None:
@@ -1403,7 +1211,7 @@ class Model(metaclass=ModelMetaClass):
         pk_changed = loaded is not None and any(
             loaded.get(k) != self._values.get(k) for k in cls._primary_keys
         )
-        opts = self._opts or _NO_OPTIONS
+        opts = self._opts or NO_OPTIONS
         if cls._has_counter or opts.if_exists or opts.conditions or (loaded is not None and not pk_changed):
             if opts.if_not_exists:
                 # IF NOT EXISTS belongs to INSERT: silently dropping it would overwrite the row.
@@ -1463,7 +1271,7 @@ class Model(metaclass=ModelMetaClass):
                     assignments.append(statements.AddAssignment(col.db_field_name, delta, idempotent=False))
                 continue
             if self._loaded is None and key not in named and (
-                    value is None or (_writes_nothing(col, value) and key in (self._defaulted or ()))):
+                    value is None or (writes_nothing(col, value) and key in (self._defaulted or ()))):
                 continue  # a new instance leaves unset columns alone, as its INSERT would
             if merges and value and isinstance(col, Map) and not col.frozen:
                 # The map of an instance not read is merged into the row's (its keys set one by one),
