@@ -17,14 +17,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
-from cqlengine.columns import Vector
+from cqlengine.columns import Column, Vector
 from cqlengine.exceptions import QueryException
 from cqlengine.statements import SCORE
-
-if TYPE_CHECKING:
-    from cqlengine.query import QuerySet
 
 #: Cassandra's largest LIMIT for an ANN query.
 MAX_LIMIT = 1000
@@ -51,10 +48,11 @@ class Ann:
         return limit if self.rerank is None else min(limit * self.rerank, MAX_LIMIT)
 
 
-def ann_of(model: Any, attr: str, vector: Any, rerank: Optional[int], score: bool) -> Ann:
-    """The ``ann()`` of ``model``'s column ``attr``: checked, with the vector validated as it is bound."""
-    name = model.__name__
-    col = model._columns.get(attr)
+def ann_of(name: str, columns: dict[str, Column], attr: str, vector: Any, rerank: Optional[int],
+           score: bool) -> Ann:
+    """The ``ann()`` of the model ``name``'s column ``attr`` (of ``columns``): checked, with the vector
+    validated as it is bound."""
+    col = columns.get(attr)
     if col is None:
         raise QueryException(f"{name}.ann: {attr!r} is not a column of {name}")
     if not isinstance(col, Vector):
@@ -71,27 +69,27 @@ def ann_of(model: Any, attr: str, vector: Any, rerank: Optional[int], score: boo
     return Ann(attr, col.db_field_name, value, col.similarity, rerank, bool(score))
 
 
-def check(queryset: QuerySet[Any], ann: Ann, limit: Optional[int]) -> int:
-    """Refuse what Cassandra would refuse of an ANN query, before sending it; the LIMIT to send."""
-    name = queryset.model.__name__
+def check(name: str, ann: Ann, limit: Optional[int], ordered: bool, distinct: bool) -> int:
+    """Refuse what Cassandra would refuse of an ANN query of the model ``name``, before sending it; the LIMIT
+    to send. ``ordered``, ``distinct``: whether the query also has ``order_by()``, ``distinct()``."""
     if limit is None:
         raise QueryException(f"{name}: ann() needs a limit() (Cassandra requires one for ANN, at most {MAX_LIMIT})")
     if limit > MAX_LIMIT:
         raise QueryException(f"{name}: ann() with limit({limit}): Cassandra allows at most {MAX_LIMIT}")
-    if queryset._order:
+    if ordered:
         raise QueryException(f"{name}: ann() orders by similarity; it cannot be combined with order_by()")
-    if queryset._distinct is not None:
+    if distinct:
         raise QueryException(f"{name}: ann() cannot be combined with distinct()")
     return ann.fetch_limit(limit)
 
 
-def results(queryset: QuerySet[Any], ann: Ann, rows: Sequence[dict[str, Any]], limit: int) -> list[Any]:
-    """The results of an ANN query that selected scores: reranked when asked, paired with scores when asked."""
+def results(make: Callable[[dict[str, Any]], Any], ann: Ann, rows: Sequence[dict[str, Any]], limit: int) -> list[Any]:
+    """The results of an ANN query that selected scores: reranked when asked, paired with scores when asked;
+    ``make`` turns a row into a result."""
     scored = [(row.pop(SCORE), row) for row in rows]
     if ann.rerank is not None:
         scored.sort(key=lambda pair: -pair[0])  # sorted() is stable: the server's order breaks ties
         scored = scored[:limit]
-    make = queryset._make
     if ann.score:
         return [(make(row), score) for score, row in scored]
     return [make(row) for _, row in scored]

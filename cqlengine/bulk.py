@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 
 from cqlengine import connection, statements
 from cqlengine.exceptions import CQLEngineException, LWTException, ValidationError
-from cqlengine.models import Model
+from cqlengine.mapped import MappedModel
 from cqlengine.writes import NO_OPTIONS, WriteOptions, check_applied
 
 DEFAULT_CONCURRENCY = 100
@@ -33,14 +33,14 @@ DEFAULT_CONCURRENCY = 100
 class BulkFailure:
     """One instance whose write failed, and why."""
 
-    instance: Model
+    instance: MappedModel
     error: BaseException
 
 
 class BulkWriteError(CQLEngineException):
     """Some writes of a bulk call failed; ``failures`` has each one, ``written`` the instances written."""
 
-    def __init__(self, action: str, failures: list[BulkFailure], written: list[Model]) -> None:
+    def __init__(self, action: str, failures: list[BulkFailure], written: list[MappedModel]) -> None:
         self.failures = failures
         self.written = written
         shown = "; ".join(f"{f.instance!r}: {type(f.error).__name__}: {f.error}" for f in failures[:3])
@@ -51,7 +51,7 @@ class BulkWriteError(CQLEngineException):
 
 @dataclass
 class _Write:
-    instance: Model
+    instance: MappedModel
     statement: statements.BaseStatement
     state: Optional[dict[str, Any]]
     options: WriteOptions  # what it was built with: the queryset's over the instance's own
@@ -71,7 +71,7 @@ def _with_queryset_options(own: WriteOptions, given: Optional[WriteOptions]) -> 
     return merged
 
 
-def _plan(action: str, instances: Iterable[Model], build: Callable[[Model], Any], deletes: bool,
+def _plan(action: str, instances: Iterable[MappedModel], build: Callable[[MappedModel], Any], deletes: bool,
           options: Optional[WriteOptions]) -> tuple[list[_Write], Optional[str]]:
     """Every statement of the call, built (and so validated) before anything is sent.
 
@@ -82,7 +82,7 @@ def _plan(action: str, instances: Iterable[Model], build: Callable[[Model], Any]
     writes: list[_Write] = []
     conn_names: set[Optional[str]] = set()
     for instance in instances:
-        if not isinstance(instance, Model):
+        if not isinstance(instance, MappedModel):
             raise ValidationError(f"{action}: {instance!r} is not a model instance")
         own = instance._options
         if own.batch is not None:
@@ -120,7 +120,7 @@ def _run(action: str, writes: list[_Write], conn: Optional[str], concurrency: in
     outcomes = connection.execute_concurrently(items, concurrency=concurrency, timeout=timeout, connection=conn,
                                                execution_profile=profile)
     failures: list[BulkFailure] = []
-    written: list[Model] = []
+    written: list[MappedModel] = []
     for write, (ok, result) in zip(writes, outcomes):
         error: Optional[BaseException] = None if ok else result
         if ok and write.statement.is_conditional:
@@ -172,45 +172,45 @@ def _run_mirrored(action: str, writes: list[_Write], concurrency: int, timeout: 
 
 def _send(action: str, writes: list[_Write], conn: Optional[str], concurrency: int, timeout: Any,
           deletes: bool) -> None:
-    if any(type(w.instance)._mirrors for w in writes):
+    if any(type(w.instance)._write_hook is not None for w in writes):
         _run_mirrored(action, writes, concurrency, timeout, deletes)
     else:
         _run(action, writes, conn, concurrency, timeout)
 
 
-def _save_statement(instance: Model) -> Any:
+def _save_statement(instance: MappedModel) -> Any:
     return instance._save_statement()
 
 
-def _delete_statement(instance: Model) -> Any:
+def _delete_statement(instance: MappedModel) -> Any:
     return instance._delete_statement()
 
 
-def bulk_save(instances: Sequence[Model], action: str = "bulk_create", concurrency: int = DEFAULT_CONCURRENCY,
-              timeout: Any = connection.NOT_SET, options: Optional[Any] = None) -> list[Model]:
+def bulk_save(instances: Sequence[MappedModel], action: str = "bulk_create", concurrency: int = DEFAULT_CONCURRENCY,
+              timeout: Any = connection.NOT_SET, options: Optional[Any] = None) -> list[MappedModel]:
     """Save every instance (INSERT a new one, UPDATE what changed in a loaded one)."""
     writes, conn = _plan(action, instances, _save_statement, False, options)
     _send(action, writes, conn, concurrency, timeout, False)
     return list(instances)
 
 
-def bulk_delete(instances: Sequence[Model], concurrency: int = DEFAULT_CONCURRENCY,
+def bulk_delete(instances: Sequence[MappedModel], concurrency: int = DEFAULT_CONCURRENCY,
                 timeout: Any = connection.NOT_SET, options: Optional[Any] = None) -> None:
     """DELETE the row of every instance."""
     writes, conn = _plan("bulk_delete", instances, _delete_statement, True, options)
     _send("bulk_delete", writes, conn, concurrency, timeout, True)
 
 
-async def abulk_save(instances: Sequence[Model], action: str = "abulk_create",
+async def abulk_save(instances: Sequence[MappedModel], action: str = "abulk_create",
                      concurrency: int = DEFAULT_CONCURRENCY, timeout: Any = connection.NOT_SET,
-                     options: Optional[Any] = None) -> list[Model]:
+                     options: Optional[Any] = None) -> list[MappedModel]:
     """:func:`bulk_save` without blocking the event loop (the driver's concurrency runs in the executor)."""
     writes, conn = _plan(action, instances, _save_statement, False, options)
     await asyncio.get_running_loop().run_in_executor(None, _send, action, writes, conn, concurrency, timeout, False)
     return list(instances)
 
 
-async def abulk_delete(instances: Sequence[Model], concurrency: int = DEFAULT_CONCURRENCY,
+async def abulk_delete(instances: Sequence[MappedModel], concurrency: int = DEFAULT_CONCURRENCY,
                        timeout: Any = connection.NOT_SET, options: Optional[Any] = None) -> None:
     """:func:`bulk_delete` without blocking the event loop."""
     writes, conn = _plan("abulk_delete", instances, _delete_statement, True, options)

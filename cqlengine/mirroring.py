@@ -36,19 +36,19 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from itertools import product
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Union
+from typing import Any, Callable, Mapping, Optional, Union
 
 from cqlengine import connection, statements
 from cqlengine.exceptions import CQLEngineException, LWTException
-from cqlengine.writes import normalize_timestamp
-
-if TYPE_CHECKING:
-    from cqlengine.models import Model
+from cqlengine.mapped import Build, MappedModel
+from cqlengine.models import Model
+from cqlengine.query import ModelQuerySet, QuerySet
+from cqlengine.writes import Batch, WriteOptions, normalize_timestamp
 
 #: What a transform returns for a source instance: the target's values (an instance, or a mapping of its
 #: attribute names), or None when the row has no counterpart in the target.
-Transformed = Union["Model", Mapping[str, Any], None]
-Transform = Callable[[Any], Transformed]
+Transformed = Union[MappedModel, Mapping[str, Any], None]
+Transform = Callable[[Any], Transformed]  # Any: a transform may take the instance typed as its own model
 
 
 class MirrorError(CQLEngineException):
@@ -60,11 +60,11 @@ def now_micros() -> int:
     return time.time_ns() // 1000
 
 
-def identity_transform(target: type[Model]) -> Transform:
+def identity_transform(target: type[MappedModel]) -> Transform:
     """The transform that copies each target column from the source attribute of the same name."""
     names = list(target._columns)
 
-    def same_names(instance: Any) -> dict[str, Any]:
+    def same_names(instance: MappedModel) -> dict[str, Any]:
         values = instance._values
         return {name: values[name] for name in names if name in values}
 
@@ -76,8 +76,8 @@ def identity_transform(target: type[Model]) -> Transform:
 class Mirror:
     """One source model's writes mirrored into one target model (see the module docstring)."""
 
-    source: type[Model]
-    target: type[Model]
+    source: type[MappedModel]
+    target: type[MappedModel]
     transform: Transform
     atomic: bool = True
     keyspace: Optional[str] = None
@@ -95,7 +95,7 @@ class Mirror:
 
     # -- what to write to the target ------------------------------------------
 
-    def target_values(self, instance: Any) -> Optional[dict[str, Any]]:
+    def target_values(self, instance: MappedModel) -> Optional[dict[str, Any]]:
         """The target's values for ``instance``, or None when it has no target row."""
         try:
             out = self.transform(instance)
@@ -119,7 +119,7 @@ class Mirror:
         self._route(instance, timestamp, ttl)
         return instance
 
-    def _route(self, instance: Any, timestamp: Optional[int], ttl: Optional[int] = None) -> None:
+    def _route(self, instance: MappedModel, timestamp: Optional[int], ttl: Optional[int] = None) -> None:
         options = instance._options
         options.keyspace = self.keyspace
         options.connection = self.connection
@@ -155,7 +155,7 @@ class Mirror:
                 return statement  # type: ignore[no-any-return]
         return row._save_statement()  # type: ignore[no-any-return]
 
-    def statements_for(self, instance: Any, before: Optional[Mapping[str, Any]], deletes: bool,
+    def statements_for(self, instance: MappedModel, before: Optional[Mapping[str, Any]], deletes: bool,
                        timestamp: Optional[int], ttl: Optional[int] = None,
                        upsert: bool = False, source: Optional[statements.BaseStatement] = None,
                        ) -> list[statements.BaseStatement]:
@@ -200,7 +200,7 @@ class Mirror:
         return [] if statement is None else [statement]
 
 
-def _as_written(instance: Any, source: statements.UpdateStatement) -> tuple[Any, bool]:
+def _as_written(instance: MappedModel, source: statements.UpdateStatement) -> tuple[Any, bool]:
     """A copy of ``instance`` holding only its key and the columns ``source`` writes; whether it merges a map."""
     cls: Any = type(instance)
     written = {cls._db_map[a.column]: a for a in source.assignments}
@@ -212,11 +212,16 @@ def _as_written(instance: Any, source: statements.UpdateStatement) -> tuple[Any,
     return copy, merges
 
 
-def _mirrors_of(instance: Any) -> tuple[Mirror, ...]:
-    return type(instance)._mirrors  # type: ignore[no-any-return]
+def _mirrors_of(instance: MappedModel) -> tuple[Mirror, ...]:
+    return _mirrors_of_class(type(instance))
 
 
-def _plan(instance: Any, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool,
+def _mirrors_of_class(model: type[MappedModel]) -> tuple[Mirror, ...]:
+    """The mirrors of ``model``: its own and its bases' (as ``_refresh`` set them)."""
+    return tuple(m for m in model._mirrors if isinstance(m, Mirror))
+
+
+def _plan(instance: MappedModel, build: Build, deletes: bool,
           action: str) -> tuple[Optional[statements.BaseStatement], Optional[dict[str, Any]], Any,
                                 Optional[Mapping[str, Any]], Optional[int], bool]:
     """The source statement (with the timestamp the mirror shares), its state, batch, the values before,
@@ -233,7 +238,7 @@ def _plan(instance: Any, build: Callable[[], Optional[statements.BaseStatement]]
     return statement, state, batch, before, timestamp, conditional
 
 
-def _targets(instance: Any, before: Optional[Mapping[str, Any]], deletes: bool, timestamp: Optional[int],
+def _targets(instance: MappedModel, before: Optional[Mapping[str, Any]], deletes: bool, timestamp: Optional[int],
              source: Optional[statements.BaseStatement]) -> list[tuple[Mirror, statements.BaseStatement]]:
     """Every mirror's statements for one write of ``instance`` by ``source`` (whose TTL they take, and
     whose kind decides how a new target row is written)."""
@@ -247,7 +252,7 @@ def _conn_of(mirror: Mirror) -> Optional[str]:
     return mirror.connection or mirror.target.__connection__
 
 
-def write(instance: Any, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool,
+def write(instance: MappedModel, build: Build, deletes: bool,
           action: str) -> None:
     """One write of ``instance`` and its mirrors (``Model._write`` for a mirrored model)."""
     read = _row_of(instance) if deletes and instance._loaded is None else instance
@@ -286,7 +291,7 @@ def write(instance: Any, build: Callable[[], Optional[statements.BaseStatement]]
     instance._end_write(statement, state, batch)
 
 
-async def awrite(instance: Any, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool,
+async def awrite(instance: MappedModel, build: Build, deletes: bool,
                  action: str) -> None:
     """``write()`` for asyncio."""
     read = await _arow_of(instance) if deletes and instance._loaded is None else instance
@@ -326,53 +331,54 @@ async def awrite(instance: Any, build: Callable[[], Optional[statements.BaseStat
     instance._end_write(statement, state, batch)
 
 
-def _key_reader(instance: Any) -> Any:
+def _key_reader(instance: MappedModel) -> QuerySet[Any]:
     cls = type(instance)
     options = instance._options
-    reader = cls.objects.filter(**{k: instance._values.get(k) for k in cls._primary_keys})
+    queryset: QuerySet[Any] = cls.objects if issubclass(cls, Model) else ModelQuerySet(cls)
+    reader = queryset.filter(**{k: instance._values.get(k) for k in cls._primary_keys})
     return reader.using(keyspace=options.keyspace, connection=options.connection).consistency(options.consistency)
 
 
-def _row_of(instance: Any) -> Any:
+def _row_of(instance: MappedModel) -> Any:
     """The stored row of an instance about to be deleted that was never read: the transform needs its
     values to find the target row (the instance itself when there is no such row)."""
     return next(iter(_key_reader(instance)), instance)
 
 
-async def _arow_of(instance: Any) -> Any:
+async def _arow_of(instance: MappedModel) -> Any:
     rows = await _key_reader(instance).aall()
     return rows[0] if rows else instance
 
 
-def _retry_safe(options: Any, statement: statements.BaseStatement,
+def _retry_safe(options: WriteOptions, statement: statements.BaseStatement,
                 targets: list[tuple[Mirror, statements.BaseStatement]]) -> bool:
     """Whether the driver may retry the batch of a write and its mirror: when every member may."""
     return bool(options.idempotent_for(statement)) and all(t.is_idempotent for _, t in targets)
 
 
-def _one_connection(instance: Any, targets: list[tuple[Mirror, statements.BaseStatement]]) -> bool:
+def _one_connection(instance: MappedModel, targets: list[tuple[Mirror, statements.BaseStatement]]) -> bool:
     source = connection.get_connection(instance._options.table(type(instance))[2])
     return all(connection.get_connection(_conn_of(m)) is source for m, _ in targets)
 
 
-def _to_batch(batch: Any, targets: list[tuple[Mirror, statements.BaseStatement]]) -> None:
+def _to_batch(batch: Batch, targets: list[tuple[Mirror, statements.BaseStatement]]) -> None:
     for mirror, target in targets:
         batch.add_query(target, connection=_conn_of(mirror))
 
 
-def _send_one(statement: statements.BaseStatement, options: Any, conn: Optional[str]) -> None:
+def _send_one(statement: statements.BaseStatement, options: WriteOptions, conn: Optional[str]) -> None:
     cql, params = statement.render()
     connection.execute(cql, params, consistency=options.consistency, timeout=options.timeout, connection=conn,
                        idempotent=statement.is_idempotent)
 
 
-async def _asend_one(statement: statements.BaseStatement, options: Any, conn: Optional[str]) -> None:
+async def _asend_one(statement: statements.BaseStatement, options: WriteOptions, conn: Optional[str]) -> None:
     cql, params = statement.render()
     await connection.aexecute(cql, params, consistency=options.consistency, timeout=options.timeout,
                               connection=conn, idempotent=statement.is_idempotent)
 
 
-def mirror(source: type[Model], target: type[Model], transform: Optional[Transform] = None, *,
+def mirror(source: type[MappedModel], target: type[MappedModel], transform: Optional[Transform] = None, *,
            atomic: bool = True, keyspace: Optional[str] = None, connection: Optional[str] = None) -> Mirror:
     """Mirror every write of ``source`` (and its polymorphic subclasses) into ``target``.
 
@@ -394,7 +400,7 @@ def mirror(source: type[Model], target: type[Model], transform: Optional[Transfo
     if atomic and (connection or target.__connection__) != source.__connection__:
         raise MirrorError(f"mirror: {source.__name__} and {target.__name__} are on different connections, so their "
                           "writes cannot share a batch; pass atomic=False to send them one after the other")
-    if any(m.target is target for m in source._mirrors):
+    if any(m.target is target for m in _mirrors_of_class(source)):
         raise MirrorError(f"mirror: {source.__name__} is already mirrored into {target.__name__}")
     found = Mirror(source, target, transform or identity_transform(target), atomic, keyspace, connection)
     _declared[source] = (*_declared.get(source, ()), found)
@@ -406,20 +412,21 @@ def mirror(source: type[Model], target: type[Model], transform: Optional[Transfo
 _declared: dict[type, tuple[Mirror, ...]] = {}
 
 
-def _refresh(model: type[Model]) -> None:
-    """Set ``_mirrors`` of ``model`` and every subclass from what is declared on them and their bases (a
-    subclass made later inherits the attribute as it is then)."""
+def _refresh(model: type[MappedModel]) -> None:
+    """Set ``_mirrors`` and the write hook of ``model`` and every subclass from what is declared on them and
+    their bases (a subclass made later inherits both as they are then)."""
     todo = [model]
     while todo:
         cls = todo.pop()
         cls._mirrors = tuple(m for base in reversed(cls.__mro__) for m in _declared.get(base, ()))
+        cls._write_hook = HOOK if cls._mirrors else None
         todo.extend(cls.__subclasses__())
 
 
 # -- queryset writes ------------------------------------------------------------
 
 
-def _queryset_plan(queryset: Any, action: str) -> tuple[Any, Optional[int], bool]:
+def _queryset_plan(queryset: QuerySet[MappedModel], action: str) -> tuple[Any, Optional[int], bool]:
     """The queryset to build the source statement with (carrying the shared timestamp), the timestamp,
     and whether the write is conditional."""
     options = queryset._options
@@ -436,11 +443,11 @@ def _queryset_plan(queryset: Any, action: str) -> tuple[Any, Optional[int], bool
     return queryset._with_options(timestamp=picked), picked, conditional
 
 
-def _keyed(instances: list[Any]) -> dict[tuple[Any, ...], Any]:
+def _keyed(instances: list[MappedModel]) -> dict[tuple[Any, ...], Any]:
     return {tuple(i._values[k] for k in type(i)._primary_keys): i for i in instances}
 
 
-def _after_queryset_write(instances_before: list[Any], instances_after: Optional[list[Any]],
+def _after_queryset_write(instances_before: list[MappedModel], instances_after: Optional[list[MappedModel]],
                           timestamp: Optional[int], source: statements.BaseStatement,
                           ) -> list[tuple[Mirror, statements.BaseStatement]]:
     out: list[tuple[Mirror, statements.BaseStatement]] = []
@@ -455,7 +462,8 @@ def _after_queryset_write(instances_before: list[Any], instances_after: Optional
     return out
 
 
-def _after_in_python(queryset: Any, before: list[Any], values: Mapping[str, Any]) -> Optional[list[Any]]:
+def _after_in_python(queryset: QuerySet[MappedModel], before: list[MappedModel],
+                     values: Mapping[str, Any]) -> Optional[list[Any]]:
     """The rows a queryset update of plain assignments leaves, worked out from the rows read before it
     (None when they cannot be: a collection or counter operation, or a key not pinned by = or IN).
 
@@ -491,7 +499,7 @@ def _after_in_python(queryset: Any, before: list[Any], values: Mapping[str, Any]
     return out
 
 
-def _known_targets(before: list[Any], after: Optional[list[Any]], action: str, timestamp: Optional[int],
+def _known_targets(before: list[MappedModel], after: Optional[list[MappedModel]], action: str, timestamp: Optional[int],
                    statement: statements.BaseStatement) -> list[tuple[Mirror, statements.BaseStatement]]:
     """The target statements of a queryset write, when the rows it leaves are known before it is sent."""
     if action == "delete" or after is not None:
@@ -499,12 +507,12 @@ def _known_targets(before: list[Any], after: Optional[list[Any]], action: str, t
     return []
 
 
-def _reader(queryset: Any) -> Any:
+def _reader(queryset: QuerySet[MappedModel]) -> Any:
     """The queryset that reads the rows a write of ``queryset`` touches: its filters, whole rows."""
     return queryset._with(_fields=None, _deferred=[], _values_list=None, _distinct=None, _limit=None)
 
 
-def queryset_write(queryset: Any, action: str, values: Optional[dict[str, Any]] = None) -> None:
+def queryset_write(queryset: QuerySet[MappedModel], action: str, values: Optional[dict[str, Any]] = None) -> None:
     """A queryset ``update(**values)`` or ``delete()`` of a mirrored model, mirrored.
 
     The matching rows are read first, at the queryset's consistency (their
@@ -539,7 +547,8 @@ def queryset_write(queryset: Any, action: str, values: Optional[dict[str, Any]] 
         _send_one(target, options, _conn_of(mirror))
 
 
-async def aqueryset_write(queryset: Any, action: str, values: Optional[dict[str, Any]] = None) -> None:
+async def aqueryset_write(queryset: QuerySet[MappedModel], action: str,
+                          values: Optional[dict[str, Any]] = None) -> None:
     """``queryset_write()`` for asyncio."""
     source, timestamp, conditional = _queryset_plan(queryset, action)
     statement = source._update_statement(values or {}) if action == "update" else source._delete_statement()
@@ -561,3 +570,18 @@ async def aqueryset_write(queryset: Any, action: str, values: Optional[dict[str,
         targets = _after_queryset_write(before, await _reader(queryset).aall(), timestamp, statement)
     for mirror, target in targets:
         await _asend_one(target, options, _conn_of(mirror))
+
+
+class _MirroringHook:
+    """The write hook of a mirrored model: each write goes to its mirrors too (see the module docstring)."""
+
+    write = staticmethod(write)
+    awrite = staticmethod(awrite)
+    queryset_write = staticmethod(queryset_write)
+    aqueryset_write = staticmethod(aqueryset_write)
+
+    def __repr__(self) -> str:
+        return "<cqlengine.mirroring hook>"
+
+
+HOOK = _MirroringHook()

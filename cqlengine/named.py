@@ -32,10 +32,11 @@ from typing import Any, Callable, Iterator, Optional, Sequence, TypeVar, Union
 
 from cqlengine import columns
 from cqlengine.exceptions import CQLEngineException, QueryException
+from cqlengine.instance_options import InstanceOptions, hybrid
 from cqlengine.management import introspect
 from cqlengine.management.introspect import ColumnInfo, TableInfo, UserTypeInfo
 from cqlengine.management.plan import TypeNode, index_target_kind, parse_type
-from cqlengine.models import Model, hybrid
+from cqlengine.models import Model
 from cqlengine.operators import ColumnExpression, Expression
 from cqlengine.query import ModelQuerySet, _field_names
 from cqlengine.statements import qualified_table
@@ -225,7 +226,7 @@ class NamedModel(Model):
 
     @hybrid
     def iff(self: _N, **conditions: Any) -> _N:
-        return Model.__dict__["iff"].method(self, **self._attr_keys(conditions))  # type: ignore[attr-defined,no-any-return]
+        return InstanceOptions.__dict__["iff"].method(self, **self._attr_keys(conditions))  # type: ignore[attr-defined,no-any-return]
 
     def _mapping_attr(self, key: Any) -> str:
         cls = type(self)

@@ -18,21 +18,24 @@ from typing import (
     Iterable,
     Iterator,
     Optional,
+    Protocol,
     Sequence,
     TypeVar,
     Union,
     overload,
+    runtime_checkable,
 )
 
 from cassandra import InvalidRequest
 from cassandra.cluster import NoHostAvailable
 from cassandra.protocol import ProtocolException, ServerError
 
-from cqlengine import ann, bulk, connection, cursors, mirroring, scans, statements
+from cqlengine import ann, bulk, connection, cursors, scans, statements
 from cqlengine.batches import BatchQuery, BatchType
 from cqlengine.columns import Column, List, Map, Set
 from cqlengine.exceptions import (
     ArgumentError,
+    CQLEngineException,
     DoesNotExist,
     LWTException,
     MultipleObjectsReturned,
@@ -41,7 +44,7 @@ from cqlengine.exceptions import (
     ValidationError,
 )
 from cqlengine.functions import BaseFunction, Token
-from cqlengine.models import Model
+from cqlengine.mapped import MappedModel, WriteHook
 from cqlengine.operators import FILTER_SUFFIXES, UPDATE_SUFFIXES, Expression
 from cqlengine.writes import (
     NO_OPTIONS,
@@ -65,7 +68,7 @@ __all__ = [
     "QuerySet",
 ]
 
-M = TypeVar("M", bound=Model)
+M = TypeVar("M", bound=MappedModel)
 
 #: Valid query shapes remembered per model (validation depends on shape only).
 _SHAPE_CACHE_SIZE = 1024
@@ -77,6 +80,28 @@ class IfNotExistsWithCounterColumn(QueryException):
 
 class IfExistsWithCounterColumn(QueryException):
     """``if_exists()`` on a counter table: Cassandra has no conditional counter updates."""
+
+
+@runtime_checkable
+class QuerySetWriteHook(WriteHook, Protocol):
+    """A model's write hook (see :class:`cqlengine.mapped.WriteHook`) that also takes over its querysets'
+    ``update()`` and ``delete()``."""
+
+    def queryset_write(self, queryset: QuerySet[Any], action: str, values: Optional[dict[str, Any]] = None,
+                       ) -> None: ...
+
+    async def aqueryset_write(self, queryset: QuerySet[Any], action: str,
+                              values: Optional[dict[str, Any]] = None) -> None: ...
+
+
+def _queryset_hook(model: type[MappedModel]) -> Optional[QuerySetWriteHook]:
+    """The hook that takes over ``model``'s queryset writes: one that cannot is refused, not skipped."""
+    hook = model._write_hook
+    if hook is None:
+        return None
+    if not isinstance(hook, QuerySetWriteHook):
+        raise CQLEngineException(f"{model.__name__}: its write hook {hook!r} takes no queryset update()/delete()")
+    return hook
 
 
 @dataclass
@@ -395,7 +420,7 @@ class QuerySet(Generic[M]):
         many candidates and keeps the nearest by exact similarity; ``score=True``
         yields ``(instance, score)`` pairs. See :mod:`cqlengine.ann`.
         """
-        return self._with(_ann=ann.ann_of(self.model, column, vector, rerank, score))
+        return self._with(_ann=ann.ann_of(self.model.__name__, self.model._columns, column, vector, rerank, score))
 
     def limit(self, n: Optional[int]) -> QuerySet[M]:
         if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
@@ -765,7 +790,7 @@ class QuerySet(Generic[M]):
             limit = None  # rows of other subclasses are skipped here: the server's LIMIT would count them
         nearest = self._ann
         if nearest is not None:
-            limit = ann.check(self, nearest, limit)
+            limit = ann.check(self.model.__name__, nearest, limit, bool(self._order), self._distinct is not None)
         return statements.SelectStatement(
             table, keyspace=keyspace, fields=None if count else fields, where=self._where_clauses(),
             order_by=[(self.model._columns[a].db_field_name, d) for a, d in self._order],
@@ -866,7 +891,7 @@ class QuerySet(Generic[M]):
         """The results a page at a time (instances, or values for ``values_list``); each page is fetched when needed."""
         nearest = self._ann
         if nearest is not None and nearest.reads_scores:  # at most 1000 rows: ranked, then given at once
-            yield ann.results(self, nearest, [row for page in self._pages() for row in page], self._limit or 0)
+            yield ann.results(self._make, nearest, [row for page in self._pages() for row in page], self._limit or 0)
             return
         if self._builds_plain_instances:
             # Rows as tuples, each built in one pass by a plan compiled once per row shape.
@@ -1138,7 +1163,7 @@ class QuerySet(Generic[M]):
         nearest = self._ann
         if nearest is not None and nearest.reads_scores:
             rows = await self._arows()
-            for item in ann.results(self, nearest, rows, self._limit or 0):
+            for item in ann.results(self._make, nearest, rows, self._limit or 0):
                 yield item
             return
         plain = self._builds_plain_instances
@@ -1223,15 +1248,17 @@ class QuerySet(Generic[M]):
         return await instance.asave()  # type: ignore[no-any-return]
 
     async def aupdate(self, **values: Any) -> None:
-        if self.model._mirrors:
-            await mirroring.aqueryset_write(self, "update", values)
+        hook = _queryset_hook(self.model)
+        if hook is not None:
+            await hook.aqueryset_write(self, "update", values)
         else:
             await self._options.asend(self._update_statement(values), self.model)
         self._forget_results()
 
     async def adelete(self) -> None:
-        if self.model._mirrors:
-            await mirroring.aqueryset_write(self, "delete")
+        hook = _queryset_hook(self.model)
+        if hook is not None:
+            await hook.aqueryset_write(self, "delete")
         else:
             await self._options.asend(self._delete_statement(), self.model)
         self._forget_results()
@@ -1321,8 +1348,9 @@ class QuerySet(Generic[M]):
     def update(self, **values: Any) -> None:
         """UPDATE the matching rows: plain sets, ``__append``, ``__prepend``, ``__remove``, ``__add``,
         ``__update`` on collections, and increments on counters."""
-        if self.model._mirrors:
-            mirroring.queryset_write(self, "update", values)  # the rows are read to mirror them
+        hook = _queryset_hook(self.model)
+        if hook is not None:
+            hook.queryset_write(self, "update", values)  # a mirror reads the rows to mirror them
         else:
             self._send(self._update_statement(values))
         self._forget_results()
@@ -1429,8 +1457,9 @@ class QuerySet(Generic[M]):
 
     def delete(self) -> None:
         """DELETE the matching rows (the partition key must be restricted)."""
-        if self.model._mirrors:
-            mirroring.queryset_write(self, "delete")  # the rows are read to mirror them
+        hook = _queryset_hook(self.model)
+        if hook is not None:
+            hook.queryset_write(self, "delete")  # a mirror reads the rows to mirror them
         else:
             self._send(self._delete_statement())
         self._forget_results()
@@ -1472,7 +1501,8 @@ class ModelQuerySet(QuerySet[M]):
 # --------------------------------------------------------------------------- context
 
 
-def _model_in_context(model: type[Model], keyspace: Optional[str], connection: Optional[str]) -> type[Model]:
+def _model_in_context(model: type[MappedModel], keyspace: Optional[str],
+                      connection: Optional[str]) -> type[MappedModel]:
     """``model`` bound to ``keyspace`` / ``connection``: a subclass of it, with the same table.
 
     A real model class, so ``sync_table``, ``drop_table`` and everything that
@@ -1487,8 +1517,10 @@ def _model_in_context(model: type[Model], keyspace: Optional[str], connection: O
     if model._is_polymorphic:
         # Rows read through it are of the family's own classes (the copy is in no family): the
         # model's queryset, with the context's keyspace and connection kept on every row read.
-        def _queryset(cls: type[Model]) -> Any:
-            return model._queryset().using(keyspace=keyspace, connection=connection)
+        def _queryset(cls: type[MappedModel]) -> Any:
+            # The model's own queryset class (``Model.__queryset__``, set above this layer).
+            queryset_class = getattr(model, "__queryset__", ModelQuerySet)
+            return queryset_class(model).using(keyspace=keyspace, connection=connection)
 
         attrs["_queryset"] = classmethod(_queryset)
     # type.__new__, not the metaclass: the copy inherits the model's definition as it is, and
@@ -1499,7 +1531,7 @@ def _model_in_context(model: type[Model], keyspace: Optional[str], connection: O
 class ContextQuery:
     """``with ContextQuery(A, B, keyspace='ks2') as (A2, B2):`` queries A and B in another keyspace."""
 
-    def __init__(self, *models: type[Model], keyspace: Optional[str] = None,
+    def __init__(self, *models: type[MappedModel], keyspace: Optional[str] = None,
                  connection: Optional[str] = None, **unknown: Any) -> None:
         # Argument errors are ValueErrors, as the peer raises them.
         if unknown:
@@ -1508,7 +1540,7 @@ class ContextQuery:
         if not models:
             raise ArgumentError("ContextQuery needs at least one model")
         for model in models:
-            if not (isinstance(model, type) and issubclass(model, Model)):
+            if not (isinstance(model, type) and issubclass(model, MappedModel)):
                 raise ArgumentError(f"ContextQuery: {model!r} is not a model class")
         self._models = [_model_in_context(m, keyspace, connection) for m in models]
 
@@ -1519,4 +1551,3 @@ class ContextQuery:
         return None
 
 
-Model.__queryset__ = ModelQuerySet

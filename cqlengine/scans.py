@@ -30,9 +30,9 @@ from cqlengine.connection import NOT_SET
 from cqlengine.exceptions import QueryException
 
 if TYPE_CHECKING:
-    from cqlengine.models import Model
+    from cqlengine.mapped import MappedModel
 
-M = TypeVar("M", bound="Model")
+M = TypeVar("M", bound="MappedModel")
 R = TypeVar("R")
 
 DEFAULT_FETCH_SIZE = 1000
@@ -250,7 +250,7 @@ def _instances(model: type[M], names: Sequence[str], rows: Sequence[tuple]) -> l
     return model._instances_from_result(names, rows)
 
 
-def cells_with_writetime(model: type[Model]) -> list[Any]:
+def cells_with_writetime(model: type[MappedModel]) -> list[Any]:
     """The columns whose value is one cell, with one WRITETIME and TTL: regular and static columns but
     non-frozen collections and user types (a cell per element or field) and counters. Primary key
     columns have none."""
@@ -383,7 +383,7 @@ class Scan(Generic[M]):
                     running -= 1
 
 
-def _check_concurrency(model: type[Model], concurrency: Any) -> None:
+def _check_concurrency(model: type[MappedModel], concurrency: Any) -> None:
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
         raise QueryException(f"{model.__name__}.scan(): concurrency must be a positive int, got {concurrency!r}")
 
