@@ -7,7 +7,9 @@ model holds (``to_python``). Columns do no I/O and render no statements.
 """
 from __future__ import annotations
 
-from typing import Any
+# The classes below name this package as their module, so the API page resolves their annotations (those of
+# their instance attributes too, such as Column.model_name) here: the names those use must be found here.
+from typing import Any, Optional  # noqa: F401
 
 # isort: off
 # The API page lists this module's members in the order they are imported here (autodoc's "bysource").
