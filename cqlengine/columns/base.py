@@ -7,7 +7,8 @@ from __future__ import annotations
 import copy
 import itertools
 import reprlib
-from typing import TYPE_CHECKING, Any, Callable, Generic, Literal, Optional, TypeVar, overload
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Generic, Literal, Optional, Protocol, TypeVar, overload
 
 from cqlengine.exceptions import ModelDefinitionException, NullKeyValue, ValidationError
 
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
     from typing import TypedDict
 
     from cqlengine.operators import ColumnExpression
-    from cqlengine.usertype import UserType
 
     # Re-exported ("as"): the column modules type their options with it.
     if sys.version_info >= (3, 11):
@@ -100,6 +100,25 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+class UserTypeLike(Protocol):
+    """What columns use of a user type: a ``cqlengine.usertype.UserType`` subclass and its instances.
+
+    ``usertype`` builds on columns, so columns name user types by this shape, never by importing it.
+    """
+
+    _fields: ClassVar[OrderedDict[str, Column[Any, Any]]]
+    _values: dict[str, Any]
+
+    def __init__(self, **values: Any) -> None: ...
+
+    @classmethod
+    def type_name(cls) -> str: ...
+
+    def _validate(self, label: str) -> None: ...
+
+    def __getitem__(self, key: str) -> Any: ...
+
+
 class Column(Generic[_V, _R]):
     """Base class of every column type.
 
@@ -140,7 +159,7 @@ class Column(Generic[_V, _R]):
 
     if TYPE_CHECKING:
         @overload
-        def __get__(self: _C, instance: None, owner: type[UserType]) -> _C: ...
+        def __get__(self: _C, instance: None, owner: type[UserTypeLike]) -> _C: ...
         @overload
         def __get__(self, instance: None, owner: Any) -> ColumnExpression: ...
         @overload

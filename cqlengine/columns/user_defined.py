@@ -5,17 +5,16 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, TypeVar, overload
 
 from cqlengine import ordering
-from cqlengine.columns.base import _R, Column, _fail
+from cqlengine.columns.base import _R, Column, UserTypeLike, _fail
 from cqlengine.columns.collection_types import BaseCollectionColumn, Tuple
 from cqlengine.exceptions import ModelDefinitionException, ValidationAttributeError
 from cqlengine.statements import quote_identifier as _quote
 
 if TYPE_CHECKING:
     from cqlengine.columns.base import Unpack, _NoPartition, _NoPrimary, _NoRequired, _Options
-    from cqlengine.usertype import UserType
 
-_U = TypeVar("_U", bound="UserType")
-_UT = TypeVar("_UT", bound="UserType")
+_U = TypeVar("_U", bound=UserTypeLike)
+_UT = TypeVar("_UT", bound=UserTypeLike)
 
 
 class UserTypeValue:
@@ -80,8 +79,8 @@ class UserDefinedType(Column[_U, _R]):
     @overload
     def __init__(self: UserDefinedType[_UT, Literal[False]], user_type: type[_UT], frozen: Optional[bool] = None,
                  **kwargs: Unpack[_Options]) -> None: ...
-    def __init__(self, user_type: type[UserType], frozen: Optional[bool] = None, **kwargs: Any) -> None:
-        # duck-typed: usertype imports this module, not the other way round
+    def __init__(self, user_type: type[UserTypeLike], frozen: Optional[bool] = None, **kwargs: Any) -> None:
+        # duck-typed (the shape UserTypeLike declares): usertype imports this module, not the other way round
         if not (isinstance(user_type, type) and hasattr(user_type, "_fields")
                 and hasattr(user_type, "type_name")):
             raise ModelDefinitionException(f"UserDefinedType: {user_type!r} is not a UserType subclass")
@@ -191,7 +190,7 @@ class UserDefinedType(Column[_U, _R]):
         return self.user_type(**values)
 
 
-def resolve_udts(column: Column, out: Optional[list[Any]] = None) -> list[Any]:
+def resolve_udts(column: Column, out: Optional[list[type[UserTypeLike]]] = None) -> list[type[UserTypeLike]]:
     """Append to ``out`` (and return) every UserType used by ``column``, innermost first."""
     if out is None:
         out = []
