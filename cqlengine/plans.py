@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Callable, Optional
 
-from cqlengine.columns import BaseCollectionColumn, Column, reads_driver_value_as_is
+from cqlengine.columns import BaseCollectionColumn, Column, has_packaged_to_python, reads_driver_value_as_is
 from cqlengine.exceptions import ValidationError
 
 
@@ -50,7 +50,7 @@ class RowPlan:
             as_is = reads_driver_value_as_is(col)
             if not as_is:
                 self.converts.append((index, attr, col.to_python))
-                if getattr(type(col).to_python, "__module__", None) != Column.__module__:
+                if not has_packaged_to_python(col):
                     self.from_row = False
             copier = col.snapshot_copier()
             if copier is not None:

@@ -119,6 +119,8 @@ class UserType(metaclass=UserTypeMeta):
     __type_name__: ClassVar[Optional[str]] = None
     __keyspace__: ClassVar[Optional[str]] = None
 
+    # _fields, _values, type_name(), _validate() and item access are what columns.UserDefinedType uses
+    # (its UserTypeLike protocol): type checkers refuse UserDefinedType(SomeUserType) if they change.
     _fields: ClassVar[OrderedDict[str, Column]]
     _db_map: ClassVar[dict[str, str]]
 

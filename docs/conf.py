@@ -1,6 +1,11 @@
 """Sphinx configuration: the API reference is generated from the package's own docstrings."""
+import ast
+import importlib
 import os
 import sys
+from pathlib import Path
+
+from sphinx.pycode import ModuleAnalyzer
 
 sys.path.insert(0, os.path.abspath(".."))
 
@@ -27,6 +32,29 @@ nitpicky = False
 suppress_warnings = ["ref.python"]
 
 
+def _read_columns_from_their_modules():
+    # The classes of cqlengine.columns are defined in its submodules but name the package as their module
+    # (``__module__``), so autodoc looks for their overloads, attribute comments and member order in the
+    # package's __init__. Give it the submodules' source instead, in the order the package imports them (the
+    # page's order), without their imports of one another (which would move a name to where it is imported).
+    package = importlib.import_module("cqlengine.columns")
+    prefix = package.__name__ + "."
+    init = Path(package.__file__)
+    submodules = dict.fromkeys(node.module for node in ast.parse(init.read_text()).body
+                               if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(prefix))
+    sources = []
+    for name in submodules:
+        lines = Path(importlib.import_module(name).__file__).read_text().splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(prefix):
+                lines[node.lineno - 1:node.end_lineno] = [" " * node.col_offset + "pass"] * (
+                    node.end_lineno - node.lineno + 1)
+        sources.append("\n".join(lines))
+    # "pass" between modules: a module's docstring must not read as the doc of the last name the one before assigns.
+    source = "\npass\n".join(sources)
+    ModuleAnalyzer.cache["module", package.__name__] = ModuleAnalyzer.for_string(source, package.__name__, init)
+
+
 def _skip_generated(app, what, name, obj, skip, options):
     # Every model class gets its own DoesNotExist / MultipleObjectsReturned: documented once, on Model.
     if name in ("DoesNotExist", "MultipleObjectsReturned") and what == "class":
@@ -35,4 +63,5 @@ def _skip_generated(app, what, name, obj, skip, options):
 
 
 def setup(app):
+    _read_columns_from_their_modules()
     app.connect("autodoc-skip-member", _skip_generated)
