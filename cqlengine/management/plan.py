@@ -8,15 +8,19 @@ warnings (what the database has and the model does not: never dropped).
 """
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from cqlengine import ddl
+from cqlengine.ddl import ColumnDef, cql_literal, normalize_type, render_type
+
+# Read from here by cqlengine.named: the type parser lives with the DDL renderer now.
+from cqlengine.ddl import TypeNode as TypeNode
+from cqlengine.ddl import parse_type as parse_type
 from cqlengine.exceptions import CQLEngineException, SchemaMismatch
 from cqlengine.management.introspect import SAI_CLASS, TableInfo, UserTypeInfo
-from cqlengine.statements import qualified_table, quote_identifier
 
 __all__ = [
     "Change",
@@ -41,128 +45,6 @@ CREATE_TABLE = "create_table"
 ADD_COLUMN = "add_column"
 CREATE_INDEX = "create_index"
 ALTER_TABLE_OPTIONS = "alter_table_options"
-
-
-# --------------------------------------------------------------------------- literals
-
-
-def cql_literal(value: Any) -> str:
-    """Render ``value`` as a CQL literal for DDL.
-
-    Cassandra cannot bind parameters in DDL (``CREATE TABLE ... WITH comment
-    = ?`` is a syntax error), so table options, replication maps and the
-    index class name must be written into the statement text. This function
-    is the only place the library renders a value into CQL: strings are
-    single-quoted with embedded quotes doubled, numbers and booleans are
-    written as CQL constants, mappings as ``{'k': v}``. Anything else is
-    refused rather than guessed at.
-    """
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            raise CQLEngineException(f"Cannot render {value!r} as a CQL literal in DDL")
-        return repr(value)
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, Mapping):
-        items = ", ".join(f"{cql_literal(k)}: {cql_literal(v)}" for k, v in value.items())
-        return "{" + items + "}"
-    raise CQLEngineException(
-        f"Cannot render {value!r} ({type(value).__name__}) as a CQL literal in DDL: "
-        "use a str, int, float, bool or a dict of those"
-    )
-
-
-# --------------------------------------------------------------------------- types
-
-_NATIVE_TYPES = frozenset(
-    "ascii bigint blob boolean counter date decimal double duration float inet int smallint text "
-    "time timestamp timeuuid tinyint uuid varchar varint list set map tuple frozen vector".split()
-)
-_TYPE_TOKEN = re.compile(r'\s*(?:("(?:[^"]|"")*")|([A-Za-z_][A-Za-z0-9_]*)|(-?\d+)|([<>,]))')
-
-# (name, quoted, args): name is lower-cased unless it was quoted.
-TypeNode = tuple[str, bool, tuple[Any, ...]]
-
-
-def parse_type(text: str) -> TypeNode:
-    """A CQL type as ``(name, quoted, args)`` nodes: ``map<text, frozen<list<int>>>`` and the like."""
-    tokens: list[tuple[str, str]] = []
-    pos = 0
-    text = text.strip()
-    while pos < len(text):
-        m = _TYPE_TOKEN.match(text, pos)
-        if m is None:
-            raise ValueError(text)
-        quoted, ident, number, punct = m.groups()
-        if quoted is not None:
-            tokens.append(("q", quoted[1:-1].replace('""', '"')))
-        elif ident is not None:
-            tokens.append(("i", ident.lower()))
-        elif number is not None:
-            tokens.append(("n", number))
-        else:
-            tokens.append(("p", punct))
-        pos = m.end()
-    node, rest = _parse_node(tokens, 0)
-    if rest != len(tokens):
-        raise ValueError(text)
-    return node
-
-
-def _parse_node(tokens: list[tuple[str, str]], i: int) -> tuple[TypeNode, int]:
-    kind, value = tokens[i]
-    if kind == "p":
-        raise ValueError(value)
-    i += 1
-    args: list[TypeNode] = []
-    if i < len(tokens) and tokens[i] == ("p", "<"):
-        i += 1
-        while True:
-            arg, i = _parse_node(tokens, i)
-            args.append(arg)
-            sep = tokens[i][1]
-            i += 1
-            if sep == ">":
-                break
-            if sep != ",":
-                raise ValueError(sep)
-    return (value, kind == "q", tuple(args)), i
-
-
-def _render_node(node: TypeNode, canonical: bool) -> str:
-    name, quoted, args = node
-    if canonical:
-        if name == "varchar" and not quoted:
-            name = "text"
-        # Tuples are always frozen: system_schema says frozen<tuple<...>>
-        # where the model says tuple<...>; both mean the same type.
-        if name == "frozen" and not quoted and len(args) == 1 and args[0][0] == "tuple" and not args[0][1]:
-            return _render_node(args[0], canonical)
-    head = name if (not quoted and name in _NATIVE_TYPES) or name.isdigit() or name.startswith("-") \
-        else quote_identifier(name)
-    if not args:
-        return head
-    return head + "<" + ", ".join(_render_node(a, canonical) for a in args) + ">"
-
-
-def render_type(cql_type: str) -> str:
-    """A CQL type as written in DDL: user type names quoted through ``quote_identifier``."""
-    try:
-        return _render_node(parse_type(cql_type), canonical=False)
-    except (ValueError, IndexError):
-        return cql_type.strip()
-
-
-def normalize_type(cql_type: str) -> str:
-    """A canonical spelling for comparing a live type with a model's."""
-    try:
-        return _render_node(parse_type(cql_type), canonical=True)
-    except (ValueError, IndexError):
-        return " ".join(cql_type.split())
 
 
 def _is_counter_type(cql_type: str) -> bool:
@@ -375,18 +257,8 @@ class SchemaPlan:
 # --------------------------------------------------------------------------- diff
 
 
-def _column_def(col: ColumnSpec) -> str:
-    text = f"{quote_identifier(col.name)} {render_type(col.type)}"
-    return text + " static" if col.kind == "static" else text
-
-
-def _options_clause(options: Mapping[str, Any]) -> str:
-    parts = []
-    for name in sorted(options):
-        if not re.match(r"[a-z_][a-z0-9_]*\Z", name):
-            raise CQLEngineException(f"Invalid table option name {name!r}")
-        parts.append(f"{name} = {cql_literal(options[name])}")
-    return " AND ".join(parts)
+def _column_def(col: ColumnSpec) -> ColumnDef:
+    return ColumnDef(col.name, col.type, static=col.kind == "static")
 
 
 def _key_string(partition: list[str], clustering: list[str], orders: Mapping[str, str]) -> str:
@@ -415,17 +287,12 @@ SAI_OPTION_DEFAULTS = {"similarity_function": "cosine"}
 
 
 def _index_change(keyspace: str, table: str, col: ColumnSpec, sai: bool, connection: Optional[str]) -> Change:
-    where = qualified_table(keyspace, table)
-    target = quote_identifier(col.name)
-    if index_target_kind(col.type) == "full":
-        target = f"full({target})"  # a frozen collection is indexed as a whole value
+    full = index_target_kind(col.type) == "full"  # a frozen collection is indexed as a whole value
     if sai:
-        cql = f"CREATE CUSTOM INDEX ON {where} ({target}) USING {cql_literal(SAI_CLASS)}"
-        if col.index_options:
-            cql += f" WITH OPTIONS = {cql_literal(dict(col.index_options))}"
+        cql = ddl.create_index(keyspace, table, col.name, full=full, using=SAI_CLASS, options=dict(col.index_options))
         what = f"SAI index on {keyspace}.{table}.{col.name}"
     else:
-        cql = f"CREATE INDEX ON {where} ({target})"
+        cql = ddl.create_index(keyspace, table, col.name, full=full)
         what = f"secondary index on {keyspace}.{table}.{col.name}"
     return Change(CREATE_INDEX, cql, f"create {what}", keyspace, table, connection)
 
@@ -485,17 +352,15 @@ def plan_type(
 ) -> SchemaPlan:
     """Create the type, or add the fields it lacks; a changed field type is a conflict."""
     plan = SchemaPlan(checked=[f"type {keyspace}.{spec.name}"])
-    where = qualified_table(keyspace, spec.name)
     if live is None:
-        body = ", ".join(f"{quote_identifier(n)} {render_type(t)}" for n, t in spec.fields)
-        plan.add(Change(CREATE_TYPE, f"CREATE TYPE {where} ({body})",
+        plan.add(Change(CREATE_TYPE, ddl.create_type(keyspace, spec.name, spec.fields),
                         f"create type {keyspace}.{spec.name}", keyspace, spec.name, connection))
         return plan
     have = live.fields
     for name, cql_type in spec.fields:
         if name not in have:
             plan.add(Change(
-                ALTER_TYPE_ADD_FIELD, f"ALTER TYPE {where} ADD {quote_identifier(name)} {render_type(cql_type)}",
+                ALTER_TYPE_ADD_FIELD, ddl.alter_type_add_field(keyspace, spec.name, name, cql_type),
                 f"add field {name} {cql_type} to type {keyspace}.{spec.name}", keyspace, spec.name, connection,
             ))
         elif normalize_type(have[name]) != normalize_type(cql_type):
@@ -526,7 +391,6 @@ def plan_table(
 
     label = f"{keyspace}.{spec.name}"
     plan.checked.append(f"table {label}")
-    where = qualified_table(keyspace, spec.name)
     indexed = [c for c in spec.columns.values() if c.index or c.custom_index]
     unknown = sorted(name for name in spec.options if name not in TABLE_OPTIONS)
     for name in unknown:
@@ -536,22 +400,9 @@ def plan_table(
                                        spec.model_name))
 
     if live is None:
-        defs = [_column_def(c) for c in spec.columns.values()]
-        pk = "(" + ", ".join(quote_identifier(n) for n in spec.partition_key) + ")"
-        if spec.clustering_key:
-            pk += ", " + ", ".join(quote_identifier(n) for n in spec.clustering_key)
-        defs.append(f"PRIMARY KEY ({pk})")
-        cql = f"CREATE TABLE {where} ({', '.join(defs)})"
-        withs = []
-        if spec.clustering_key:
-            order = ", ".join(
-                f"{quote_identifier(n)} {spec.columns[n].clustering_order.upper()}" for n in spec.clustering_key
-            )
-            withs.append(f"CLUSTERING ORDER BY ({order})")
-        if spec.options:
-            withs.append(_options_clause(spec.options))
-        if withs:
-            cql += " WITH " + " AND ".join(withs)
+        clustering = [(n, spec.columns[n].clustering_order) for n in spec.clustering_key]
+        cql = ddl.create_table(keyspace, spec.name, [_column_def(c) for c in spec.columns.values()],
+                               spec.partition_key, clustering, spec.options)
         plan.add(Change(CREATE_TABLE, cql, f"create table {label} ({len(spec.columns)} columns)",
                         keyspace, spec.name, connection))
         for col in indexed:
@@ -596,7 +447,7 @@ def plan_table(
                 conflict(f"column {col.name}", "was dropped with another type (Cassandra refuses to re-add it "
                          "with a different one)", f"dropped {dropped}", col.type)
                 continue
-            plan.add(Change(ADD_COLUMN, f"ALTER TABLE {where} ADD {_column_def(col)}",
+            plan.add(Change(ADD_COLUMN, ddl.add_column(keyspace, spec.name, _column_def(col)),
                             f"add column {col.name} {col.type}{' static' if col.kind == 'static' else ''} "
                             f"to {label}", keyspace, spec.name, connection))
             continue
@@ -627,7 +478,7 @@ def plan_table(
         elif _option_differs(name, wanted, have):
             changed[name] = wanted
     if changed:
-        plan.add(Change(ALTER_TABLE_OPTIONS, f"ALTER TABLE {where} WITH {_options_clause(changed)}",
+        plan.add(Change(ALTER_TABLE_OPTIONS, ddl.alter_table_options(keyspace, spec.name, changed),
                         f"set table options {', '.join(sorted(changed))} on {label}",
                         keyspace, spec.name, connection))
 
