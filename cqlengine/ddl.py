@@ -140,8 +140,9 @@ def _render_node(node: TypeNode, canonical: bool) -> str:
         # where the model says tuple<...>; both mean the same type.
         if name == "frozen" and not quoted and len(args) == 1 and args[0][0] == "tuple" and not args[0][1]:
             return _render_node(args[0], canonical)
-    head = name if (not quoted and name in _NATIVE_TYPES) or name.isdigit() or name.startswith("-") \
-        else quote_identifier(name)
+    # A vector's dimension is a bare number; a quoted name is always a user type's, even "1".
+    bare = not quoted and (name in _NATIVE_TYPES or name.isdigit() or name.startswith("-"))
+    head = name if bare else quote_identifier(name)
     if not args:
         return head
     return head + "<" + ", ".join(_render_node(a, canonical) for a in args) + ">"

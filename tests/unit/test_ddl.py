@@ -242,6 +242,16 @@ def test_user_types():
         'ALTER TYPE ks.address ADD "Zip" frozen<"Odd Name">'
 
 
+@settings(max_examples=200)
+@given(identifiers, identifiers, identifiers)
+def test_user_type_names_in_types_round_trip(type_name, field, nested):
+    cql_type = f"map<text, frozen<{quote_identifier(nested)}>>"
+    rendered = ddl.alter_type_add_field("ks", type_name, field, cql_type)
+    template = ddl.alter_type_add_field("ks", "typ_", "fld_", "map<text, frozen<nst_>>")
+    same_shape(rendered, template, {("ident", "typ_"): ("ident", type_name), ("ident", "fld_"): ("ident", field),
+                                    ("ident", "nst_"): ("ident", nested)})
+
+
 def test_create_keyspace():
     assert ddl.create_keyspace("app", {"class": "SimpleStrategy", "replication_factor": "3"}) == (
         "CREATE KEYSPACE IF NOT EXISTS app WITH replication = {'class': 'SimpleStrategy', "
@@ -267,6 +277,13 @@ def test_keyspace_names_and_datacentres_round_trip(name, datacentre):
     ('map<text, frozen<"Odd Name">>', 'map<text, frozen<"Odd Name">>'),
     ("frozen<type>", 'frozen<"type">'),
     ("vector<float, 3>", "vector<float, 3>"),
+    ('frozen<"1">', 'frozen<"1">'),
 ])
 def test_render_type(cql_type, rendered):
     assert ddl.render_type(cql_type) == rendered
+
+
+@given(identifiers)
+def test_user_type_name_round_trips_through_render_type(name):
+    quoted = quote_identifier(name)
+    assert ddl.render_type(f"frozen<{quoted}>") == f"frozen<{quoted}>"
