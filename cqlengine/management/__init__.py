@@ -17,6 +17,8 @@ from itertools import product
 from typing import Any, Optional, Union
 
 from cqlengine import connection as _connection
+from cqlengine import ddl
+from cqlengine.ddl import cql_literal
 from cqlengine.exceptions import CQLEngineException, IndexNotReady, SchemaChangeFailed, SchemaMismatch
 from cqlengine.management.introspect import (
     ColumnInfo,
@@ -38,14 +40,12 @@ from cqlengine.management.plan import (
     SchemaPlan,
     TableSpec,
     TypeSpec,
-    cql_literal,
     normalize_type,
     plan_table,
     plan_type,
     table_spec,
     type_spec,
 )
-from cqlengine.statements import qualified_table, quote_identifier
 
 __all__ = [
     "CQLENG_ALLOW_SCHEMA_MANAGEMENT",
@@ -322,14 +322,14 @@ def drop_table(model: Any, keyspaces: Names = None, connections: Names = None) -
         conn = _model_connection(model, conn_arg)
         keyspace = _model_keyspace(model, ks_arg, conn)
         if get_table(keyspace, name, connection=conn) is not None:
-            _execute_ddl(f"DROP TABLE IF EXISTS {qualified_table(keyspace, name)}", conn, keyspace, name)
+            _execute_ddl(ddl.drop_table(keyspace, name), conn, keyspace, name)
 
 
 def drop_type(ks_name: str, type_model: Any, connection: Optional[str] = None) -> None:
     """Drop a user type if it exists (Cassandra refuses while a table still uses it)."""
     name = type_model.type_name()
     if name in get_user_types(ks_name, connection=connection):
-        _execute_ddl(f"DROP TYPE IF EXISTS {qualified_table(ks_name, name)}", connection, ks_name)
+        _execute_ddl(ddl.drop_type(ks_name, name), connection, ks_name)
 
 
 # --------------------------------------------------------------------------- keyspaces
@@ -371,11 +371,7 @@ def _create_keyspace(
     if problems:
         raise SchemaMismatch("; ".join(problems) + " (ALTER KEYSPACE it yourself if the change is intended)")
     for conn in pending:
-        _execute_ddl(
-            f"CREATE KEYSPACE IF NOT EXISTS {quote_identifier(name)} WITH replication = "
-            f"{cql_literal(replication)} AND durable_writes = {cql_literal(bool(durable_writes))}",
-            conn,
-        )
+        _execute_ddl(ddl.create_keyspace(name, replication, durable_writes), conn)
 
 
 def create_keyspace_simple(
@@ -399,4 +395,4 @@ def drop_keyspace(name: str, connections: Names = None) -> None:
     """Drop a keyspace if it exists."""
     for conn in _as_list(connections, "connections"):
         if get_keyspace(name, connection=conn) is not None:
-            _execute_ddl(f"DROP KEYSPACE IF EXISTS {quote_identifier(name)}", conn, name)
+            _execute_ddl(ddl.drop_keyspace(name), conn, name)

@@ -8,15 +8,19 @@ warnings (what the database has and the model does not: never dropped).
 """
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from cqlengine import ddl
+from cqlengine.ddl import ColumnDef, cql_literal, normalize_type, render_type
+
+# Read from here by cqlengine.named: the type parser lives with the DDL renderer now.
+from cqlengine.ddl import TypeNode as TypeNode
+from cqlengine.ddl import parse_type as parse_type
 from cqlengine.exceptions import CQLEngineException, SchemaMismatch
-from cqlengine.management.introspect import SAI_CLASS, TableInfo, UserTypeInfo
-from cqlengine.statements import qualified_table, quote_identifier
+from cqlengine.management.introspect import SAI_CLASS, ColumnInfo, TableInfo, UserTypeInfo
 
 __all__ = [
     "Change",
@@ -41,128 +45,6 @@ CREATE_TABLE = "create_table"
 ADD_COLUMN = "add_column"
 CREATE_INDEX = "create_index"
 ALTER_TABLE_OPTIONS = "alter_table_options"
-
-
-# --------------------------------------------------------------------------- literals
-
-
-def cql_literal(value: Any) -> str:
-    """Render ``value`` as a CQL literal for DDL.
-
-    Cassandra cannot bind parameters in DDL (``CREATE TABLE ... WITH comment
-    = ?`` is a syntax error), so table options, replication maps and the
-    index class name must be written into the statement text. This function
-    is the only place the library renders a value into CQL: strings are
-    single-quoted with embedded quotes doubled, numbers and booleans are
-    written as CQL constants, mappings as ``{'k': v}``. Anything else is
-    refused rather than guessed at.
-    """
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            raise CQLEngineException(f"Cannot render {value!r} as a CQL literal in DDL")
-        return repr(value)
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, Mapping):
-        items = ", ".join(f"{cql_literal(k)}: {cql_literal(v)}" for k, v in value.items())
-        return "{" + items + "}"
-    raise CQLEngineException(
-        f"Cannot render {value!r} ({type(value).__name__}) as a CQL literal in DDL: "
-        "use a str, int, float, bool or a dict of those"
-    )
-
-
-# --------------------------------------------------------------------------- types
-
-_NATIVE_TYPES = frozenset(
-    "ascii bigint blob boolean counter date decimal double duration float inet int smallint text "
-    "time timestamp timeuuid tinyint uuid varchar varint list set map tuple frozen vector".split()
-)
-_TYPE_TOKEN = re.compile(r'\s*(?:("(?:[^"]|"")*")|([A-Za-z_][A-Za-z0-9_]*)|(-?\d+)|([<>,]))')
-
-# (name, quoted, args): name is lower-cased unless it was quoted.
-TypeNode = tuple[str, bool, tuple[Any, ...]]
-
-
-def parse_type(text: str) -> TypeNode:
-    """A CQL type as ``(name, quoted, args)`` nodes: ``map<text, frozen<list<int>>>`` and the like."""
-    tokens: list[tuple[str, str]] = []
-    pos = 0
-    text = text.strip()
-    while pos < len(text):
-        m = _TYPE_TOKEN.match(text, pos)
-        if m is None:
-            raise ValueError(text)
-        quoted, ident, number, punct = m.groups()
-        if quoted is not None:
-            tokens.append(("q", quoted[1:-1].replace('""', '"')))
-        elif ident is not None:
-            tokens.append(("i", ident.lower()))
-        elif number is not None:
-            tokens.append(("n", number))
-        else:
-            tokens.append(("p", punct))
-        pos = m.end()
-    node, rest = _parse_node(tokens, 0)
-    if rest != len(tokens):
-        raise ValueError(text)
-    return node
-
-
-def _parse_node(tokens: list[tuple[str, str]], i: int) -> tuple[TypeNode, int]:
-    kind, value = tokens[i]
-    if kind == "p":
-        raise ValueError(value)
-    i += 1
-    args: list[TypeNode] = []
-    if i < len(tokens) and tokens[i] == ("p", "<"):
-        i += 1
-        while True:
-            arg, i = _parse_node(tokens, i)
-            args.append(arg)
-            sep = tokens[i][1]
-            i += 1
-            if sep == ">":
-                break
-            if sep != ",":
-                raise ValueError(sep)
-    return (value, kind == "q", tuple(args)), i
-
-
-def _render_node(node: TypeNode, canonical: bool) -> str:
-    name, quoted, args = node
-    if canonical:
-        if name == "varchar" and not quoted:
-            name = "text"
-        # Tuples are always frozen: system_schema says frozen<tuple<...>>
-        # where the model says tuple<...>; both mean the same type.
-        if name == "frozen" and not quoted and len(args) == 1 and args[0][0] == "tuple" and not args[0][1]:
-            return _render_node(args[0], canonical)
-    head = name if (not quoted and name in _NATIVE_TYPES) or name.isdigit() or name.startswith("-") \
-        else quote_identifier(name)
-    if not args:
-        return head
-    return head + "<" + ", ".join(_render_node(a, canonical) for a in args) + ">"
-
-
-def render_type(cql_type: str) -> str:
-    """A CQL type as written in DDL: user type names quoted through ``quote_identifier``."""
-    try:
-        return _render_node(parse_type(cql_type), canonical=False)
-    except (ValueError, IndexError):
-        return cql_type.strip()
-
-
-def normalize_type(cql_type: str) -> str:
-    """A canonical spelling for comparing a live type with a model's."""
-    try:
-        return _render_node(parse_type(cql_type), canonical=True)
-    except (ValueError, IndexError):
-        return " ".join(cql_type.split())
 
 
 def _is_counter_type(cql_type: str) -> bool:
@@ -375,18 +257,8 @@ class SchemaPlan:
 # --------------------------------------------------------------------------- diff
 
 
-def _column_def(col: ColumnSpec) -> str:
-    text = f"{quote_identifier(col.name)} {render_type(col.type)}"
-    return text + " static" if col.kind == "static" else text
-
-
-def _options_clause(options: Mapping[str, Any]) -> str:
-    parts = []
-    for name in sorted(options):
-        if not re.match(r"[a-z_][a-z0-9_]*\Z", name):
-            raise CQLEngineException(f"Invalid table option name {name!r}")
-        parts.append(f"{name} = {cql_literal(options[name])}")
-    return " AND ".join(parts)
+def _column_def(col: ColumnSpec) -> ColumnDef:
+    return ColumnDef(col.name, col.type, static=col.kind == "static")
 
 
 def _key_string(partition: list[str], clustering: list[str], orders: Mapping[str, str]) -> str:
@@ -415,17 +287,12 @@ SAI_OPTION_DEFAULTS = {"similarity_function": "cosine"}
 
 
 def _index_change(keyspace: str, table: str, col: ColumnSpec, sai: bool, connection: Optional[str]) -> Change:
-    where = qualified_table(keyspace, table)
-    target = quote_identifier(col.name)
-    if index_target_kind(col.type) == "full":
-        target = f"full({target})"  # a frozen collection is indexed as a whole value
+    full = index_target_kind(col.type) == "full"  # a frozen collection is indexed as a whole value
     if sai:
-        cql = f"CREATE CUSTOM INDEX ON {where} ({target}) USING {cql_literal(SAI_CLASS)}"
-        if col.index_options:
-            cql += f" WITH OPTIONS = {cql_literal(dict(col.index_options))}"
+        cql = ddl.create_index(keyspace, table, col.name, full=full, using=SAI_CLASS, options=dict(col.index_options))
         what = f"SAI index on {keyspace}.{table}.{col.name}"
     else:
-        cql = f"CREATE INDEX ON {where} ({target})"
+        cql = ddl.create_index(keyspace, table, col.name, full=full)
         what = f"secondary index on {keyspace}.{table}.{col.name}"
     return Change(CREATE_INDEX, cql, f"create {what}", keyspace, table, connection)
 
@@ -485,17 +352,15 @@ def plan_type(
 ) -> SchemaPlan:
     """Create the type, or add the fields it lacks; a changed field type is a conflict."""
     plan = SchemaPlan(checked=[f"type {keyspace}.{spec.name}"])
-    where = qualified_table(keyspace, spec.name)
     if live is None:
-        body = ", ".join(f"{quote_identifier(n)} {render_type(t)}" for n, t in spec.fields)
-        plan.add(Change(CREATE_TYPE, f"CREATE TYPE {where} ({body})",
+        plan.add(Change(CREATE_TYPE, ddl.create_type(keyspace, spec.name, spec.fields),
                         f"create type {keyspace}.{spec.name}", keyspace, spec.name, connection))
         return plan
     have = live.fields
     for name, cql_type in spec.fields:
         if name not in have:
             plan.add(Change(
-                ALTER_TYPE_ADD_FIELD, f"ALTER TYPE {where} ADD {quote_identifier(name)} {render_type(cql_type)}",
+                ALTER_TYPE_ADD_FIELD, ddl.alter_type_add_field(keyspace, spec.name, name, cql_type),
                 f"add field {name} {cql_type} to type {keyspace}.{spec.name}", keyspace, spec.name, connection,
             ))
         elif normalize_type(have[name]) != normalize_type(cql_type):
@@ -511,6 +376,37 @@ def plan_type(
     return plan
 
 
+@dataclass
+class _TableDiff:
+    """One table being compared: where it lives, what the model wants, and the plan that collects the result."""
+
+    keyspace: str
+    spec: TableSpec
+    connection: Optional[str]
+    plan: SchemaPlan
+
+    @property
+    def label(self) -> str:
+        return f"{self.keyspace}.{self.spec.name}"
+
+    @property
+    def indexed(self) -> list[ColumnSpec]:
+        return [c for c in self.spec.columns.values() if c.index or c.custom_index]
+
+    def change(self, kind: str, cql: str, description: str) -> None:
+        self.plan.add(Change(kind, cql, description, self.keyspace, self.spec.name, self.connection))
+
+    def create_index(self, col: ColumnSpec, sai: bool) -> None:
+        self.plan.add(_index_change(self.keyspace, self.spec.name, col, sai, self.connection))
+
+    def conflict(self, column: str, problem: str, have: str, want: str) -> None:
+        self.plan.conflicts.append(Conflict(f"table {self.label}", column, problem, have, want,
+                                            self.spec.model_name))
+
+    def warn(self, text: str) -> None:
+        self.plan.warnings.append(text)
+
+
 def plan_table(
     keyspace: str,
     spec: TableSpec,
@@ -523,115 +419,123 @@ def plan_table(
     live_types = live_types or {}
     for tspec in spec.types:
         plan.extend(plan_type(keyspace, tspec, live_types.get(tspec.name), connection))
-
-    label = f"{keyspace}.{spec.name}"
-    plan.checked.append(f"table {label}")
-    where = qualified_table(keyspace, spec.name)
-    indexed = [c for c in spec.columns.values() if c.index or c.custom_index]
-    unknown = sorted(name for name in spec.options if name not in TABLE_OPTIONS)
-    for name in unknown:
-        # Refused here, before anything is sent: Cassandra would refuse it midway through the plan.
-        plan.conflicts.append(Conflict(f"table {label}", f"option {name}", "unknown table option",
-                                       "no such option in Cassandra 5.0", repr(spec.options[name]),
-                                       spec.model_name))
-
+    diff = _TableDiff(keyspace, spec, connection, plan)
+    plan.checked.append(f"table {diff.label}")
+    _refuse_unknown_options(diff)
     if live is None:
-        defs = [_column_def(c) for c in spec.columns.values()]
-        pk = "(" + ", ".join(quote_identifier(n) for n in spec.partition_key) + ")"
-        if spec.clustering_key:
-            pk += ", " + ", ".join(quote_identifier(n) for n in spec.clustering_key)
-        defs.append(f"PRIMARY KEY ({pk})")
-        cql = f"CREATE TABLE {where} ({', '.join(defs)})"
-        withs = []
-        if spec.clustering_key:
-            order = ", ".join(
-                f"{quote_identifier(n)} {spec.columns[n].clustering_order.upper()}" for n in spec.clustering_key
-            )
-            withs.append(f"CLUSTERING ORDER BY ({order})")
-        if spec.options:
-            withs.append(_options_clause(spec.options))
-        if withs:
-            cql += " WITH " + " AND ".join(withs)
-        plan.add(Change(CREATE_TABLE, cql, f"create table {label} ({len(spec.columns)} columns)",
-                        keyspace, spec.name, connection))
-        for col in indexed:
-            if col.index:
-                plan.add(_index_change(keyspace, spec.name, col, False, connection))
-            if col.custom_index:
-                plan.add(_index_change(keyspace, spec.name, col, True, connection))
+        _plan_new_table(diff)
         return plan
+    _plan_primary_key(diff, live)
+    _plan_columns(diff, live)
+    _plan_options(diff, live)
+    _plan_indexes(diff, live)
+    return plan
 
-    def conflict(column: str, problem: str, have: str, want: str) -> None:
-        plan.conflicts.append(Conflict(f"table {label}", column, problem, have, want, spec.model_name))
 
-    # -- primary key: never changeable in place
+def _refuse_unknown_options(diff: _TableDiff) -> None:
+    # Refused here, before anything is sent: Cassandra would refuse it midway through the plan.
+    for name in sorted(name for name in diff.spec.options if name not in TABLE_OPTIONS):
+        diff.conflict(f"option {name}", "unknown table option", "no such option in Cassandra 5.0",
+                      repr(diff.spec.options[name]))
+
+
+def _plan_new_table(diff: _TableDiff) -> None:
+    """CREATE TABLE with every column, key and option, then its indexes."""
+    spec = diff.spec
+    clustering = [(name, spec.columns[name].clustering_order) for name in spec.clustering_key]
+    cql = ddl.create_table(diff.keyspace, spec.name, [_column_def(c) for c in spec.columns.values()],
+                           spec.partition_key, clustering, spec.options)
+    diff.change(CREATE_TABLE, cql, f"create table {diff.label} ({len(spec.columns)} columns)")
+    for col in diff.indexed:
+        if col.index:
+            diff.create_index(col, sai=False)
+        if col.custom_index:
+            diff.create_index(col, sai=True)
+
+
+def _plan_primary_key(diff: _TableDiff, live: TableInfo) -> None:
+    """A primary key or clustering order that differs is a conflict: neither changes in place."""
+    spec = diff.spec
     live_part = [c.name for c in live.partition_key]
     live_clust = [c.name for c in live.clustering_key]
     live_orders = {c.name: c.clustering_order for c in live.clustering_key}
     want_orders = {n: spec.columns[n].clustering_order for n in spec.clustering_key}
     if live_part != spec.partition_key or live_clust != spec.clustering_key:
         problem = "partition key differs" if live_part != spec.partition_key else "clustering key differs"
-        conflict("PRIMARY KEY", problem, _key_string(live_part, live_clust, live_orders),
-                 _key_string(spec.partition_key, spec.clustering_key, want_orders))
-    else:
-        for name in spec.clustering_key:
-            if live_orders.get(name) != want_orders[name]:
-                conflict(f"column {name}", "clustering order differs",
-                         live_orders.get(name, "none").upper(), want_orders[name].upper())
+        diff.conflict("PRIMARY KEY", problem, _key_string(live_part, live_clust, live_orders),
+                      _key_string(spec.partition_key, spec.clustering_key, want_orders))
+        return
+    for name in spec.clustering_key:
+        if live_orders.get(name) != want_orders[name]:
+            diff.conflict(f"column {name}", "clustering order differs",
+                          live_orders.get(name, "none").upper(), want_orders[name].upper())
 
-    # -- columns
+
+def _plan_columns(diff: _TableDiff, live: TableInfo) -> None:
+    """Add the columns the table lacks; a column it has with another type or static flag is a conflict."""
     counter_table = any(_is_counter_type(c.type) for c in live.columns.values())
-    for col in spec.columns.values():
+    for col in diff.spec.columns.values():
         have = live.columns.get(col.name)
         if have is None:
-            if col.kind in ("partition_key", "clustering"):
-                continue  # reported with the primary key above
-            if _is_counter_type(col.type) != counter_table:
-                conflict(f"column {col.name}", "cannot add this column",
-                         "a counter table" if counter_table else "a table without counters",
-                         f"{col.type} (counter and non-counter columns cannot share a table)")
-                continue
-            dropped = live.dropped_columns.get(col.name)
-            if dropped is not None and normalize_type(dropped) != normalize_type(col.type):
-                conflict(f"column {col.name}", "was dropped with another type (Cassandra refuses to re-add it "
-                         "with a different one)", f"dropped {dropped}", col.type)
-                continue
-            plan.add(Change(ADD_COLUMN, f"ALTER TABLE {where} ADD {_column_def(col)}",
-                            f"add column {col.name} {col.type}{' static' if col.kind == 'static' else ''} "
-                            f"to {label}", keyspace, spec.name, connection))
-            continue
-        live_type, want_type = normalize_type(have.type), normalize_type(col.type)
-        if live_type != want_type and live_type not in {normalize_type(t) for t in col.also_accepts}:
-            if (live_type == "counter") != (want_type == "counter"):
-                conflict(f"column {col.name}", "counter vs non-counter", have.type, col.type)
-            else:
-                conflict(f"column {col.name}", "type differs", have.type, col.type)
-        if (have.kind == "static") != (col.kind == "static"):
-            conflict(f"column {col.name}", "static flag differs",
-                     "static" if have.kind == "static" else "not static",
-                     "static" if col.kind == "static" else "not static")
+            _plan_new_column(diff, live, col, counter_table)
+        else:
+            _compare_column(diff, col, have)
     for name, have in live.columns.items():
-        if name not in spec.columns:
-            plan.warnings.append(f"table {label} has column {name} ({have.type}) that "
-                                 f"{spec.model_name or 'the model'} does not declare; it is left as is")
+        if name not in diff.spec.columns:
+            diff.warn(f"table {diff.label} has column {name} ({have.type}) that "
+                      f"{diff.spec.model_name or 'the model'} does not declare; it is left as is")
 
-    # -- options
+
+def _plan_new_column(diff: _TableDiff, live: TableInfo, col: ColumnSpec, counter_table: bool) -> None:
+    if col.kind in ("partition_key", "clustering"):
+        return  # reported with the primary key
+    if _is_counter_type(col.type) != counter_table:
+        diff.conflict(f"column {col.name}", "cannot add this column",
+                      "a counter table" if counter_table else "a table without counters",
+                      f"{col.type} (counter and non-counter columns cannot share a table)")
+        return
+    dropped = live.dropped_columns.get(col.name)
+    if dropped is not None and normalize_type(dropped) != normalize_type(col.type):
+        diff.conflict(f"column {col.name}", "was dropped with another type (Cassandra refuses to re-add it "
+                      "with a different one)", f"dropped {dropped}", col.type)
+        return
+    diff.change(ADD_COLUMN, ddl.add_column(diff.keyspace, diff.spec.name, _column_def(col)),
+                f"add column {col.name} {col.type}{' static' if col.kind == 'static' else ''} to {diff.label}")
+
+
+def _compare_column(diff: _TableDiff, col: ColumnSpec, have: ColumnInfo) -> None:
+    live_type, want_type = normalize_type(have.type), normalize_type(col.type)
+    if live_type != want_type and live_type not in {normalize_type(t) for t in col.also_accepts}:
+        if (live_type == "counter") != (want_type == "counter"):
+            diff.conflict(f"column {col.name}", "counter vs non-counter", have.type, col.type)
+        else:
+            diff.conflict(f"column {col.name}", "type differs", have.type, col.type)
+    if (have.kind == "static") != (col.kind == "static"):
+        diff.conflict(f"column {col.name}", "static flag differs",
+                      "static" if have.kind == "static" else "not static",
+                      "static" if col.kind == "static" else "not static")
+
+
+def _plan_options(diff: _TableDiff, live: TableInfo) -> None:
+    """One ALTER TABLE ... WITH for every option whose live value differs."""
     changed: dict[str, Any] = {}
-    for name, wanted in spec.options.items():
+    for name, wanted in diff.spec.options.items():
         have = live.options.get(name)
         if have is None:
             # Cassandra 5 leaves some options (cdc, memtable, incremental_backups...) null in
             # system_schema: what it holds cannot be read, so it is not set again every time.
-            plan.warnings.append(f"table {label}: option {name} cannot be read back from system_schema; "
-                                 "it was set when the table was created and is not compared")
+            diff.warn(f"table {diff.label}: option {name} cannot be read back from system_schema; "
+                      "it was set when the table was created and is not compared")
         elif _option_differs(name, wanted, have):
             changed[name] = wanted
     if changed:
-        plan.add(Change(ALTER_TABLE_OPTIONS, f"ALTER TABLE {where} WITH {_options_clause(changed)}",
-                        f"set table options {', '.join(sorted(changed))} on {label}",
-                        keyspace, spec.name, connection))
+        diff.change(ALTER_TABLE_OPTIONS, ddl.alter_table_options(diff.keyspace, diff.spec.name, changed),
+                    f"set table options {', '.join(sorted(changed))} on {diff.label}")
 
-    # -- indexes
+
+def _plan_indexes(diff: _TableDiff, live: TableInfo) -> None:
+    """Create the indexes the table lacks; an SAI index with other options is a conflict."""
+    indexed = diff.indexed
     for col in indexed:
         if col.name not in live.columns and col.kind in ("partition_key", "clustering"):
             continue
@@ -639,19 +543,18 @@ def plan_table(
         # A keys(m) index does not serve the model's index on m's values: match the target too.
         existing = [i for i in live.indexes_on(col.name) if i.target_kind == kind]
         if col.index and not any(not i.is_sai for i in existing):
-            plan.add(_index_change(keyspace, spec.name, col, False, connection))
+            diff.create_index(col, sai=False)
         sai = [i for i in existing if i.is_sai]
         if col.custom_index and not sai:
-            plan.add(_index_change(keyspace, spec.name, col, True, connection))
+            diff.create_index(col, sai=True)
         for name, wanted in col.index_options if col.custom_index else ():
             found = [i.options.get(name, SAI_OPTION_DEFAULTS.get(name, "")) for i in sai]
             if found and not any(value.lower() == wanted.lower() for value in found):
                 # An index's options cannot change in place: it would have to be dropped and built again.
-                conflict(f"index on {col.name}", f"{name} differs", ", ".join(f"{i.name}: {i.options.get(name)}"
-                                                                          for i in sai), wanted)
+                diff.conflict(f"index on {col.name}", f"{name} differs",
+                              ", ".join(f"{i.name}: {i.options.get(name)}" for i in sai), wanted)
     wanted_idx = {c.name for c in indexed}
     for idx in live.indexes.values():
         if idx.column not in wanted_idx:
-            plan.warnings.append(f"table {label} has index {idx.name} on {idx.target or '?'} "
-                                 "that the model does not declare; it is left as is")
-    return plan
+            diff.warn(f"table {diff.label} has index {idx.name} on {idx.target or '?'} "
+                      "that the model does not declare; it is left as is")

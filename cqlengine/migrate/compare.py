@@ -226,67 +226,93 @@ def verify(
     first ``keep`` differences are listed; all are counted. ``extras`` holds
     one key per target row in memory.
     """
-    if sample is not None and (isinstance(sample, bool) or not isinstance(sample, (int, float))
-                               or not 0 < sample <= 1):
-        raise CQLEngineException(f"verify: sample must be a share of the splits in (0, 1], got {sample!r}")
-    for name, value in (("readers", readers), ("concurrency", concurrency), ("splits", splits)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise CQLEngineException(f"verify: {name} must be a positive int, got {value!r}")
-    if isinstance(source, (Scan, QuerySet)) or (isinstance(source, type) and issubclass(source, Model)):
-        scan = source if isinstance(source, Scan) else (
-            source.scan(splits=splits, fetch_size=fetch_size) if isinstance(source, QuerySet)
-            else source.objects.scan(splits=splits, fetch_size=fetch_size))
-        model: Optional[type[Model]] = scan.model
-        mirror = Mirror(scan.model, target, transform or identity_transform(target), keyspace=keyspace,
-                        connection=connection_name)
-    elif isinstance(source, Iterable):
-        scan, model = None, None
-        same_names = identity_transform(target)
-        mirror = Mirror(target, target, transform or (lambda row: row if isinstance(row, Mapping)
-                                                      else same_names(row)),
-                        keyspace=keyspace, connection=connection_name)
-    else:
-        raise TypeError(f"verify: source must be a model, queryset, scan or iterable, not {source!r}")
-    report = VerifyReport(getattr(model, "__name__", "rows"), target.__name__)
+    _check_arguments(sample, readers=readers, concurrency=concurrency, splits=splits)
+    scan, mirror = _source_scan_and_mirror(source, target, transform, splits, fetch_size, keyspace, connection_name)
+    report = VerifyReport(getattr(scan.model if scan is not None else None, "__name__", "rows"), target.__name__)
     comparer = _Comparer(mirror, concurrency, keep)
-    full = sample is None
-    if extras and full:
+    with_extras = extras and sample is None
+    target_keys: set[Key] = set()
+    if with_extras:
         comparer.collect_keys = True
         target_keys = _target_keys(target, keyspace, connection_name, splits, readers, fetch_size)
         report.target_rows = len(target_keys)
     again = _rechecker(comparer, scan) if recheck else None
     if scan is None:
-        page: list[Any] = []
-        for row in source:
-            page.append(row)
-            if len(page) >= 500:
-                _compare(comparer, report, page, again)
-                page = []
-        _compare(comparer, report, page, again)
-        report.splits = report.splits_checked = 1
+        _compare_rows(comparer, report, source, again)
     else:
-        chosen = list(scan.splits)
-        report.splits = len(chosen)
-        if not full:
-            count = max(1, round(len(chosen) * float(sample or 1)))
-            chosen = sorted(random.Random(seed).sample(chosen, count), key=lambda s: s.index)
-            report.sampled = True
-        report.splits_checked = len(chosen)
-
-        def check(split: TokenSplit[Any]) -> None:
-            for part in split.pages():
-                _compare(comparer, report, part.instances, again)
-
-        _in_threads(check, chosen, readers)
-    if extras and full:
-        leftover = [key for key in target_keys if key not in comparer.expected_keys]
-        if leftover and recheck:
-            still = comparer.read(leftover)
-            leftover = [key for key, row in zip(leftover, still) if row is not None]
-        report.extra = len(leftover)
-        for key in leftover[: max(0, keep - len(report.differences))]:
-            report.differences.append(Difference("extra", key))
+        _compare_splits(comparer, report, scan, sample, seed, readers, again)
+    if with_extras:
+        _count_extras(comparer, report, target_keys, recheck)
     return report
+
+
+def _check_arguments(sample: Optional[float], **counts: int) -> None:
+    """Refuse a sample outside (0, 1] or a count below 1, before anything is read."""
+    if sample is not None and (isinstance(sample, bool) or not isinstance(sample, (int, float))
+                               or not 0 < sample <= 1):
+        raise CQLEngineException(f"verify: sample must be a share of the splits in (0, 1], got {sample!r}")
+    for name, value in counts.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise CQLEngineException(f"verify: {name} must be a positive int, got {value!r}")
+
+
+def _source_scan_and_mirror(source: Any, target: type[Model], transform: Optional[Transform], splits: int,
+                            fetch_size: Optional[int], keyspace: Optional[str],
+                            connection_name: Optional[str]) -> tuple[Optional[Scan[Any]], Mirror]:
+    """The scan that reads ``source`` (None: rows from elsewhere) and the mirror that gives each row's target row."""
+    if isinstance(source, (Scan, QuerySet)) or (isinstance(source, type) and issubclass(source, Model)):
+        scan = source if isinstance(source, Scan) else (
+            source.scan(splits=splits, fetch_size=fetch_size) if isinstance(source, QuerySet)
+            else source.objects.scan(splits=splits, fetch_size=fetch_size))
+        return scan, Mirror(scan.model, target, transform or identity_transform(target), keyspace=keyspace,
+                            connection=connection_name)
+    if isinstance(source, Iterable):
+        same_names = identity_transform(target)
+        return None, Mirror(target, target, transform or (lambda row: row if isinstance(row, Mapping)
+                                                          else same_names(row)),
+                            keyspace=keyspace, connection=connection_name)
+    raise TypeError(f"verify: source must be a model, queryset, scan or iterable, not {source!r}")
+
+
+def _compare_rows(comparer: _Comparer, report: VerifyReport, rows: Iterable[Any], recheck: Any) -> None:
+    """Rows from elsewhere, compared a page of 500 at a time; they count as one split."""
+    page: list[Any] = []
+    for row in rows:
+        page.append(row)
+        if len(page) >= 500:
+            _compare(comparer, report, page, recheck)
+            page = []
+    _compare(comparer, report, page, recheck)
+    report.splits = report.splits_checked = 1
+
+
+def _compare_splits(comparer: _Comparer, report: VerifyReport, scan: Scan[Any], sample: Optional[float],
+                    seed: Optional[int], readers: int, recheck: Any) -> None:
+    """Every split of ``scan`` (a random ``sample`` of them), ``readers`` splits at a time."""
+    chosen = list(scan.splits)
+    report.splits = len(chosen)
+    if sample is not None:
+        count = max(1, round(len(chosen) * float(sample)))
+        chosen = sorted(random.Random(seed).sample(chosen, count), key=lambda s: s.index)
+        report.sampled = True
+    report.splits_checked = len(chosen)
+
+    def check(split: TokenSplit[Any]) -> None:
+        for part in split.pages():
+            _compare(comparer, report, part.instances, recheck)
+
+    _in_threads(check, chosen, readers)
+
+
+def _count_extras(comparer: _Comparer, report: VerifyReport, target_keys: set[Key], recheck: bool) -> None:
+    """Target rows no source row led to, each read again first (with ``recheck``): one deleted since is not one."""
+    leftover = [key for key in target_keys if key not in comparer.expected_keys]
+    if leftover and recheck:
+        still = comparer.read(leftover)
+        leftover = [key for key, row in zip(leftover, still) if row is not None]
+    report.extra = len(leftover)
+    for key in leftover[: max(0, comparer.keep - len(report.differences))]:
+        report.differences.append(Difference("extra", key))
 
 
 def _target_keys(target: type[Model], keyspace: Optional[str], connection_name: Optional[str], splits: int,

@@ -368,15 +368,9 @@ def backfill(
     the running summary. A write that still fails after ``retries`` stops the
     backfill with :class:`BackfillError`; what was recorded stays, for a resume.
     """
-    _check_positive("readers", readers)
-    _check_positive("concurrency", concurrency)
-    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
-        raise CQLEngineException(f"backfill: retries must be an int >= 0, got {retries!r}")
-    if target._has_counter:
-        raise MirrorError(f"backfill: {target.__name__} has counter columns, which are written as increments "
-                          "and cannot be copied with a timestamp")
+    _check_arguments(target, readers, concurrency, retries)
     limit = RateLimit(rate)
-    if not isinstance(source, (Scan, QuerySet)) and not (isinstance(source, type) and issubclass(source, Model)):
+    if not _reads_a_table(source):
         if not isinstance(source, Iterable):
             raise TypeError(f"backfill: source must be a model, queryset, scan or iterable, not {source!r}")
         return _backfill_rows(source, target, transform, name=name, key=key, concurrency=concurrency, limit=limit,
@@ -385,7 +379,35 @@ def backfill(
                               timeout=timeout, retries=retries)
     if key is not None:
         raise CQLEngineException("backfill: key= is for rows from elsewhere; a table is read in token order")
-    scan = _as_scan(source, splits, fetch_size)
+    return _backfill_table(_as_scan(source, splits, fetch_size), target, transform, name=name, readers=readers,
+                           concurrency=concurrency, limit=limit, resume=resume, restart=restart, progress=progress,
+                           keyspace=keyspace, connection_name=connection_name,
+                           checkpoint_keyspace=checkpoint_keyspace, timeout=timeout, retries=retries)
+
+
+def _check_arguments(target: type[Model], readers: int, concurrency: int, retries: int) -> None:
+    """Refuse, before anything is read or written, what no backfill into ``target`` can run with."""
+    _check_positive("readers", readers)
+    _check_positive("concurrency", concurrency)
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        raise CQLEngineException(f"backfill: retries must be an int >= 0, got {retries!r}")
+    if target._has_counter:
+        raise MirrorError(f"backfill: {target.__name__} has counter columns, which are written as increments "
+                          "and cannot be copied with a timestamp")
+
+
+def _reads_a_table(source: Any) -> bool:
+    return isinstance(source, (Scan, QuerySet)) or (isinstance(source, type) and issubclass(source, Model))
+
+
+# -- rows of a table ------------------------------------------------------------------
+
+
+def _backfill_table(scan: Scan[Any], target: type[Model], transform: Optional[Transform], *, name: Optional[str],
+                    readers: int, concurrency: int, limit: RateLimit, resume: bool, restart: bool, progress: Any,
+                    keyspace: Optional[str], connection_name: Optional[str], checkpoint_keyspace: Optional[str],
+                    timeout: Any, retries: int) -> BackfillSummary:
+    """Rows of a Cassandra table, read split by split, ``readers`` splits at a time."""
     model = scan.model
     if model._has_counter:
         raise MirrorError(f"backfill: {model.__name__} has counter columns, which cannot be copied with a timestamp")
@@ -393,35 +415,52 @@ def backfill(
                     connection=connection_name)
     name = name or f"{model.__name__}->{target.__name__}"
     checkpoints = _checkpoints(name, target, keyspace, connection_name, checkpoint_keyspace)
+    work, resumed = _split_work(checkpoints, name, scan, resume, restart)
+    summary = _summary_so_far(name, work, resumed)
+    writer = _Writer(mirror, max(1, concurrency // min(readers, len(work) or 1)), timeout, retries)
+    run = _Run(summary, checkpoints, writer, limit, _progress(progress, summary, None))
+    if work:
+        run.ring = max(1, work[-1][0].end - work[0][0].start)
+        for split, record in work:
+            run.cover(split, record.progress, run.share(split))
+    return _run_to_end(run, name, lambda: _run_splits(run, work, readers))
+
+
+def _split_work(checkpoints: CheckpointTable, name: str, scan: Scan[Any], resume: bool,
+                restart: bool) -> tuple[list[tuple[TokenSplit[Any], SplitRecord]], bool]:
+    """Each split to copy with its record (the recorded layout when resuming), and whether it is a resume."""
     records = _start(checkpoints, name, resume, restart)
     if records:
         _check_layout(name, records, scan)
-        work = [(_recorded(scan, r), r) for r in records]
-    else:
-        work = [(split, SplitRecord(split.index, split.start, split.end, SplitProgress(split.index)))
-                for split in scan.splits]
-        # The layout first, at once: a resume uses these splits, whatever the ring is then.
-        checkpoints.save_layout([record for _, record in work])
-    summary = BackfillSummary(name, splits=len(work), resumed=bool(records))
+        return [(_recorded(scan, r), r) for r in records], True
+    work = [(split, SplitRecord(split.index, split.start, split.end, SplitProgress(split.index)))
+            for split in scan.splits]
+    # The layout first, at once: a resume uses these splits, whatever the ring is then.
+    checkpoints.save_layout([record for _, record in work])
+    return work, False
+
+
+def _summary_so_far(name: str, work: list[tuple[TokenSplit[Any], SplitRecord]], resumed: bool) -> BackfillSummary:
+    """A summary that starts from what the records say was done before."""
+    summary = BackfillSummary(name, splits=len(work), resumed=resumed)
     for _, record in work:
         summary.rows_read += record.progress.rows
         summary.written += record.written
         summary.skipped += record.skipped
         summary.splits_done += record.progress.done
-    writer = _Writer(mirror, max(1, concurrency // min(readers, len(work) or 1)), timeout, retries)
-    shown = _progress(progress, summary, None)
-    run = _Run(summary, checkpoints, writer, limit, shown)
-    if work:
-        run.ring = max(1, work[-1][0].end - work[0][0].start)
-        for split, record in work:
-            run.cover(split, record.progress, run.share(split))
+    return summary
+
+
+def _run_to_end(run: _Run, name: str, copy: Callable[[], None]) -> BackfillSummary:
+    """Time ``copy`` and close the progress display whatever happens; an error it recorded is raised."""
+    summary = run.summary
     started = time.monotonic()
     try:
-        _run_splits(run, work, readers)
+        copy()
     finally:
         summary.seconds = time.monotonic() - started
-        if shown is not None:
-            shown.close(summary)
+        if run.progress is not None:
+            run.progress.close(summary)
     if summary.errors:
         raise BackfillError(f"backfill {name} stopped: {summary.errors[0]}", summary)
     return summary
@@ -534,20 +573,15 @@ def _backfill_rows(rows: Iterable[Any], target: type[Model], transform: Optional
                               written=record.written, skipped=record.skipped,
                               splits_done=int(record.progress.done))
     writer = _Writer(mirror, concurrency, timeout, retries)
-    shown = _progress(progress, summary, len(rows) if isinstance(rows, Sized) else None)
-    run = _Run(summary, checkpoints, writer, limit, shown)
-    started = time.monotonic()
+    run = _Run(summary, checkpoints, writer, limit,
+               _progress(progress, summary, len(rows) if isinstance(rows, Sized) else None))
     page_size = max(concurrency, 100)
-    try:
+
+    def copy() -> None:
         if not record.progress.done:
             _copy_rows(run, rows, record, page_size, key)
-    finally:
-        summary.seconds = time.monotonic() - started
-        if shown is not None:
-            shown.close(summary)
-    if summary.errors:
-        raise BackfillError(f"backfill {name} stopped: {summary.errors[0]}", summary)
-    return summary
+
+    return _run_to_end(run, name, copy)
 
 
 def _as_given(target: type[Model]) -> Transform:
