@@ -12,13 +12,12 @@ imported here).
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional, Protocol, Sequence, TypeVar, cast
 
 from cqlengine import connection, statements
-from cqlengine.columns import Column, Map, Set, reads_driver_value_as_is
-from cqlengine.definition import _UNKNOWN, ModelMetaClass, _PartitionKeyDescriptor
+from cqlengine.columns import Column, Map, Set
+from cqlengine.definition import _UNKNOWN, ModelDefinition, ModelMetaClass, _PartitionKeyDescriptor
 from cqlengine.exceptions import (
     CQLEngineException,
     LWTException,
@@ -79,6 +78,9 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
     #: What takes over this model's writes (None: they are sent as they are); see :class:`WriteHook`.
     _write_hook: ClassVar[Optional[WriteHook]] = None
 
+    #: The table definition (see :class:`cqlengine.definition.ModelDefinition`); the names below are its
+    #: parts under the peer's private spelling.
+    _meta: ClassVar[ModelDefinition]
     _columns: ClassVar[dict[str, Column]]
     _defined_columns: ClassVar[dict[str, Column]]
     _partition_keys: ClassVar[dict[str, Column]]
@@ -204,18 +206,12 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
 
     @classmethod
     def _table_columns(cls) -> dict[str, Column]:
-        """db_field -> column for the whole table: a polymorphic family's union."""
-        models = cls._polymorphic_base._family if cls._polymorphic_base is not None else [cls]
-        out: dict[str, Column] = OrderedDict()
-        for model in models:
-            for col in model._columns.values():
-                out.setdefault(col.db_field_name, col)
-        return out
+        """CQL name -> column for the whole table: a polymorphic family's union."""
+        return cls._meta.table_columns()
 
     @classmethod
     def _check_concrete(cls, action: str) -> None:
-        if cls.__abstract__:
-            raise CQLEngineException(f"{cls.__name__} is abstract: it has no table to {action}")
+        cls._meta.check_concrete(action)
 
     # -- construction from rows ------------------------------------------------
 
@@ -254,98 +250,29 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
     def _construct_instance(cls: type[M], row: Mapping[str, Any], as_model: Optional[type[MappedModel]] = None) -> M:
         """An instance from a driver row (keys are CQL column names), of the row's own subclass."""
         klass = as_model or cls._model_for_row(row)
-        steps, empty = klass._read_plan(tuple(row))
-        values = dict(empty)
-        for name, attr, convert in steps:
-            raw = row[name]
-            values[attr] = raw if convert is None else convert(raw)
-        instance = klass.__new__(klass)
-        instance._values = values
-        instance._opts = None
-        loaded = {attr: values[attr] for _, attr, _ in steps}
-        for attr, copy_value in klass._snapshot_copiers().items():
-            value = loaded.get(attr)
-            if value is not None:
-                loaded[attr] = copy_value(value)
-        instance._loaded = loaded
-        return instance  # type: ignore[return-value]
+        return RowPlan.of(klass, tuple(row)).instances(klass, [tuple(row.values())])[0]  # type: ignore[return-value]
 
     @classmethod
     def _instances_from_rows(cls: type[M], rows: Sequence[Mapping[str, Any]]) -> list[M]:
         """The instances of a page of rows as mappings of CQL names (rows of one query share their columns)."""
         if not rows:
             return []
-        if cls._is_polymorphic:
-            return [cls._construct_instance(row) for row in rows]  # each row picks its own class
         return cls._instances_from_result(tuple(rows[0]), [tuple(row.values()) for row in rows])
 
     @classmethod
     def _instances_from_result(cls: type[M], names: Sequence[str], rows: Sequence[Any]) -> list[M]:
-        """The instances of a page of rows as tuples (``names``: their CQL columns), of this model itself.
+        """The instances of a page of rows as tuples (``names``: their CQL columns).
 
-        For queries whose rows all belong to this model (not a polymorphic
-        family): one pass over each row by a plan compiled once per row shape.
+        A polymorphic model's rows each pick their own class; any other model's
+        are built in one pass each, by a plan compiled once per row shape.
         """
         if not rows:
             return []
         if isinstance(rows[0], dict):
-            return list(cls._instances_from_rows(rows))  # a legacy-mode session reads dicts only
-        plan = RowPlan.of(cls, names)
-        names = plan.names
-        attrs, known, converts, copies, empty = plan.attrs, plan.known, plan.converts, plan.copies, plan.empty
-        complete = plan.complete
-        if not plan.from_row:
-            copies = []  # the row is not kept: the snapshot is a copy of its own
-        new = cls.__new__
-        out: list[M] = []
-        append = out.append
-        for row in rows:
-            if complete:
-                values = dict(zip(attrs, row))
-            else:
-                values = dict(empty)
-                for index, attr in known:
-                    values[attr] = row[index]
-            for index, attr, convert in converts:
-                values[attr] = convert(row[index])
-            for attr, copy_value in copies:
-                value = values[attr]
-                if value is not None:
-                    values[attr] = copy_value(value)  # the row keeps the value as read, for the snapshot
-            instance = new(cls)
-            instance._values = values
-            if plan.from_row:
-                # The row's column names, not the plan: a tuple of strings and values is left alone by
-                # the garbage collector, which matters when a result of many rows is held.
-                instance._read = (names, row)  # type: ignore[attr-defined]
-            else:
-                instance._loaded = plan.snapshot_of(values)
-            append(instance)
-        return out
-
-    @classmethod
-    def _read_plan(cls, names: tuple[str, ...]) -> tuple[list[tuple[str, str, Any]], dict[str, None]]:
-        """How a row with CQL columns ``names`` becomes values: (CQL name, attribute, converter or None).
-
-        Compiled once per model and row shape (the rows of a query all share one).
-        """
-        plans = cls.__dict__.get("_read_plans")
-        if plans is None:
-            plans = {}
-            cls._read_plans = plans  # type: ignore[attr-defined]
-        plan = plans.get(names)
-        if plan is None:
-            if len(plans) >= 256:
-                plans.clear()  # shapes come from only()/defer()/values_list(): a few per model
-            steps = []
-            for name in names:
-                attr = cls._db_map.get(name)
-                if attr is not None:
-                    col = cls._columns[attr]
-                    # Converters that return the driver's value as it is are skipped.
-                    steps.append((name, attr, None if reads_driver_value_as_is(col) else col.to_python))
-            plan = plans[names] = (steps, dict.fromkeys(cls._columns))
-        return plan  # type: ignore[no-any-return]
+            rows = [tuple(row.values()) for row in rows]  # a legacy-mode session reads dicts only
+        if cls._is_polymorphic:
+            return [cls._construct_instance(dict(zip(names, row))) for row in rows]
+        return RowPlan.of(cls, names).instances(cls, rows)
 
     def _mark_loaded(self, keys: Optional[Iterable[str]] = None) -> None:
         self._loaded = self._snapshot(keys)

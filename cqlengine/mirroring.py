@@ -62,7 +62,7 @@ def now_micros() -> int:
 
 def identity_transform(target: type[MappedModel]) -> Transform:
     """The transform that copies each target column from the source attribute of the same name."""
-    names = list(target._columns)
+    names = list(target._meta.columns)
 
     def same_names(instance: MappedModel) -> dict[str, Any]:
         values = instance._values
@@ -106,7 +106,7 @@ class Mirror:
         if isinstance(out, self.target):
             return dict(out._values)
         if isinstance(out, Mapping):
-            unknown = [k for k in out if k not in self.target._columns]
+            unknown = [k for k in out if k not in self.target._meta.columns]
             if unknown:
                 raise MirrorError(f"{self!r}: the transform gave {instance!r} unknown target column(s) "
                                   f"{', '.join(map(repr, unknown))}")
@@ -127,15 +127,15 @@ class Mirror:
         options.ttl = ttl
 
     def _key(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(values.get(k) for k in self.target._primary_keys)
+        return tuple(values.get(k) for k in self.target._meta.primary_keys)
 
     def _delete(self, values: Mapping[str, Any], timestamp: Optional[int], source: Any) -> statements.BaseStatement:
-        missing = [k for k in self.target._primary_keys if values.get(k) is None]
+        missing = [k for k in self.target._meta.primary_keys if values.get(k) is None]
         if missing:
             raise MirrorError(
                 f"{self!r}: cannot find the target row of {source!r}: the transform leaves its key column(s) "
                 f"{', '.join(missing)} None (read the row before deleting it, so the transform sees its values)")
-        instance = self._new_target({k: values[k] for k in self.target._primary_keys}, timestamp)
+        instance = self._new_target({k: values[k] for k in self.target._meta.primary_keys}, timestamp)
         return instance._delete_statement()  # type: ignore[no-any-return]
 
     def _insert(self, values: Mapping[str, Any], timestamp: Optional[int], ttl: Optional[int] = None,
@@ -149,7 +149,7 @@ class Mirror:
         row = self._new_target(values, timestamp, ttl)
         if upsert:
             defaulted = row._defaulted or ()
-            statement = row._update_statement([k for k in self.target._columns if k not in defaulted],
+            statement = row._update_statement([k for k in self.target._meta.columns if k not in defaulted],
                                               merges=merges)
             if statement is not None:
                 return statement  # type: ignore[no-any-return]
@@ -203,11 +203,11 @@ class Mirror:
 def _as_written(instance: MappedModel, source: statements.UpdateStatement) -> tuple[Any, bool]:
     """A copy of ``instance`` holding only its key and the columns ``source`` writes; whether it merges a map."""
     cls: Any = type(instance)
-    written = {cls._db_map[a.column]: a for a in source.assignments}
+    written = {cls._meta.db_map[a.column]: a for a in source.assignments}
     copy = cls.__new__(cls)
-    copy._values = {k: v if k in written or k in cls._primary_keys else None for k, v in instance._values.items()}
+    copy._values = {k: v if k in written or k in cls._meta.primary_keys else None for k, v in instance._values.items()}
     copy._init_state()
-    merges = any(isinstance(a, statements.AddAssignment) and cls._columns[k].is_collection
+    merges = any(isinstance(a, statements.AddAssignment) and cls._meta.columns[k].is_collection
                  for k, a in written.items())
     return copy, merges
 
@@ -335,7 +335,7 @@ def _key_reader(instance: MappedModel) -> QuerySet[Any]:
     cls = type(instance)
     options = instance._options
     queryset: QuerySet[Any] = cls.objects if issubclass(cls, Model) else ModelQuerySet(cls)
-    reader = queryset.filter(**{k: instance._values.get(k) for k in cls._primary_keys})
+    reader = queryset.filter(**{k: instance._values.get(k) for k in cls._meta.primary_keys})
     return reader.using(keyspace=options.keyspace, connection=options.connection).consistency(options.consistency)
 
 
@@ -391,8 +391,8 @@ def mirror(source: type[MappedModel], target: type[MappedModel], transform: Opti
     Returns the :class:`Mirror`; ``stop()`` ends it.
     """
     for model, role in ((source, "source"), (target, "target")):
-        model._check_concrete(f"mirror ({role})")
-        if model._has_counter:
+        model._meta.check_concrete(f"mirror ({role})")
+        if model._meta.has_counter:
             raise MirrorError(f"mirror: {model.__name__} has counter columns, which are written as increments "
                               "and cannot be mirrored with a timestamp")
     if source is target or (issubclass(target, source) or issubclass(source, target)):
@@ -444,7 +444,7 @@ def _queryset_plan(queryset: QuerySet[MappedModel], action: str) -> tuple[Any, O
 
 
 def _keyed(instances: list[MappedModel]) -> dict[tuple[Any, ...], Any]:
-    return {tuple(i._values[k] for k in type(i)._primary_keys): i for i in instances}
+    return {tuple(i._values[k] for k in type(i)._meta.primary_keys): i for i in instances}
 
 
 def _after_queryset_write(instances_before: list[MappedModel], instances_after: Optional[list[MappedModel]],
@@ -476,12 +476,12 @@ def _after_in_python(queryset: QuerySet[MappedModel], before: list[MappedModel],
         return None
     pinned: dict[str, list[Any]] = {}
     for relation in queryset._where:
-        col = model._columns.get(relation.attr)
+        col = model._meta.columns.get(relation.attr)
         if col is None or not col.primary_key or relation.operator not in ("=", "IN"):
             continue
         found = relation.value if relation.operator == "IN" else [relation.value]
         pinned[relation.attr] = [col.to_python(v) for v in found]
-    names = list(model._primary_keys)
+    names = list(model._meta.primary_keys)
     if set(pinned) != set(names):
         return None
     rows = _keyed(before)
@@ -490,10 +490,10 @@ def _after_in_python(queryset: QuerySet[MappedModel], before: list[MappedModel],
         previous = rows.get(key)
         cls: Any = model if previous is None else type(previous)
         row = cls.__new__(cls)
-        row._values = dict.fromkeys(cls._columns) if previous is None else dict(previous._values)
+        row._values = dict.fromkeys(cls._meta.columns) if previous is None else dict(previous._values)
         row._values.update(zip(names, key))
         for name, value in values.items():
-            row._values[name] = None if value is None else model._columns[name].validate(value)
+            row._values[name] = None if value is None else model._meta.columns[name].validate(value)
         row._init_state()
         out.append(row)
     return out

@@ -231,15 +231,15 @@ class NamedModel(Model):
     def _mapping_attr(self, key: Any) -> str:
         cls = type(self)
         attr = cls._attr_for_cql.get(key, key) if isinstance(key, str) else key
-        if attr not in cls._columns:
+        if attr not in cls._meta.columns:
             raise KeyError(key)
         return attr  # type: ignore[no-any-return]
 
     def keys(self) -> list[str]:
-        return [c.db_field_name for c in type(self)._columns.values()]
+        return [c.db_field_name for c in type(self)._meta.columns.values()]
 
     def items(self) -> list[tuple[str, Any]]:
-        return [(c.db_field_name, self._values[a]) for a, c in type(self)._columns.items()]
+        return [(c.db_field_name, self._values[a]) for a, c in type(self)._meta.columns.items()]
 
     def __getitem__(self, key: str) -> Any:
         return self._values[self._mapping_attr(key)]
@@ -483,8 +483,8 @@ class NamedTable:
     def _attr(self, name: str) -> str:
         model = self.model
         attr = model._attr_for_cql.get(name, name)
-        if attr not in model._columns:
-            known = ", ".join(c.db_field_name for c in model._columns.values())
+        if attr not in model._meta.columns:
+            known = ", ".join(c.db_field_name for c in model._meta.columns.values())
             raise QueryException(f"NamedTable {self.keyspace}.{self.name}: no column {name!r} (columns: {known})")
         return attr  # type: ignore[no-any-return]
 

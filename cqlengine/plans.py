@@ -9,10 +9,12 @@ client gets a plan of its own shape.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 from cqlengine.columns import BaseCollectionColumn, Column, has_packaged_to_python, reads_driver_value_as_is
 from cqlengine.exceptions import ValidationError
+
+T = TypeVar("T")
 
 
 class RowPlan:
@@ -74,6 +76,43 @@ class RowPlan:
                 plans.clear()  # shapes come from only()/defer(): a few per model
             plan = plans[key] = cls(model, key)
         return plan  # type: ignore[no-any-return]
+
+    def instances(self, model: type[T], rows: Sequence[Sequence[Any]]) -> list[T]:
+        """Instances of ``model`` (with this plan's shape) from ``rows`` of values in this plan's order.
+
+        Each instance keeps its row, from which it makes its snapshot when first
+        asked (``from_row`` plans), or gets its snapshot at once.
+        """
+        attrs, known, converts, copies, empty = self.attrs, self.known, self.converts, self.copies, self.empty
+        complete, from_row, names = self.complete, self.from_row, self.names
+        if not from_row:
+            copies = []  # the row is not kept: the snapshot is a copy of its own
+        new = model.__new__
+        out: list[T] = []
+        append = out.append
+        for row in rows:
+            if complete:
+                values = dict(zip(attrs, row))
+            else:
+                values = dict(empty)
+                for index, attr in known:
+                    values[attr] = row[index]
+            for index, attr, convert in converts:
+                values[attr] = convert(row[index])
+            for attr, copy_value in copies:
+                value = values[attr]
+                if value is not None:
+                    values[attr] = copy_value(value)  # the row keeps the value as read, for the snapshot
+            instance: Any = new(model)
+            instance._values = values
+            if from_row:
+                # The row's column names, not the plan: a tuple of strings and values is left alone by
+                # the garbage collector, which matters when a result of many rows is held.
+                instance._read = (names, row)
+            else:
+                instance._loaded = self.snapshot_of(values)
+            append(instance)
+        return out
 
     def snapshot_of(self, values: dict[str, Any]) -> dict[str, Any]:
         """The snapshot of an instance's values just built: the columns read, copied where they can change."""

@@ -9,6 +9,7 @@ iterated, counted, sliced, or a write method is called.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import (
@@ -917,8 +918,10 @@ def _model_in_context(model: type[MappedModel], keyspace: Optional[str],
 
         attrs["_queryset"] = classmethod(_queryset)
     # type.__new__, not the metaclass: the copy inherits the model's definition as it is, and
-    # registers nowhere (no polymorphic family, no discriminator map).
-    return type.__new__(type(model), model.__name__, (model,), attrs)
+    # registers nowhere (no polymorphic family, no discriminator map); its ``_meta`` reads the copy.
+    copy: type[MappedModel] = type.__new__(type(model), model.__name__, (model,), attrs)
+    copy._meta = dataclasses.replace(model._meta, model=copy)
+    return copy
 
 
 class ContextQuery:

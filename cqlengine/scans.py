@@ -140,16 +140,16 @@ class TokenSplit(Generic[M]):
 
     def _table(self) -> tuple[Optional[str], str]:
         model = self.model
-        return self.keyspace or model._get_keyspace(self.connection), model._raw_column_family_name()
+        return self.keyspace or model._meta.keyspace(self.connection), model._meta.table_name()
 
     def _statement(self, start: int, writetimes: bool = False, count: bool = False) -> statements.SelectStatement:
         model = self.model
         keyspace, table = self._table()
-        keys = [col.db_field_name for col in model._partition_keys.values()]
+        keys = [col.db_field_name for col in model._meta.partition_keys.values()]
         where = [statements.TokenWhereClause(keys, ">", start), statements.TokenWhereClause(keys, "<=", self.end)]
         if count:
             return statements.SelectStatement(table, keyspace=keyspace, where=where, count=True)
-        columns = model._table_columns()
+        columns = model._meta.table_columns()
         fields = [col.db_field_name for col in columns.values()]
         timed = [col.db_field_name for col in cells_with_writetime(model)] if writetimes else []
         return statements.SelectStatement(table, keyspace=keyspace, fields=fields, where=where,
@@ -206,14 +206,14 @@ class TokenSplit(Generic[M]):
         if result is None:
             result = self._run(statement)
         names = list(result.column_names or [])
-        width = len(model._table_columns())
+        width = len(model._meta.table_columns())
         timed = [col.db_field_name for col in cells_with_writetime(model)] if writetimes else []
         after, rows = progress.after_token, progress.rows
         while True:
             page = result.current_rows
             if page and isinstance(page[0], dict):
                 page = [tuple(row.values()) for row in page]  # a legacy-mode session reads dicts only
-            instances = _instances(model, names[:width], [row[:width] for row in page])
+            instances = model._instances_from_result(names[:width], [row[:width] for row in page])
             cells = None
             if writetimes:
                 cells = []
@@ -242,19 +242,11 @@ def _now_micros() -> int:
     return time.time_ns() // 1000
 
 
-def _instances(model: type[M], names: Sequence[str], rows: Sequence[tuple]) -> list[M]:
-    if not rows:
-        return []
-    if model._is_polymorphic:
-        return [model._construct_instance(dict(zip(names, row))) for row in rows]
-    return model._instances_from_result(names, rows)
-
-
 def cells_with_writetime(model: type[MappedModel]) -> list[Any]:
     """The columns whose value is one cell, with one WRITETIME and TTL: regular and static columns but
     non-frozen collections and user types (a cell per element or field) and counters. Primary key
     columns have none."""
-    return [col for col in model._table_columns().values()
+    return [col for col in model._meta.table_columns().values()
             if not col.primary_key and not col.is_counter and not is_multi_cell(col)]
 
 
@@ -274,7 +266,7 @@ class Scan(Generic[M]):
     def __init__(self, model: type[M], splits: int = 1, keyspace: Optional[str] = None,
                  connection_name: Optional[str] = None, fetch_size: Optional[int] = None,
                  consistency: Optional[int] = None, timeout: Any = NOT_SET) -> None:
-        model._check_concrete("scan")
+        model._meta.check_concrete("scan")
         if fetch_size is not None and (not isinstance(fetch_size, int) or isinstance(fetch_size, bool)
                                        or fetch_size < 1):
             raise QueryException(f"{model.__name__}.scan(): fetch_size must be a positive int, got {fetch_size!r}")
@@ -292,7 +284,7 @@ class Scan(Generic[M]):
     def splits(self) -> list[TokenSplit[M]]:
         """The splits, in token order; worked out from the ring once."""
         if self._splits is None:
-            keyspace = self.keyspace or self.model._get_keyspace(self.connection)
+            keyspace = self.keyspace or self.model._meta.keyspace(self.connection)
             if not keyspace:
                 raise QueryException(f"{self.model.__name__}.scan(): no keyspace set")
             partitioner, ring = connection.token_ring(keyspace, self.connection)

@@ -19,6 +19,7 @@ from typing import Any, Optional, Union
 from cqlengine import connection as _connection
 from cqlengine import ddl
 from cqlengine.ddl import cql_literal
+from cqlengine.definition import ModelDefinition
 from cqlengine.exceptions import CQLEngineException, IndexNotReady, SchemaChangeFailed, SchemaMismatch
 from cqlengine.management.introspect import (
     ColumnInfo,
@@ -131,7 +132,7 @@ def _require_keyspace(keyspace: str, conn: Optional[str], what: str) -> None:
 
 
 def _check_model(model: Any) -> None:
-    if not isinstance(model, type) or not hasattr(model, "_columns"):
+    if not isinstance(model, type) or not isinstance(getattr(model, "_meta", None), ModelDefinition):
         raise CQLEngineException(f"{model!r} is not a model class")
     if getattr(model, "__abstract__", False):
         raise CQLEngineException(f"Cannot sync {model.__name__}: it is abstract and has no table")
@@ -317,7 +318,7 @@ def sync_type(
 def drop_table(model: Any, keyspaces: Names = None, connections: Names = None) -> None:
     """Drop the model's table if it exists."""
     _check_model(model)
-    name = model._raw_column_family_name()
+    name = model._meta.table_name()
     for conn_arg, ks_arg in _contexts(keyspaces, connections):
         conn = _model_connection(model, conn_arg)
         keyspace = _model_keyspace(model, ks_arg, conn)

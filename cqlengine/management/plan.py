@@ -114,12 +114,9 @@ def table_spec(model: Any) -> TableSpec:
     """The table a model class describes (the union of columns for a polymorphic family)."""
     if getattr(model, "__abstract__", False):
         raise CQLEngineException(f"{model.__name__} is abstract: it has no table")
-    if hasattr(model, "_table_columns"):
-        table_columns = dict(model._table_columns())
-    else:
-        table_columns = {c.db_field_name: c for c in model._columns.values()}
-    partition = [c.db_field_name for c in model._partition_keys.values()]
-    clustering = [c.db_field_name for c in model._clustering_keys.values()]
+    table_columns = dict(model._meta.table_columns())
+    partition = [c.db_field_name for c in model._meta.partition_keys.values()]
+    clustering = [c.db_field_name for c in model._meta.clustering_keys.values()]
     ordered = partition + clustering + [n for n in table_columns if n not in partition and n not in clustering]
     columns: dict[str, ColumnSpec] = {}
     for name in ordered:
@@ -142,7 +139,7 @@ def table_spec(model: Any) -> TableSpec:
     if ttl is not None:
         options["default_time_to_live"] = ttl
     return TableSpec(
-        name=model._raw_column_family_name(), columns=columns, partition_key=partition,
+        name=model._meta.table_name(), columns=columns, partition_key=partition,
         clustering_key=clustering, options=options, types=type_specs_for_columns(table_columns.values()),
         model_name=model.__name__,
     )

@@ -111,20 +111,20 @@ class _Comparer:
         return None if values is None else self.target(**values)
 
     def key_of(self, row: Any) -> Key:
-        return tuple(row._values[k] for k in self.target._primary_keys)
+        return tuple(row._values[k] for k in self.target._meta.primary_keys)
 
     def read(self, keys: list[Key]) -> list[Optional[Any]]:
         """The target row of each key (None: no such row), read concurrently."""
         if not keys:
             return []
         target = self.target
-        keyspace = self.mirror.keyspace or target._get_keyspace(self.mirror.connection)
-        fields = [c.db_field_name for c in target._table_columns().values()]
-        pk = list(target._primary_keys.values())
+        keyspace = self.mirror.keyspace or target._meta.keyspace(self.mirror.connection)
+        fields = [c.db_field_name for c in target._meta.table_columns().values()]
+        pk = list(target._meta.primary_keys.values())
         items = []
         for key in keys:
             where = [statements.WhereClause(c.db_field_name, "=", c.to_database(v)) for c, v in zip(pk, key)]
-            cql, params = statements.SelectStatement(target._raw_column_family_name(), keyspace=keyspace,
+            cql, params = statements.SelectStatement(target._meta.table_name(), keyspace=keyspace,
                                                      fields=fields, where=where).render()
             items.append((cql, params, None, True))
         outcomes = connection.execute_concurrently(items, concurrency=self.concurrency,
@@ -142,7 +142,7 @@ class _Comparer:
         if found is None:
             return Difference("missing", key)
         columns = {}
-        for name, col in self.target._columns.items():
+        for name, col in self.target._meta.columns.items():
             want, got = _normal(col, expected._values.get(name)), _normal(col, found._values.get(name))
             if want != got:
                 columns[name] = (want, got)
@@ -187,7 +187,7 @@ def _rechecker(comparer: _Comparer, scan: Optional[Scan[Any]]) -> Any:
     def recheck(instance: Any) -> Optional[Difference]:
         current = instance
         if scan is not None and isinstance(instance, Model):
-            keys = {k: instance._values[k] for k in scan.model._primary_keys}
+            keys = {k: instance._values[k] for k in scan.model._meta.primary_keys}
             query = type(instance).objects.filter(**keys).using(keyspace=scan.keyspace, connection=scan.connection)
             if scan.consistency is not None:
                 query = query.consistency(scan.consistency)
@@ -321,7 +321,7 @@ def _target_keys(target: type[Model], keyspace: Optional[str], connection_name: 
                                                                                    fetch_size=fetch_size)
     keys: set[Key] = set()
     lock = threading.Lock()
-    names = list(target._primary_keys)
+    names = list(target._meta.primary_keys)
 
     def collect(split: TokenSplit[Any]) -> None:
         for page in split.pages():

@@ -158,10 +158,10 @@ class _Writer:
         self.concurrency = concurrency
         self.timeout = timeout
         self.retries = retries
-        source_names = {c.db_field_name for c in mirror.source._columns.values()}
-        self.keys = [c.db_field_name for c in self.target._primary_keys.values()]
-        self.same_names = {c.db_field_name for c in self.target._columns.values()} & source_names
-        self.multi_cell = {c.db_field_name for c in self.target._columns.values() if is_multi_cell(c)}
+        source_names = {c.db_field_name for c in mirror.source._meta.columns.values()}
+        self.keys = [c.db_field_name for c in self.target._meta.primary_keys.values()]
+        self.same_names = {c.db_field_name for c in self.target._meta.columns.values()} & source_names
+        self.multi_cell = {c.db_field_name for c in self.target._meta.columns.values() if is_multi_cell(c)}
 
     def inserts(self, instance: Any, cells: Cells,
                 ttl: Optional[int] = None) -> Optional[list[statements.InsertStatement]]:
@@ -391,7 +391,7 @@ def _check_arguments(target: type[Model], readers: int, concurrency: int, retrie
     _check_positive("concurrency", concurrency)
     if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
         raise CQLEngineException(f"backfill: retries must be an int >= 0, got {retries!r}")
-    if target._has_counter:
+    if target._meta.has_counter:
         raise MirrorError(f"backfill: {target.__name__} has counter columns, which are written as increments "
                           "and cannot be copied with a timestamp")
 
@@ -409,7 +409,7 @@ def _backfill_table(scan: Scan[Any], target: type[Model], transform: Optional[Tr
                     timeout: Any, retries: int) -> BackfillSummary:
     """Rows of a Cassandra table, read split by split, ``readers`` splits at a time."""
     model = scan.model
-    if model._has_counter:
+    if model._meta.has_counter:
         raise MirrorError(f"backfill: {model.__name__} has counter columns, which cannot be copied with a timestamp")
     mirror = Mirror(model, target, transform or identity_transform(target), keyspace=keyspace,
                     connection=connection_name)
@@ -518,7 +518,7 @@ def _run_splits(run: _Run, work: list[tuple[TokenSplit[Any], SplitRecord]], read
 def _checkpoints(name: str, target: type[Model], keyspace: Optional[str], connection_name: Optional[str],
                  checkpoint_keyspace: Optional[str]) -> CheckpointTable:
     conn = connection_name or target.__connection__
-    where = checkpoint_keyspace or keyspace or target._get_keyspace(conn)
+    where = checkpoint_keyspace or keyspace or target._meta.keyspace(conn)
     table = CheckpointTable(name, where, connection_name)
     table.create()
     return table
