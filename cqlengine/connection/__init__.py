@@ -14,445 +14,44 @@ through a copy of the caller's profile when that profile returns other rows.
 from __future__ import annotations
 
 import asyncio
-import copy
-import functools
 import logging
-import math
-import socket
 import threading
 import time
-import weakref
-from collections import deque
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable, Optional, Sequence, Union
 
-from cassandra import AuthenticationFailed, ConsistencyLevel, InvalidRequest, OperationTimedOut
-from cassandra.cluster import (
-    EXEC_PROFILE_DEFAULT,
-    Cluster,
-    ExecutionProfile,
-    NoHostAvailable,
-    ResponseFuture,
-    ResultSet,
-    Session,
-)
-from cassandra.query import (
-    BatchStatement,
-    BatchType,
-    BoundStatement,
-    PreparedStatement,
-    SimpleStatement,
-    Statement,
-    dict_factory,
-    tuple_factory,
-)
+from cassandra import ConsistencyLevel, InvalidRequest
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, NoHostAvailable, ResponseFuture, ResultSet, Session
+from cassandra.query import BatchStatement, BatchType, BoundStatement, Statement
 
 from cqlengine import statements
-from cqlengine.exceptions import AuthenticationRefused, ConnectionException, ConnectionUnreachable
-from cqlengine.prepared import Params, PreparedCache
-
-try:
-    from cassandra.cluster import _ConfigMode
-
-    _LEGACY: Any = _ConfigMode.LEGACY
-except ImportError:  # pragma: no cover - the driver's private name moved
-    _LEGACY = 1
+from cqlengine.connection import driver as _driver
+from cqlengine.connection import stats as _stats
+from cqlengine.connection.driver import DEFAULT_PREPARED_CACHE_SIZE, _checked_timeout
+from cqlengine.connection.driver import Connection as Connection
+from cqlengine.connection.driver import connect_error as connect_error
+from cqlengine.connection.pages import AsyncResult as AsyncResult
+from cqlengine.connection.pages import _wait
+from cqlengine.connection.pages import next_page as next_page
+from cqlengine.connection.stats import ConnectionStats as ConnectionStats
+from cqlengine.connection.stats import LatencyStats as LatencyStats
+from cqlengine.exceptions import ConnectionException
+from cqlengine.prepared import Params
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CONNECTION = "default"
-DEFAULT_PREPARED_CACHE_SIZE = 1000
-
-
-class _NotSet:
-    def __repr__(self) -> str:
-        return "NOT_SET"
-
-    def __reduce__(self) -> str:
-        return "NOT_SET"  # unpickles as the one NOT_SET of this module (a split's timeout is pickled)
-
 
 #: Leave the driver's default timeout in place (``None`` means no timeout).
-NOT_SET: Any = _NotSet()
-
-
-class LatencyStats:
-    """Requests of one kind of statement: how many, how many failed, and their recent latencies.
-
-    ``p50``/``p99`` (seconds) are over the last ``WINDOW`` requests of the
-    kind, so they follow what the connection does now; None before any.
-    """
-
-    WINDOW = 1024
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.failed = 0
-        self._recent: deque[float] = deque(maxlen=self.WINDOW)
-        self._lock = threading.Lock()  # requests of many threads are counted: none may be lost
-
-    def add(self, seconds: float, failed: bool = False) -> None:
-        with self._lock:
-            self.count += 1
-            self.failed += failed
-            self._recent.append(seconds)
-
-    def percentile(self, fraction: float) -> Optional[float]:
-        """The latency below which ``fraction`` of the recent requests took (nearest rank)."""
-        recent = sorted(self._recent)
-        if not recent:
-            return None
-        return recent[min(len(recent) - 1, max(0, math.ceil(fraction * len(recent)) - 1))]
-
-    @property
-    def p50(self) -> Optional[float]:
-        return self.percentile(0.5)
-
-    @property
-    def p99(self) -> Optional[float]:
-        return self.percentile(0.99)
-
-    def __repr__(self) -> str:
-        def ms(value: Optional[float]) -> str:
-            return "-" if value is None else f"{value * 1000:.2f} ms"
-        return f"<LatencyStats count={self.count} failed={self.failed} p50={ms(self.p50)} p99={ms(self.p99)}>"
-
+NOT_SET: Any = _driver.NOT_SET
 
 #: The kinds of statement latencies are kept by (any other statement counts as OTHER).
-STATEMENT_KINDS = ("SELECT", "INSERT", "UPDATE", "DELETE", "BATCH", "OTHER")
+STATEMENT_KINDS = _stats.STATEMENT_KINDS
 
-
-@dataclass
-class ConnectionStats:
-    """What one connection did: counters, latencies by kind of statement, and the driver's metrics.
-
-    ``latency[kind]`` (kinds: ``STATEMENT_KINDS``) is a :class:`LatencyStats`
-    of the requests sent one at a time (``execute``, ``aexecute``, batches);
-    writes of a bulk call are counted in ``executed`` only. ``driver`` is the
-    driver's own ``cassandra.metrics.Metrics`` of the cluster when it was
-    built with ``metrics_enabled=True`` (``setup(..., metrics_enabled=True)``),
-    else None.
-    """
-
-    executed: int = 0
-    prepared_hits: int = 0
-    prepared_misses: int = 0
-    prepared_evictions: int = 0
-    #: Statements dropped from the cache because a table they use changed (DDL, ours or another client's).
-    prepared_invalidations: int = 0
-    #: Statements prepared again because binding failed against their (stale) column types.
-    reprepared_on_bind_error: int = 0
-    latency: dict[str, LatencyStats] = field(default_factory=lambda: {kind: LatencyStats() for kind in STATEMENT_KINDS})
-    driver: Any = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-    def record(self, query: Any, seconds: float, failed: bool = False) -> None:
-        self.latency[_kind(query)].add(seconds, failed)
-
-    def count(self, counter: str, n: int = 1) -> None:
-        """Add ``n`` to ``counter`` (``executed`` ...): many threads send through one connection."""
-        with self._lock:
-            setattr(self, counter, getattr(self, counter) + n)
-
-
-def _legacy_mode(cluster: Any) -> bool:
-    # The driver keeps its configuration mode private (0 uncommitted, 1 legacy, 2 profiles);
-    # legacy mode forbids passing a profile, so it has to be known.
-    return getattr(cluster, "_config_mode", None) == _LEGACY
-
-
-class Connection:
-    """A named cluster/session pair with its prepared-statement cache.
-
-    ``statements`` is the :class:`~cqlengine.prepared.PreparedCache`; its
-    module docstring tells when an entry is dropped and prepared again
-    (after DDL of ours, after the driver learns of another client's, and
-    when binding fails against stale column types).
-    """
-
-    def __init__(
-        self,
-        name: str,
-        hosts: Optional[Sequence[str]] = None,
-        consistency: Optional[int] = None,
-        lazy_connect: bool = False,
-        retry_connect: bool = False,
-        cluster_options: Optional[dict[str, Any]] = None,
-        session: Optional[Session] = None,
-        default_keyspace: Optional[str] = None,
-        prepared_cache_size: int = DEFAULT_PREPARED_CACHE_SIZE,
-    ) -> None:
-        self.name = name
-        self.hosts = list(hosts) if hosts else None
-        self.consistency = consistency
-        self.lazy_connect = lazy_connect
-        self.retry_connect = retry_connect
-        self.cluster_options = dict(cluster_options or {})
-        self.default_keyspace = default_keyspace
-        self.stats = ConnectionStats()
-        #: Bounds each request that sets no timeout of its own (NOT_SET: the driver's default).
-        self.default_timeout: Any = NOT_SET
-        self.cluster: Optional[Cluster] = None
-        self.session: Optional[Session] = None
-        self._owns_cluster = session is None
-        self.statements = PreparedCache(prepared_cache_size, self.stats)
-        self._lock = threading.RLock()
-        if session is not None:
-            _check_borrowed_session(name, session)
-            self.session = session
-            self.cluster = session.cluster
-            self.stats.driver = session.cluster.metrics if session.cluster.metrics_enabled else None
-            if self.default_keyspace is None:
-                self.default_keyspace = session.keyspace  # as the peer: the session's keyspace
-        elif not lazy_connect:
-            self.connect()
-
-    def __repr__(self) -> str:
-        return f"<Connection {self.name!r} hosts={self.hosts!r}>"
-
-    def connect(self) -> None:
-        """Open the cluster and session; a failure names the hosts and the driver's error.
-
-        A failure shuts the half-made cluster down: no thread or socket is left behind.
-        """
-        with self._lock:
-            if self.session is not None:
-                return
-            cluster = self._new_cluster()
-            try:
-                session = cluster.connect()
-                self._configure_own(cluster, session)
-            except Exception as exc:
-                cluster.shutdown()
-                error = connect_error(self.name, self._hosts_text(), cluster.port, exc)
-                if self.retry_connect and isinstance(exc, NoHostAvailable):
-                    log.warning("%s; will retry on next use", error)
-                    return
-                raise error from exc
-            self.cluster, self.session = cluster, session
-            self.stats.driver = cluster.metrics if cluster.metrics_enabled else None
-
-    def _hosts_text(self) -> str:
-        return str(self.hosts) if self.hosts else "['127.0.0.1'] (the driver's default)"
-
-    def _new_cluster(self) -> Cluster:
-        options = dict(self.cluster_options)
-        # Without TCP_NODELAY a request over ~8 KiB (a batch of 50 rows) waits for a delayed ACK:
-        # about 45 ms instead of 1.5 ms here. A caller's own sockopts are kept as given.
-        options.setdefault("sockopts", [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
-        try:
-            cluster = Cluster(self.hosts, **options)
-        except Exception as exc:
-            raise ConnectionException(f"Connection {self.name!r}: the driver refused the cluster options: "
-                                      f"{type(exc).__name__}: {exc}") from exc
-        if not _legacy_mode(cluster) and not self.cluster_options.get("execution_profiles"):
-            # The default profile the driver made for our own cluster is ours to set: plain
-            # statements on get_session() read dicts and use `consistency`, as with the peer.
-            profile = cluster.profile_manager.default
-            profile.row_factory = dict_factory
-            if self.consistency is not None:
-                profile.consistency_level = self.consistency
-        return cluster
-
-    def _configure_own(self, cluster: Cluster, session: Session) -> None:
-        """Defaults of a session this connection created (a caller's profiles are left alone).
-
-        Its default profile reads dicts with ``consistency`` (see ``_new_cluster``); the session's
-        own legacy settings say the same, so that ``session.default_consistency_level`` reads what
-        was set up (as with the peer) and a session attribute set later (``session.default_timeout
-        = 30``, which moves the driver to its legacy configuration) leaves every setting in force.
-        They are set as the driver sets them itself, without choosing a configuration mode.
-        """
-        if _legacy_mode(cluster):
-            session.row_factory = dict_factory
-            if self.consistency is not None:
-                session.default_consistency_level = self.consistency
-        elif not self.cluster_options.get("execution_profiles"):
-            session._row_factory = dict_factory
-            if self.consistency is not None:
-                session._default_consistency_level = self.consistency
-
-    def ensure_session(self) -> Session:
-        if self.session is None:
-            self.connect()
-            if self.session is None:
-                raise ConnectionUnreachable(
-                    f"Connection {self.name!r} is not connected to {self._hosts_text()} yet; "
-                    "the last attempt failed (see the warning logged)"
-                )
-        return self.session
-
-    def shutdown(self) -> None:
-        with self._lock:
-            if self._owns_cluster and self.cluster is not None:
-                self.cluster.shutdown()
-            self.cluster = self.session = None
-            self.statements.clear()
-
-    # -- how rows are read -----------------------------------------------------------
-
-    def execution_profile(self, session: Session, tuple_rows: bool = False, name: Any = EXEC_PROFILE_DEFAULT) -> Any:
-        """The profile our statements run with: the session's default, reading rows as dicts.
-
-        With ``tuple_rows`` rows are read as tuples (the result's
-        ``column_names`` name their values), which is cheaper for a query of
-        many rows. In the driver's legacy mode no profile can be passed, and
-        the session's own row factory must be ``dict_factory`` (see
-        :func:`_check_borrowed_session`): rows are dicts then, whatever was
-        asked. Otherwise a profile whose rows are not what is wanted is copied
-        per statement (a shallow copy: its policies are shared), so changes
-        the caller makes to it later still apply. ``name`` picks another of the
-        session's profiles (or is an ``ExecutionProfile`` itself), read the
-        same way; None is the default profile.
-        """
-        if name is None:
-            name = EXEC_PROFILE_DEFAULT
-        if _legacy_mode(session.cluster):
-            if session.row_factory is not dict_factory:
-                raise ConnectionException(_legacy_factory_message(self.name, session))
-            if name is not EXEC_PROFILE_DEFAULT:
-                raise ConnectionException(
-                    f"Connection {self.name!r}: execution profile {name!r} asked for, but the session's cluster "
-                    "is in the driver's legacy configuration, which has no profiles")
-            return EXEC_PROFILE_DEFAULT
-        factory = tuple_factory if tuple_rows else dict_factory
-        profiles = session.cluster.profile_manager.profiles
-        if isinstance(name, ExecutionProfile):
-            if not any(name is registered for registered in profiles.values()):
-                # The driver readies a profile's policies when the profile is added to its cluster.
-                raise ConnectionException(
-                    f"Connection {self.name!r}: an ExecutionProfile not added to the cluster cannot run a "
-                    "statement; add it with cluster.add_execution_profile(name, profile) and pass its name")
-            profile = name
-        else:
-            try:
-                profile = session.get_execution_profile(name)
-            except ValueError:
-                known = ", ".join(sorted(repr(key) if isinstance(key, str) else "the default" for key in profiles))
-                raise ConnectionException(f"Connection {self.name!r} has no execution profile {name!r} "
-                                          f"(its profiles: {known})") from None
-        if profile.row_factory is factory:
-            return name
-        return session.execution_profile_clone_update(profile, row_factory=factory)
-
-    # -- prepared statements (the cache lives in cqlengine.prepared) ------------------
-
-    def cached(self, cql: str, count_hit: bool = True) -> Optional[PreparedStatement]:
-        """The cached prepared form of ``cql`` (counted as a hit unless told not to), or None."""
-        entry = self.statements.lookup(self.ensure_session(), cql, count_hit)
-        return None if entry is None else entry.prepared
-
-    def prepare(self, cql: str) -> PreparedStatement:
-        """The prepared form of ``cql``, prepared at most once while it stays cached."""
-        return self.statements.entry_for(self.ensure_session(), cql).prepared
-
-    @property
-    def prepared_cache_size(self) -> int:
-        """How many prepared statements the cache keeps (least recently used go first)."""
-        return self.statements.size
-
-    @property
-    def prepared_cache_len(self) -> int:
-        return len(self.statements)
-
-    def clear_prepared_cache(self) -> None:
-        self.statements.clear()
-
-    def forget_table(self, keyspace: Optional[str], table: str) -> int:
-        """Drop every cached statement that uses ``keyspace.table`` (None: any keyspace); how many."""
-        return self.statements.forget_table(keyspace, table)
-
-    def forget_keyspace(self, keyspace: str) -> int:
-        """Drop every cached statement that uses a table of ``keyspace``."""
-        return self.statements.forget_keyspace(keyspace)
-
-    def reprepare_if_changed(self, cql: str, sent: Statement) -> bool:
-        """After the server refused ``sent``: whether ``cql``'s columns changed (then it is prepared afresh)."""
-        return self.statements.reprepare_if_changed(self.ensure_session(), cql, sent)
-
-    def build_statement(
-        self,
-        query: Union[str, Statement],
-        params: Optional[Union[Sequence[Any], dict[str, Any]]] = None,
-        consistency: Optional[int] = None,
-        fetch_size: Optional[int] = None,
-        idempotent: Optional[bool] = None,
-        connection_defaults: bool = True,
-    ) -> Statement:
-        """A driver statement for ``query``: prepared and bound when it has params.
-
-        ``idempotent`` sets the driver's flag (whether it may retry or
-        speculatively run the statement); None leaves it as it is (False for a
-        new statement). A statement the caller passed in is copied before any
-        option is set on it. ``connection_defaults=False`` (a statement run
-        with an execution profile of its own) leaves the connection's default
-        consistency out, so the profile's applies.
-        """
-        statement: Statement
-        if isinstance(query, str):
-            if params:
-                statement = self.statements.bind(self.ensure_session(), query, params)
-            else:
-                # DDL and parameterless text: nothing to bind, nothing worth preparing.
-                statement = SimpleStatement(query)
-        elif isinstance(query, PreparedStatement):
-            statement = query.bind(params or [])
-        else:
-            if params:
-                raise ConnectionException(
-                    f"execute: parameters were given with a {type(query).__name__}, which carries its own; "
-                    "pass the CQL text (or a PreparedStatement) with the parameters instead"
-                )
-            statement = query
-            if consistency is not None or fetch_size is not None or idempotent is not None:
-                statement = copy.copy(query)
-        level = consistency if consistency is not None or not connection_defaults else self.consistency
-        if level is not None and (statement is not query or consistency is not None):
-            statement.consistency_level = level
-        if fetch_size is not None:
-            statement.fetch_size = fetch_size
-        if idempotent is not None:
-            statement.is_idempotent = idempotent
-        return statement
-
-
-def connect_error(name: str, hosts: str, port: int, exc: BaseException) -> ConnectionException:
-    """The error of a failed connect: credentials refused, no host reached, or the driver's own error."""
-    errors = dict(getattr(exc, "errors", None) or {}) if isinstance(exc, NoHostAvailable) else {}
-    refused = [error for error in errors.values() if isinstance(error, AuthenticationFailed)]
-    if refused:
-        return AuthenticationRefused(
-            f"Connection {name!r}: Cassandra at hosts {hosts} (port {port}) refused the credentials: {refused[0]}; "
-            "check the username and password (setup(..., auth_provider=PlainTextAuthProvider(...)))", errors)
-    message = f"Connection {name!r} could not reach Cassandra at hosts {hosts} (port {port}): {exc}"
-    if isinstance(exc, NoHostAvailable):
-        return ConnectionUnreachable(message, errors)
-    return ConnectionException(message)
-
-
-def _checked_timeout(owner: str, timeout: Any) -> Any:
-    if timeout is NOT_SET or timeout is None:
-        return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise ConnectionException(f"{owner}: default_timeout must be a positive number of seconds or None, "
-                                  f"got {timeout!r}")
-    return float(timeout)
-
-
-def _legacy_factory_message(name: str, session: Session) -> str:
-    factory = getattr(session.row_factory, "__name__", repr(session.row_factory))
-    return (f"Connection {name!r}: the session's cluster is in the driver's legacy configuration with "
-            f"row_factory={factory}; cqlengine reads rows as dicts and does not change a session it was "
-            "handed. Build the cluster with execution profiles (any row factory works then), or set "
-            "session.row_factory = dict_factory before handing it over.")
-
-
-def _check_borrowed_session(name: str, session: Session) -> None:
-    """A borrowed session must be usable as it is (the peer requires dict rows in legacy mode too)."""
-    if _legacy_mode(session.cluster) and session.row_factory is not dict_factory:
-        raise ConnectionException(_legacy_factory_message(name, session))
-
+# Documented, pickled and shown as this module's: users import them from here.
+for _public in (Connection, ConnectionStats, LatencyStats, AsyncResult, connect_error, next_page):
+    _public.__module__ = __name__
+del _public
 
 # --------------------------------------------------------------------------- registry
 
@@ -608,25 +207,6 @@ def connections() -> dict[str, Connection]:
     return dict(_connections)
 
 
-def _kind(query: Any) -> str:
-    if isinstance(query, str):
-        return _kind_of_text(query)
-    if isinstance(query, (_BatchText, BatchStatement)):
-        return "BATCH"
-    if isinstance(query, BoundStatement):
-        query = query.prepared_statement.query_string
-    text = query if isinstance(query, str) else getattr(query, "query_string", None)
-    return _kind_of_text(text) if isinstance(text, str) else "OTHER"
-
-
-@functools.lru_cache(maxsize=1024)
-def _kind_of_text(cql: str) -> str:
-    # Once per text: the same statement texts are sent again and again.
-    word = cql.lstrip()[:6].upper()
-    if word.startswith("BEGIN"):
-        return "BATCH"
-    return word if word in STATEMENT_KINDS else "OTHER"
-
 
 def _timed(conn: Connection, query: Any, send: Callable[[], Any]) -> Any:
     """``send()``, its time recorded in the connection's latency of the statement's kind."""
@@ -745,18 +325,8 @@ def _first_host_up(session: Session, addresses: Sequence[str]) -> Any:
 
 
 def token_ring(keyspace: str, connection: Optional[str] = None) -> tuple[str, list[tuple[int, tuple[str, ...]]]]:
-    """The cluster's partitioner and its ring: each token, in order, with the replicas (in ``keyspace``)
-    of the range that ends at it. The ring is empty when the driver keeps no token metadata."""
-    session = get_connection(connection).ensure_session()
-    metadata = session.cluster.metadata
-    token_map = metadata.token_map
-    if token_map is None:
-        return metadata.partitioner or "", []
-    ring = []
-    for token in token_map.ring:
-        replicas = tuple(str(host.address) for host in token_map.get_replicas(keyspace, token))
-        ring.append((int(token.value), replicas))
-    return metadata.partitioner or "", ring
+    """The cluster's partitioner and its ring (see :meth:`Connection.token_ring`)."""
+    return get_connection(connection).token_ring(keyspace)
 
 
 def _send_options(conn: Connection, session: Session, query: Union[str, Statement, _BatchText],
@@ -893,154 +463,6 @@ def execute_on_each_host(
         out[str(host.endpoint)] = list(session.execute(statement, host=host, **options))
     return out
 
-
-class AsyncResult:
-    """One page of an asyncio execution's rows, and the way to the next page."""
-
-    def __init__(self, response_future: ResponseFuture, rows: Optional[list[Any]]) -> None:
-        self.response_future = response_future
-        self.current_rows: list[Any] = list(rows or [])
-
-    @property
-    def column_names(self) -> Optional[list[str]]:
-        """The names of the rows' values, in order (as ``ResultSet.column_names``)."""
-        return self.response_future._col_names  # type: ignore[no-any-return]
-
-    @property
-    def has_more_pages(self) -> bool:
-        return bool(self.response_future.has_more_pages)
-
-    @property
-    def paging_state(self) -> Optional[bytes]:
-        return self.response_future._paging_state if self.has_more_pages else None
-
-    def one(self) -> Any:
-        return self.current_rows[0] if self.current_rows else None
-
-    async def fetch_next_page(self) -> None:
-        """Replace ``current_rows`` with the next page, waited for no longer than the request's timeout."""
-        future = self.response_future
-        try:
-            rows = await asyncio.wait_for(_wait(future, next_page=True), future.timeout)
-        except asyncio.TimeoutError:
-            raise _page_timed_out(future) from None
-        self.current_rows = list(rows or [])
-
-
-def next_page(result: ResultSet) -> ResultSet:
-    """The page after ``result``'s, waited for no longer than the request's timeout.
-
-    The driver times a paged request from its first page, and waits for a
-    next page without a limit: with a node stalled, ``fetch_next_page()``
-    would wait as long as the node does. The same request goes on here (so
-    the previous page's rows are let go at once), and the wait is bounded by
-    the timeout the first page was sent with (the query's, the connection's
-    default, or the profile's; None: no limit, as asked).
-    """
-    future = result.response_future
-    arrived = threading.Event()
-    future.clear_callbacks()
-    future.start_fetching_next_page()  # first: a callback added before would get the previous page
-    future.add_callbacks(lambda _: arrived.set(), lambda _: arrived.set())
-    if not arrived.wait(future.timeout):
-        future.clear_callbacks()
-        raise _page_timed_out(future)
-    return future.result()
-
-
-def _page_timed_out(future: ResponseFuture) -> OperationTimedOut:
-    return OperationTimedOut({"next page": f"no answer within {future.timeout} s"},
-                             getattr(future, "_current_host", None))
-
-
-def _settle(waiter: asyncio.Future, rows: Any, error: Optional[BaseException]) -> None:
-    if waiter.done():
-        return
-    if error is not None:
-        waiter.set_exception(error)
-    else:
-        waiter.set_result(rows)
-
-
-class _LoopBridge:
-    """Hands the driver's results, which arrive on its own threads, to one event loop.
-
-    Waking a loop from another thread costs a write to its self-pipe and a
-    turn of its selector. Results that arrive while a wake-up is already on
-    its way ride along with it: with many requests in flight, one wake-up
-    settles a whole run of them. The bridge holds its loop and the awaiters
-    weakly, so a closed loop is freed with everything it waited for.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = weakref.ref(loop)
-        self.pending: list[tuple[weakref.ref[asyncio.Future], Any, Optional[BaseException]]] = []
-        self.scheduled = False
-        self.lock = threading.Lock()
-
-    def rows(self, rows: Any, waiter: asyncio.Future) -> None:
-        self._deliver(waiter, rows, None)
-
-    def error(self, error: BaseException, waiter: asyncio.Future) -> None:
-        self._deliver(waiter, None, error)
-
-    def _deliver(self, waiter: asyncio.Future, rows: Any, error: Optional[BaseException]) -> None:
-        loop = self.loop()
-        with self.lock:
-            if loop is None or loop.is_closed():
-                self.pending.clear()  # nobody is waiting any more, and no wake-up will come
-                self.scheduled = False
-                return
-            self.pending.append((weakref.ref(waiter), rows, error))
-            if self.scheduled:
-                return  # the wake-up on its way settles this one too
-            self.scheduled = True
-        try:
-            loop.call_soon_threadsafe(self._settle_pending)
-        except RuntimeError:
-            with self.lock:  # the loop closed in between
-                self.pending.clear()
-                self.scheduled = False
-
-    def _settle_pending(self) -> None:
-        with self.lock:
-            pending, self.pending = self.pending, []
-            self.scheduled = False
-        for waiter_ref, rows, error in pending:
-            waiter = waiter_ref()
-            if waiter is not None:  # else its task is gone: nobody awaits it
-                _settle(waiter, rows, error)
-
-
-_bridges: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopBridge] = weakref.WeakKeyDictionary()
-_bridges_lock = threading.Lock()
-
-
-def _bridge(loop: asyncio.AbstractEventLoop) -> _LoopBridge:
-    bridge = _bridges.get(loop)
-    if bridge is None:
-        with _bridges_lock:
-            bridge = _bridges.get(loop)
-            if bridge is None:
-                bridge = _bridges[loop] = _LoopBridge(loop)
-    return bridge
-
-
-async def _wait(response_future: ResponseFuture, next_page: bool = False) -> Any:
-    """Await the driver's callback-based future from the event loop."""
-    loop = asyncio.get_running_loop()
-    waiter = loop.create_future()
-    if next_page:
-        response_future.clear_callbacks()  # the previous page's
-        # Start first: a callback added while the previous page is still the result would get that page.
-        response_future.start_fetching_next_page()
-    bridge = _bridge(loop)
-    response_future.add_callbacks(bridge.rows, bridge.error, callback_args=(waiter,), errback_args=(waiter,))
-    try:
-        return await waiter
-    except asyncio.CancelledError:
-        response_future.clear_callbacks()
-        raise
 
 
 async def aexecute(
