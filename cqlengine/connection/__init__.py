@@ -6,35 +6,49 @@ library goes through: it prepares each distinct parameterised CQL text once
 per connection (a bounded LRU cache) and binds the values, so no value is
 ever formatted into CQL text.
 
-Driver objects a caller hands over (a session, a cluster built with its own
-execution profiles) are used as they are: the library never changes their
-row factory, profiles or defaults. Its own statements read rows as dicts
-through a copy of the caller's profile when that profile returns other rows.
+This module holds the registry and its configuration, and the doors: each
+looks its connection up here and hands it to the module of this package that
+does the work. ``driver`` holds :class:`Connection` (the driver's cluster and
+session, execution profiles, the prepared-statement cache); ``sending`` one
+statement, ``batches`` one batch, ``concurrent`` many statements at once or
+one on every host; ``steps`` runs the one body each sync/async pair
+(``execute``/``aexecute``, ``execute_batch``/``aexecute_batch``) shares;
+``pages`` waits for pages, from a thread or an event loop; ``stats`` counts.
+Every name is imported from here.
 """
 from __future__ import annotations
 
-import asyncio
+# A name imported "as" itself is re-exported: users import it from here (the private ones: the
+# tests of the batch log and of batch types).
 import logging
 import threading
-import time
-from functools import partial
 from typing import Any, Callable, Optional, Sequence, Union
 
-from cassandra import ConsistencyLevel, InvalidRequest
-from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, NoHostAvailable, ResponseFuture, ResultSet, Session
-from cassandra.query import BatchStatement, BatchType, BoundStatement, Statement
+from cassandra import ConsistencyLevel as ConsistencyLevel
+from cassandra.cluster import EXEC_PROFILE_DEFAULT as EXEC_PROFILE_DEFAULT
+from cassandra.cluster import Cluster, ResponseFuture, ResultSet, Session
+from cassandra.query import BatchType, Statement
+from cassandra.query import BoundStatement as BoundStatement
 
-from cqlengine import statements
+from cqlengine.connection import batches as _batches
+from cqlengine.connection import concurrent as _concurrent
 from cqlengine.connection import driver as _driver
+from cqlengine.connection import sending as _sending
 from cqlengine.connection import stats as _stats
+from cqlengine.connection.batches import Batch, batch_steps
+from cqlengine.connection.batches import _batch_members as _batch_members
+from cqlengine.connection.batches import _batch_type as _batch_type
+from cqlengine.connection.batches import _BatchText as _BatchText
 from cqlengine.connection.driver import DEFAULT_PREPARED_CACHE_SIZE, _checked_timeout
 from cqlengine.connection.driver import Connection as Connection
 from cqlengine.connection.driver import connect_error as connect_error
 from cqlengine.connection.pages import AsyncResult as AsyncResult
-from cqlengine.connection.pages import _wait
 from cqlengine.connection.pages import next_page as next_page
+from cqlengine.connection.sending import Request, execute_steps
+from cqlengine.connection.sending import _log as _log
 from cqlengine.connection.stats import ConnectionStats as ConnectionStats
 from cqlengine.connection.stats import LatencyStats as LatencyStats
+from cqlengine.connection.steps import arun, run
 from cqlengine.exceptions import ConnectionException
 from cqlengine.prepared import Params
 
@@ -47,6 +61,9 @@ NOT_SET: Any = _driver.NOT_SET
 
 #: The kinds of statement latencies are kept by (any other statement counts as OTHER).
 STATEMENT_KINDS = _stats.STATEMENT_KINDS
+
+#: One member of a batch: its parameterised CQL text and the values bound to it.
+BatchMember = _batches.BatchMember
 
 # Documented, pickled and shown as this module's: users import them from here.
 for _public in (Connection, ConnectionStats, LatencyStats, AsyncResult, connect_error, next_page):
@@ -207,55 +224,12 @@ def connections() -> dict[str, Connection]:
     return dict(_connections)
 
 
-
-def _timed(conn: Connection, query: Any, send: Callable[[], Any]) -> Any:
-    """``send()``, its time recorded in the connection's latency of the statement's kind."""
-    started = time.perf_counter()
-    try:
-        result = send()
-    except BaseException:
-        conn.stats.record(query, time.perf_counter() - started, failed=True)
-        raise
-    conn.stats.record(query, time.perf_counter() - started)
-    return result
-
-
-async def _atimed(conn: Connection, query: Any, future: ResponseFuture) -> Any:
-    """``_timed()`` for an awaited request: from now until its first page arrives."""
-    started = time.perf_counter()
-    try:
-        rows = await _wait(future)
-    except BaseException:
-        conn.stats.record(query, time.perf_counter() - started, failed=True)
-        raise
-    conn.stats.record(query, time.perf_counter() - started)
-    return rows
-
-
-def _log(conn: Connection, query: Union[str, Statement, _BatchText]) -> None:
-    """Log the statement's shape at DEBUG: its CQL with literals shown as ``?``, never a value."""
-    if log.isEnabledFor(logging.DEBUG):
-        log.debug("[%s] %s", conn.name, _shape(query))
-
-
-def _shape(query: Union[str, Statement, _BatchText]) -> str:
-    text: Any
-    if isinstance(query, str):
-        text = query
-    elif isinstance(query, BoundStatement):
-        text = query.prepared_statement.query_string  # not repr(): it shows the bound values
-    elif isinstance(query, BatchStatement):
-        return f"a BatchStatement of {len(query._statements_and_parameters)} statement(s)"
-    else:
-        text = getattr(query, "query_string", None)
-    if not isinstance(text, str):
-        return f"a {type(query).__name__}"
-    return statements.without_literals(text)
+# --------------------------------------------------------------------------- the doors statements go through
 
 
 def execute(
     query: Union[str, Statement],
-    params: Optional[Union[Sequence[Any], dict[str, Any]]] = None,
+    params: Optional[Params] = None,
     consistency: Optional[int] = None,
     timeout: Any = NOT_SET,
     connection: Optional[str] = None,
@@ -279,78 +253,42 @@ def execute(
     ``route_to`` (host addresses, e.g. a token range's replicas) sends the
     statement to the first of them that is up, so it is served locally; when
     none is up, or that host cannot be reached, the load balancing policy
-    chooses as usual.
+    chooses as usual. A refusal caused by column types that changed since the
+    statement was prepared is retried once, prepared afresh.
     """
-    if consistency is None:
-        consistency = consistency_level
-    conn = get_connection(connection)
-    session = conn.ensure_session()
-    statement = conn.build_statement(query, params, consistency, fetch_size, idempotent,
-                                     _is_default_profile(execution_profile))
-    try:
-        options = _send_options(conn, session, query, timeout, paging_state, tuple_rows, execution_profile)
-        started = time.perf_counter()
-        try:
-            result = _execute_routed(session, statement, options, route_to)
-        except BaseException:
-            conn.stats.record(query, time.perf_counter() - started, failed=True)
-            raise
-        conn.stats.record(query, time.perf_counter() - started)
-        return result
-    except InvalidRequest:
-        # The server refuses before applying anything; values serialised for column types
-        # that changed since the statement was prepared are refused this way. Retry once.
-        if not (isinstance(query, str) and params and conn.reprepare_if_changed(query, statement)):
-            raise
-    statement = conn.build_statement(query, params, consistency, fetch_size, idempotent,
-                                     _is_default_profile(execution_profile))
-    options = _send_options(conn, session, query, timeout, paging_state, tuple_rows, execution_profile)
-    return _timed(conn, query, lambda: session.execute(statement, **options))
+    request = Request(query, params, consistency, timeout, fetch_size, paging_state, consistency_level, tuple_rows,
+                      idempotent, execution_profile, route_to)
+    return run(execute_steps(get_connection(connection), request))
 
 
-def _execute_routed(session: Session, statement: Statement, options: dict[str, Any],
-                    route_to: Sequence[str]) -> ResultSet:
-    host = _first_host_up(session, route_to) if route_to else None
-    if host is not None:
-        try:
-            return session.execute(statement, host=host, **options)
-        except NoHostAvailable:
-            pass  # it went down since: any host will do
-    return session.execute(statement, **options)
+async def aexecute(
+    query: Union[str, Statement],
+    params: Optional[Params] = None,
+    consistency: Optional[int] = None,
+    timeout: Any = NOT_SET,
+    connection: Optional[str] = None,
+    fetch_size: Optional[int] = None,
+    paging_state: Optional[bytes] = None,
+    consistency_level: Optional[int] = None,
+    tuple_rows: bool = False,
+    idempotent: Optional[bool] = None,
+    execution_profile: Any = EXEC_PROFILE_DEFAULT,
+    route_to: Sequence[str] = (),
+) -> AsyncResult:
+    """:func:`execute` for asyncio: the first page of rows, without blocking the event loop.
 
-
-def _first_host_up(session: Session, addresses: Sequence[str]) -> Any:
-    hosts = {str(host.address): host for host in session.cluster.metadata.all_hosts() if host.is_up}
-    return next((hosts[a] for a in addresses if a in hosts), None)
-
-
-def token_ring(keyspace: str, connection: Optional[str] = None) -> tuple[str, list[tuple[int, tuple[str, ...]]]]:
-    """The cluster's partitioner and its ring (see :meth:`Connection.token_ring`)."""
-    return get_connection(connection).token_ring(keyspace)
-
-
-def _send_options(conn: Connection, session: Session, query: Union[str, Statement, _BatchText],
-                  timeout: Any, paging_state: Optional[bytes] = None, tuple_rows: bool = False,
-                  profile: Any = EXEC_PROFILE_DEFAULT) -> dict[str, Any]:
-    """Count and log one statement about to be sent; the driver's keyword arguments for it."""
-    _log(conn, query)
-    conn.stats.count("executed")
-    options: dict[str, Any] = {"paging_state": paging_state,
-                               "execution_profile": conn.execution_profile(session, tuple_rows, profile)}
-    if timeout is NOT_SET and _is_default_profile(profile):
-        timeout = conn.default_timeout  # a profile chosen for the statement keeps its own request_timeout
-    if timeout is not NOT_SET:
-        options["timeout"] = timeout
-    return options
-
-
-def _is_default_profile(profile: Any) -> bool:
-    return profile is None or profile is EXEC_PROFILE_DEFAULT
+    It takes what :func:`execute` takes and does the same with it. A lazy
+    connection's connect and the preparing of a new statement shape run in
+    the loop's executor; a cached statement is bound on the spot.
+    """
+    request = Request(query, params, consistency, timeout, fetch_size, paging_state, consistency_level, tuple_rows,
+                      idempotent, execution_profile, route_to)
+    return await arun(execute_steps(get_connection(connection), request))
 
 
 def execute_async(
     query: Union[str, Statement],
-    params: Optional[Union[Sequence[Any], dict[str, Any]]] = None,
+    params: Optional[Params] = None,
     consistency: Optional[int] = None,
     timeout: Any = NOT_SET,
     connection: Optional[str] = None,
@@ -362,220 +300,7 @@ def execute_async(
     for :func:`execute`'s one retry after another client changed column types:
     the caller sees the ``InvalidRequest``.
     """
-    conn = get_connection(connection)
-    session = conn.ensure_session()
-    statement = conn.build_statement(query, params, consistency)
-    return session.execute_async(statement, **_send_options(conn, session, query, timeout))
-
-
-def execute_concurrently(
-    items: Sequence[tuple[Any, ...]],
-    concurrency: int = 100,
-    timeout: Any = NOT_SET,
-    connection: Optional[str] = None,
-    execution_profile: Any = EXEC_PROFILE_DEFAULT,
-) -> list[tuple[bool, Any]]:
-    """Run many parameterised statements with at most ``concurrency`` in flight.
-
-    ``items`` are ``(cql, params, consistency)`` or ``(cql, params, consistency,
-    idempotent)`` (see :meth:`Connection.build_statement`). Every statement is bound
-    first (a value that cannot be bound raises before anything is sent); then
-    the driver's concurrent execution runs them all, and every outcome is
-    returned in order as ``(True, result)`` or ``(False, error)``: nothing
-    stops at the first failure. ``timeout`` bounds each request.
-    """
-    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
-        raise ConnectionException(f"execute_concurrently: concurrency must be a positive int, got {concurrency!r}")
-    conn = get_connection(connection)
-    session = conn.ensure_session()
-    defaults = _is_default_profile(execution_profile)
-    bound = [conn.build_statement(item[0], item[1], item[2], idempotent=item[3] if len(item) > 3 else None,
-                                  connection_defaults=defaults)
-             for item in items]
-    options: dict[str, Any] = {"execution_profile": conn.execution_profile(session, name=execution_profile)}
-    if timeout is NOT_SET and defaults:
-        timeout = conn.default_timeout  # a profile chosen for the call keeps its own request_timeout
-    if timeout is not NOT_SET:
-        options["timeout"] = timeout
-    for item in items:
-        _log(conn, item[0])
-    conn.stats.count("executed", len(bound))
-    return _send_all(session, bound, concurrency, options)
-
-
-def _send_all(session: Session, statements: Sequence[Statement], concurrency: int,
-              options: dict[str, Any]) -> list[tuple[bool, Any]]:
-    """Send every statement, at most ``concurrency`` in flight; each outcome, in order.
-
-    Not the driver's ``execute_concurrent``: before 3.30 it sends every request
-    with ``timeout=None``, so no request of a bulk call would ever time out.
-    """
-    outcomes: list[tuple[bool, Any]] = [(False, None)] * len(statements)
-    slots = threading.BoundedSemaphore(concurrency)
-    all_done = threading.Event()
-    left = [len(statements)]
-    count = threading.Lock()
-
-    def settle(index: int, future: Any, ok: bool, value: Any) -> None:
-        try:
-            outcomes[index] = (True, ResultSet(future, value)) if ok else (False, value)
-        except Exception as exc:  # noqa: BLE001 - reported as this statement's outcome, never a hang
-            outcomes[index] = (False, exc)
-        finally:
-            slots.release()
-            with count:
-                left[0] -= 1
-                if not left[0]:
-                    all_done.set()
-
-    for index, statement in enumerate(statements):
-        slots.acquire()
-        try:
-            future = session.execute_async(statement, **options)
-        except Exception as exc:  # noqa: BLE001 - an outcome like any other, reported in order
-            settle(index, None, False, exc)
-            continue
-        future.add_callbacks(partial(settle, index, future, True), partial(settle, index, future, False))
-    if statements:
-        all_done.wait()
-    return outcomes
-
-
-def execute_on_each_host(
-    query: str,
-    params: Optional[Sequence[Any]] = None,
-    connection: Optional[str] = None,
-    timeout: Any = NOT_SET,
-) -> dict[str, list[Any]]:
-    """Run a read of node-local state (``system`` tables) on every host that is up.
-
-    Returns the rows per host address. Used to see what each node itself
-    knows, e.g. which indexes it has finished building.
-    """
-    conn = get_connection(connection)
-    session = conn.ensure_session()
-    out: dict[str, list[Any]] = {}
-    for host in session.cluster.metadata.all_hosts():
-        if not host.is_up:
-            continue
-        statement = conn.build_statement(query, params)
-        options = _send_options(conn, session, query, timeout)
-        out[str(host.endpoint)] = list(session.execute(statement, host=host, **options))
-    return out
-
-
-
-async def aexecute(
-    query: Union[str, Statement],
-    params: Optional[Union[Sequence[Any], dict[str, Any]]] = None,
-    consistency: Optional[int] = None,
-    timeout: Any = NOT_SET,
-    connection: Optional[str] = None,
-    fetch_size: Optional[int] = None,
-    paging_state: Optional[bytes] = None,
-    tuple_rows: bool = False,
-    idempotent: Optional[bool] = None,
-    execution_profile: Any = EXEC_PROFILE_DEFAULT,
-) -> AsyncResult:
-    """:func:`execute` for asyncio: the first page of rows, without blocking the event loop.
-
-    A lazy connection's connect and the preparing of a new statement shape run
-    in the loop's executor; a cached statement is bound on the spot.
-    """
-    conn = get_connection(connection)
-    loop = asyncio.get_running_loop()
-    if conn.session is None:
-        await loop.run_in_executor(None, conn.ensure_session)
-    if isinstance(query, str) and params and conn.cached(query, count_hit=False) is None:
-        await loop.run_in_executor(None, conn.prepare, query)
-    session = conn.ensure_session()
-    statement = conn.build_statement(query, params, consistency, fetch_size, idempotent,
-                                     _is_default_profile(execution_profile))
-    future = session.execute_async(statement, **_send_options(conn, session, query, timeout, paging_state,
-                                                               tuple_rows, execution_profile))
-    try:
-        return AsyncResult(future, await _atimed(conn, query, future))
-    except InvalidRequest:
-        # As in execute(): a refusal caused by column types that changed is retried once.
-        if not (isinstance(query, str) and params):
-            raise
-        changed: bool = await loop.run_in_executor(None, conn.reprepare_if_changed, query, statement)
-        if not changed:
-            raise
-    statement = conn.build_statement(query, params, consistency, fetch_size, idempotent,
-                                     _is_default_profile(execution_profile))
-    future = session.execute_async(statement, **_send_options(conn, session, query, timeout, paging_state,
-                                                               tuple_rows, execution_profile))
-    return AsyncResult(future, await _atimed(conn, query, future))
-
-
-# --------------------------------------------------------------------------- batches
-
-#: One member of a batch: its parameterised CQL text and the values bound to it.
-BatchMember = tuple[str, Params]
-
-_BATCH_TYPES = {"LOGGED": BatchType.LOGGED, "UNLOGGED": BatchType.UNLOGGED, "COUNTER": BatchType.COUNTER}
-
-
-def _batch_type(batch_type: Union[str, BatchType, None]) -> BatchType:
-    """The driver's batch type for a name (``LOGGED``, ``UNLOGGED``, ``COUNTER``) or a driver ``BatchType``."""
-    if isinstance(batch_type, BatchType):
-        return batch_type
-    found = _BATCH_TYPES.get(str(batch_type or "LOGGED").upper())
-    if found is None:
-        raise ValueError(f"unknown batch type {batch_type!r}: LOGGED, UNLOGGED or COUNTER")
-    return found
-
-
-class _BatchText:
-    """What the debug log shows of a batch: its type and its members' CQL texts (never their values)."""
-
-    def __init__(self, batch_type: BatchType, members: Sequence[BatchMember]) -> None:
-        self.batch_type = batch_type
-        self.members = members
-
-    @property
-    def query_string(self) -> str:
-        return f"{self.batch_type} BATCH: " + "; ".join(cql for cql, _ in self.members)
-
-
-def _bind_batch(conn: Connection, session: Session, members: Sequence[BatchMember], batch_type: BatchType,
-                consistency: Optional[int],
-                idempotent: bool = False) -> tuple[BatchStatement, dict[str, BoundStatement]]:
-    """The driver batch of ``members``, each bound through the prepared cache; nothing is sent.
-
-    Each member shape is prepared once and reused, and a member whose values
-    do not bind is prepared afresh once, as a single statement is; a second
-    failure raises here, before anything of the batch is sent. Also returns
-    one bound statement per distinct text, for :func:`_reprepare_changed`.
-    """
-    batch = BatchStatement(batch_type=batch_type)
-    batch.is_idempotent = idempotent
-    sent: dict[str, BoundStatement] = {}
-    for (cql, _), bound in zip(members, conn.statements.bind_many(session, members)):
-        batch.add(bound)
-        sent.setdefault(cql, bound)
-    level = consistency if consistency is not None else conn.consistency
-    if level is not None:
-        batch.consistency_level = level
-    return batch, sent
-
-
-def _reprepare_changed(conn: Connection, sent: dict[str, BoundStatement]) -> bool:
-    """After the server refused a batch: whether the columns of any member's text changed (those are re-prepared)."""
-    return any([conn.reprepare_if_changed(cql, bound) for cql, bound in sent.items()])
-
-
-def _prepare_each(conn: Connection, texts: Sequence[str]) -> None:
-    for cql in texts:
-        conn.prepare(cql)
-
-
-def _batch_members(members: Sequence[BatchMember]) -> list[BatchMember]:
-    members = list(members)
-    if not members:
-        raise ValueError("an empty batch: there is nothing to send")
-    return members
+    return _sending.send_async(get_connection(connection), query, params, consistency, timeout)
 
 
 def execute_batch(
@@ -600,35 +325,15 @@ def execute_batch(
 
     ``idempotent`` tells the driver it may retry the batch (every member is).
     ``on_refused`` is called, before the error is raised, when the batch is
-    refused with nothing of it applied: a member did not bind (nothing was
-    sent), or the server answered ``InvalidRequest``.
+    refused with nothing of it applied: it could not be sent (the connection
+    could not be made, a member did not bind), or the server answered
+    ``InvalidRequest``.
     A batch-wide ``USING TIMESTAMP`` belongs in each member's text (see
     :func:`cqlengine.statements.render_batch_members`): the driver sets the
     request's own timestamp from the cluster's timestamp generator only.
     """
-    members = _batch_members(members)
-    kind = _batch_type(batch_type)
-    conn = get_connection(connection)
-    session = conn.ensure_session()
-    in_flight = False  # whether a request that may have been applied is out
-    try:
-        batch, sent = _bind_batch(conn, session, members, kind, consistency, idempotent)
-        try:
-            in_flight = True
-            options = _send_options(conn, session, _BatchText(kind, members), timeout, profile=execution_profile)
-            return _timed(conn, batch, lambda: session.execute(batch, **options))
-        except InvalidRequest:
-            in_flight = False  # refused before anything was applied
-            if not _reprepare_changed(conn, sent):
-                raise
-        batch, _ = _bind_batch(conn, session, members, kind, consistency, idempotent)
-        in_flight = True
-        options = _send_options(conn, session, _BatchText(kind, members), timeout, profile=execution_profile)
-        return _timed(conn, batch, lambda: session.execute(batch, **options))
-    except Exception as exc:
-        if on_refused is not None and (isinstance(exc, InvalidRequest) or not in_flight):
-            on_refused()
-        raise
+    batch = Batch(members, batch_type, consistency, timeout, on_refused, idempotent, execution_profile)
+    return run(batch_steps(get_connection(connection), batch))
 
 
 async def aexecute_batch(
@@ -643,41 +348,50 @@ async def aexecute_batch(
 ) -> AsyncResult:
     """:func:`execute_batch` for asyncio, without blocking the event loop.
 
-    A lazy connection's connect and the preparing of member shapes not yet
-    cached run in the loop's executor; cached members are bound on the spot.
+    A lazy connection's connect and the binding of a batch with member shapes
+    not yet cached (they are prepared first) run in the loop's executor; a
+    batch of cached shapes is bound on the spot.
     """
-    members = _batch_members(members)
-    kind = _batch_type(batch_type)
-    conn = get_connection(connection)
-    loop = asyncio.get_running_loop()
-    in_flight = False
-    try:
-        if conn.session is None:
-            await loop.run_in_executor(None, conn.ensure_session)
-        new = [cql for cql in dict.fromkeys(cql for cql, _ in members) if conn.cached(cql, count_hit=False) is None]
-        if new:
-            await loop.run_in_executor(None, _prepare_each, conn, new)
-        session = conn.ensure_session()
-        batch, sent = _bind_batch(conn, session, members, kind, consistency, idempotent)
-        try:
-            in_flight = True
-            future = session.execute_async(batch, **_send_options(conn, session, _BatchText(kind, members), timeout,
-                                                        profile=execution_profile))
-            return AsyncResult(future, await _atimed(conn, batch, future))
-        except InvalidRequest:
-            in_flight = False
-            changed: bool = await loop.run_in_executor(None, _reprepare_changed, conn, sent)
-            if not changed:
-                raise
-        batch, _ = _bind_batch(conn, session, members, kind, consistency, idempotent)
-        in_flight = True
-        future = session.execute_async(batch, **_send_options(conn, session, _BatchText(kind, members), timeout,
-                                                        profile=execution_profile))
-        return AsyncResult(future, await _atimed(conn, batch, future))
-    except Exception as exc:
-        if on_refused is not None and (isinstance(exc, InvalidRequest) or not in_flight):
-            on_refused()
-        raise
+    batch = Batch(members, batch_type, consistency, timeout, on_refused, idempotent, execution_profile)
+    return await arun(batch_steps(get_connection(connection), batch))
+
+
+def execute_concurrently(
+    items: Sequence[tuple[Any, ...]],
+    concurrency: int = 100,
+    timeout: Any = NOT_SET,
+    connection: Optional[str] = None,
+    execution_profile: Any = EXEC_PROFILE_DEFAULT,
+) -> list[tuple[bool, Any]]:
+    """Run many parameterised statements with at most ``concurrency`` in flight.
+
+    ``items`` are ``(cql, params, consistency)`` or ``(cql, params, consistency,
+    idempotent)`` (see :meth:`Connection.build_statement`). Every statement is bound
+    first (a value that cannot be bound raises before anything is sent); then
+    they are all sent, and every outcome is returned in order as
+    ``(True, result)`` or ``(False, error)``: nothing stops at the first
+    failure. ``timeout`` bounds each request.
+    """
+    return _concurrent.send_concurrently(get_connection(connection), items, concurrency, timeout, execution_profile)
+
+
+def execute_on_each_host(
+    query: str,
+    params: Optional[Sequence[Any]] = None,
+    connection: Optional[str] = None,
+    timeout: Any = NOT_SET,
+) -> dict[str, list[Any]]:
+    """Run a read of node-local state (``system`` tables) on every host that is up.
+
+    Returns the rows per host address. Used to see what each node itself
+    knows, e.g. which indexes it has finished building.
+    """
+    return _concurrent.on_each_host(get_connection(connection), query, params, timeout)
+
+
+def token_ring(keyspace: str, connection: Optional[str] = None) -> tuple[str, list[tuple[int, tuple[str, ...]]]]:
+    """The cluster's partitioner and its ring (see :meth:`Connection.token_ring`)."""
+    return get_connection(connection).token_ring(keyspace)
 
 
 __all__ = [
