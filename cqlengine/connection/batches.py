@@ -76,7 +76,7 @@ class Batch:
         batch = BatchStatement(batch_type=self.kind)
         batch.is_idempotent = self.idempotent
         sent: dict[str, BoundStatement] = {}
-        for (cql, _), bound in zip(self.members, conn.statements.bind_many(session, self.members)):
+        for (cql, _), bound in zip(self.members, conn.prepared_cache.bind_many(session, self.members)):
             batch.add(bound)
             sent.setdefault(cql, bound)
         level = self.consistency if self.consistency is not None else conn.consistency

@@ -5,7 +5,7 @@ import threading
 from functools import partial
 from typing import Any, Optional, Sequence
 
-from cassandra.cluster import EXEC_PROFILE_DEFAULT, ResultSet, Session
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, ResponseFuture, ResultSet, Session
 from cassandra.query import Statement
 
 from cqlengine.connection.driver import NOT_SET, Connection
@@ -49,7 +49,7 @@ def _send_all(session: Session, statements: Sequence[Statement], concurrency: in
     left = [len(statements)]
     count = threading.Lock()
 
-    def settle(index: int, future: Any, ok: bool, value: Any) -> None:
+    def settle(index: int, future: Optional[ResponseFuture], ok: bool, value: Any) -> None:
         try:
             outcomes[index] = (True, ResultSet(future, value)) if ok else (False, value)
         except Exception as exc:  # noqa: BLE001 - reported as this statement's outcome, never a hang

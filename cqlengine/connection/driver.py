@@ -56,11 +56,11 @@ class Connection:
 
     ``cluster`` and ``session`` are the driver's (None until connected).
     ``default_timeout`` bounds each request that sets no timeout of its own
-    (``NOT_SET``: the driver's default). ``statements`` is the
-    :class:`~cqlengine.prepared.PreparedCache`; its module docstring tells
-    when an entry is dropped and prepared again (after DDL of ours, after the
-    driver learns of another client's, and when binding fails against stale
-    column types).
+    (``NOT_SET``: the driver's default). ``prepared_cache`` is the
+    :class:`~cqlengine.prepared.PreparedCache` of its statements; that module's
+    docstring tells when an entry is dropped and prepared again (after DDL of
+    ours, after the driver learns of another client's, and when binding fails
+    against stale column types).
     """
 
     def __init__(
@@ -88,7 +88,7 @@ class Connection:
         self.cluster: Optional[Cluster] = None
         self.session: Optional[Session] = None
         self._owns_cluster = session is None
-        self.statements = PreparedCache(prepared_cache_size, self.stats)
+        self.prepared_cache = PreparedCache(prepared_cache_size, self.stats)
         self._lock = threading.RLock()
         if session is not None:
             _check_borrowed_session(name, session)
@@ -180,7 +180,7 @@ class Connection:
             if self._owns_cluster and self.cluster is not None:
                 self.cluster.shutdown()
             self.cluster = self.session = None
-            self.statements.clear()
+            self.prepared_cache.clear()
 
     def token_ring(self, keyspace: str) -> tuple[str, list[tuple[int, tuple[str, ...]]]]:
         """The cluster's partitioner and its ring: each token, in order, with the replicas (in ``keyspace``)
@@ -245,36 +245,36 @@ class Connection:
 
     def cached(self, cql: str, count_hit: bool = True) -> Optional[PreparedStatement]:
         """The cached prepared form of ``cql`` (counted as a hit unless told not to), or None."""
-        entry = self.statements.lookup(self.ensure_session(), cql, count_hit)
+        entry = self.prepared_cache.lookup(self.ensure_session(), cql, count_hit)
         return None if entry is None else entry.prepared
 
     def prepare(self, cql: str) -> PreparedStatement:
         """The prepared form of ``cql``, prepared at most once while it stays cached."""
-        return self.statements.entry_for(self.ensure_session(), cql).prepared
+        return self.prepared_cache.entry_for(self.ensure_session(), cql).prepared
 
     @property
     def prepared_cache_size(self) -> int:
         """How many prepared statements the cache keeps (least recently used go first)."""
-        return self.statements.size
+        return self.prepared_cache.size
 
     @property
     def prepared_cache_len(self) -> int:
-        return len(self.statements)
+        return len(self.prepared_cache)
 
     def clear_prepared_cache(self) -> None:
-        self.statements.clear()
+        self.prepared_cache.clear()
 
     def forget_table(self, keyspace: Optional[str], table: str) -> int:
         """Drop every cached statement that uses ``keyspace.table`` (None: any keyspace); how many."""
-        return self.statements.forget_table(keyspace, table)
+        return self.prepared_cache.forget_table(keyspace, table)
 
     def forget_keyspace(self, keyspace: str) -> int:
         """Drop every cached statement that uses a table of ``keyspace``."""
-        return self.statements.forget_keyspace(keyspace)
+        return self.prepared_cache.forget_keyspace(keyspace)
 
     def reprepare_if_changed(self, cql: str, sent: Statement) -> bool:
         """After the server refused ``sent``: whether ``cql``'s columns changed (then it is prepared afresh)."""
-        return self.statements.reprepare_if_changed(self.ensure_session(), cql, sent)
+        return self.prepared_cache.reprepare_if_changed(self.ensure_session(), cql, sent)
 
     def build_statement(
         self,
@@ -297,7 +297,7 @@ class Connection:
         statement: Statement
         if isinstance(query, str):
             if params:
-                statement = self.statements.bind(self.ensure_session(), query, params)
+                statement = self.prepared_cache.bind(self.ensure_session(), query, params)
             else:
                 # DDL and parameterless text: nothing to bind, nothing worth preparing.
                 statement = SimpleStatement(query)
