@@ -83,7 +83,6 @@ class Connection:
         self.cluster_options = dict(cluster_options or {})
         self.default_keyspace = default_keyspace
         self.stats = ConnectionStats()
-        #: Bounds each request that sets no timeout of its own (NOT_SET: the driver's default).
         self.default_timeout: Any = NOT_SET
         self.cluster: Optional[Cluster] = None
         self.session: Optional[Session] = None

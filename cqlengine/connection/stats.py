@@ -66,19 +66,20 @@ class ConnectionStats:
 
     ``latency[kind]`` (kinds: ``STATEMENT_KINDS``) is a :class:`LatencyStats`
     of the requests sent one at a time (``execute``, ``aexecute``, batches);
-    writes of a bulk call are counted in ``executed`` only. ``driver`` is the
-    driver's own ``cassandra.metrics.Metrics`` of the cluster when it was
-    built with ``metrics_enabled=True`` (``setup(..., metrics_enabled=True)``),
-    else None.
+    writes of a bulk call are counted in ``executed`` only.
+    ``prepared_invalidations`` counts the statements dropped from the cache
+    because a table they use changed (DDL, ours or another client's);
+    ``reprepared_on_bind_error`` those prepared again because binding failed
+    against their (stale) column types. ``driver`` is the driver's own
+    ``cassandra.metrics.Metrics`` of the cluster when it was built with
+    ``metrics_enabled=True`` (``setup(..., metrics_enabled=True)``), else None.
     """
 
     executed: int = 0
     prepared_hits: int = 0
     prepared_misses: int = 0
     prepared_evictions: int = 0
-    #: Statements dropped from the cache because a table they use changed (DDL, ours or another client's).
     prepared_invalidations: int = 0
-    #: Statements prepared again because binding failed against their (stale) column types.
     reprepared_on_bind_error: int = 0
     latency: dict[str, LatencyStats] = field(default_factory=lambda: {kind: LatencyStats() for kind in STATEMENT_KINDS})
     driver: Optional[Metrics] = None
