@@ -39,7 +39,7 @@ from cqlengine.connection.batches import Batch, batch_steps
 from cqlengine.connection.batches import _batch_members as _batch_members
 from cqlengine.connection.batches import _batch_type as _batch_type
 from cqlengine.connection.batches import _BatchText as _BatchText
-from cqlengine.connection.driver import DEFAULT_PREPARED_CACHE_SIZE, _checked_timeout
+from cqlengine.connection.driver import DEFAULT_PREPARED_CACHE_SIZE, checked_timeout
 from cqlengine.connection.driver import Connection as Connection
 from cqlengine.connection.driver import connect_error as connect_error
 from cqlengine.connection.pages import AsyncResult as AsyncResult
@@ -109,7 +109,7 @@ def register_connection(
     conn = Connection(name, hosts=hosts, consistency=consistency, lazy_connect=lazy_connect,
                       retry_connect=retry_connect, cluster_options=cluster_options, session=session,
                       default_keyspace=default_keyspace, prepared_cache_size=prepared_cache_size)
-    conn.default_timeout = _checked_timeout(f"register_connection({name!r})", default_timeout)
+    conn.default_timeout = checked_timeout(f"register_connection({name!r})", default_timeout)
     with _registry_lock:
         previous = _connections.get(name)
         _connections[name] = conn

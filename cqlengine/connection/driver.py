@@ -335,7 +335,8 @@ def connect_error(name: str, hosts: str, port: int, exc: BaseException) -> Conne
     return ConnectionException(message)
 
 
-def _checked_timeout(owner: str, timeout: Any) -> Any:
+def checked_timeout(owner: str, timeout: Any) -> Any:
+    """``timeout`` as a connection's default: seconds (a float), None (no limit) or NOT_SET."""
     if timeout is NOT_SET or timeout is None:
         return timeout
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:

@@ -41,7 +41,7 @@ class AsyncResult:
         """Replace ``current_rows`` with the next page, waited for no longer than the request's timeout."""
         future = self.response_future
         try:
-            rows = await asyncio.wait_for(_wait(future, next_page=True), future.timeout)
+            rows = await asyncio.wait_for(await_page(future, next_page=True), future.timeout)
         except asyncio.TimeoutError:
             raise _page_timed_out(future) from None
         self.current_rows = list(rows or [])
@@ -151,8 +151,8 @@ def _bridge(loop: asyncio.AbstractEventLoop) -> _LoopBridge:
     return bridge
 
 
-async def _wait(response_future: ResponseFuture, next_page: bool = False) -> Any:
-    """Await the driver's callback-based future from the event loop."""
+async def await_page(response_future: ResponseFuture, next_page: bool = False) -> Any:
+    """The rows of the request's first page (``next_page``: of its next page), awaited from the event loop."""
     loop = asyncio.get_running_loop()
     waiter = loop.create_future()
     if next_page:

@@ -17,7 +17,7 @@ from cassandra.pool import Host
 from cassandra.query import Statement
 
 from cqlengine.connection.driver import Connection
-from cqlengine.connection.pages import AsyncResult, _wait
+from cqlengine.connection.pages import AsyncResult, await_page
 
 T = TypeVar("T")
 
@@ -97,7 +97,7 @@ class Send(Step):
 
     async def arun(self, loop: asyncio.AbstractEventLoop) -> AsyncResult:
         future = self.session.execute_async(self.statement, **self.options)
-        return AsyncResult(future, await _wait(future))
+        return AsyncResult(future, await await_page(future))
 
 
 def run(body: Body[T]) -> T:
