@@ -15,8 +15,7 @@ from cqlengine.prepared import Params
 
 
 def send_concurrently(conn: Connection, items: Sequence[tuple[Any, ...]], concurrency: int = 100,
-                         timeout: Any = NOT_SET, execution_profile: Any = EXEC_PROFILE_DEFAULT,
-                         ) -> list[tuple[bool, Any]]:
+                      timeout: Any = NOT_SET, execution_profile: Any = EXEC_PROFILE_DEFAULT) -> list[tuple[bool, Any]]:
     """Every item bound first, then sent with at most ``concurrency`` in flight; each outcome, in order."""
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
         raise ConnectionException(f"execute_concurrently: concurrency must be a positive int, got {concurrency!r}")
@@ -75,7 +74,7 @@ def _send_all(session: Session, statements: Sequence[Statement], concurrency: in
 
 
 def on_each_host(conn: Connection, query: str, params: Optional[Params] = None,
-                         timeout: Any = NOT_SET) -> dict[str, list[Any]]:
+                 timeout: Any = NOT_SET) -> dict[str, list[Any]]:
     """The rows of ``query`` read on every host that is up, by host address."""
     session = conn.ensure_session()
     out: dict[str, list[Any]] = {}
