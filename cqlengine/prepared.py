@@ -35,10 +35,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Optional, Protocol, Sequence, Union
 
 from cassandra import cqltypes as _cqltypes
 from cassandra.cluster import Session
+from cassandra.metadata import MaterializedViewMetadata, TableMetadata, UserType
 from cassandra.query import BoundStatement, PreparedStatement, Statement
 
 from cqlengine.columns import UserTypeValue
@@ -48,6 +49,20 @@ from cqlengine.exceptions import ValidationValueError
 _BIND_ERRORS = (TypeError, ValueError, AttributeError, struct.error, OverflowError)
 
 Params = Union[Sequence[Any], dict[str, Any]]
+
+#: What the driver's schema metadata holds of a table a statement uses (None: no metadata of it).
+TableSeen = Optional[Union[TableMetadata, MaterializedViewMetadata]]
+
+
+class CacheCounters(Protocol):
+    """The counters the cache keeps up to date: its connection's ``ConnectionStats``."""
+
+    prepared_hits: int
+    prepared_misses: int
+    prepared_evictions: int
+    prepared_invalidations: int
+
+    def count(self, counter: str, n: int = 1) -> None: ...
 
 
 @dataclass
@@ -60,11 +75,11 @@ class _CachedStatement:
     """
 
     prepared: PreparedStatement
-    tables: dict[tuple[str, str], Any]
+    tables: dict[tuple[str, str], TableSeen]
     #: (keyspace, type name) -> the driver's user type metadata, for the user types its
     #: columns use: ALTER TYPE ... ADD changes what a bound value serializes to, and the
     #: driver refreshes only the type then, not the tables that use it.
-    types: dict[tuple[str, str], Any] = field(default_factory=dict)
+    types: dict[tuple[str, str], Optional[UserType]] = field(default_factory=dict)
     #: (position, name, driver type) of each bound column whose type holds a user type:
     #: its values are checked against the fields the server's type has.
     user_type_params: tuple[tuple[int, str, Any], ...] = ()
@@ -78,7 +93,7 @@ class PreparedCache:
     ``reprepared_on_bind_error``).
     """
 
-    def __init__(self, size: int, stats: Any) -> None:
+    def __init__(self, size: int, stats: CacheCounters) -> None:
         self.size = size
         self.stats = stats
         self._entries: OrderedDict[tuple[Optional[str], str], _CachedStatement] = OrderedDict()
@@ -220,14 +235,14 @@ class PreparedCache:
 # --------------------------------------------------------------------------- schema objects
 
 
-def _table_metadata(session: Session, keyspace: str, table: str) -> Any:
+def _table_metadata(session: Session, keyspace: str, table: str) -> TableSeen:
     meta = session.cluster.metadata.keyspaces.get(keyspace)
     if meta is None:
         return None
     return meta.tables.get(table) or meta.views.get(table)
 
 
-def _user_type_metadata(session: Session, keyspace: str, name: str) -> Any:
+def _user_type_metadata(session: Session, keyspace: str, name: str) -> Optional[UserType]:
     meta = session.cluster.metadata.keyspaces.get(keyspace)
     return None if meta is None else meta.user_types.get(name)
 
@@ -245,7 +260,7 @@ def _still_current(session: Session, entry: _CachedStatement) -> bool:
     return True
 
 
-def _user_types_of(cql_types: Any) -> set[tuple[str, str]]:
+def _user_types_of(cql_types: Iterable[Any]) -> set[tuple[str, str]]:
     """(keyspace, name) of every user type in the driver's column types, nested ones included."""
     found: set[tuple[str, str]] = set()
     pending = list(cql_types)
@@ -260,7 +275,7 @@ def _user_types_of(cql_types: Any) -> set[tuple[str, str]]:
 
 def _entry(session: Session, prepared: PreparedStatement) -> _CachedStatement:
     columns = list(prepared.column_metadata or []) + list(prepared.result_metadata or [])
-    tables: dict[tuple[str, str], Any] = {}
+    tables: dict[tuple[str, str], TableSeen] = {}
     for col in columns:
         ks, table = col[0], col[1]
         if ks and table and (ks, table) not in tables:

@@ -1,0 +1,127 @@
+"""Batches: members bound through the prepared cache, and the one body of ``execute_batch`` and ``aexecute_batch``."""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence, Union
+
+from cassandra import InvalidRequest
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Session
+from cassandra.query import BatchStatement, BatchType, BoundStatement
+
+from cqlengine.connection.driver import NOT_SET, Connection
+from cqlengine.connection.sending import send_options, sent
+from cqlengine.connection.steps import Binding, Blocking, Body
+from cqlengine.prepared import Params
+
+#: One member of a batch: its parameterised CQL text and the values bound to it.
+BatchMember = tuple[str, Params]
+
+_BATCH_TYPES = {"LOGGED": BatchType.LOGGED, "UNLOGGED": BatchType.UNLOGGED, "COUNTER": BatchType.COUNTER}
+
+
+def _batch_type(batch_type: Union[str, BatchType, None]) -> BatchType:
+    """The driver's batch type for a name (``LOGGED``, ``UNLOGGED``, ``COUNTER``) or a driver ``BatchType``."""
+    if isinstance(batch_type, BatchType):
+        return batch_type
+    found = _BATCH_TYPES.get(str(batch_type or "LOGGED").upper())
+    if found is None:
+        raise ValueError(f"unknown batch type {batch_type!r}: LOGGED, UNLOGGED or COUNTER")
+    return found
+
+
+def _batch_members(members: Sequence[BatchMember]) -> list[BatchMember]:
+    members = list(members)
+    if not members:
+        raise ValueError("an empty batch: there is nothing to send")
+    return members
+
+
+class _BatchText:
+    """What the debug log shows of a batch: its type and its members' CQL texts (never their values)."""
+
+    def __init__(self, batch_type: BatchType, members: Sequence[BatchMember]) -> None:
+        self.batch_type = batch_type
+        self.members = members
+
+    @property
+    def query_string(self) -> str:
+        return f"{self.batch_type} BATCH: " + "; ".join(cql for cql, _ in self.members)
+
+
+class Batch:
+    """One batch as it was asked for (see :func:`cqlengine.connection.execute_batch`).
+
+    Its members and type are checked when it is made, before any connection is looked up.
+    """
+
+    def __init__(self, members: Sequence[BatchMember], batch_type: Union[str, BatchType, None] = "LOGGED",
+                 consistency: Optional[int] = None, timeout: Any = NOT_SET,
+                 on_refused: Optional[Callable[[], Any]] = None, idempotent: bool = False,
+                 execution_profile: Any = EXEC_PROFILE_DEFAULT) -> None:
+        self.members = _batch_members(members)
+        self.kind = _batch_type(batch_type)
+        self.consistency = consistency
+        self.timeout = timeout
+        self.on_refused = on_refused
+        self.idempotent = idempotent
+        self.execution_profile = execution_profile
+
+    def statement(self, conn: Connection, session: Session) -> tuple[BatchStatement, dict[str, BoundStatement]]:
+        """The driver batch of the members, each bound through the prepared cache; nothing is sent.
+
+        Each member shape is prepared once and reused, and a member whose values
+        do not bind is prepared afresh once, as a single statement is; a second
+        failure raises here, before anything of the batch is sent. Also returns
+        one bound statement per distinct text, for :func:`_reprepare_changed`.
+        """
+        batch = BatchStatement(batch_type=self.kind)
+        batch.is_idempotent = self.idempotent
+        sent: dict[str, BoundStatement] = {}
+        for (cql, _), bound in zip(self.members, conn.prepared_cache.bind_many(session, self.members)):
+            batch.add(bound)
+            sent.setdefault(cql, bound)
+        level = self.consistency if self.consistency is not None else conn.consistency
+        if level is not None:
+            batch.consistency_level = level
+        return batch, sent
+
+    def send(self, conn: Connection, session: Session, batch: BatchStatement) -> Body[Any]:
+        """Send ``batch``, counted, logged (its members' texts) and timed."""
+        options = send_options(conn, session, _BatchText(self.kind, self.members), self.timeout,
+                               profile=self.execution_profile)
+        return sent(conn.stats, batch, session, batch, options)
+
+
+def _reprepare_changed(conn: Connection, sent: dict[str, BoundStatement]) -> bool:
+    """After the server refused a batch: whether the columns of any member's text changed (those are re-prepared)."""
+    return any([conn.reprepare_if_changed(cql, bound) for cql, bound in sent.items()])
+
+
+def batch_steps(conn: Connection, batch: Batch) -> Body[Any]:
+    """The body of ``execute_batch`` and ``aexecute_batch``: the batch's result.
+
+    ``batch.on_refused`` is called before the error is raised when nothing of
+    the batch was applied: it could not be sent (no connection, a member that
+    does not bind) or the server answered ``InvalidRequest``. That refusal is
+    retried once when it came from column types that changed under a member.
+    """
+    in_flight = False  # whether a request that may have been applied is out
+    try:
+        if conn.session is None:
+            yield Blocking(conn.ensure_session)
+        session = conn.ensure_session()
+        texts = list(dict.fromkeys(cql for cql, _ in batch.members))
+        statement, sent = yield Binding(conn, texts, batch.statement, conn, session)
+        try:
+            in_flight = True
+            return (yield from batch.send(conn, session, statement))
+        except InvalidRequest:
+            in_flight = False  # refused before anything was applied
+            if not (yield Blocking(_reprepare_changed, conn, sent)):
+                raise
+        statement, _ = batch.statement(conn, session)
+        in_flight = True
+        return (yield from batch.send(conn, session, statement))
+    except Exception as exc:
+        if batch.on_refused is not None and (isinstance(exc, InvalidRequest) or not in_flight):
+            batch.on_refused()
+        raise

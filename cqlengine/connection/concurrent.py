@@ -1,0 +1,87 @@
+"""Many statements at once, with bounded concurrency, and one statement on every host."""
+from __future__ import annotations
+
+import threading
+from functools import partial
+from typing import Any, Optional, Sequence
+
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, ResponseFuture, ResultSet, Session
+from cassandra.query import Statement
+
+from cqlengine.connection.driver import NOT_SET, Connection
+from cqlengine.connection.sending import _log, is_default_profile, send_options
+from cqlengine.exceptions import ConnectionException
+from cqlengine.prepared import Params
+
+
+def send_concurrently(conn: Connection, items: Sequence[tuple[Any, ...]], concurrency: int = 100,
+                      timeout: Any = NOT_SET, execution_profile: Any = EXEC_PROFILE_DEFAULT) -> list[tuple[bool, Any]]:
+    """Every item bound first, then sent with at most ``concurrency`` in flight; each outcome, in order."""
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+        raise ConnectionException(f"execute_concurrently: concurrency must be a positive int, got {concurrency!r}")
+    session = conn.ensure_session()
+    defaults = is_default_profile(execution_profile)
+    bound = [conn.build_statement(item[0], item[1], item[2], idempotent=item[3] if len(item) > 3 else None,
+                                  connection_defaults=defaults)
+             for item in items]
+    options: dict[str, Any] = {"execution_profile": conn.execution_profile(session, name=execution_profile)}
+    if timeout is NOT_SET and defaults:
+        timeout = conn.default_timeout  # a profile chosen for the call keeps its own request_timeout
+    if timeout is not NOT_SET:
+        options["timeout"] = timeout
+    for item in items:
+        _log(conn, item[0])
+    conn.stats.count("executed", len(bound))
+    return _send_all(session, bound, concurrency, options)
+
+
+def _send_all(session: Session, statements: Sequence[Statement], concurrency: int,
+              options: dict[str, Any]) -> list[tuple[bool, Any]]:
+    """Send every statement, at most ``concurrency`` in flight; each outcome, in order.
+
+    Not the driver's ``execute_concurrent``: before 3.30 it sends every request
+    with ``timeout=None``, so no request of a bulk call would ever time out.
+    """
+    outcomes: list[tuple[bool, Any]] = [(False, None)] * len(statements)
+    slots = threading.BoundedSemaphore(concurrency)
+    all_done = threading.Event()
+    left = [len(statements)]
+    count = threading.Lock()
+
+    def settle(index: int, future: Optional[ResponseFuture], ok: bool, value: Any) -> None:
+        try:
+            outcomes[index] = (True, ResultSet(future, value)) if ok else (False, value)
+        except Exception as exc:  # noqa: BLE001 - reported as this statement's outcome, never a hang
+            outcomes[index] = (False, exc)
+        finally:
+            slots.release()
+            with count:
+                left[0] -= 1
+                if not left[0]:
+                    all_done.set()
+
+    for index, statement in enumerate(statements):
+        slots.acquire()
+        try:
+            future = session.execute_async(statement, **options)
+        except Exception as exc:  # noqa: BLE001 - an outcome like any other, reported in order
+            settle(index, None, False, exc)
+            continue
+        future.add_callbacks(partial(settle, index, future, True), partial(settle, index, future, False))
+    if statements:
+        all_done.wait()
+    return outcomes
+
+
+def on_each_host(conn: Connection, query: str, params: Optional[Params] = None,
+                 timeout: Any = NOT_SET) -> dict[str, list[Any]]:
+    """The rows of ``query`` read on every host that is up, by host address."""
+    session = conn.ensure_session()
+    out: dict[str, list[Any]] = {}
+    for host in session.cluster.metadata.all_hosts():
+        if not host.is_up:
+            continue
+        statement = conn.build_statement(query, params)
+        options = send_options(conn, session, query, timeout)
+        out[str(host.endpoint)] = list(session.execute(statement, host=host, **options))
+    return out

@@ -1,0 +1,160 @@
+"""Sending one statement: the options, log line and routing every request gets.
+
+:func:`execute_steps` is the one body of ``execute`` and ``aexecute`` (see
+:mod:`cqlengine.connection.steps`).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, NamedTuple, Optional, Protocol, Sequence, Union
+
+from cassandra import InvalidRequest
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, NoHostAvailable, ResponseFuture, Session
+from cassandra.pool import Host
+from cassandra.query import BatchStatement, BoundStatement, Statement
+
+from cqlengine import statements
+from cqlengine.connection.driver import NOT_SET, Connection
+from cqlengine.connection.stats import ConnectionStats
+from cqlengine.connection.steps import Binding, Blocking, Body, Send
+from cqlengine.prepared import Params
+
+log = logging.getLogger(__name__)
+
+
+class Described(Protocol):
+    """A request that is no single statement (a batch), as the log shows it: its CQL, never its values."""
+
+    @property
+    def query_string(self) -> str: ...
+
+
+def _log(conn: Connection, query: Union[str, Statement, Described]) -> None:
+    """Log the statement's shape at DEBUG: its CQL with literals shown as ``?``, never a value."""
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("[%s] %s", conn.name, _shape(query))
+
+
+def _shape(query: Union[str, Statement, Described]) -> str:
+    text: Any
+    if isinstance(query, str):
+        text = query
+    elif isinstance(query, BoundStatement):
+        text = query.prepared_statement.query_string  # not repr(): it shows the bound values
+    elif isinstance(query, BatchStatement):
+        return f"a BatchStatement of {len(query._statements_and_parameters)} statement(s)"
+    else:
+        text = getattr(query, "query_string", None)
+    if not isinstance(text, str):
+        return f"a {type(query).__name__}"
+    return statements.without_literals(text)
+
+
+def is_default_profile(profile: Any) -> bool:
+    return profile is None or profile is EXEC_PROFILE_DEFAULT
+
+
+def send_options(conn: Connection, session: Session, query: Union[str, Statement, Described],
+                 timeout: Any, paging_state: Optional[bytes] = None, tuple_rows: bool = False,
+                 profile: Any = EXEC_PROFILE_DEFAULT) -> dict[str, Any]:
+    """Count and log one statement about to be sent; the driver's keyword arguments for it."""
+    _log(conn, query)
+    conn.stats.count("executed")
+    options: dict[str, Any] = {"paging_state": paging_state,
+                               "execution_profile": conn.execution_profile(session, tuple_rows, profile)}
+    if timeout is NOT_SET and is_default_profile(profile):
+        timeout = conn.default_timeout  # a profile chosen for the statement keeps its own request_timeout
+    if timeout is not NOT_SET:
+        options["timeout"] = timeout
+    return options
+
+
+def first_host_up(session: Session, addresses: Sequence[str]) -> Optional[Host]:
+    hosts = {str(host.address): host for host in session.cluster.metadata.all_hosts() if host.is_up}
+    return next((hosts[a] for a in addresses if a in hosts), None)
+
+
+def sent(stats: ConnectionStats, query: Any, session: Session, statement: Statement, options: dict[str, Any],
+         route_to: Sequence[str] = ()) -> Body[Any]:
+    """Send ``statement``, its time recorded in ``stats`` under the kind of ``query`` (a failure as failed).
+
+    With ``route_to`` it goes to the first of those hosts that is up; to any
+    host when none is, or when that one cannot be reached.
+    """
+    started = time.perf_counter()
+    try:
+        host = first_host_up(session, route_to) if route_to else None
+        try:
+            result = yield Send(session, statement, options, host)
+        except NoHostAvailable:
+            if host is None:
+                raise
+            result = yield Send(session, statement, options)  # it went down since: any host will do
+    except BaseException:
+        stats.record(query, time.perf_counter() - started, failed=True)
+        raise
+    stats.record(query, time.perf_counter() - started)
+    return result
+
+
+class Request(NamedTuple):
+    """One statement and the options it was asked to run with (see :func:`cqlengine.connection.execute`)."""
+
+    query: Union[str, Statement]
+    params: Optional[Params] = None
+    consistency: Optional[int] = None
+    timeout: Any = NOT_SET
+    fetch_size: Optional[int] = None
+    paging_state: Optional[bytes] = None
+    consistency_level: Optional[int] = None
+    tuple_rows: bool = False
+    idempotent: Optional[bool] = None
+    execution_profile: Any = EXEC_PROFILE_DEFAULT
+    route_to: Sequence[str] = ()
+
+    @property
+    def prepared(self) -> bool:
+        """Whether the query is CQL text sent prepared (then a refusal may mean its columns changed)."""
+        return isinstance(self.query, str) and bool(self.params)
+
+    def statement(self, conn: Connection) -> Statement:
+        level = self.consistency if self.consistency is not None else self.consistency_level  # the peer's name
+        return conn.build_statement(self.query, self.params, level, self.fetch_size, self.idempotent,
+                                    is_default_profile(self.execution_profile))
+
+    def send(self, conn: Connection, session: Session, statement: Statement) -> Body[Any]:
+        """Send ``statement``, counted, logged and timed; routed as asked."""
+        options = send_options(conn, session, self.query, self.timeout, self.paging_state, self.tuple_rows,
+                               self.execution_profile)
+        return sent(conn.stats, self.query, session, statement, options, self.route_to)
+
+
+def execute_steps(conn: Connection, request: Request) -> Body[Any]:
+    """The body of ``execute`` and ``aexecute``: the first page of the request's rows.
+
+    A refusal caused by column types that changed since the statement was
+    prepared is retried once, prepared afresh.
+    """
+    if conn.session is None:
+        yield Blocking(conn.ensure_session)
+    session = conn.ensure_session()
+    texts = [request.query] if isinstance(request.query, str) and request.prepared else []
+    statement = yield Binding(conn, texts, request.statement, conn)
+    try:
+        return (yield from request.send(conn, session, statement))
+    except InvalidRequest:
+        # The server refuses before applying anything; values serialised for column types
+        # that changed since the statement was prepared are refused this way. Retry once.
+        if not (request.prepared and (yield Blocking(conn.reprepare_if_changed, request.query, statement))):
+            raise
+    statement = request.statement(conn)
+    return (yield from request.send(conn, session, statement))
+
+
+def send_async(conn: Connection, query: Union[str, Statement], params: Optional[Params],
+               consistency: Optional[int], timeout: Any) -> ResponseFuture:
+    """The driver's future of ``query``, bound as ``execute`` binds it, counted and logged."""
+    session = conn.ensure_session()
+    statement = conn.build_statement(query, params, consistency)
+    return session.execute_async(statement, **send_options(conn, session, query, timeout))
