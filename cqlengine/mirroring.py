@@ -33,12 +33,14 @@ a lightweight transaction).
 """
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from itertools import product
 from typing import Any, Callable, Mapping, Optional, Union
 
 from cqlengine import connection, statements
+from cqlengine.connection.steps import Body, Step, arun, run
 from cqlengine.exceptions import CQLEngineException, LWTException
 from cqlengine.mapped import Build, MappedModel
 from cqlengine.models import Model
@@ -252,10 +254,19 @@ def _conn_of(mirror: Mirror) -> Optional[str]:
     return mirror.connection or mirror.target.__connection__
 
 
-def write(instance: MappedModel, build: Build, deletes: bool,
-          action: str) -> None:
+def write(instance: MappedModel, build: Build, deletes: bool, action: str) -> None:
     """One write of ``instance`` and its mirrors (``Model._write`` for a mirrored model)."""
-    read = _row_of(instance) if deletes and instance._loaded is None else instance
+    run(_write_steps(instance, build, deletes, action))
+
+
+async def awrite(instance: MappedModel, build: Build, deletes: bool, action: str) -> None:
+    """``write()`` for asyncio."""
+    await arun(_write_steps(instance, build, deletes, action))
+
+
+def _write_steps(instance: MappedModel, build: Build, deletes: bool, action: str) -> Body[None]:
+    """The one body of ``write`` and ``awrite``: it yields what it sends or reads (see ``_Send``)."""
+    read = (yield _RowOf(instance)) if deletes and instance._loaded is None else instance
     statement, state, batch, before, timestamp, conditional = _plan(instance, build, deletes, action)
     options = instance._options
     if statement is None:
@@ -263,72 +274,114 @@ def write(instance: MappedModel, build: Build, deletes: bool,
         return
     if conditional:
         try:
-            options.send(statement, type(instance))
+            yield _Send(statement, options, type(instance))
         except LWTException:
             options.reset_one_shot()
             raise
         if batch is None:
             for mirror, target in _targets(read, before, deletes, now_micros(), statement):
-                _send_one(target, options, _conn_of(mirror))
+                yield _SendTarget(target, options, _conn_of(mirror))
         else:
             _to_batch(batch, _targets(read, before, deletes, None, statement))
         instance._end_write(statement, state, batch)
         return
     targets = _targets(read, before, deletes, timestamp, statement)  # built (and checked) before anything is sent
     if batch is not None:
-        options.send(statement, type(instance))
+        yield _Send(statement, options, type(instance))
         _to_batch(batch, targets)
     elif targets and all(m.atomic for m, _ in targets) and _one_connection(instance, targets):
-        connection.execute_batch([s.render() for s in (statement, *(t for _, t in targets))], "LOGGED",
-                                 consistency=options.consistency, timeout=options.timeout,
-                                 connection=options.table(type(instance))[2],
-                                 idempotent=_retry_safe(options, statement, targets),
-                                 execution_profile=options.execution_profile or connection.EXEC_PROFILE_DEFAULT)
+        yield _SendTogether([statement, *(t for _, t in targets)], options, options.table(type(instance))[2],
+                            _retry_safe(options, statement, targets))
     else:
-        options.send(statement, type(instance))
+        yield _Send(statement, options, type(instance))
         for mirror, target in targets:
-            _send_one(target, options, _conn_of(mirror))
+            yield _SendTarget(target, options, _conn_of(mirror))
     instance._end_write(statement, state, batch)
 
 
-async def awrite(instance: MappedModel, build: Build, deletes: bool,
-                 action: str) -> None:
-    """``write()`` for asyncio."""
-    read = await _arow_of(instance) if deletes and instance._loaded is None else instance
-    statement, state, batch, before, timestamp, conditional = _plan(instance, build, deletes, action)
-    options = instance._options
-    if statement is None:
-        instance._end_write(None, state, batch)
-        return
-    if conditional:
-        try:
-            await options.asend(statement, type(instance))
-        except LWTException:
-            options.reset_one_shot()
-            raise
-        if batch is None:
-            for mirror, target in _targets(read, before, deletes, now_micros(), statement):
-                await _asend_one(target, options, _conn_of(mirror))
-        else:
-            _to_batch(batch, _targets(read, before, deletes, None, statement))
-        instance._end_write(statement, state, batch)
-        return
-    targets = _targets(read, before, deletes, timestamp, statement)
-    if batch is not None:
-        await options.asend(statement, type(instance))
-        _to_batch(batch, targets)
-    elif targets and all(m.atomic for m, _ in targets) and _one_connection(instance, targets):
-        await connection.aexecute_batch([s.render() for s in (statement, *(t for _, t in targets))], "LOGGED",
-                                        consistency=options.consistency, timeout=options.timeout,
-                                        connection=options.table(type(instance))[2],
-                                        idempotent=_retry_safe(options, statement, targets),
-                                        execution_profile=options.execution_profile or
-                                        connection.EXEC_PROFILE_DEFAULT)
-    else:
-        await options.asend(statement, type(instance))
-        for mirror, target in targets:
-            await _asend_one(target, options, _conn_of(mirror))
-    instance._end_write(statement, state, batch)
+class _Send(Step):
+    """A source statement sent with its write's options (or joining its batch)."""
+
+    __slots__ = ("statement", "options", "model")
+
+    def __init__(self, statement: statements.BaseStatement, options: WriteOptions, model: type[MappedModel]) -> None:
+        self.statement, self.options, self.model = statement, options, model
+
+    def run(self) -> Any:
+        return self.options.send(self.statement, self.model)
+
+    async def arun(self, loop: asyncio.AbstractEventLoop) -> Any:
+        return await self.options.asend(self.statement, self.model)
+
+
+class _SendTarget(Step):
+    """A target statement sent on its own, after its source, with the source write's consistency and timeout."""
+
+    __slots__ = ("statement", "kwargs")
+
+    def __init__(self, statement: statements.BaseStatement, options: WriteOptions, conn: Optional[str]) -> None:
+        self.statement = statement
+        self.kwargs = dict(consistency=options.consistency, timeout=options.timeout, connection=conn,
+                           idempotent=statement.is_idempotent)
+
+    def run(self) -> Any:
+        return connection.execute(*self.statement.render(), **self.kwargs)
+
+    async def arun(self, loop: asyncio.AbstractEventLoop) -> Any:
+        return await connection.aexecute(*self.statement.render(), **self.kwargs)
+
+
+class _SendTogether(Step):
+    """A source statement and its targets' in one LOGGED batch: neither is written without the other."""
+
+    __slots__ = ("members", "kwargs")
+
+    def __init__(self, members: list[statements.BaseStatement], options: WriteOptions, conn: Optional[str],
+                 idempotent: bool) -> None:
+        self.members = [s.render() for s in members]
+        self.kwargs = dict(consistency=options.consistency, timeout=options.timeout, connection=conn,
+                           idempotent=idempotent,
+                           execution_profile=options.execution_profile or connection.EXEC_PROFILE_DEFAULT)
+
+    def run(self) -> Any:
+        return connection.execute_batch(self.members, "LOGGED", **self.kwargs)
+
+    async def arun(self, loop: asyncio.AbstractEventLoop) -> Any:
+        return await connection.aexecute_batch(self.members, "LOGGED", **self.kwargs)
+
+
+class _Rows(Step):
+    """Every row a queryset reads, as instances."""
+
+    __slots__ = ("queryset",)
+
+    def __init__(self, queryset: QuerySet[Any]) -> None:
+        self.queryset = queryset
+
+    def run(self) -> list[Any]:
+        return list(self.queryset.iterator())
+
+    async def arun(self, loop: asyncio.AbstractEventLoop) -> list[Any]:
+        return await self.queryset.aall()
+
+
+class _RowOf(_Rows):
+    """The stored row of an instance about to be deleted that was never read: the transform needs its
+    values to find the target row (the instance itself when there is no such row)."""
+
+    __slots__ = ("instance",)
+
+    def __init__(self, instance: MappedModel) -> None:
+        super().__init__(_key_reader(instance))
+        self.instance = instance
+
+    def run(self) -> Any:
+        rows = super().run()
+        return rows[0] if rows else self.instance
+
+    async def arun(self, loop: asyncio.AbstractEventLoop) -> Any:
+        rows = await super().arun(loop)
+        return rows[0] if rows else self.instance
 
 
 def _key_reader(instance: MappedModel) -> QuerySet[Any]:
@@ -337,17 +390,6 @@ def _key_reader(instance: MappedModel) -> QuerySet[Any]:
     queryset: QuerySet[Any] = cls.objects if issubclass(cls, Model) else ModelQuerySet(cls)
     reader = queryset.filter(**{k: instance._values.get(k) for k in cls._meta.primary_keys})
     return reader.using(keyspace=options.keyspace, connection=options.connection).consistency(options.consistency)
-
-
-def _row_of(instance: MappedModel) -> Any:
-    """The stored row of an instance about to be deleted that was never read: the transform needs its
-    values to find the target row (the instance itself when there is no such row)."""
-    return next(iter(_key_reader(instance)), instance)
-
-
-async def _arow_of(instance: MappedModel) -> Any:
-    rows = await _key_reader(instance).aall()
-    return rows[0] if rows else instance
 
 
 def _retry_safe(options: WriteOptions, statement: statements.BaseStatement,
@@ -364,18 +406,6 @@ def _one_connection(instance: MappedModel, targets: list[tuple[Mirror, statement
 def _to_batch(batch: Batch, targets: list[tuple[Mirror, statements.BaseStatement]]) -> None:
     for mirror, target in targets:
         batch.add_query(target, connection=_conn_of(mirror))
-
-
-def _send_one(statement: statements.BaseStatement, options: WriteOptions, conn: Optional[str]) -> None:
-    cql, params = statement.render()
-    connection.execute(cql, params, consistency=options.consistency, timeout=options.timeout, connection=conn,
-                       idempotent=statement.is_idempotent)
-
-
-async def _asend_one(statement: statements.BaseStatement, options: WriteOptions, conn: Optional[str]) -> None:
-    cql, params = statement.render()
-    await connection.aexecute(cql, params, consistency=options.consistency, timeout=options.timeout,
-                              connection=conn, idempotent=statement.is_idempotent)
 
 
 def mirror(source: type[MappedModel], target: type[MappedModel], transform: Optional[Transform] = None, *,
@@ -524,52 +554,37 @@ def queryset_write(queryset: QuerySet[MappedModel], action: str, values: Optiona
     A row another client writes between the read and the write may be mirrored
     as it was seen; ``verify()`` reports any such difference.
     """
-    source, timestamp, conditional = _queryset_plan(queryset, action)
-    statement = source._update_statement(values or {}) if action == "update" else source._delete_statement()
-    reader = _reader(queryset)
-    before = list(reader.iterator())
-    options = queryset._options
-    if options.batch is not None:  # a delete: its mirror deletes join the batch
-        targets = _after_queryset_write(before, None, timestamp, statement)
-        options.send(statement, queryset.model)
-        _to_batch(batch=options.batch, targets=targets)
-        return
-    after = None if action == "delete" else _after_in_python(queryset, before, values or {})
-    # Built (so checked) before anything is sent, when the rows the write leaves are known now.
-    targets = _known_targets(before, after, action, timestamp, statement)
-    options.send(statement, queryset.model)
-    if conditional:
-        timestamp = now_micros()  # a lightweight transaction takes no client timestamp: its mirror is dated now
-        targets = _known_targets(before, after, action, timestamp, statement)
-    if action == "update" and after is None:  # a collection or counter operation: read what it left
-        targets = _after_queryset_write(before, list(_reader(queryset).iterator()), timestamp, statement)
-    for mirror, target in targets:
-        _send_one(target, options, _conn_of(mirror))
+    run(_queryset_write_steps(queryset, action, values or {}))
 
 
 async def aqueryset_write(queryset: QuerySet[MappedModel], action: str,
                           values: Optional[dict[str, Any]] = None) -> None:
     """``queryset_write()`` for asyncio."""
+    await arun(_queryset_write_steps(queryset, action, values or {}))
+
+
+def _queryset_write_steps(queryset: QuerySet[MappedModel], action: str, values: dict[str, Any]) -> Body[None]:
+    """The one body of ``queryset_write`` and ``aqueryset_write``."""
     source, timestamp, conditional = _queryset_plan(queryset, action)
-    statement = source._update_statement(values or {}) if action == "update" else source._delete_statement()
-    before = await _reader(queryset).aall()
+    statement = source._update_statement(values) if action == "update" else source._delete_statement()
+    before = yield _Rows(_reader(queryset))
     options = queryset._options
-    if options.batch is not None:
+    if options.batch is not None:  # a delete: its mirror deletes join the batch
         targets = _after_queryset_write(before, None, timestamp, statement)
-        await options.asend(statement, queryset.model)
+        yield _Send(statement, options, queryset.model)
         _to_batch(batch=options.batch, targets=targets)
         return
-    after = None if action == "delete" else _after_in_python(queryset, before, values or {})
+    after = None if action == "delete" else _after_in_python(queryset, before, values)
     # Built (so checked) before anything is sent, when the rows the write leaves are known now.
     targets = _known_targets(before, after, action, timestamp, statement)
-    await options.asend(statement, queryset.model)
+    yield _Send(statement, options, queryset.model)
     if conditional:
         timestamp = now_micros()  # a lightweight transaction takes no client timestamp: its mirror is dated now
         targets = _known_targets(before, after, action, timestamp, statement)
     if action == "update" and after is None:  # a collection or counter operation: read what it left
-        targets = _after_queryset_write(before, await _reader(queryset).aall(), timestamp, statement)
+        targets = _after_queryset_write(before, (yield _Rows(_reader(queryset))), timestamp, statement)
     for mirror, target in targets:
-        await _asend_one(target, options, _conn_of(mirror))
+        yield _SendTarget(target, options, _conn_of(mirror))
 
 
 class _MirroringHook:
