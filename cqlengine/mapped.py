@@ -29,7 +29,7 @@ from cqlengine.exceptions import DoesNotExist as _DoesNotExist
 from cqlengine.exceptions import MultipleObjectsReturned as _MultipleObjectsReturned
 from cqlengine.instance_options import InstanceOptions
 from cqlengine.plans import RowPlan, column_checks, columns_with_defaults, empty_collections, insert_plan
-from cqlengine.writes import NO_OPTIONS, normalize_timestamp, split_map_nulls, writes_nothing
+from cqlengine.writes import NO_OPTIONS, split_map_nulls, writes_nothing
 
 __all__ = ["MappedModel", "WriteHook"]
 
@@ -640,7 +640,6 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
             else:
                 attrs = self.get_changed_columns()
             return self._update_statement(attrs)
-        keyspace, table, _ = opts.table(cls)
         values = []
         own = self._values
         statics_only = self._without_clustering_key()
@@ -654,10 +653,8 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
             if statics_only and not (col.static or key in cls._partition_keys):
                 continue  # the defaults of a row there is none of (see _writes_statics_only)
             values.append((name, value if type(value) in plain else col.to_database(value)))
-        return statements.InsertStatement(
-            table, keyspace=keyspace, values=values, if_not_exists=opts.if_not_exists,
-            ttl=opts.ttl, timestamp=normalize_timestamp(opts.timestamp),
-        )
+        table, args = opts.statement_args(cls, "insert")
+        return statements.InsertStatement(table, values=values, **args)
 
     def _update_statement(self, attrs: list[str], named: Iterable[str] = (),
                           merges: bool = False) -> Optional[statements.BaseStatement]:
@@ -696,16 +693,12 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
             assignments.append(statements.SetAssignment(col.db_field_name, col.to_database(value)))
         if not assignments:
             return None
-        keyspace, table, _ = self._table()
         opts = self._options
         static_only = all(cls._columns[cls._db_map[a.column]].static for a in assignments)
         # An UPDATE of static columns alone addresses the partition: Cassandra refuses clustering keys.
         where = self._pk_where(partition_only=static_only)
-        return statements.UpdateStatement(
-            table, keyspace=keyspace, assignments=assignments, where=where,
-            ttl=opts.ttl, timestamp=normalize_timestamp(opts.timestamp),
-            if_exists=opts.if_exists, conditions=opts.condition_clauses(cls),
-        )
+        table, args = opts.statement_args(cls, "update")
+        return statements.UpdateStatement(table, assignments=assignments, where=where, **args)
 
     def update(self: M, **values: Any) -> M:
         """Set ``values`` and UPDATE the changed columns (primary keys cannot change)."""
@@ -769,9 +762,5 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
         self._refuse_if_not_exists("delete")
         for key, col in cls._primary_keys.items():
             col.validate(self._values.get(key))
-        keyspace, table, _ = self._table()
-        return statements.DeleteStatement(
-            table, keyspace=keyspace, where=self._pk_where(),
-            timestamp=normalize_timestamp(self._options.timestamp), if_exists=self._options.if_exists,
-            conditions=self._options.condition_clauses(cls),
-        )
+        table, args = self._options.statement_args(cls, "delete")
+        return statements.DeleteStatement(table, where=self._pk_where(), **args)

@@ -17,7 +17,7 @@ from cqlengine.exceptions import QueryException, UnknownUpdateColumn, Validation
 from cqlengine.functions import BaseFunction, Token
 from cqlengine.mapped import MappedModel
 from cqlengine.operators import FILTER_SUFFIXES, UPDATE_SUFFIXES
-from cqlengine.writes import WriteOptions, normalize_timestamp, split_map_nulls
+from cqlengine.writes import WriteOptions, split_map_nulls
 
 __all__ = ["QueryBuilder"]
 
@@ -549,14 +549,8 @@ class QueryBuilder(Generic[M]):
             # Static columns belong to the partition: Cassandra refuses clustering keys here.
             partition = {c.db_field_name for c in model._partition_keys.values()}
             where = [w for w in where if getattr(w, "column", None) in partition]
-        keyspace, table, _ = self._table()
-        statement = statements.UpdateStatement(
-            table, keyspace=keyspace, assignments=assignments, where=where,
-            ttl=self._options.ttl,
-            timestamp=normalize_timestamp(self._options.timestamp), if_exists=self._options.if_exists,
-            conditions=self._options.condition_clauses(self.model),
-        )
-        return statement
+        table, args = self._options.statement_args(model, "update")
+        return statements.UpdateStatement(table, assignments=assignments, where=where, **args)
 
     def _assignments(self, col: Column, label: str, op: str, value: Any) -> list[Any]:
         """The assignments of one ``update()`` keyword: a None map value deletes its key, as in the peer."""
@@ -628,10 +622,5 @@ class QueryBuilder(Generic[M]):
         if self._options.ttl is not None:
             raise QueryException(f"{model.__name__}.delete: ttl({self._options.ttl}) cannot apply to a DELETE "
                                  "(Cassandra has no DELETE ... USING TTL); use timestamp() to date it")
-        keyspace, table, _ = self._table()
-        statement = statements.DeleteStatement(
-            table, keyspace=keyspace, where=self._where_clauses(),
-            timestamp=normalize_timestamp(self._options.timestamp), if_exists=self._options.if_exists,
-            conditions=self._options.condition_clauses(self.model),
-        )
-        return statement
+        table, args = self._options.statement_args(model, "delete")
+        return statements.DeleteStatement(table, where=self._where_clauses(), **args)

@@ -186,6 +186,20 @@ class WriteOptions:
         keyspace = self.keyspace or model._get_keyspace(conn)
         return keyspace, model._raw_column_family_name(), conn
 
+    def statement_args(self, model: ModelTable, kind: str) -> tuple[str, dict[str, Any]]:
+        """The table and keyword arguments these options give ``model``'s ``kind`` of statement
+        (``"insert"``, ``"update"`` or ``"delete"``): the one place options become statement arguments."""
+        keyspace, table, _ = self.table(model)
+        args: dict[str, Any] = {"keyspace": keyspace, "timestamp": normalize_timestamp(self.timestamp)}
+        if kind == "insert":
+            args["if_not_exists"] = self.if_not_exists
+        else:
+            args["if_exists"] = self.if_exists
+            args["conditions"] = self.condition_clauses(model)
+        if kind != "delete":
+            args["ttl"] = self.ttl
+        return table, args
+
     def condition_clauses(self, model: ModelTable) -> list[statements.ConditionClause]:
         """``iff(col=v, col__gt=v, col__ne=v, col__in=[...])`` as IF clauses, values validated."""
         out = []
