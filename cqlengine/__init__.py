@@ -3,9 +3,9 @@ from cqlengine.exceptions import CQLEngineException, ValidationError
 
 __version__ = "0.1.0"
 
-# Importing the query layer registers the QuerySet class on Model (models
-# cannot import query: the layers point one way).
-import cqlengine.query  # noqa: E402,F401
+# The public modules (models imports query, and everything below it), so that ``import cqlengine``
+# reaches ``cqlengine.models`` and ``cqlengine.query`` as the peer's users expect.
+import cqlengine.models  # noqa: E402,F401
 
 # Column value-less markers, kept for port compatibility with the peer's API.
 SizeTieredCompactionStrategy = "SizeTieredCompactionStrategy"

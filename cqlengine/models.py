@@ -98,9 +98,7 @@ class Model(MappedModel):
     objects: ClassVar[_ObjectsDescriptor]
 
     @classmethod
-    def _queryset(cls) -> Any:
-        if cls.__queryset__ is None:  # pragma: no cover - cqlengine/__init__ imports query
-            import cqlengine.query  # noqa: F401
+    def _queryset(cls) -> ModelQuerySet[Any]:
         return cls.__queryset__(cls)
 
     if TYPE_CHECKING:

@@ -21,6 +21,7 @@ from cqlengine.operators import FILTER_SUFFIXES
 __all__ = [
     "NO_OPTIONS",
     "OptionIgnoredInBatch",
+    "ReadOptions",
     "TimeoutWithBatch",
     "Timestamp",
     "WriteOptions",
@@ -132,8 +133,23 @@ def check_applied(result: Any) -> None:
 
 
 @dataclass
-class WriteOptions:
-    """How a write is sent; shared by instances and querysets.
+class ReadOptions:
+    """How a statement is sent, read or write: where, at which consistency, for how long, retried or not."""
+
+    consistency: Optional[int] = None
+    timeout: Any = connection.NOT_SET
+    keyspace: Optional[str] = None
+    connection: Optional[str] = None
+    #: Whether the driver may retry the statements (None: each statement's own ``is_idempotent``).
+    idempotent: Optional[bool] = None
+    #: The session's execution profile the statements run with (its name, or the profile itself).
+    execution_profile: Any = None
+
+
+@dataclass
+class WriteOptions(ReadOptions):
+    """How a statement is sent (:class:`ReadOptions`), and what only a write takes: its TTL, timestamp,
+    conditions and batch. Instances and querysets hold one each (a queryset reads with its read options).
 
     ``timestamp``, the LWT options and ``batch`` are one-shot on an instance
     (reset after each write): a timestamp reused by a later write would date
@@ -142,18 +158,10 @@ class WriteOptions:
 
     ttl: Optional[int] = None
     timestamp: Optional[Timestamp] = None
-    consistency: Optional[int] = None
-    timeout: Any = connection.NOT_SET
     if_not_exists: bool = False
     if_exists: bool = False
     conditions: dict[str, Any] = field(default_factory=dict)
     batch: Optional[Batch] = None
-    keyspace: Optional[str] = None
-    connection: Optional[str] = None
-    #: Whether the driver may retry the statements (None: each statement's own ``is_idempotent``).
-    idempotent: Optional[bool] = None
-    #: The session's execution profile the statements run with (its name, or the profile itself).
-    execution_profile: Any = None
 
     def copy(self, **changes: Any) -> WriteOptions:
         # Not dataclasses.replace: a queryset copies its options at every chained call.
