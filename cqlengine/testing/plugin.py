@@ -44,8 +44,7 @@ from typing import Any, Callable, Iterator, Optional
 
 import pytest
 
-from cqlengine import connection
-from cqlengine.statements import quote_identifier
+from cqlengine import connection, ddl
 from cqlengine.testing.cluster import ClusterSettings, LocalCluster
 from cqlengine.testing.server import (
     NodeInfo,
@@ -58,15 +57,11 @@ from cqlengine.testing.server import (
 
 
 def _create_keyspace(name: str) -> None:
-    # DDL takes no bind markers: the (generated) name goes through the one quoting function.
-    ddl = (f"CREATE KEYSPACE IF NOT EXISTS {quote_identifier(name)} WITH replication = "
-           "{'class': 'SimpleStrategy', 'replication_factor': 1}")
-    connection.execute(ddl)
+    connection.execute(ddl.create_keyspace(name, {"class": "SimpleStrategy", "replication_factor": 1}))
 
 
 def _drop_keyspace(name: str) -> None:
-    ddl = f"DROP KEYSPACE IF EXISTS {quote_identifier(name)}"
-    connection.execute(ddl, timeout=60)
+    connection.execute(ddl.drop_keyspace(name), timeout=60)
 
 
 def _keyspace_name(prefix: str) -> str:
