@@ -287,6 +287,12 @@ class OracleMachine(RuleBasedStateMachine):
         self.base = next(_BASES) * 10
         for side in self.sides:
             side.batch = None
+        self._forget_batch()
+
+    def _forget_batch(self) -> None:
+        """What the open batch holds that its closing step is told of (see ``Step.history``)."""
+        self.batch_notes: set[str] = set()
+        self.batched_pairs: set[int] = set()  # the instances written in the open batch
 
     def _restart(self) -> None:
         """Forget both sides' rows and instances: the keys of the example start over."""
@@ -353,7 +359,7 @@ class OracleMachine(RuleBasedStateMachine):
                                  (tuple(a_rows), tuple(b_rows)))
                     drift = True  # an entry excusing rows that differ is one that lets the sides apart
                 break
-        if drift:
+        if drift or known.hidden(step) is not None:
             self._restart()
 
     def _excuse(self, step: Step, what: str, detail: str, diff: Any = None) -> known.Divergence:
@@ -374,8 +380,10 @@ class OracleMachine(RuleBasedStateMachine):
             for side in self.sides:
                 side.batch = side.query.BatchQuery()
                 side.batch.__enter__()
+            self._forget_batch()
             return
         batches = {side.name: side.batch for side in self.sides}
+        notes = frozenset(self.batch_notes)
         for side in self.sides:
             side.batch = None
 
@@ -386,7 +394,7 @@ class OracleMachine(RuleBasedStateMachine):
             else:
                 batch.execute()
 
-        self._run(Step("batch", how), close)
+        self._run(Step("batch", how, history=notes), close)
 
 
 _BASES = itertools.count(1)
@@ -414,8 +422,13 @@ def _model_rules(spec: Spec) -> dict[str, Any]:
 
     def pair_of(self: OracleMachine, step: Step, origin: str, epoch: int) -> None:
         """Follow the instances a step returned from now on (unless it failed or the example restarted)."""
+        if step.batched and known._new_conditional(step):
+            self.batch_notes.add("new-conditional")
         if step.ours.exc is None and step.peer.exc is None and self.epoch == epoch:
-            self.pairs.append(Pair(label, step.ours.value, step.peer.value, origin, self.epoch, set(step.opts)))
+            pair = Pair(label, step.ours.value, step.peer.value, origin, self.epoch, set(step.opts))
+            self.pairs.append(pair)
+            if step.batched:
+                self.batched_pairs.add(id(pair))
 
     # -- new rows
 
@@ -484,10 +497,17 @@ def _model_rules(spec: Spec) -> dict[str, Any]:
             ours = self.world.ours
             unchanged = frozenset(k for k, v in (values or {}).items()
                                   if canon(getattr(instance.ours, k)) == canon(materialise(v, ours)))
+            keys = {k: getattr(instance.ours, k) for k in type(instance.ours)._primary_keys}
             step = Step(op, label, {}, values or {}, opts or {}, origin=instance.origin,
-                        history=frozenset(instance.history), unchanged=unchanged)
+                        history=frozenset(instance.history), unchanged=unchanged, instance_keys=keys)
             instance.history.update(opts or {})
             self._run(step, lambda side: act(instance.of(side), materialise(values or {}, side), opts or {}, side))
+            if step.batched:
+                if id(instance) in self.batched_pairs:
+                    self.batch_notes.add("rewritten-in-batch")
+                self.batched_pairs.add(id(instance))
+            if op == "delete" and step.ours.exc is None and step.peer.exc is None:
+                instance.history.add("deleted")
 
         return function
 

@@ -1,40 +1,255 @@
-"""Programs the fuzzing found, replayed on every run: each must end with every difference excused.
+"""Programs ``make fuzz`` found, replayed on every run: each must end with every difference excused.
 
 Each one once failed the oracle; its difference was then fixed, or kept on purpose
-with an entry in ``known.py`` (named in the comment). Replaying them keeps a fix,
-or an entry, from being lost.
+with the entry of ``known.py`` named in its comment. Replaying them keeps a fix, or
+an entry, from being lost.
 """
 from __future__ import annotations
 
-from tests.differential.machine import Oracle
-
-
-def _replay(*steps: tuple[str, dict]) -> None:
-    state = Oracle()
-    for name, arguments in steps:
-        getattr(state, name)(**arguments)
-    state.teardown()
-
-
-def test_static_only_write_refused_where_the_peer_condition_fails(oracle_world):
-    # static-only-with-a-regular-value: the peer's conditional write is sent and not applied.
-    _replay(("batch", {"how": "exit"}), ("batch", {"how": "exit"}),
-            ("update_new_row", {"keys": {"p": 0, "ck": None}, "opts": {"batch": True, "if_exists": True},
-                                "values": {"s": 0, "v": ""}}))
-
-
-def test_iff_none_sent_and_not_applied_keeps_the_values_assigned(oracle_world):
-    # iff-none: ours sends IF name = null (not applied), the peer refuses before assigning.
-    _replay(*[("batch", {"how": "exit"})] * 32,
-            ("get_animal", {"keys": {"p": 0, "n": 0}}),
-            ("update_kw_holder", {"nth": 0, "opts": {}, "values": {}}),
-            ("create_row", {"keys": {"p": 0, "ck": None}, "opts": {"batch": True}, "values": {}}),
-            ("update_new_dog", {"keys": {"p": 0, "n": 0}, "opts": {}, "values": {"bark": None, "name": ""}}),
-            ("save_new_row", {"keys": {"p": 0, "ck": None}, "opts": {}, "values": {}}),
-            ("update_kw_dog", {"nth": 0, "opts": {"batch": True, "iff": {"name": None}}, "values": {"name": None}}))
+from tests.differential.machine import UDT, Oracle  # noqa: F401 - UDT: the programs build user-type values
 
 
 def test_an_unchanged_value_is_rewritten_for_its_ttl(oracle_world):
     # unchanged-value-rewritten-for-its-ttl: the peer sends nothing and the TTL asked for is lost.
-    _replay(("create_cat", {"keys": {"p": 0, "n": 0}, "opts": {}, "values": {"lives": 0}}),
-            ("update_kw_cat", {"nth": 0, "opts": {"ttl": 3600}, "values": {"lives": 0}}))
+    state = Oracle()
+    state.create_cat(keys={"p": 0, "n": 0}, opts={}, values={"lives": 0})
+    state.update_kw_cat(nth=0, opts={"ttl": 3600}, values={"lives": 0})
+    state.teardown()
+
+
+def test_a_static_only_write_refused_where_the_peer_condition_fails(oracle_world):
+    # static-only-with-a-regular-value
+    state = Oracle()
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.update_new_row(keys={
+        'p': 0,  # or any other generated value
+        'ck': None,  # or any other generated value
+    }, opts={'batch': True, 'if_exists': True}, values={
+        's': 0,  # or any other generated value
+        'v': '',  # or any other generated value
+    })
+    state.teardown()
+
+
+def test_iff_none_sent_and_not_applied_keeps_the_values_assigned(oracle_world):
+    # iff-none
+    state = Oracle()
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.get_animal(keys={'p': 0, 'n': 0})
+    state.update_kw_holder(nth=0, opts={}, values={})
+    state.create_row(keys={'p': 0, 'ck': None}, opts={'batch': True}, values={})
+    state.update_new_dog(keys={'p': 0, 'n': 0}, opts={}, values={'bark': None, 'name': ''})
+    state.save_new_row(keys={'p': 0, 'ck': None}, opts={}, values={})
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.update_kw_dog(nth=0, opts={'batch': True, 'iff': {'name': None}}, values={'name': None})
+    state.teardown()
+
+
+def test_a_static_only_create_refused_where_the_peer_condition_fails(oracle_world):
+    # static-only-with-a-regular-value
+    state = Oracle()
+    state.qs_delete_animal(keys={'p': 0}, opts={})
+    state.create_row(keys={'p': 1, 'ck': None}, opts={}, values={'s': 0})
+    state.qs_delete_animal(keys={'p': 0}, opts={})
+    state.qs_delete_animal(keys={'p': 0}, opts={})
+    state.create_row(keys={'p': 1, 'ck': None}, opts={'if_not_exists': True}, values={'s': 0, 'v': ''})
+    state.teardown()
+
+
+def test_a_new_conditional_save_in_a_batch_is_checked(oracle_world):
+    # new-conditional-in-a-batch
+    state = Oracle()
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.save_new_row(keys={
+        'p': 0,  # or any other generated value
+        'ck': 0,  # or any other generated value
+    }, opts={'batch': True, 'if_exists': True}, values={})
+    state.batch(how='exit')
+    state.teardown()
+
+
+def test_a_counter_written_after_its_delete_adds_its_value(oracle_world):
+    # counter-after-delete
+    state = Oracle()
+    state.save_new_tally(keys={
+        'k': 0,  # or any other generated value
+    }, opts={}, values={
+        'c1': 1,  # or any other generated value
+    })
+    state.delete_tally(nth=0, opts={})
+    state.assign_update_tally(nth=0, opts={}, values={})
+    state.teardown()
+
+
+def test_update_of_none_writes_null_dated_as_asked(oracle_world):
+    # update-new-none-writes-null
+    state = Oracle()
+    state.update_new_holder(keys={'k': 2}, opts={'timestamp': 4_102_444_800_000_000}, values={'info': None})
+    state.update_new_holder(keys={'k': 2}, opts={}, values={
+        'info': UDT(name=None, tags=None),  # or any other generated value
+    })
+    state.teardown()
+
+
+def test_iff_none_with_a_required_value_refused(oracle_world):
+    # iff-none
+    state = Oracle()
+    state.update_new_nest(keys={
+        'k': 0,  # or any other generated value
+    }, opts={}, values={
+        'r': 'a',  # or any other generated value
+    })
+    state.update_kw_nest(nth=0, opts={
+        'batch': True,
+        'iff': {'r': None},  # or any other generated value
+    }, values={
+        'r': None,  # or any other generated value
+    })
+    state.teardown()
+
+
+def test_a_regular_value_assigned_without_clustering_key_is_refused(oracle_world):
+    # static-only-with-a-regular-value
+    state = Oracle()
+    state.get_holder(keys={'k': 0})
+    state.update_new_row(keys={'p': 0, 'ck': None}, opts={}, values={'s': None})
+    state.get_holder(keys={'k': 0})
+    state.get_holder(keys={'k': 0})
+    state.get_holder(keys={'k': 0})
+    state.get_holder(keys={'k': 0})
+    state.get_holder(keys={'k': 0})
+    state.assign_update_row(nth=0, opts={}, values={'v': ''})
+    state.teardown()
+
+
+def test_an_instance_written_twice_in_one_batch_is_written_whole(oracle_world):
+    # instance-rewritten-in-a-batch
+    state = Oracle()
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.get_animal(keys={
+        'p': 0,  # or any other generated value
+        'n': 0,  # or any other generated value
+    })
+    state.create_dog(keys={
+        'p': 0,  # or any other generated value
+        'n': 0,  # or any other generated value
+    }, opts={
+        'batch': True,
+        'timestamp': 1000,  # or any other generated value
+    }, values={})
+    state.create_row(keys={
+        'p': 0,  # or any other generated value
+        'ck': None,  # or any other generated value
+    }, opts={}, values={})
+    state.save_dog(nth=0, opts={'batch': True}, values={})
+    state.batch(how='exit')
+    state.teardown()
+
+
+def test_an_instance_written_twice_in_one_batch_with_a_future_timestamp(oracle_world):
+    # instance-rewritten-in-a-batch
+    state = Oracle()
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.get_animal(keys={'p': 0, 'n': 1})
+    state.create_dog(keys={'p': 2, 'n': 2}, opts={'batch': True, 'timestamp': 4_102_444_800_000_000}, values={})
+    state.create_row(keys={'p': 1, 'ck': None}, opts={}, values={})
+    state.save_dog(nth=0, opts={'batch': True}, values={})
+    state.teardown()
+
+
+def test_a_static_none_assigned_without_clustering_key_deletes_it(oracle_world):
+    # static-none-without-clustering-key
+    state = Oracle()
+    state.create_row(keys={
+        'p': 0,  # or any other generated value
+        'ck': None,
+    }, opts={}, values={
+        's': 0,  # or any other generated value
+    })
+    state.assign_update_row(nth=0, opts={}, values={'s': None})
+    state.teardown()
+
+
+def test_a_static_none_of_a_new_instance_leaves_a_tombstone(oracle_world):
+    # static-none-without-clustering-key
+    state = Oracle()
+    state.get_animal(keys={'p': 0, 'n': 0})
+    state.update_new_row(keys={'p': 0, 'ck': None}, opts={}, values={'s': None})
+    state.update_kw_row(nth=0, opts={'batch': True, 'timestamp': 1000}, values={'s': 0})
+    state.teardown()
+
+
+def test_a_conditional_static_update_names_its_row(oracle_world):
+    # conditional-static-update-names-its-row
+    state = Oracle()
+    state.update_new_row(keys={'p': 0, 'ck': 0}, opts={'batch': True, 'iff': {'v': ''}}, values={'s': 0, 'mp': None})
+    state.teardown()
+
+
+def test_none_columns_in_the_one_conditional_statement(oracle_world):
+    # none-in-the-conditional-statement
+    state = Oracle()
+    state.update_new_holder(keys={
+        'k': 0,  # or any other generated value
+    }, opts={}, values={
+        'infos': [UDT(name=None, tags=None)],  # or any other generated value
+    })
+    state.update_kw_holder(nth=0, opts={'if_exists': True}, values={'info': None, 'infos': []})
+    state.teardown()
