@@ -211,7 +211,8 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
 
     @classmethod
     def _check_concrete(cls, action: str) -> None:
-        cls._meta.check_concrete(action)
+        if cls.__abstract__:  # checked here first: every write and query asks
+            cls._meta.check_concrete(action)
 
     # -- construction from rows ------------------------------------------------
 

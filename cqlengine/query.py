@@ -90,11 +90,10 @@ class QuerySetWriteHook(WriteHook, Protocol):
                               values: Optional[dict[str, Any]] = None) -> None: ...
 
 
-def _queryset_hook(model: type[MappedModel]) -> Optional[QuerySetWriteHook]:
-    """The hook that takes over ``model``'s queryset writes: one that cannot is refused, not skipped."""
+def _queryset_hook(model: type[MappedModel]) -> QuerySetWriteHook:
+    """The hook that takes over ``model``'s queryset writes (it has one): one that cannot is refused, not
+    skipped."""
     hook = model._write_hook
-    if hook is None:
-        return None
     if not isinstance(hook, QuerySetWriteHook):
         raise CQLEngineException(f"{model.__name__}: its write hook {hook!r} takes no queryset update()/delete()")
     return hook
@@ -784,16 +783,16 @@ class QuerySet(QueryBuilder[M]):
         return await instance.asave()  # type: ignore[no-any-return]
 
     async def aupdate(self, **values: Any) -> None:
-        hook = _queryset_hook(self.model)
-        if hook is not None:
+        if self.model._write_hook is not None:
+            hook = _queryset_hook(self.model)
             await hook.aqueryset_write(self, "update", values)
         else:
             await self._options.asend(self._update_statement(values), self.model)
         self._forget_results()
 
     async def adelete(self) -> None:
-        hook = _queryset_hook(self.model)
-        if hook is not None:
+        if self.model._write_hook is not None:
+            hook = _queryset_hook(self.model)
             await hook.aqueryset_write(self, "delete")
         else:
             await self._options.asend(self._delete_statement(), self.model)
@@ -868,8 +867,8 @@ class QuerySet(QueryBuilder[M]):
     def update(self, **values: Any) -> None:
         """UPDATE the matching rows: plain sets, ``__append``, ``__prepend``, ``__remove``, ``__add``,
         ``__update`` on collections, and increments on counters."""
-        hook = _queryset_hook(self.model)
-        if hook is not None:
+        if self.model._write_hook is not None:
+            hook = _queryset_hook(self.model)
             hook.queryset_write(self, "update", values)  # a mirror reads the rows to mirror them
         else:
             self._send(self._update_statement(values))
@@ -881,8 +880,8 @@ class QuerySet(QueryBuilder[M]):
 
     def delete(self) -> None:
         """DELETE the matching rows (the partition key must be restricted)."""
-        hook = _queryset_hook(self.model)
-        if hook is not None:
+        if self.model._write_hook is not None:
+            hook = _queryset_hook(self.model)
             hook.queryset_write(self, "delete")  # a mirror reads the rows to mirror them
         else:
             self._send(self._delete_statement())

@@ -231,39 +231,35 @@ class WriteOptions(ReadOptions):
 
     def send(self, statement: statements.BaseStatement, model: ModelTable) -> Any:
         """Add ``statement`` to the batch, or run it and check a conditional one was applied."""
-        conn = self._unless_batched(statement, model)
-        if conn is _BATCHED:
-            return None
+        _, _, conn = self.table(model)
+        if self.batch is not None:
+            return self._join_batch(statement, model, conn)
         cql, params = statement.render()
-        result = connection.execute(cql, params, **self._execute_options(statement, conn))
+        result = connection.execute(cql, params, consistency=self.consistency, timeout=self.timeout,
+                                    connection=conn, idempotent=self.idempotent_for(statement),
+                                    execution_profile=self.execution_profile)
         if statement.is_conditional:
             check_applied(result)
         return result
 
     async def asend(self, statement: statements.BaseStatement, model: ModelTable) -> Any:
         """``send()`` for asyncio: awaits the driver without blocking the event loop."""
-        conn = self._unless_batched(statement, model)
-        if conn is _BATCHED:
-            return None
+        _, _, conn = self.table(model)
+        if self.batch is not None:
+            return self._join_batch(statement, model, conn)
         cql, params = statement.render()
-        result = await connection.aexecute(cql, params, **self._execute_options(statement, conn))
+        result = await connection.aexecute(cql, params, consistency=self.consistency, timeout=self.timeout,
+                                           connection=conn, idempotent=self.idempotent_for(statement),
+                                           execution_profile=self.execution_profile)
         if statement.is_conditional:
             check_applied(result)
         return result
 
-    def _unless_batched(self, statement: statements.BaseStatement, model: ModelTable) -> Any:
-        """The connection name ``statement`` runs on, or ``_BATCHED`` once it joined the batch."""
-        _, _, conn = self.table(model)
-        if self.batch is None:
-            return conn
+    def _join_batch(self, statement: statements.BaseStatement, model: ModelTable, conn: Optional[str]) -> None:
+        """Queue ``statement`` in the batch (its condition is checked when the batch runs)."""
+        assert self.batch is not None
         self._refuse_options_the_batch_overrides(model)
         self.batch.add_query(statement, connection=conn, idempotent=self.idempotent_for(statement))
-        return _BATCHED
-
-    def _execute_options(self, statement: statements.BaseStatement, conn: Optional[str]) -> dict[str, Any]:
-        """The keywords of ``connection.execute`` (or ``aexecute``) these options give ``statement``."""
-        return dict(consistency=self.consistency, timeout=self.timeout, connection=conn,
-                    idempotent=self.idempotent_for(statement), execution_profile=self.execution_profile)
 
     def idempotent_for(self, statement: statements.BaseStatement) -> bool:
         """Whether the driver may retry ``statement``: as set with ``idempotent()``, else its own kind's."""
@@ -282,8 +278,6 @@ class WriteOptions(ReadOptions):
                 "instead"
             )
 
-
-_BATCHED = object()  # see WriteOptions._unless_batched
 
 #: The options of a write that was given none: read, never changed.
 NO_OPTIONS = WriteOptions()
