@@ -132,12 +132,19 @@ ON_PURPOSE: list[Divergence] = [
         excuses=frozenset({"rows"}),
         applies=lambda step: step.op == "batch" and "rewritten-in-batch" in step.history),
     Divergence(
-        "counter-after-delete", "Writes of new instances",
-        "a counter instance written after its delete() is written as new: each counter adds its value again "
-        "(Cassandra's counter deletes are not reliable: the old count may come back); the peer adds what "
-        "changed since its last write",
+        "written-after-delete", "Writes of new instances",
+        "an instance saved or updated after its delete() is written as new: the row is written again (a counter "
+        "adds its value again; Cassandra's counter deletes are not reliable: the old count may come back); the "
+        "peer writes only what changed since, often nothing, and the row stays deleted",
         excuses=frozenset({"rows", "instance"}),
-        applies=lambda step: step.label == "tally" and "deleted" in step.history),
+        applies=lambda step: "deleted" in step.history and step.op in ("save", "update_kw", "assign_update")),
+    Divergence(
+        "written-after-a-refused-batch", "Batches",
+        "an instance whose batch was refused counts as not written: its next save() or update() writes it as "
+        "new (a counter adds its value); the peer's counts as written, and its next write sends only what "
+        "changed, often nothing",
+        excuses=frozenset({"rows", "instance"}),
+        applies=lambda step: "batch-refused" in step.history and step.op in ("save", "update_kw", "assign_update")),
     Divergence(
         "conditional-static-update-names-its-row", "Lightweight transactions",
         "a conditional update() of a new instance setting a static value, with a condition on a regular "

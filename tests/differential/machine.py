@@ -384,6 +384,7 @@ class OracleMachine(RuleBasedStateMachine):
             return
         batches = {side.name: side.batch for side in self.sides}
         notes = frozenset(self.batch_notes)
+        batched = set(self.batched_pairs)
         for side in self.sides:
             side.batch = None
 
@@ -394,7 +395,11 @@ class OracleMachine(RuleBasedStateMachine):
             else:
                 batch.execute()
 
-        self._run(Step("batch", how, history=notes), close)
+        step = self._run(Step("batch", how, history=notes), close)
+        if step.ours.exc is not None:
+            for pair in self.pairs:
+                if id(pair) in batched:
+                    pair.history.add("batch-refused")  # its writes were not applied
 
 
 _BASES = itertools.count(1)

@@ -253,3 +253,51 @@ def test_none_columns_in_the_one_conditional_statement(oracle_world):
     })
     state.update_kw_holder(nth=0, opts={'if_exists': True}, values={'info': None, 'infos': []})
     state.teardown()
+
+def test_a_deleted_instance_saved_again_is_written_again(oracle_world):
+    # written-after-delete
+    state = Oracle()
+    state.update_new_cat(keys={
+        'p': 0,  # or any other generated value
+        'n': 0,  # or any other generated value
+    }, opts={}, values={})
+    state.delete_cat(nth=0, opts={})
+    state.save_cat(nth=0, opts={}, values={})
+    state.teardown()
+
+
+def test_a_counter_instance_of_a_refused_batch_is_written_as_new(oracle_world):
+    # written-after-a-refused-batch
+    state = Oracle()
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.get_animal(keys={
+        'p': 0,  # or any other generated value
+        'n': 0,  # or any other generated value
+    })
+    state.create_tally(keys={
+        'k': 0,  # or any other generated value
+    }, opts={'batch': True}, values={})
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.get_animal(keys={
+        'p': 0,  # or any other generated value
+        'n': 0,  # or any other generated value
+    })
+    state.update_kw_tally(nth=0, opts={'batch': True}, values={})
+    state.teardown()
+
+
+def test_a_deleted_instance_updated_is_written_again(oracle_world):
+    # written-after-delete
+    state = Oracle()
+    state.create_row(keys={'p': 0, 'ck': None}, opts={}, values={})
+    state.get_dog(keys={'p': 0, 'n': 0})
+    state.save_new_nest(keys={'k': 0}, opts={}, values={'r': 'a'})
+    state.delete_nest(nth=0, opts={})
+    state.update_kw_nest(nth=0, opts={}, values={})
+    state.teardown()
