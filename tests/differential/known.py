@@ -372,11 +372,11 @@ ON_PURPOSE: list[Divergence] = [
     Divergence(
         "iff-none", "Lightweight transactions",
         "iff(col=None) is sent as IF col = null (LWTException when the row holds a value, the values "
-        "assigned kept, as after any condition not met); the peer raises CQLEngineException "
+        "assigned kept, as after any condition not met or other refusal); the peer raises CQLEngineException "
         "('None values on iff are not allowed') before sending, or assigning",
         excuses=frozenset({"exception", "instance"}),
         applies=lambda step: _iff_none(step) and step.peer.raised_kind("CQLEngineException")
-        and (step.ours.exc is None or step.ours.raised_kind("LWTException", "ValidationError"))),
+        and (step.ours.exc is None or step.ours.raised_kind("LWTException", "ValidationError", "QueryException"))),
 ]
 
 def _iff_none(step: Step) -> bool:

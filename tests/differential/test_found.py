@@ -301,3 +301,11 @@ def test_a_deleted_instance_updated_is_written_again(oracle_world):
     state.delete_nest(nth=0, opts={})
     state.update_kw_nest(nth=0, opts={}, values={})
     state.teardown()
+
+
+def test_iff_none_with_if_exists_refused_after_assigning(oracle_world):
+    # iff-none: ours assigns, then refuses if_exists() with iff(); the peer refuses None in iff() first.
+    state = Oracle()
+    state.save_new_cat(keys={"p": 0, "n": 0}, opts={}, values={"name": None, "lives": 0})
+    state.update_kw_cat(nth=0, opts={"if_exists": True, "iff": {"name": None}}, values={"lives": None})
+    state.teardown()
