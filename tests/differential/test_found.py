@@ -309,3 +309,13 @@ def test_iff_none_with_if_exists_refused_after_assigning(oracle_world):
     state.save_new_cat(keys={"p": 0, "n": 0}, opts={}, values={"name": None, "lives": 0})
     state.update_kw_cat(nth=0, opts={"if_exists": True, "iff": {"name": None}}, values={"lives": None})
     state.teardown()
+
+
+def test_a_static_only_conditional_write_refused_where_the_server_refuses_the_peer(oracle_world):
+    # static-only-with-a-regular-value: the peer's statement (IF ... IF EXISTS) is refused by the server.
+    state = Oracle()
+    state.get_animal(keys={"p": 0, "n": 0})
+    state.update_new_animal(keys={"p": 0, "n": 0}, opts={}, values={})
+    state.update_new_row(keys={"p": 0, "ck": None}, opts={"if_exists": True, "iff": {"v": ""}},
+                         values={"s": 0, "v": ""})
+    state.teardown()
