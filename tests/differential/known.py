@@ -257,10 +257,12 @@ ON_PURPOSE: list[Divergence] = [
     Divergence(
         "nothing-to-write", "Writes with nothing to write",
         "a write that would send nothing raises ValidationError (the peer sends nothing, silently, or for a "
-        "conditional save() of an instance its last write made known, a statement whose condition fails)",
+        "conditional save() of an instance its last write made known, a statement whose condition fails, or "
+        "that the server refuses)",
         excuses=frozenset({"exception"}),
         applies=lambda step: step.ours.raised_kind("ValidationError") and "nothing to write" in str(step.ours.exc)
-        and (step.peer.exc is None or step.peer.raised_kind("LWTException")) and not _new_conditional(step),
+        and (step.peer.exc is None or step.peer.raised_kind("LWTException", "RequestValidationException"))
+        and not _new_conditional(step),
         drifts=False),
     Divergence(
         "new-instance-conditional", "Writes of new instances",

@@ -319,3 +319,11 @@ def test_a_static_only_conditional_write_refused_where_the_server_refuses_the_pe
     state.update_new_row(keys={"p": 0, "ck": None}, opts={"if_exists": True, "iff": {"v": ""}},
                          values={"s": 0, "v": ""})
     state.teardown()
+
+
+def test_nothing_to_write_refused_where_the_server_refuses_the_peer(oracle_world):
+    # nothing-to-write: the peer sends IF ... IF EXISTS, which the server refuses.
+    state = Oracle()
+    state.create_nest(keys={"k": 0}, opts={}, values={"r": "a", "dt": None})
+    state.assign_update_nest(nth=0, opts={"if_exists": True, "iff": {"r": ""}}, values={})
+    state.teardown()
