@@ -113,6 +113,12 @@ def _new_conditional(step: Step) -> bool:
 
 ON_PURPOSE: list[Divergence] = [
     Divergence(
+        "collection-none-until-read", "Model attributes",
+        "a collection set to None (assigned, or given to update()) holds None until the row is read again; "
+        "the peer's instance turns it into the empty collection at its next write",
+        excuses=frozenset({"instance"}), drifts=False,
+        applies=lambda step: step.diff is not None and _none_for_empty(*step.diff)),
+    Divergence(
         "update-new-none-writes-null", "Writes of new instances",
         "update(col=None) of an instance never read writes null for col (the caller named it: what the row held "
         "there is deleted, a tombstone dated as the write); the peer sends nothing for it",
@@ -405,6 +411,25 @@ def _given(step: Step, test: Callable[[Any], bool]) -> bool:
 
 
 COLLECTIONS = ("li", "st", "mp", "ms", "ls", "infos")
+
+
+def _none_for_empty(ours: Any, peer: Any) -> bool:
+    """Whether ``ours`` is ``peer`` but for None where the peer holds an empty collection."""
+    if not (isinstance(ours, tuple) and isinstance(peer, tuple) and len(ours) == 2 and len(peer) == 2):
+        return False
+    (name, a), (other, b) = ours, peer
+    if name != other or not isinstance(a, tuple) or not isinstance(b, tuple) or len(a) != len(b):
+        return False
+    found = False
+    for (key, x), (key2, y) in zip(a, b):
+        if key != key2:
+            return False
+        if x != y:
+            if not (x is None and isinstance(y, tuple) and len(y) == 2 and y[0] in ("list", "set", "map")
+                    and not y[1]):
+                return False
+            found = True
+    return found
 
 
 def _nothing(value: Any) -> bool:

@@ -327,3 +327,12 @@ def test_nothing_to_write_refused_where_the_server_refuses_the_peer(oracle_world
     state.create_nest(keys={"k": 0}, opts={}, values={"r": "a", "dt": None})
     state.assign_update_nest(nth=0, opts={"if_exists": True, "iff": {"r": ""}}, values={})
     state.teardown()
+
+
+def test_a_collection_written_as_none_holds_the_empty_collection(oracle_world):
+    # collection-none-until-read: ours holds None; the peer's next write turns it into [].
+    state = Oracle()
+    state.create_holder(keys={"k": 0}, opts={}, values={"info": None, "infos": None})
+    state.update_kw_holder(nth=0, opts={}, values={"info": None, "infos": None})
+    state.update_kw_holder(nth=0, opts={}, values={})
+    state.teardown()
