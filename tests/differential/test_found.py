@@ -336,3 +336,12 @@ def test_a_collection_written_as_none_holds_the_empty_collection(oracle_world):
     state.update_kw_holder(nth=0, opts={}, values={"info": None, "infos": None})
     state.update_kw_holder(nth=0, opts={}, values={})
     state.teardown()
+
+
+def test_a_map_set_to_none_holds_none_until_read(oracle_world):
+    # collection-none-until-read: the peer's next write turns the None map into {}.
+    state = Oracle()
+    state.create_nest(keys={"k": 0}, opts={}, values={"ms": None, "r": "a", "tp": None, "ls": None, "dt": None})
+    state.assign_update_nest(nth=0, opts={}, values={"ms": None})
+    state.assign_update_nest(nth=0, opts={}, values={})
+    state.teardown()
