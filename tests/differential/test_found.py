@@ -9,6 +9,12 @@ from __future__ import annotations
 from tests.differential.machine import UDT, Oracle  # noqa: F401 - UDT: the programs build user-type values
 
 
+def _toggle_batch(state: Oracle, times: int) -> None:
+    """``times`` batch steps in a row: each opens a batch, or closes (runs) the one open."""
+    for _ in range(times):
+        state.batch(how="exit")
+
+
 def test_an_unchanged_value_is_rewritten_for_its_ttl(oracle_world):
     # unchanged-value-rewritten-for-its-ttl: the peer sends nothing and the TTL asked for is lost.
     state = Oracle()
@@ -20,8 +26,7 @@ def test_an_unchanged_value_is_rewritten_for_its_ttl(oracle_world):
 def test_a_static_only_write_refused_where_the_peer_condition_fails(oracle_world):
     # static-only-with-a-regular-value
     state = Oracle()
-    state.batch(how='exit')
-    state.batch(how='exit')
+    _toggle_batch(state, 2)
     state.update_new_row(keys={
         'p': 0,  # or any other generated value
         'ck': None,  # or any other generated value
@@ -35,45 +40,13 @@ def test_a_static_only_write_refused_where_the_peer_condition_fails(oracle_world
 def test_iff_none_sent_and_not_applied_keeps_the_values_assigned(oracle_world):
     # iff-none
     state = Oracle()
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
+    _toggle_batch(state, 32)
     state.get_animal(keys={'p': 0, 'n': 0})
     state.update_kw_holder(nth=0, opts={}, values={})
     state.create_row(keys={'p': 0, 'ck': None}, opts={'batch': True}, values={})
     state.update_new_dog(keys={'p': 0, 'n': 0}, opts={}, values={'bark': None, 'name': ''})
     state.save_new_row(keys={'p': 0, 'ck': None}, opts={}, values={})
-    state.batch(how='exit')
-    state.batch(how='exit')
+    _toggle_batch(state, 2)
     state.update_kw_dog(nth=0, opts={'batch': True, 'iff': {'name': None}}, values={'name': None})
     state.teardown()
 
@@ -92,19 +65,7 @@ def test_a_static_only_create_refused_where_the_peer_condition_fails(oracle_worl
 def test_a_new_conditional_save_in_a_batch_is_checked(oracle_world):
     # new-conditional-in-a-batch
     state = Oracle()
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
+    _toggle_batch(state, 13)
     state.save_new_row(keys={
         'p': 0,  # or any other generated value
         'ck': 0,  # or any other generated value
@@ -170,13 +131,7 @@ def test_a_regular_value_assigned_without_clustering_key_is_refused(oracle_world
 def test_an_instance_written_twice_in_one_batch_is_written_whole(oracle_world):
     # instance-rewritten-in-a-batch
     state = Oracle()
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
+    _toggle_batch(state, 7)
     state.get_animal(keys={
         'p': 0,  # or any other generated value
         'n': 0,  # or any other generated value
@@ -200,13 +155,7 @@ def test_an_instance_written_twice_in_one_batch_is_written_whole(oracle_world):
 def test_an_instance_written_twice_in_one_batch_with_a_future_timestamp(oracle_world):
     # instance-rewritten-in-a-batch
     state = Oracle()
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
+    _toggle_batch(state, 7)
     state.get_animal(keys={'p': 0, 'n': 1})
     state.create_dog(keys={'p': 2, 'n': 2}, opts={'batch': True, 'timestamp': 4_102_444_800_000_000}, values={})
     state.create_row(keys={'p': 1, 'ck': None}, opts={}, values={})
@@ -269,9 +218,7 @@ def test_a_deleted_instance_saved_again_is_written_again(oracle_world):
 def test_a_counter_instance_of_a_refused_batch_is_written_as_new(oracle_world):
     # written-after-a-refused-batch
     state = Oracle()
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
+    _toggle_batch(state, 3)
     state.get_animal(keys={
         'p': 0,  # or any other generated value
         'n': 0,  # or any other generated value
@@ -279,11 +226,7 @@ def test_a_counter_instance_of_a_refused_batch_is_written_as_new(oracle_world):
     state.create_tally(keys={
         'k': 0,  # or any other generated value
     }, opts={'batch': True}, values={})
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
-    state.batch(how='exit')
+    _toggle_batch(state, 5)
     state.get_animal(keys={
         'p': 0,  # or any other generated value
         'n': 0,  # or any other generated value
