@@ -473,7 +473,7 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
         statement, state, batch = self._begin_write(build, deletes, action)
         if statement is not None:
             try:
-                self._options.send(statement, type(self))
+                (self._opts or NO_OPTIONS).send(statement, type(self))
             except LWTException:
                 self._options.reset_one_shot()  # the server checked the condition: spent
                 raise
@@ -489,7 +489,7 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
         statement, state, batch = self._begin_write(build, deletes, action)
         if statement is not None:
             try:
-                await self._options.asend(statement, type(self))
+                await (self._opts or NO_OPTIONS).asend(statement, type(self))
             except LWTException:
                 self._options.reset_one_shot()  # the server checked the condition: spent
                 raise

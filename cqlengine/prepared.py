@@ -158,6 +158,17 @@ class PreparedCache:
     def bind(self, session: Session, cql: str, params: Params) -> BoundStatement:
         """Bind ``params`` to the prepared ``cql``; on a type mismatch prepare it afresh once."""
         entry = self.lookup(session, cql) or self.entry_for(session, cql)
+        return self._bind_entry(session, cql, entry, params)
+
+    def bind_cached(self, session: Session, cql: str, params: Params) -> Optional[BoundStatement]:
+        """:meth:`bind` when ``cql`` is cached; None (nothing counted) when it must be prepared first.
+
+        Lets a caller on an event loop bind on the spot and leave only preparing to a thread.
+        """
+        entry = self.lookup(session, cql)
+        return None if entry is None else self._bind_entry(session, cql, entry, params)
+
+    def _bind_entry(self, session: Session, cql: str, entry: _CachedStatement, params: Params) -> BoundStatement:
         try:
             _check_user_type_fields(entry, params)
             return entry.prepared.bind(params)
@@ -173,12 +184,24 @@ class PreparedCache:
             _check_user_type_fields(fresh, params)
             return fresh.prepared.bind(params)
 
-    def bind_many(self, session: Session, members: Sequence[tuple[str, Params]]) -> list[BoundStatement]:
-        """Bind every ``(cql, params)``; each distinct text is looked up once (a batch repeats a few shapes)."""
-        entries: dict[str, _CachedStatement] = {}
+    def bind_many(self, session: Session, members: Sequence[tuple[str, Params]],
+                  cached_only: bool = False) -> Optional[list[BoundStatement]]:
+        """Bind every ``(cql, params)``; each distinct text is looked up once (a batch repeats a few shapes).
+
+        With ``cached_only``, None (nothing counted) when a text must be prepared first.
+        """
+        entries: dict[str, Optional[_CachedStatement]] = {}
+        for cql, _ in members:
+            if cql not in entries:
+                entries[cql] = self.lookup(session, cql, count_hit=False)
+        hits = sum(entry is not None for entry in entries.values())
+        if cached_only and hits < len(entries):
+            return None
+        with self._lock:
+            self.stats.prepared_hits += hits
         bound = []
         for cql, params in members:
-            entry = entries.get(cql)
+            entry = entries[cql]
             if entry is None:
                 entry = entries[cql] = self.entry_for(session, cql)
             try:
@@ -186,7 +209,7 @@ class PreparedCache:
                 bound.append(entry.prepared.bind(params))
             except _BIND_ERRORS:
                 bound.append(self.bind(session, cql, params))  # prepared afresh once, or raised
-                entries.pop(cql)
+                entries[cql] = None
         return bound
 
     def reprepare_if_changed(self, session: Session, cql: str, sent: Statement) -> bool:

@@ -778,7 +778,7 @@ class QuerySet(QueryBuilder[M]):
 
     async def acreate(self, **values: Any) -> M:
         instance = self.model(**values)
-        if self._options.__dict__ != NO_OPTIONS.__dict__:
+        if self._options is not NO_OPTIONS and self._options.__dict__ != NO_OPTIONS.__dict__:
             instance._options = self._options.copy()
         return await instance.asave()  # type: ignore[no-any-return]
 
@@ -802,7 +802,7 @@ class QuerySet(QueryBuilder[M]):
 
     def create(self, **values: Any) -> M:
         instance = self.model(**values)
-        if self._options.__dict__ != NO_OPTIONS.__dict__:
+        if self._options is not NO_OPTIONS and self._options.__dict__ != NO_OPTIONS.__dict__:
             instance._options = self._options.copy()
         return instance.save()  # type: ignore[no-any-return]
 

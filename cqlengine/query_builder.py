@@ -17,7 +17,7 @@ from cqlengine.exceptions import QueryException, UnknownUpdateColumn, Validation
 from cqlengine.functions import BaseFunction, Token
 from cqlengine.mapped import MappedModel
 from cqlengine.operators import FILTER_SUFFIXES, UPDATE_SUFFIXES
-from cqlengine.writes import WriteOptions, split_map_nulls
+from cqlengine.writes import NO_OPTIONS, WriteOptions, split_map_nulls
 
 __all__ = ["QueryBuilder"]
 
@@ -94,7 +94,7 @@ class QueryBuilder(Generic[M]):
         self._fetch_size: Optional[int] = None
         self._skip_foreign_rows = False  # an indexed subclass whose key filter had to be dropped
         self._ann: Optional[ann.Ann] = None
-        self._options = WriteOptions()
+        self._options: WriteOptions = NO_OPTIONS  # never changed in place: a clone copies it
         discriminator = model._discriminator_column
         if (model._is_polymorphic and not model._is_polymorphic_base and discriminator is not None
                 and discriminator.has_index and model.__polymorphic_key__ is not None):

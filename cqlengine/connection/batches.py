@@ -8,8 +8,8 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Session
 from cassandra.query import BatchStatement, BatchType, BoundStatement
 
 from cqlengine.connection.driver import NOT_SET, Connection
-from cqlengine.connection.sending import send_options, sent
-from cqlengine.connection.steps import Binding, Blocking, Body
+from cqlengine.connection.sending import send_options
+from cqlengine.connection.steps import Blocking, Body, Send
 from cqlengine.prepared import Params
 
 #: One member of a batch: its parameterised CQL text and the values bound to it.
@@ -47,6 +47,10 @@ class _BatchText:
         return f"{self.batch_type} BATCH: " + "; ".join(cql for cql, _ in self.members)
 
 
+#: A driver batch and one bound statement per distinct member text (see :meth:`Batch.statement`).
+BuiltBatch = tuple[BatchStatement, dict[str, BoundStatement]]
+
+
 class Batch:
     """One batch as it was asked for (see :func:`cqlengine.connection.execute_batch`).
 
@@ -65,18 +69,23 @@ class Batch:
         self.idempotent = idempotent
         self.execution_profile = execution_profile
 
-    def statement(self, conn: Connection, session: Session) -> tuple[BatchStatement, dict[str, BoundStatement]]:
+    def statement(self, conn: Connection, session: Session,
+                  cached_only: bool = False) -> Optional[BuiltBatch]:
         """The driver batch of the members, each bound through the prepared cache; nothing is sent.
 
         Each member shape is prepared once and reused, and a member whose values
         do not bind is prepared afresh once, as a single statement is; a second
         failure raises here, before anything of the batch is sent. Also returns
         one bound statement per distinct text, for :func:`_reprepare_changed`.
+        With ``cached_only``, None when a member's text must be prepared first.
         """
+        members = conn.prepared_cache.bind_many(session, self.members, cached_only)
+        if members is None:
+            return None
         batch = BatchStatement(batch_type=self.kind)
         batch.is_idempotent = self.idempotent
         sent: dict[str, BoundStatement] = {}
-        for (cql, _), bound in zip(self.members, conn.prepared_cache.bind_many(session, self.members)):
+        for (cql, _), bound in zip(self.members, members):
             batch.add(bound)
             sent.setdefault(cql, bound)
         level = self.consistency if self.consistency is not None else conn.consistency
@@ -84,11 +93,17 @@ class Batch:
             batch.consistency_level = level
         return batch, sent
 
-    def send(self, conn: Connection, session: Session, batch: BatchStatement) -> Body[Any]:
-        """Send ``batch``, counted, logged (its members' texts) and timed."""
+    def prepared_statement(self, conn: Connection, session: Session) -> BuiltBatch:
+        """:meth:`statement`, each member's text prepared first when it is not cached."""
+        built = self.statement(conn, session)
+        assert built is not None
+        return built
+
+    def send(self, conn: Connection, session: Session, batch: BatchStatement) -> Send:
+        """Sending ``batch``: counted and logged (its members' texts) here, timed when it runs."""
         options = send_options(conn, session, _BatchText(self.kind, self.members), self.timeout,
                                profile=self.execution_profile)
-        return sent(conn.stats, batch, session, batch, options)
+        return Send(session, batch, options, conn.stats, batch)
 
 
 def _reprepare_changed(conn: Connection, sent: dict[str, BoundStatement]) -> bool:
@@ -106,21 +121,23 @@ def batch_steps(conn: Connection, batch: Batch) -> Body[Any]:
     """
     in_flight = False  # whether a request that may have been applied is out
     try:
-        if conn.session is None:
-            yield Blocking(conn.ensure_session)
-        session = conn.ensure_session()
-        texts = list(dict.fromkeys(cql for cql, _ in batch.members))
-        statement, sent = yield Binding(conn, texts, batch.statement, conn, session)
+        session = conn.session
+        if session is None:
+            session = yield Blocking(conn.ensure_session)
+        built = batch.statement(conn, session, cached_only=True)
+        if built is None:
+            built = yield Blocking(batch.prepared_statement, conn, session)
+        statement, sent = built
         try:
             in_flight = True
-            return (yield from batch.send(conn, session, statement))
+            return (yield batch.send(conn, session, statement))
         except InvalidRequest:
             in_flight = False  # refused before anything was applied
             if not (yield Blocking(_reprepare_changed, conn, sent)):
                 raise
-        statement, _ = batch.statement(conn, session)
+        statement, _ = batch.prepared_statement(conn, session)
         in_flight = True
-        return (yield from batch.send(conn, session, statement))
+        return (yield batch.send(conn, session, statement))
     except Exception as exc:
         if batch.on_refused is not None and (isinstance(exc, InvalidRequest) or not in_flight):
             batch.on_refused()

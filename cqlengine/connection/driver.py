@@ -293,24 +293,47 @@ class Connection:
         with an execution profile of its own) leaves the connection's default
         consistency out, so the profile's applies.
         """
-        statement: Statement
+        statement = self._build(query, params, consistency, fetch_size, idempotent, connection_defaults, False)
+        assert statement is not None
+        return statement
+
+    def build_cached_statement(
+        self,
+        query: Union[str, Statement],
+        params: Optional[Union[Sequence[Any], dict[str, Any]]] = None,
+        consistency: Optional[int] = None,
+        fetch_size: Optional[int] = None,
+        idempotent: Optional[bool] = None,
+        connection_defaults: bool = True,
+    ) -> Optional[Statement]:
+        """:meth:`build_statement` without preparing: None when ``query`` is text not prepared yet."""
+        return self._build(query, params, consistency, fetch_size, idempotent, connection_defaults, True)
+
+    def _build(self, query: Union[str, Statement], params: Optional[Union[Sequence[Any], dict[str, Any]]],
+               consistency: Optional[int], fetch_size: Optional[int], idempotent: Optional[bool],
+               connection_defaults: bool, cached_only: bool) -> Optional[Statement]:
+        statement: Optional[Statement]
         if isinstance(query, str):
             if params:
-                statement = self.prepared_cache.bind(self.ensure_session(), query, params)
-            else:
-                # DDL and parameterless text: nothing to bind, nothing worth preparing.
+                session = self.session if self.session is not None else self.ensure_session()
+                cache = self.prepared_cache
+                statement = cache.bind_cached(session, query, params) if cached_only else \
+                    cache.bind(session, query, params)
+                if statement is None:
+                    return None
+            else:  # DDL and parameterless text: nothing to bind, nothing worth preparing
                 statement = SimpleStatement(query)
         elif isinstance(query, PreparedStatement):
             statement = query.bind(params or [])
+        elif params:
+            raise ConnectionException(
+                f"execute: parameters were given with a {type(query).__name__}, which carries its own; "
+                "pass the CQL text (or a PreparedStatement) with the parameters instead"
+            )
+        elif consistency is not None or fetch_size is not None or idempotent is not None:
+            statement = copy.copy(query)  # the caller's statement is not ours to change
         else:
-            if params:
-                raise ConnectionException(
-                    f"execute: parameters were given with a {type(query).__name__}, which carries its own; "
-                    "pass the CQL text (or a PreparedStatement) with the parameters instead"
-                )
             statement = query
-            if consistency is not None or fetch_size is not None or idempotent is not None:
-                statement = copy.copy(query)
         level = consistency if consistency is not None or not connection_defaults else self.consistency
         if level is not None and (statement is not query or consistency is not None):
             statement.consistency_level = level

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any, NamedTuple, Optional, Protocol, Sequence, Union
 
 from cassandra import InvalidRequest
@@ -16,8 +15,7 @@ from cassandra.query import BatchStatement, BoundStatement, Statement
 
 from cqlengine import statements
 from cqlengine.connection.driver import NOT_SET, Connection
-from cqlengine.connection.stats import ConnectionStats
-from cqlengine.connection.steps import Binding, Blocking, Body, Send
+from cqlengine.connection.steps import Blocking, Body, Send
 from cqlengine.prepared import Params
 
 log = logging.getLogger(__name__)
@@ -75,27 +73,16 @@ def first_host_up(session: Session, addresses: Sequence[str]) -> Optional[Host]:
     return next((hosts[a] for a in addresses if a in hosts), None)
 
 
-def sent(stats: ConnectionStats, query: Any, session: Session, statement: Statement, options: dict[str, Any],
-         route_to: Sequence[str] = ()) -> Body[Any]:
-    """Send ``statement``, its time recorded in ``stats`` under the kind of ``query`` (a failure as failed).
-
-    With ``route_to`` it goes to the first of those hosts that is up; to any
-    host when none is, or when that one cannot be reached.
-    """
-    started = time.perf_counter()
+def routed(send: Send, route_to: Sequence[str]) -> Body[Any]:
+    """Send to the first host of ``route_to`` that is up; to any host when none is, or when that one
+    cannot be reached."""
+    host = first_host_up(send.session, route_to)
+    if host is None:
+        return (yield send)
     try:
-        host = first_host_up(session, route_to) if route_to else None
-        try:
-            result = yield Send(session, statement, options, host)
-        except NoHostAvailable:
-            if host is None:
-                raise
-            result = yield Send(session, statement, options)  # it went down since: any host will do
-    except BaseException:
-        stats.record(query, time.perf_counter() - started, failed=True)
-        raise
-    stats.record(query, time.perf_counter() - started)
-    return result
+        return (yield send.to(host))
+    except NoHostAvailable:
+        return (yield send)  # it went down since: any host will do
 
 
 class Request(NamedTuple):
@@ -119,37 +106,49 @@ class Request(NamedTuple):
         return isinstance(self.query, str) and bool(self.params)
 
     def statement(self, conn: Connection) -> Statement:
+        """The driver statement, its text prepared first when it is not cached."""
         level = self.consistency if self.consistency is not None else self.consistency_level  # the peer's name
         return conn.build_statement(self.query, self.params, level, self.fetch_size, self.idempotent,
-                                    is_default_profile(self.execution_profile))
+                                    self.execution_profile is None or self.execution_profile is EXEC_PROFILE_DEFAULT)
 
-    def send(self, conn: Connection, session: Session, statement: Statement) -> Body[Any]:
-        """Send ``statement``, counted, logged and timed; routed as asked."""
+    def cached_statement(self, conn: Connection) -> Optional[Statement]:
+        """The driver statement, or None when its text must be prepared first."""
+        level = self.consistency if self.consistency is not None else self.consistency_level
+        return conn.build_cached_statement(
+            self.query, self.params, level, self.fetch_size, self.idempotent,
+            self.execution_profile is None or self.execution_profile is EXEC_PROFILE_DEFAULT)
+
+    def send(self, conn: Connection, session: Session, statement: Statement) -> Send:
+        """Sending ``statement``: counted and logged here, timed when it runs."""
         options = send_options(conn, session, self.query, self.timeout, self.paging_state, self.tuple_rows,
                                self.execution_profile)
-        return sent(conn.stats, self.query, session, statement, options, self.route_to)
+        return Send(session, statement, options, conn.stats, self.query)
 
 
 def execute_steps(conn: Connection, request: Request) -> Body[Any]:
     """The body of ``execute`` and ``aexecute``: the first page of the request's rows.
 
+    A statement whose text is cached is bound on the spot; a new text is
+    prepared in a step of its own (under asyncio: in the loop's executor).
     A refusal caused by column types that changed since the statement was
     prepared is retried once, prepared afresh.
     """
-    if conn.session is None:
-        yield Blocking(conn.ensure_session)
-    session = conn.ensure_session()
-    texts = [request.query] if isinstance(request.query, str) and request.prepared else []
-    statement = yield Binding(conn, texts, request.statement, conn)
+    session = conn.session
+    if session is None:
+        session = yield Blocking(conn.ensure_session)
+    statement = request.cached_statement(conn)
+    if statement is None:
+        statement = yield Blocking(request.statement, conn)
+    send = request.send(conn, session, statement)
     try:
-        return (yield from request.send(conn, session, statement))
+        return (yield from routed(send, request.route_to)) if request.route_to else (yield send)
     except InvalidRequest:
         # The server refuses before applying anything; values serialised for column types
         # that changed since the statement was prepared are refused this way. Retry once.
         if not (request.prepared and (yield Blocking(conn.reprepare_if_changed, request.query, statement))):
             raise
-    statement = request.statement(conn)
-    return (yield from request.send(conn, session, statement))
+    send = request.send(conn, session, request.statement(conn))
+    return (yield from routed(send, request.route_to)) if request.route_to else (yield send)
 
 
 def send_async(conn: Connection, query: Union[str, Statement], params: Optional[Params],

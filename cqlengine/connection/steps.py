@@ -1,23 +1,25 @@
 """One body for each sync/async pair of the connection layer (``execute``/``aexecute`` ...).
 
 A body is a generator: it decides everything (which statement, which
-options, what is counted, timed and logged, when a refused statement is
-prepared afresh) and yields a :class:`Step` wherever it would wait on the
-network. :func:`run` does each step on the spot, for the blocking function;
+options, what is counted and logged, when a refused statement is prepared
+afresh) and yields a :class:`Step` wherever it would wait on the network
+(a :class:`Send` is timed by the wait itself). A statement whose text is
+cached is bound in the body, so the usual request is one step. :func:`run` does each step on the spot, for the blocking function;
 :func:`arun` awaits it without blocking the event loop, for the coroutine.
 The twins differ in nothing else, so they cannot drift apart.
 """
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, Generator, Optional, Sequence, TypeVar
+import time
+from typing import Any, Callable, Generator, Optional, TypeVar
 
 from cassandra.cluster import ResultSet, Session
 from cassandra.pool import Host
 from cassandra.query import Statement
 
-from cqlengine.connection.driver import Connection
 from cqlengine.connection.pages import AsyncResult, await_page
+from cqlengine.connection.stats import ConnectionStats
 
 T = TypeVar("T")
 
@@ -54,50 +56,48 @@ class Blocking(Step):
         return await loop.run_in_executor(None, self.call, *self.args)
 
 
-class Binding(Blocking):
-    """Building a statement (or a batch) from CQL texts of ``conn``'s prepared cache.
-
-    Under asyncio it is built on the spot when every text is cached; a text
-    not prepared yet is prepared in the loop's executor, and the statement
-    built there, so that the cache counts a miss, not a miss and a hit, as
-    the blocking twin does.
-    """
-
-    __slots__ = ("conn", "texts")
-
-    def __init__(self, conn: Connection, texts: Sequence[str], call: Callable[..., Any], *args: Any) -> None:
-        self.call = call
-        self.args = args
-        self.conn = conn
-        self.texts = texts
-
-    async def arun(self, loop: asyncio.AbstractEventLoop) -> Any:
-        conn = self.conn
-        if conn.session is not None and all(conn.cached(cql, count_hit=False) is not None for cql in self.texts):
-            return self.run()
-        return await super().arun(loop)
-
-
 class Send(Step):
-    """Sending one request (to ``host`` when given): its first page.
+    """Sending one request (to ``host`` when given): its first page, its time recorded in ``stats``
+    under the kind of ``query`` (a failure as failed).
 
     ``run`` returns the driver's ``ResultSet``; ``arun`` an :class:`AsyncResult`.
     """
 
-    __slots__ = ("session", "statement", "options")
+    __slots__ = ("session", "statement", "options", "stats", "query")
 
-    def __init__(self, session: Session, statement: Statement, options: dict[str, Any],
-                 host: Optional[Host] = None) -> None:
+    def __init__(self, session: Session, statement: Statement, options: dict[str, Any], stats: ConnectionStats,
+                 query: Any) -> None:
         self.session = session
         self.statement = statement
-        self.options = options if host is None else {**options, "host": host}
+        self.options = options
+        self.stats = stats
+        self.query = query
+
+    def to(self, host: Optional[Host]) -> Send:
+        """The same request, sent to ``host`` (None: wherever the load balancing policy says)."""
+        options = self.options if host is None else {**self.options, "host": host}
+        return Send(self.session, self.statement, options, self.stats, self.query)
 
     def run(self) -> ResultSet:
-        return self.session.execute(self.statement, **self.options)
+        started = time.perf_counter()
+        try:
+            result = self.session.execute(self.statement, **self.options)
+        except BaseException:
+            self.stats.record(self.query, time.perf_counter() - started, failed=True)
+            raise
+        self.stats.record(self.query, time.perf_counter() - started)
+        return result
 
     async def arun(self, loop: asyncio.AbstractEventLoop) -> AsyncResult:
-        future = self.session.execute_async(self.statement, **self.options)
-        return AsyncResult(future, await await_page(future))
+        started = time.perf_counter()
+        try:
+            future = self.session.execute_async(self.statement, **self.options)
+            result = AsyncResult(future, await await_page(future))
+        except BaseException:  # cancellation included
+            self.stats.record(self.query, time.perf_counter() - started, failed=True)
+            raise
+        self.stats.record(self.query, time.perf_counter() - started)
+        return result
 
 
 def run(body: Body[T]) -> T:

@@ -123,3 +123,90 @@ def test_a_routed_host_that_cannot_be_reached_falls_back_to_any_host(row, node, 
     hosts = sent_to(monkeypatch, instead=unreachable)
     assert body_of(run(query, params, route_to=[str(node.address)])) == str(params[0])
     assert hosts == [node, None]
+
+
+@pytest.fixture
+def fresh(cassandra, table):
+    """A connection of its own (so its counters start at zero) and a query shape never sent before."""
+    name = f"parity_{uuid.uuid4().hex[:8]}"
+    conn = connection.register_connection(name, hosts=cassandra.contact_points,
+                                          cluster_options={"port": cassandra.port})
+    shape = f"SELECT body FROM {table} WHERE id = ? LIMIT {uuid.uuid4().int % 1000 + 1}"
+    yield conn, shape
+    connection.unregister_connection(name)
+
+
+def _prepare_threads(conn: connection.Connection, monkeypatch) -> list[str]:
+    """The name of the thread each statement of ``conn`` is prepared on."""
+    import threading
+
+    session = conn.ensure_session()
+    real = session.prepare
+    threads: list[str] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(session, "prepare", spy)
+    return threads
+
+
+@TWINS
+def test_a_new_shape_is_one_miss_and_the_next_use_one_hit(fresh, run: Callable[..., Any]):
+    conn, shape = fresh
+    run(shape, [uuid.uuid4()], connection=conn.name)
+    assert (conn.stats.prepared_misses, conn.stats.prepared_hits) == (1, 0)
+    run(shape, [uuid.uuid4()], connection=conn.name)
+    assert (conn.stats.prepared_misses, conn.stats.prepared_hits) == (1, 1)
+    assert conn.stats.latency["SELECT"].count == 2 and conn.stats.executed == 2
+
+
+@TWINS
+def test_a_refused_statement_is_timed_as_failed(fresh, run: Callable[..., Any]):
+    conn, shape = fresh
+    with pytest.raises(Exception, match="Cannot achieve consistency level THREE"):
+        run(shape, [uuid.uuid4()], connection=conn.name, consistency=ConsistencyLevel.THREE)
+    latency = conn.stats.latency["SELECT"]
+    assert (latency.count, latency.failed) == (1, 1)
+
+
+def test_aexecute_prepares_a_new_shape_off_the_event_loop(fresh, monkeypatch):
+    import threading
+
+    conn, shape = fresh
+    threads = _prepare_threads(conn, monkeypatch)
+    aexecute(shape, [uuid.uuid4()], connection=conn.name)
+    aexecute(shape, [uuid.uuid4()], connection=conn.name)  # cached: bound on the spot, nothing prepared
+    assert len(threads) == 1 and threads[0] != threading.main_thread().name
+
+
+def _batch(run_name: str, conn: connection.Connection, members: list[Any]) -> Any:
+    if run_name == "execute":
+        return connection.execute_batch(members, connection=conn.name)
+    return asyncio.run(connection.aexecute_batch(members, connection=conn.name))
+
+
+@pytest.mark.parametrize("run_name", ["execute", "aexecute"])
+def test_a_batch_counts_each_new_shape_once_and_cached_shapes_as_hits(fresh, table, run_name: str):
+    conn, _ = fresh
+    insert = f"INSERT INTO {table} (id, body) VALUES (?, ?)"
+    update = f"UPDATE {table} SET body = ? WHERE id = ?"
+    key = uuid.uuid4()
+    _batch(run_name, conn, [(insert, [key, "a"]), (update, ["b", key]), (insert, [uuid.uuid4(), "c"])])
+    assert (conn.stats.prepared_misses, conn.stats.prepared_hits) == (2, 0)
+    _batch(run_name, conn, [(update, ["d", key]), (insert, [uuid.uuid4(), "e"])])
+    assert (conn.stats.prepared_misses, conn.stats.prepared_hits) == (2, 2)
+    assert conn.stats.latency["BATCH"].count == 2
+    assert connection.execute(f"SELECT body FROM {table} WHERE id = ?", [key]).one()["body"] == "d"
+
+
+def test_aexecute_batch_prepares_new_shapes_off_the_event_loop(fresh, table, monkeypatch):
+    import threading
+
+    conn, _ = fresh
+    threads = _prepare_threads(conn, monkeypatch)
+    members = [(f"INSERT INTO {table} (id, body) VALUES (?, ?)", [uuid.uuid4(), "a"])]
+    _batch("aexecute", conn, members)
+    _batch("aexecute", conn, members)
+    assert len(threads) == 1 and threads[0] != threading.main_thread().name
