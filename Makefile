@@ -72,6 +72,9 @@ dist: $(STAMP)
 	rm -rf dist
 	$(BIN)/python -m build --outdir dist . >dist-build.log 2>&1 || (tail -30 dist-build.log; exit 1)
 	$(BIN)/twine check --strict dist/*
+	@# setup.py is a shim for older tools: it must describe the package pyproject.toml does.
+	test "$$($(BIN)/python setup.py --name --version 2>/dev/null | tail -2 | tr '\n' ' ')" = \
+	  "cqlengine-mapper $$($(BIN)/python -c 'import cqlengine; print(cqlengine.__version__)') "
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache docs/_build

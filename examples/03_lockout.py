@@ -2,7 +2,7 @@
 import random
 from datetime import datetime, timedelta, timezone
 
-from _demo import connect
+from _demo import KEYSPACE, connect
 
 from cqlengine import columns, connection
 from cqlengine.management import sync_table
@@ -36,7 +36,7 @@ GroupMembership.objects(user_id=bob, group_id=1).delete()
 GroupMembership.objects(user_id=bob, group_id=1).update(last_visited=datetime.now(timezone.utc))
 print("plain delete, same race:", GroupMembership.objects(user_id=bob, group_id=1).first())
 row = connection.execute(
-    "SELECT WRITETIME(last_visited) AS wt FROM cqlengine_demo.group_membership WHERE user_id = ? AND group_id = ?",
+    f"SELECT WRITETIME(last_visited) AS wt FROM {KEYSPACE}.group_membership WHERE user_id = ? AND group_id = ?",
     [bob, 1],
 ).one()
 print("  its last_visited was written at", row["wt"], "microseconds since the epoch")

@@ -4,7 +4,8 @@ import os
 from cqlengine import connection
 from cqlengine.management import create_keyspace_simple
 
-KEYSPACE = "cqlengine_demo"
+#: The demo's keyspace (the test suite runs the examples in one of its own).
+KEYSPACE = os.environ.get("CQLENGINE_DEMO_KEYSPACE", "cqlengine_demo")
 
 
 def contact() -> tuple[list[str], int]:

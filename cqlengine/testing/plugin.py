@@ -24,43 +24,57 @@ Fixtures:
     it; a node a test stopped or killed is started again either way. It is always local
     processes: killing a node needs its process.
 
-``async def`` tests run out of the box: each in a fresh event loop
-(``asyncio.run``), unless pytest-asyncio or anyio is installed to run them
-(then theirs is used). Fixtures stay synchronous; an async test awaits what
-it needs itself.
+``async def`` tests are run, each in a fresh event loop (``asyncio.run``),
+only when asked for: a test (or module, with ``pytestmark``) marked
+``@pytest.mark.cqlengine_async``, or every one with the ini setting
+``cqlengine_async_tests = true``; and never when pytest-asyncio or anyio
+runs them. Fixtures stay synchronous; an async test awaits what it needs
+itself. A project that uses none of this is left as it is: loading the
+plugin imports neither the driver nor the launcher (the fixtures import
+them when used).
 
 Starting a node prints what it does and how long it took to the terminal,
 whatever pytest's capturing: a cold run waits for it.
 """
 from __future__ import annotations
 
-import asyncio
 import inspect
 import signal
 import sys
 import threading
 import uuid
-from typing import Any, Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 import pytest
 
-from cqlengine import connection, ddl
-from cqlengine.testing.cluster import ClusterSettings, LocalCluster
-from cqlengine.testing.server import (
-    NodeInfo,
-    ServerSettings,
-    ensure_node,
-    main_log,
-    release_lease,
-    stop_node,
-)
+if TYPE_CHECKING:
+    from cqlengine import connection
+    from cqlengine.testing.cluster import LocalCluster
+    from cqlengine.testing.server import NodeInfo
+
+ASYNC_MARKER = "cqlengine_async"
+ASYNC_SETTING = "cqlengine_async_tests"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(ASYNC_SETTING, "run every async def test in a fresh event loop (cqlengine's pytest plugin)",
+                  type="bool", default=False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{ASYNC_MARKER}: run this async def test in a fresh event loop "
+                                       "(cqlengine's pytest plugin)")
 
 
 def _create_keyspace(name: str) -> None:
+    from cqlengine import connection, ddl
+
     connection.execute(ddl.create_keyspace(name, {"class": "SimpleStrategy", "replication_factor": 1}))
 
 
 def _drop_keyspace(name: str) -> None:
+    from cqlengine import connection, ddl
+
     connection.execute(ddl.drop_keyspace(name), timeout=60)
 
 
@@ -85,6 +99,8 @@ def _terminal_log(config: pytest.Config) -> Callable[[str], None]:
 
     def say(message: str) -> None:
         if capture is None:
+            from cqlengine.testing.server import main_log
+
             main_log(message)
             return
         with capture.global_and_fixture_disabled():
@@ -95,12 +111,16 @@ def _terminal_log(config: pytest.Config) -> Callable[[str], None]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Optional[bool]:
-    """Run an ``async def`` test in a fresh event loop, unless an async plugin runs it."""
+    """Run an ``async def`` test in a fresh event loop, when asked for and no async plugin runs it."""
     if not inspect.iscoroutinefunction(pyfuncitem.obj):
         return None
+    if not (pyfuncitem.get_closest_marker(ASYNC_MARKER) or pyfuncitem.config.getini(ASYNC_SETTING)):
+        return None  # not ours to run: pytest (or another plugin) does what it does with it
     plugins = pyfuncitem.config.pluginmanager
     if plugins.hasplugin("asyncio") or (plugins.hasplugin("anyio") and pyfuncitem.get_closest_marker("anyio")):
         return None
+    import asyncio
+
     arguments = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
     asyncio.run(pyfuncitem.obj(**arguments))
     return True
@@ -108,6 +128,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Optional[bool]:
 
 @pytest.fixture(scope="session")
 def cassandra(request: pytest.FixtureRequest) -> Iterator[NodeInfo]:
+    from cqlengine.testing.server import ServerSettings, ensure_node, release_lease, stop_node
+
     settings = ServerSettings.from_env()
     previous = _exit_on_sigterm()
     try:
@@ -128,6 +150,8 @@ def cassandra(request: pytest.FixtureRequest) -> Iterator[NodeInfo]:
 
 @pytest.fixture(scope="session")
 def cqlengine_connection(cassandra: NodeInfo) -> Iterator[connection.Connection]:
+    from cqlengine import connection
+
     conn = connection.setup(cassandra.contact_points, port=cassandra.port)
     keyspace = _keyspace_name("cqlengine_test")
     _create_keyspace(keyspace)
@@ -157,6 +181,8 @@ def cqlengine_keyspace(cqlengine_connection: connection.Connection) -> Iterator[
 
 @pytest.fixture(scope="session")
 def cassandra_cluster(request: pytest.FixtureRequest) -> Iterator[LocalCluster]:
+    from cqlengine.testing.cluster import ClusterSettings, LocalCluster
+
     cluster = LocalCluster(ClusterSettings.from_env(), log=_terminal_log(request.config))
     previous = _exit_on_sigterm()
     try:

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -24,22 +25,27 @@ SAMPLES = sorted((ROOT / "docs" / "samples").glob("*.py"))
 SETUP = 'connection.setup(["127.0.0.1"]'
 
 
-def _keyspaces() -> set[str]:
-    return {row["keyspace_name"] for row in connection.execute("SELECT keyspace_name FROM system_schema.keyspaces")}
-
-
 def run_script(code: str, cassandra, tmp_path: Path, name: str) -> subprocess.CompletedProcess:
+    """Run ``code`` against the test node, in keyspaces of its own, which are dropped afterwards.
+
+    Each keyspace the script creates is renamed with a suffix unique to this run, so that two test
+    runs against one node (or a reader's own keyspace of that name) never meet.
+    """
     assert SETUP in code, f"{name} must connect with {SETUP}, ...)"
     code = code.replace(SETUP, f"connection.setup({list(cassandra.contact_points)!r}, port={cassandra.port}")
+    suffix = uuid.uuid4().hex[:8]
+    made = sorted(set(re.findall(r'(?:default_keyspace=|create_keyspace\w*\()"(\w+)"', code)))
+    assert made, f"{name} names no keyspace of its own"
+    for keyspace in made:
+        code = re.sub(rf"\b{keyspace}\b", f"{keyspace}_{suffix}", code)
     script = tmp_path / name
     script.write_text(code)
-    before = _keyspaces()
     try:
         return subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
                               timeout=180, env={**os.environ, "PYTHONPATH": str(ROOT)})
     finally:
-        for keyspace in _keyspaces() - before:
-            connection.execute(f"DROP KEYSPACE IF EXISTS {quote_identifier(keyspace)}", timeout=60)
+        for keyspace in made:
+            connection.execute(f"DROP KEYSPACE IF EXISTS {quote_identifier(f'{keyspace}_{suffix}')}", timeout=60)
 
 
 def test_there_are_samples():
@@ -81,6 +87,11 @@ EXAMPLES = sorted((ROOT / "examples").glob("[0-9]*.py"))
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_an_example_of_make_demo_runs(example: Path, cassandra, cqlengine_connection):
     hosts = ",".join(f"{host}:{cassandra.port}" for host in cassandra.contact_points)
-    result = subprocess.run([sys.executable, str(example)], cwd=example.parent, capture_output=True, text=True,
-                            timeout=180, env={**os.environ, "PYTHONPATH": str(ROOT), "CQLENGINE_TEST_HOSTS": hosts})
+    keyspace = f"cqlengine_demo_{uuid.uuid4().hex[:8]}"  # of this run alone (make demo's is cqlengine_demo)
+    try:
+        result = subprocess.run([sys.executable, str(example)], cwd=example.parent, capture_output=True, text=True,
+                                timeout=180, env={**os.environ, "PYTHONPATH": str(ROOT), "CQLENGINE_TEST_HOSTS": hosts,
+                                                  "CQLENGINE_DEMO_KEYSPACE": keyspace})
+    finally:
+        connection.execute(f"DROP KEYSPACE IF EXISTS {quote_identifier(keyspace)}", timeout=60)
     assert result.returncode == 0, f"{example.name} failed:\n{result.stdout}\n{result.stderr}"

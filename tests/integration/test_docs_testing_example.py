@@ -27,6 +27,7 @@ def test_a_note_reads_back(notes):
     assert Note.get(owner=owner, seq=1).body == "hello"
 
 
+@pytest.mark.cqlengine_async  # the plugin runs it in a fresh event loop
 async def test_notes_are_read_in_order(notes):
     owner = uuid.uuid4()
     for seq in (3, 1, 2):
