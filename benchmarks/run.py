@@ -59,6 +59,7 @@ from cassandra.query import BatchStatement, tuple_factory  # noqa: E402
 
 import cqlengine  # noqa: E402
 from cqlengine import columns, connection, management  # noqa: E402
+from cqlengine.connection import telemetry as cqlengine_telemetry  # noqa: E402
 from cqlengine.models import Model  # noqa: E402
 from cqlengine.query import BatchQuery  # noqa: E402
 
@@ -244,6 +245,29 @@ def check_concurrent(results: Iterable[Any], what: str) -> list[Any]:
 
 
 @dataclass
+def tracing_on() -> Any:
+    """cqlengine's telemetry with the OpenTelemetry SDK (spans batched, then dropped), or None without the SDK.
+
+    Made once and left off; the traced variant switches it on for its own samples only.
+    """
+    try:
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+    except ImportError:
+        return None
+
+    class Dropped(SpanExporter):
+        def export(self, spans: Any) -> Any:
+            return SpanExportResult.SUCCESS
+
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(BatchSpanProcessor(Dropped()))
+    traced = cqlengine_telemetry.enable(tracer_provider, MeterProvider())
+    cqlengine_telemetry.disable()
+    return traced
+
+
 class Variant:
     """One contender's way of doing a workload: ``run(data)`` performs ``n`` operations.
 
@@ -438,8 +462,23 @@ class Bench:
             for key in keys:
                 assert execute(ps, (key,)).one()[0] == key
 
-        return self._keyed("get", "get", n, self.user_keys, ours, raw_run, peer,
-                           "Model.objects.get(id=key) of a 6-column row; raw: prepared SELECT, .one()")
+        workload = self._keyed("get", "get", n, self.user_keys, ours, raw_run, peer,
+                               "Model.objects.get(id=key) of a 6-column row; raw: prepared SELECT, .one()")
+        traced = tracing_on()
+        if traced is not None:
+            def ours_traced(keys: list[uuid.UUID]) -> None:
+                cqlengine_telemetry.active = traced
+                try:
+                    ours(keys)
+                finally:
+                    cqlengine_telemetry.active = None
+
+            workload.variants.insert(1, Variant("ours", "ours, OpenTelemetry on", ours_traced,
+                                                lambda r: self.shuffled(self.user_keys["ours"], r, n),
+                                                lambda: ours_traced(self.user_keys["ours"][:20])))
+            workload.note += ("; OpenTelemetry on: cqlengine.telemetry with the SDK's TracerProvider, a "
+                              "BatchSpanProcessor whose exporter drops the spans, and a MeterProvider")
+        return workload
 
     def _keyed(self, name: str, unit: str, n: int, keys: dict[str, list[uuid.UUID]], ours: Callable[[Any], None],
                raw_run: Callable[[Any], None], peer: Callable[[Any], None], note: str) -> Workload:

@@ -71,6 +71,20 @@ class UnknownUpdateColumn(ValidationError, QueryException):
     as the peer (and an instance's ``update()``) raises, and the ``QueryException`` it was."""
 
 
+class TableNotFound(QueryException, InvalidRequest):
+    """Cassandra has no table (or no keyspace) that a statement names; the message says which, and how
+    to create it. Also the server's ``InvalidRequest``, which the peer raises here."""
+
+    #: (what is missing: "table", "keyspace" or "keyspace-unset"; its name; the statement's shape)
+    missing: Optional[tuple[str, str, str]] = None
+
+
+class KeyspaceNotSet(ModelException, InvalidRequest):
+    """A model's statement has no keyspace to go to (no ``__keyspace__``, no connection default, no
+    ``using(keyspace=...)``); raised before anything is sent. Also an ``InvalidRequest``, which the
+    server answers such a statement with."""
+
+
 class LWTException(CQLEngineException):
     """A lightweight transaction was not applied.
 

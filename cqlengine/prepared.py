@@ -107,6 +107,13 @@ class PreparedCache:
         with self._lock:
             self._entries.clear()
 
+    def reset_after_fork(self) -> None:
+        """In a child made by ``fork()``: empty, with a fresh lock (the parent's threads may have held it,
+        and the statements were prepared through the parent's session)."""
+        self._lock = threading.Lock()
+        self._entries = OrderedDict()
+        self._preparing = {}
+
     def lookup(self, session: Session, cql: str, count_hit: bool = True) -> Optional[_CachedStatement]:
         """The cached entry of ``cql``, or None (an entry gone stale is dropped here)."""
         key = (session.keyspace, cql)  # unqualified names resolve against the session keyspace

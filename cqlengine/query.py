@@ -40,6 +40,7 @@ from cqlengine.exceptions import (
     LWTException,
     MultipleObjectsReturned,
     QueryException,
+    TableNotFound,
     ValidationError,
 )
 from cqlengine.functions import BaseFunction
@@ -51,6 +52,7 @@ from cqlengine.writes import (
     Timestamp,
     check_ttl,
     normalize_timestamp,
+    told_for,
 )
 
 __all__ = [
@@ -350,10 +352,18 @@ class QuerySet(QueryBuilder[M]):
                  paging_state: Optional[bytes] = None, tuple_rows: bool = False) -> Any:
         _, _, conn = self._table()
         cql, params = statement.render()
-        return connection.execute(cql, params, consistency=self._options.consistency,
-                                  timeout=self._options.timeout, connection=conn, fetch_size=fetch_size,
-                                  paging_state=paging_state, tuple_rows=tuple_rows,
-                                  idempotent=self._reads_idempotent, execution_profile=self._options.execution_profile)
+        return self._read(cql, params, conn, fetch_size, paging_state, tuple_rows)
+
+    def _read(self, cql: str, params: Any, conn: Optional[str], fetch_size: Optional[int] = None,
+              paging_state: Optional[bytes] = None, tuple_rows: bool = False) -> Any:
+        try:
+            return connection.execute(cql, params, consistency=self._options.consistency,
+                                      timeout=self._options.timeout, connection=conn, fetch_size=fetch_size,
+                                      paging_state=paging_state, tuple_rows=tuple_rows,
+                                      idempotent=self._reads_idempotent,
+                                      execution_profile=self._options.execution_profile)
+        except TableNotFound as exc:
+            raise told_for(self.model, exc) from exc
 
     def _next_page(self, result: Any) -> Any:
         """The page after ``result``'s, bounded by the timeout as every page is (see ``connection.next_page``)."""
@@ -560,11 +570,7 @@ class QuerySet(QueryBuilder[M]):
         """The one row matching; ``Model.DoesNotExist`` / ``Model.MultipleObjectsReturned`` otherwise."""
         by_key = self._get_by_key(expressions, kwargs)
         if by_key is not None:
-            cql, params, conn = by_key
-            result = connection.execute(cql, params, consistency=self._options.consistency,
-                                        timeout=self._options.timeout, connection=conn,
-                                        idempotent=self._reads_idempotent,
-                                        execution_profile=self._options.execution_profile)
+            result = self._read(*by_key)
             return self._the_one(self._read_by_key(result.current_rows))
         qs = self._for_get(expressions, kwargs)
         return qs._the_one(list(qs)[:2])
@@ -620,7 +626,10 @@ class QuerySet(QueryBuilder[M]):
         if not rows:
             raise self.model.DoesNotExist(f"{self.model.__name__} matching the query does not exist")
         if len(rows) > 1:
-            raise self.model.MultipleObjectsReturned(f"{self.model.__name__}: more than one row matches")
+            matched = ", ".join(f"{r.attr} {r.operator} {r.value!r}" for r in self._where if not r.implicit)
+            raise self.model.MultipleObjectsReturned(
+                f"{self.model.__name__}.get(): at least 2 rows match ({matched or 'no filter'}), where one was "
+                "expected; filter on the whole primary key, or read them with filter() or first()")
         return rows[0]  # type: ignore[no-any-return]
 
     def first(self) -> Optional[M]:
@@ -681,11 +690,18 @@ class QuerySet(QueryBuilder[M]):
                         paging_state: Optional[bytes] = None, tuple_rows: bool = False) -> connection.AsyncResult:
         _, _, conn = self._table()
         cql, params = statement.render()
-        return await connection.aexecute(cql, params, consistency=self._options.consistency,
-                                         timeout=self._options.timeout, connection=conn,
-                                         fetch_size=fetch_size, paging_state=paging_state, tuple_rows=tuple_rows,
-                                         idempotent=self._reads_idempotent,
-                                        execution_profile=self._options.execution_profile)
+        return await self._aread(cql, params, conn, fetch_size, paging_state, tuple_rows)
+
+    async def _aread(self, cql: str, params: Any, conn: Optional[str], fetch_size: Optional[int] = None,
+                     paging_state: Optional[bytes] = None, tuple_rows: bool = False) -> connection.AsyncResult:
+        try:
+            return await connection.aexecute(cql, params, consistency=self._options.consistency,
+                                             timeout=self._options.timeout, connection=conn,
+                                             fetch_size=fetch_size, paging_state=paging_state,
+                                             tuple_rows=tuple_rows, idempotent=self._reads_idempotent,
+                                             execution_profile=self._options.execution_profile)
+        except TableNotFound as exc:
+            raise told_for(self.model, exc) from exc
 
     async def _anext_page(self, result: connection.AsyncResult) -> connection.AsyncResult:
         """``_next_page()`` for asyncio: the wait is bounded by the timeout as every page is."""
@@ -742,11 +758,7 @@ class QuerySet(QueryBuilder[M]):
     async def aget(self, *expressions: Expression, **kwargs: Any) -> M:
         by_key = self._get_by_key(expressions, kwargs)
         if by_key is not None:
-            cql, params, conn = by_key
-            result = await connection.aexecute(cql, params, consistency=self._options.consistency,
-                                               timeout=self._options.timeout, connection=conn,
-                                               idempotent=self._reads_idempotent,
-                                               execution_profile=self._options.execution_profile)
+            result = await self._aread(*by_key)
             return self._the_one(self._read_by_key(result.current_rows))
         qs = self._for_get(expressions, kwargs)
         return qs._the_one([obj async for obj in qs][:2])

@@ -15,7 +15,8 @@ from typing import Any, Optional, Protocol, Union
 
 from cqlengine import connection, statements
 from cqlengine.columns import Column, Map
-from cqlengine.exceptions import CQLEngineException, LWTException, ValidationError
+from cqlengine.connection import refusals
+from cqlengine.exceptions import CQLEngineException, KeyspaceNotSet, LWTException, TableNotFound, ValidationError
 from cqlengine.operators import FILTER_SUFFIXES
 
 __all__ = [
@@ -189,9 +190,12 @@ class WriteOptions(ReadOptions):
         self.batch = None
 
     def table(self, model: ModelTable) -> tuple[Optional[str], str, Optional[str]]:
-        """(keyspace, table, connection name) a statement of ``model`` goes to."""
+        """(keyspace, table, connection name) a statement of ``model`` goes to; raises ``KeyspaceNotSet``
+        when there is no keyspace to say (as the peer does, before anything is sent)."""
         conn = self.connection or model.__connection__
         keyspace = self.keyspace or model._get_keyspace(conn)
+        if keyspace is None:
+            raise _keyspace_not_set(model, conn)
         return keyspace, model._raw_column_family_name(), conn
 
     def statement_args(self, model: ModelTable, kind: str) -> tuple[str, dict[str, Any]]:
@@ -235,9 +239,12 @@ class WriteOptions(ReadOptions):
         if self.batch is not None:
             return self._join_batch(statement, model, conn)
         cql, params = statement.render()
-        result = connection.execute(cql, params, consistency=self.consistency, timeout=self.timeout,
-                                    connection=conn, idempotent=self.idempotent_for(statement),
-                                    execution_profile=self.execution_profile)
+        try:
+            result = connection.execute(cql, params, consistency=self.consistency, timeout=self.timeout,
+                                        connection=conn, idempotent=self.idempotent_for(statement),
+                                        execution_profile=self.execution_profile)
+        except TableNotFound as exc:
+            raise told_for(model, exc) from exc
         if statement.is_conditional:
             check_applied(result)
         return result
@@ -248,9 +255,12 @@ class WriteOptions(ReadOptions):
         if self.batch is not None:
             return self._join_batch(statement, model, conn)
         cql, params = statement.render()
-        result = await connection.aexecute(cql, params, consistency=self.consistency, timeout=self.timeout,
-                                           connection=conn, idempotent=self.idempotent_for(statement),
-                                           execution_profile=self.execution_profile)
+        try:
+            result = await connection.aexecute(cql, params, consistency=self.consistency, timeout=self.timeout,
+                                               connection=conn, idempotent=self.idempotent_for(statement),
+                                               execution_profile=self.execution_profile)
+        except TableNotFound as exc:
+            raise told_for(model, exc) from exc
         if statement.is_conditional:
             check_applied(result)
         return result
@@ -277,6 +287,20 @@ class WriteOptions(ReadOptions):
                 f"so its own {' and '.join(given)} would be ignored; set BatchQuery(consistency=..., timeout=...) "
                 "instead"
             )
+
+
+def told_for(model: ModelTable, error: TableNotFound) -> TableNotFound:
+    """``error`` (a table or keyspace Cassandra does not have) naming ``model``, and what creates its table."""
+    return refusals.for_model(error, _name(model))
+
+
+def _keyspace_not_set(model: ModelTable, conn: Optional[str]) -> Exception:
+    connection.get_connection(conn)  # no connection at all is the error to tell first
+    where = "the default connection" if conn is None else f"connection {conn!r}"
+    return KeyspaceNotSet(
+        f"{_name(model)}: no keyspace to find table {model._raw_column_family_name()} in: set {_name(model)}."
+        f"__keyspace__, a default keyspace on {where} (connection.setup(..., default_keyspace=...)), or "
+        "use .using(keyspace=...) on the query; nothing was sent")
 
 
 #: The options of a write that was given none: read, never changed.

@@ -21,6 +21,7 @@ from __future__ import annotations
 # A name imported "as" itself is re-exported: users import it from here (the private ones: the
 # tests of the batch log and of batch types).
 import logging
+import os
 import threading
 from typing import Any, Callable, Optional, Sequence, Union
 
@@ -33,8 +34,10 @@ from cassandra.query import BoundStatement as BoundStatement
 from cqlengine.connection import batches as _batches
 from cqlengine.connection import concurrent as _concurrent
 from cqlengine.connection import driver as _driver
+from cqlengine.connection import pages as _pages
 from cqlengine.connection import sending as _sending
 from cqlengine.connection import stats as _stats
+from cqlengine.connection import telemetry as _telemetry
 from cqlengine.connection.batches import Batch, batch_steps
 from cqlengine.connection.batches import _batch_members as _batch_members
 from cqlengine.connection.batches import _batch_type as _batch_type
@@ -119,6 +122,24 @@ def register_connection(
         log.warning("connection %r was already registered: replaced (the old one is shut down)", name)
         previous.shutdown()
     return conn
+
+
+def _after_fork_in_child() -> None:
+    """A child made by ``fork()`` (pre-fork servers, multiprocessing) reconnects on first use.
+
+    The registry, each connection's settings and the default stay as they
+    were; what belongs to the parent (its sessions, and locks its threads
+    may have held) is let go of (see :meth:`Connection.forget_inherited`).
+    """
+    global _registry_lock
+    _registry_lock = threading.Lock()
+    _pages.reset_after_fork()
+    for conn in list(_connections.values()):
+        conn.forget_inherited()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork()
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def unregister_connection(name: str) -> None:
@@ -356,6 +377,30 @@ async def aexecute_batch(
     return await arun(batch_steps(get_connection(connection), batch))
 
 
+def _connection_stats() -> list[ConnectionStats]:
+    return [conn.stats for conn in list(_connections.values())]
+
+
+def enable_telemetry(tracer_provider: Any = None, meter_provider: Any = None) -> None:
+    """Report a span and metrics of every request to OpenTelemetry (the ``otel`` extra).
+
+    The global tracer and meter providers are used unless others are given.
+    ``CQLENGINE_OTEL=1`` in the environment does the same when the package is
+    first imported. See :mod:`cqlengine.connection.telemetry` for what is
+    reported.
+    """
+    _telemetry.enable(tracer_provider, meter_provider, counters=_connection_stats)
+
+
+def disable_telemetry() -> None:
+    """Stop reporting to OpenTelemetry."""
+    _telemetry.disable()
+
+
+if _telemetry.enabled_by_environment():
+    enable_telemetry()
+
+
 def execute_concurrently(
     items: Sequence[tuple[Any, ...]],
     concurrency: int = 100,
@@ -414,6 +459,8 @@ __all__ = [
     "get_connection",
     "get_session",
     "default",
+    "disable_telemetry",
+    "enable_telemetry",
     "register_connection",
     "set_session",
     "set_default_connection",

@@ -8,6 +8,7 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Session
 from cassandra.query import BatchStatement, BatchType, BoundStatement
 
 from cqlengine.connection.driver import NOT_SET, Connection
+from cqlengine.connection.refusals import explained
 from cqlengine.connection.sending import send_options
 from cqlengine.connection.steps import Blocking, Body, Send
 from cqlengine.prepared import Params
@@ -101,9 +102,9 @@ class Batch:
 
     def send(self, conn: Connection, session: Session, batch: BatchStatement) -> Send:
         """Sending ``batch``: counted and logged (its members' texts) here, timed when it runs."""
-        options = send_options(conn, session, _BatchText(self.kind, self.members), self.timeout,
-                               profile=self.execution_profile)
-        return Send(session, batch, options, conn.stats, batch)
+        described = _BatchText(self.kind, self.members)
+        options = send_options(conn, session, described, self.timeout, profile=self.execution_profile)
+        return Send(session, batch, options, conn.stats, described)
 
 
 def _reprepare_changed(conn: Connection, sent: dict[str, BoundStatement]) -> bool:
@@ -141,4 +142,7 @@ def batch_steps(conn: Connection, batch: Batch) -> Body[Any]:
     except Exception as exc:
         if batch.on_refused is not None and (isinstance(exc, InvalidRequest) or not in_flight):
             batch.on_refused()
-        raise
+        better = explained(exc, _BatchText(batch.kind, batch.members), conn.session, conn.name)
+        if better is exc:
+            raise
+        raise better from exc

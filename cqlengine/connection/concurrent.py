@@ -8,7 +8,9 @@ from typing import Any, Optional, Sequence
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, ResponseFuture, ResultSet, Session
 from cassandra.query import Statement
 
+from cqlengine.connection import telemetry
 from cqlengine.connection.driver import NOT_SET, Connection
+from cqlengine.connection.refusals import explained
 from cqlengine.connection.sending import _log, is_default_profile, send_options
 from cqlengine.exceptions import ConnectionException
 from cqlengine.prepared import Params
@@ -32,17 +34,23 @@ def send_concurrently(conn: Connection, items: Sequence[tuple[Any, ...]], concur
     for item in items:
         _log(conn, item[0])
     conn.stats.count("executed", len(bound))
-    return _send_all(session, bound, concurrency, options)
+    outcomes = _send_all(session, bound, concurrency, options, [item[0] for item in items])
+    return [(ok, value if ok else explained(value, item[0], session, conn.name))
+            for (ok, value), item in zip(outcomes, items)]
 
 
 def _send_all(session: Session, statements: Sequence[Statement], concurrency: int,
-              options: dict[str, Any]) -> list[tuple[bool, Any]]:
+              options: dict[str, Any], queries: Sequence[Any] = ()) -> list[tuple[bool, Any]]:
     """Send every statement, at most ``concurrency`` in flight; each outcome, in order.
 
     Not the driver's ``execute_concurrent``: before 3.30 it sends every request
     with ``timeout=None``, so no request of a bulk call would ever time out.
+    With telemetry on, each request's span starts here, in the caller's
+    context, and ends on the driver's thread that settles it.
     """
     outcomes: list[tuple[bool, Any]] = [(False, None)] * len(statements)
+    tracing = telemetry.active
+    traced: list[Optional[telemetry.Request]] = [None] * len(statements)
     slots = threading.BoundedSemaphore(concurrency)
     all_done = threading.Event()
     left = [len(statements)]
@@ -54,6 +62,13 @@ def _send_all(session: Session, statements: Sequence[Statement], concurrency: in
         except Exception as exc:  # noqa: BLE001 - reported as this statement's outcome, never a hang
             outcomes[index] = (False, exc)
         finally:
+            request = traced[index]
+            if request is not None:
+                done, outcome = outcomes[index]
+                if done:
+                    request.done(future, len(outcome.current_rows))
+                else:
+                    request.failed(outcome, future)
             slots.release()
             with count:
                 left[0] -= 1
@@ -62,6 +77,8 @@ def _send_all(session: Session, statements: Sequence[Statement], concurrency: in
 
     for index, statement in enumerate(statements):
         slots.acquire()
+        if tracing is not None:
+            traced[index] = tracing.start(queries[index] if index < len(queries) else statement)
         try:
             future = session.execute_async(statement, **options)
         except Exception as exc:  # noqa: BLE001 - an outcome like any other, reported in order

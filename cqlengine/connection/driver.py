@@ -14,9 +14,11 @@ import threading
 from typing import Any, Optional, Sequence, Union
 
 from cassandra import AuthenticationFailed
+from cassandra import cluster as cluster_module
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable, Session
 from cassandra.query import PreparedStatement, SimpleStatement, Statement, dict_factory, tuple_factory
 
+from cqlengine.connection.refusals import RememberingConvictionPolicy
 from cqlengine.connection.stats import ConnectionStats
 from cqlengine.exceptions import AuthenticationRefused, ConnectionException, ConnectionUnreachable
 from cqlengine.prepared import PreparedCache
@@ -87,6 +89,7 @@ class Connection:
         self.cluster: Optional[Cluster] = None
         self.session: Optional[Session] = None
         self._owns_cluster = session is None
+        self._forked_borrowed = False  # a handed-over session inherited through fork(): unusable here
         self.prepared_cache = PreparedCache(prepared_cache_size, self.stats)
         self._lock = threading.RLock()
         if session is not None:
@@ -132,6 +135,9 @@ class Connection:
         # Without TCP_NODELAY a request over ~8 KiB (a batch of 50 rows) waits for a delayed ACK:
         # about 45 ms instead of 1.5 ms here. A caller's own sockopts are kept as given.
         options.setdefault("sockopts", [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        # The driver's default policy, keeping each host's last connection error for the message of
+        # a request that finds no host up (see refusals.unreachable).
+        options.setdefault("conviction_policy_factory", RememberingConvictionPolicy)
         try:
             cluster = Cluster(self.hosts, **options)
         except Exception as exc:
@@ -166,6 +172,13 @@ class Connection:
 
     def ensure_session(self) -> Session:
         if self.session is None:
+            if self._forked_borrowed:
+                raise ConnectionException(
+                    f"Connection {self.name!r} uses a driver session handed over before this process was "
+                    "forked; its sockets belong to the parent process. Hand a session made in this process "
+                    "over again (connection.set_session(...) or register_connection(..., session=...), e.g. "
+                    "in the server's post-fork hook), or let cqlengine make the cluster (connection.setup("
+                    "hosts, ...)), which reconnects in a forked process by itself")
             self.connect()
             if self.session is None:
                 raise ConnectionUnreachable(
@@ -173,6 +186,28 @@ class Connection:
                     "the last attempt failed (see the warning logged)"
                 )
         return self.session
+
+    def forget_inherited(self) -> None:
+        """In a child made by ``fork()``: let go of the parent's cluster and session; the next statement
+        connects afresh, with the same settings.
+
+        Their sockets, and the driver's I/O thread that would answer them, belong to the parent (a wait
+        on them here would never end). They are neither used nor shut down (shutting down would close
+        what the parent still uses), and kept referenced so that nothing of them is finalized here.
+        A session handed over by the caller cannot be made again by this library: the next statement
+        raises :class:`ConnectionException` saying so.
+        """
+        self._lock = threading.RLock()
+        self.stats.reset_locks()
+        self.prepared_cache.reset_after_fork()
+        if self.session is None:
+            return
+        _INHERITED.append((self.cluster, self.session))
+        if self._owns_cluster and self.cluster is not None:
+            _forget_at_exit(self.cluster)
+        else:
+            self._forked_borrowed = True
+        self.cluster = self.session = None
 
     def shutdown(self) -> None:
         with self._lock:
@@ -342,6 +377,18 @@ class Connection:
         if idempotent is not None:
             statement.is_idempotent = idempotent
         return statement
+
+
+#: Clusters and sessions inherited through ``fork()``: never used, and never finalized, in the child.
+_INHERITED: list[tuple[Optional[Cluster], Optional[Session]]] = []
+
+
+def _forget_at_exit(cluster: Cluster) -> None:
+    """Keep the driver from shutting an inherited cluster down when the child exits (it would close
+    connections the parent still uses). The set is the driver's registry of our own clusters."""
+    registered = getattr(cluster_module, "_clusters_for_shutdown", None)
+    if isinstance(registered, set):
+        registered.discard(cluster)
 
 
 def connect_error(name: str, hosts: str, port: int, exc: BaseException) -> ConnectionException:

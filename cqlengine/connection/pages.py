@@ -13,6 +13,8 @@ from typing import Any, Optional
 from cassandra import OperationTimedOut
 from cassandra.cluster import ResponseFuture, ResultSet
 
+from cqlengine.connection import telemetry
+
 
 class AsyncResult:
     """One page of an asyncio execution's rows (``current_rows``), and the way to the next page."""
@@ -40,11 +42,19 @@ class AsyncResult:
     async def fetch_next_page(self) -> None:
         """Replace ``current_rows`` with the next page, waited for no longer than the request's timeout."""
         future = self.response_future
+        traced = _trace_page(future)
         try:
-            rows = await asyncio.wait_for(await_page(future, next_page=True), future.timeout)
-        except asyncio.TimeoutError:
-            raise _page_timed_out(future) from None
+            try:
+                rows = await asyncio.wait_for(await_page(future, next_page=True), future.timeout)
+            except asyncio.TimeoutError:
+                raise _page_timed_out(future) from None
+        except BaseException as exc:
+            if traced is not None:
+                traced.failed(exc, future)
+            raise
         self.current_rows = list(rows or [])
+        if traced is not None:
+            traced.done(future, len(self.current_rows))
 
 
 def next_page(result: ResultSet) -> ResultSet:
@@ -58,13 +68,36 @@ def next_page(result: ResultSet) -> ResultSet:
     default, or the profile's; None: no limit, as asked).
     """
     future = result.response_future
+    traced = _trace_page(future)
     arrived = threading.Event()
-    _start_next_page(future)
-    future.add_callbacks(lambda _: arrived.set(), lambda _: arrived.set())
-    if not arrived.wait(future.timeout):
-        future.clear_callbacks()
-        raise _page_timed_out(future)
-    return future.result()
+    try:
+        _start_next_page(future)
+        future.add_callbacks(lambda _: arrived.set(), lambda _: arrived.set())
+        if not arrived.wait(future.timeout):
+            future.clear_callbacks()
+            raise _page_timed_out(future)
+        page = future.result()
+    except BaseException as exc:
+        if traced is not None:
+            traced.failed(exc, future)
+        raise
+    if traced is not None:
+        traced.done(future, len(page.current_rows))
+    return page
+
+
+def _trace_page(future: ResponseFuture) -> Optional[telemetry.Request]:
+    """The span of a further page of ``future``'s request, when telemetry is on."""
+    tracing = telemetry.active
+    if tracing is None:
+        return None
+    with _bridges_lock:
+        pages = _pages_fetched[future] = _pages_fetched.get(future, 1) + 1
+    return tracing.start(future.query, page=pages)
+
+
+#: How many pages each request (still referenced) has fetched: numbers the spans of further pages.
+_pages_fetched: weakref.WeakKeyDictionary[ResponseFuture, int] = weakref.WeakKeyDictionary()
 
 
 def _start_next_page(future: ResponseFuture) -> None:
@@ -139,6 +172,14 @@ class _LoopBridge:
 
 _bridges: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopBridge] = weakref.WeakKeyDictionary()
 _bridges_lock = threading.Lock()
+
+
+def reset_after_fork() -> None:
+    """In a child made by ``fork()``: no bridge of the parent's loops, a fresh lock."""
+    global _bridges, _bridges_lock, _pages_fetched
+    _bridges = weakref.WeakKeyDictionary()
+    _bridges_lock = threading.Lock()
+    _pages_fetched = weakref.WeakKeyDictionary()
 
 
 def _bridge(loop: asyncio.AbstractEventLoop) -> _LoopBridge:

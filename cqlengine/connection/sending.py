@@ -15,6 +15,7 @@ from cassandra.query import BatchStatement, BoundStatement, Statement
 
 from cqlengine import statements
 from cqlengine.connection.driver import NOT_SET, Connection
+from cqlengine.connection.refusals import explained
 from cqlengine.connection.steps import Blocking, Body, Send
 from cqlengine.prepared import Params
 
@@ -131,24 +132,32 @@ def execute_steps(conn: Connection, request: Request) -> Body[Any]:
     A statement whose text is cached is bound on the spot; a new text is
     prepared in a step of its own (under asyncio: in the loop's executor).
     A refusal caused by column types that changed since the statement was
-    prepared is retried once, prepared afresh.
+    prepared is retried once, prepared afresh. A missing table or keyspace,
+    or no host to send to, is raised as an error saying what to do (see
+    :mod:`cqlengine.connection.refusals`).
     """
-    session = conn.session
-    if session is None:
-        session = yield Blocking(conn.ensure_session)
-    statement = request.cached_statement(conn)
-    if statement is None:
-        statement = yield Blocking(request.statement, conn)
-    send = request.send(conn, session, statement)
     try:
+        session = conn.session
+        if session is None:
+            session = yield Blocking(conn.ensure_session)
+        statement = request.cached_statement(conn)
+        if statement is None:
+            statement = yield Blocking(request.statement, conn)
+        send = request.send(conn, session, statement)
+        try:
+            return (yield from routed(send, request.route_to)) if request.route_to else (yield send)
+        except InvalidRequest:
+            # The server refuses before applying anything; values serialised for column types
+            # that changed since the statement was prepared are refused this way. Retry once.
+            if not (request.prepared and (yield Blocking(conn.reprepare_if_changed, request.query, statement))):
+                raise
+        send = request.send(conn, session, request.statement(conn))
         return (yield from routed(send, request.route_to)) if request.route_to else (yield send)
-    except InvalidRequest:
-        # The server refuses before applying anything; values serialised for column types
-        # that changed since the statement was prepared are refused this way. Retry once.
-        if not (request.prepared and (yield Blocking(conn.reprepare_if_changed, request.query, statement))):
+    except (InvalidRequest, NoHostAvailable) as exc:
+        better = explained(exc, request.query, conn.session, conn.name)
+        if better is exc:
             raise
-    send = request.send(conn, session, request.statement(conn))
-    return (yield from routed(send, request.route_to)) if request.route_to else (yield send)
+        raise better from exc
 
 
 def send_async(conn: Connection, query: Union[str, Statement], params: Optional[Params],

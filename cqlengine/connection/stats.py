@@ -29,6 +29,10 @@ class LatencyStats:
         self._recent: deque[float] = deque(maxlen=self.WINDOW)
         self._lock = threading.Lock()  # requests of many threads are counted: none may be lost
 
+    def reset_lock(self) -> None:
+        """A fresh lock, in a child made by ``fork()`` (a thread of the parent may have held the old one)."""
+        self._lock = threading.Lock()
+
     def add(self, seconds: float, failed: bool = False) -> None:
         with self._lock:
             self.count += 1
@@ -88,6 +92,12 @@ class ConnectionStats:
     def record(self, query: Any, seconds: float, failed: bool = False) -> None:
         self.latency[statement_kind(query)].add(seconds, failed)
 
+    def reset_locks(self) -> None:
+        """Fresh locks, in a child made by ``fork()`` (a thread of the parent may have held the old ones)."""
+        self._lock = threading.Lock()
+        for kind in self.latency.values():
+            kind.reset_lock()
+
     def count(self, counter: str, n: int = 1) -> None:
         """Add ``n`` to ``counter`` (``executed`` ...): many threads send through one connection."""
         with self._lock:
@@ -98,8 +108,8 @@ def statement_kind(query: Any) -> str:
     """The kind (one of ``STATEMENT_KINDS``) of CQL text or a driver statement."""
     if isinstance(query, str):
         return _kind_of_text(query)
-    if isinstance(query, BatchStatement):
-        return "BATCH"
+    if isinstance(query, BatchStatement) or getattr(query, "batch_type", None) is not None:
+        return "BATCH"  # a driver batch, or what the connection layer tells of one
     if isinstance(query, BoundStatement):
         query = query.prepared_statement.query_string
     text = query if isinstance(query, str) else getattr(query, "query_string", None)

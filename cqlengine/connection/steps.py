@@ -4,8 +4,9 @@ A body is a generator: it decides everything (which statement, which
 options, what is counted and logged, when a refused statement is prepared
 afresh) and yields a :class:`Step` wherever it would wait on the network
 (a :class:`Send` is timed by the wait itself). A statement whose text is
-cached is bound in the body, so the usual request is one step. :func:`run` does each step on the spot, for the blocking function;
-:func:`arun` awaits it without blocking the event loop, for the coroutine.
+cached is bound in the body, so the usual request is one step. :func:`run`
+does each step on the spot, for the blocking function; :func:`arun` awaits
+it without blocking the event loop, for the coroutine.
 The twins differ in nothing else, so they cannot drift apart.
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from cassandra.cluster import ResultSet, Session
 from cassandra.pool import Host
 from cassandra.query import Statement
 
+from cqlengine.connection import telemetry
 from cqlengine.connection.pages import AsyncResult, await_page
 from cqlengine.connection.stats import ConnectionStats
 
@@ -79,6 +81,8 @@ class Send(Step):
         return Send(self.session, self.statement, options, self.stats, self.query)
 
     def run(self) -> ResultSet:
+        if telemetry.active is not None:
+            return self._run_traced(telemetry.active)
         started = time.perf_counter()
         try:
             result = self.session.execute(self.statement, **self.options)
@@ -88,15 +92,37 @@ class Send(Step):
         self.stats.record(self.query, time.perf_counter() - started)
         return result
 
-    async def arun(self, loop: asyncio.AbstractEventLoop) -> AsyncResult:
+    def _run_traced(self, tracing: telemetry.Telemetry) -> ResultSet:
+        traced = tracing.start(self.query)
         started = time.perf_counter()
+        future = None
+        try:
+            future = self.session.execute_async(self.statement, **self.options)
+            result = future.result()  # what Session.execute does
+        except BaseException as exc:
+            self.stats.record(self.query, time.perf_counter() - started, failed=True)
+            traced.failed(exc, future)
+            raise
+        self.stats.record(self.query, time.perf_counter() - started)
+        traced.done(future, len(result.current_rows))
+        return result
+
+    async def arun(self, loop: asyncio.AbstractEventLoop) -> AsyncResult:
+        tracing = telemetry.active
+        traced = tracing.start(self.query) if tracing is not None else None
+        started = time.perf_counter()
+        future = None
         try:
             future = self.session.execute_async(self.statement, **self.options)
             result = AsyncResult(future, await await_page(future))
-        except BaseException:  # cancellation included
+        except BaseException as exc:  # cancellation included
             self.stats.record(self.query, time.perf_counter() - started, failed=True)
+            if traced is not None:
+                traced.failed(exc, future)
             raise
         self.stats.record(self.query, time.perf_counter() - started)
+        if traced is not None:
+            traced.done(future, len(result.current_rows))
         return result
 
 

@@ -63,6 +63,7 @@ __all__ = [
     "TypeSpec",
     "UserTypeInfo",
     "apply_plan",
+    "create_keyspace",
     "create_keyspace_network_topology",
     "create_keyspace_simple",
     "cql_literal",
@@ -381,6 +382,47 @@ def create_keyspace_simple(
     """Create a SimpleStrategy keyspace; an existing one must have the same replication."""
     _create_keyspace(name, {"class": "SimpleStrategy", "replication_factor": str(int(replication_factor))},
                      durable_writes, connections)
+
+
+def create_keyspace(
+    name: str, replication: Union[None, int, Mapping[str, Any]] = None, durable_writes: bool = True,
+    connections: Names = None,
+) -> None:
+    """Create a keyspace; an existing one must have the same replication.
+
+    ``replication`` is NetworkTopologyStrategy unless it says otherwise:
+
+    - None (the default): the local datacenter (the one the connection's
+      coordinator is in), with as many replicas as it has nodes, up to 3;
+    - an int: that many replicas in the local datacenter;
+    - ``{"dc1": 3, "dc2": 2}``: replicas per datacenter;
+    - a mapping with a ``"class"``: the replication as written.
+
+    NetworkTopologyStrategy is what production clusters use, and what
+    ScyllaDB's tablet keyspaces require (they refuse SimpleStrategy). The local
+    datacenter is read through the first of ``connections``.
+    """
+    if isinstance(replication, Mapping) and "class" in replication:
+        chosen = {str(k): str(v) for k, v in replication.items()}
+    elif isinstance(replication, Mapping):
+        chosen = {"class": "NetworkTopologyStrategy", **{str(dc): str(int(rf)) for dc, rf in replication.items()}}
+    elif replication is None or isinstance(replication, int) and not isinstance(replication, bool):
+        datacenter, nodes = _local_datacenter(_as_list(connections, "connections")[0])
+        chosen = {"class": "NetworkTopologyStrategy", datacenter: str(replication or min(3, nodes))}
+    else:
+        raise CQLEngineException(f"create_keyspace({name!r}): replication must be None, an int or a mapping, "
+                                 f"got {replication!r}")
+    _create_keyspace(name, chosen, durable_writes, connections)
+
+
+def _local_datacenter(conn: Optional[str]) -> tuple[str, int]:
+    """The datacenter of the node that answers ``conn``'s statements, and how many nodes it has (at least 1)."""
+    row = _connection.execute("SELECT data_center FROM system.local", connection=conn).one()
+    if row is None or not row["data_center"]:
+        raise CQLEngineException("create_keyspace: the node does not say its datacenter; pass replication=")
+    datacenter = str(row["data_center"])
+    hosts = _connection.get_cluster(conn).metadata.all_hosts()
+    return datacenter, max(1, sum(1 for host in hosts if host.datacenter == datacenter))
 
 
 def create_keyspace_network_topology(

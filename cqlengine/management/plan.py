@@ -54,6 +54,15 @@ def _is_counter_type(cql_type: str) -> bool:
 # --------------------------------------------------------------------------- specs
 
 
+#: What a SchemaMismatch's message suggests: Cassandra cannot change these in place.
+WAYS_FORWARD = (
+    "Ways forward: (1) keep the data: define the model on a new table (another __table_name__), then "
+    "copy the rows over with cqlengine.migrate (mirror the writes, backfill, verify; see the migrations "
+    "guide) and switch; (2) give the data up: change the table yourself (ALTER TABLE ... DROP, or DROP "
+    "TABLE) and run sync_table again; (3) change the model back to match the table."
+)
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     """One column as the model wants it."""
@@ -227,7 +236,7 @@ class SchemaPlan:
             lines = "\n".join(f"  - {c}" for c in self.conflicts)
             error = SchemaMismatch(
                 f"{len(self.conflicts)} schema difference(s) cannot be applied in place; "
-                f"nothing was changed:\n{lines}"
+                f"nothing was changed:\n{lines}\n{WAYS_FORWARD}"
             )
             error.conflicts = list(self.conflicts)  # type: ignore[attr-defined]
             raise error

@@ -74,11 +74,13 @@ def test_filter_pk_names_the_partition_key():
 
 def test_a_column_named_pk_is_allowed_and_is_what_pk_means():
     class KeyedByPk(Model):
+        __keyspace__ = "ks"  # a statement needs a keyspace (KeyspaceNotSet otherwise, as the peer raises)
         __table_name__ = "keyed_by_pk"
         pk = columns.Integer(primary_key=True)
         v = columns.Text()
 
     class NonKeyPk(Model):
+        __keyspace__ = "ks"
         __table_name__ = "non_key_pk"
         id = columns.Integer(primary_key=True)
         pk = columns.Text()
