@@ -244,7 +244,6 @@ def check_concurrent(results: Iterable[Any], what: str) -> list[Any]:
 # --------------------------------------------------------------------------- timing
 
 
-@dataclass
 def tracing_on() -> Any:
     """cqlengine's telemetry with the OpenTelemetry SDK (spans batched, then dropped), or None without the SDK.
 
@@ -268,6 +267,7 @@ def tracing_on() -> Any:
     return traced
 
 
+@dataclass
 class Variant:
     """One contender's way of doing a workload: ``run(data)`` performs ``n`` operations.
 
