@@ -91,13 +91,14 @@ def _trace_page(future: ResponseFuture) -> Optional[telemetry.Request]:
     tracing = telemetry.active
     if tracing is None:
         return None
-    with _bridges_lock:
+    with _pages_lock:
         pages = _pages_fetched[future] = _pages_fetched.get(future, 1) + 1
     return tracing.start(future.query, page=pages)
 
 
 #: How many pages each request (still referenced) has fetched: numbers the spans of further pages.
 _pages_fetched: weakref.WeakKeyDictionary[ResponseFuture, int] = weakref.WeakKeyDictionary()
+_pages_lock = threading.Lock()
 
 
 def _start_next_page(future: ResponseFuture) -> None:
@@ -176,10 +177,11 @@ _bridges_lock = threading.Lock()
 
 def reset_after_fork() -> None:
     """In a child made by ``fork()``: no bridge of the parent's loops, a fresh lock."""
-    global _bridges, _bridges_lock, _pages_fetched
+    global _bridges, _bridges_lock, _pages_fetched, _pages_lock
     _bridges = weakref.WeakKeyDictionary()
     _bridges_lock = threading.Lock()
     _pages_fetched = weakref.WeakKeyDictionary()
+    _pages_lock = threading.Lock()
 
 
 def _bridge(loop: asyncio.AbstractEventLoop) -> _LoopBridge:
