@@ -115,8 +115,20 @@ def test_a_span_lasts_from_send_to_answer_within_ten_percent_of_the_call(otel, t
     query = "SELECT * FROM system_schema.columns"
     ratios = _span_to_call_ratios(otel, lambda: connection.execute(query))
     assert 0.9 <= statistics.median(ratios) <= 1.0, ratios
-    async_ratios = _span_to_call_ratios(otel, lambda: asyncio.run(connection.aexecute(query)))
-    assert statistics.median(async_ratios) >= 0.5, async_ratios  # asyncio.run's own loop set-up is in the call
+
+    async def timed_awaits() -> list[float]:
+        out = []
+        for _ in range(15):
+            otel.exporter.clear()
+            started = time.perf_counter_ns()
+            await connection.aexecute(query)
+            elapsed = time.perf_counter_ns() - started
+            [span] = otel.spans()
+            out.append((span.end_time - span.start_time) / elapsed)
+        return out
+
+    async_ratios = asyncio.run(timed_awaits())
+    assert 0.9 <= statistics.median(async_ratios) <= 1.0, async_ratios
     assert all(ratio <= 1.0 for ratio in ratios + async_ratios)
 
 
