@@ -38,6 +38,11 @@ class NullKeyValue(ValidationError, InvalidRequest):
     lets Cassandra raise for it, so ported code catching that keeps working."""
 
 
+class CounterTimestamp(ValidationError, InvalidRequest):
+    """A timestamp asked for a counter update, which Cassandra always refuses; raised before anything is
+    sent. Also the server's ``InvalidRequest``, which the peer lets Cassandra raise."""
+
+
 class ModelException(CQLEngineException):
     """A model was used in a way it does not allow."""
 

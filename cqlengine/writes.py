@@ -16,7 +16,14 @@ from typing import Any, Optional, Protocol, Union
 from cqlengine import connection, statements
 from cqlengine.columns import Column, Map
 from cqlengine.connection import refusals
-from cqlengine.exceptions import CQLEngineException, KeyspaceNotSet, LWTException, TableNotFound, ValidationError
+from cqlengine.exceptions import (
+    CounterTimestamp,
+    CQLEngineException,
+    KeyspaceNotSet,
+    LWTException,
+    TableNotFound,
+    ValidationError,
+)
 from cqlengine.operators import FILTER_SUFFIXES
 
 __all__ = [
@@ -46,6 +53,7 @@ class ModelTable(Protocol):
 
     __connection__: Optional[str]
     _columns: dict[str, Column]
+    _has_counter: bool
 
     def _get_keyspace(self, connection_name: Optional[str] = None) -> Optional[str]: ...
 
@@ -202,6 +210,10 @@ class WriteOptions(ReadOptions):
         """The table and keyword arguments these options give ``model``'s ``kind`` of statement
         (``"insert"``, ``"update"`` or ``"delete"``): the one place options become statement arguments."""
         keyspace, table, _ = self.table(model)
+        if self.timestamp is not None and kind != "delete" and model._has_counter:
+            raise CounterTimestamp(
+                f"{_name(model)}: timestamp({self.timestamp!r}) cannot date a write of a counter table: "
+                "Cassandra refuses USING TIMESTAMP on counter updates; nothing was sent")
         args: dict[str, Any] = {"keyspace": keyspace, "timestamp": normalize_timestamp(self.timestamp)}
         if kind == "insert":
             args["if_not_exists"] = self.if_not_exists

@@ -113,6 +113,13 @@ def _new_conditional(step: Step) -> bool:
 
 ON_PURPOSE: list[Divergence] = [
     Divergence(
+        "counter-timestamp-refused-first", "Validation",
+        "timestamp() on a write of a counter table raises CounterTimestamp before sending (Cassandra refuses "
+        "USING TIMESTAMP on counter updates); the peer sends it and the server refuses it, or, with no counter "
+        "changed, it sends nothing",
+        excuses=EXCUSES,
+        applies=lambda step: step.ours.raised_kind("CounterTimestamp")),
+    Divergence(
         "collection-none-until-read", "Model attributes",
         "a collection set to None (assigned, or given to update()) holds None until the row is read again; "
         "the peer's instance turns it into the empty collection at its next write",

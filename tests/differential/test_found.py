@@ -288,3 +288,31 @@ def test_a_map_set_to_none_holds_none_until_read(oracle_world):
     state.assign_update_nest(nth=0, opts={}, values={"ms": None})
     state.assign_update_nest(nth=0, opts={}, values={})
     state.teardown()
+
+
+def test_a_timestamp_on_a_counter_write_is_refused_before_sending(oracle_world):
+    # counter-timestamp-refused-first: the peer sends nothing here (no counter changed), and elsewhere lets
+    # the server refuse it.
+    state = Oracle()
+    state.qs_update_nest(keys={'k': 0}, opts={}, values={'r': None, 'dt': None})
+    _toggle_batch(state, 13)
+    state.assign_update_tally(nth=0, opts={}, values={})
+    state.create_tally(keys={'k': 0}, opts={}, values={})
+    state.create_tally(keys={'k': 0}, opts={}, values={})
+    state.assign_update_tally(nth=0, opts={}, values={})
+    state.create_tally(keys={'k': 0}, opts={'batch': True, 'timestamp': 1000}, values={})
+    _toggle_batch(state, 1)
+    state.read_nest(how='list', keys={'k': 0}, where={}, window=(0, 0))
+    state.assign_update_tally(nth=2, opts={'batch': True, 'timestamp': 1000}, values={})
+    state.teardown()
+
+
+def test_a_timestamp_on_an_unchanged_counter_is_refused_where_the_peer_sends_nothing(oracle_world):
+    # counter-timestamp-refused-first: the instance's batch was refused, so both hold it as new; the peer's
+    # update() then finds no counter changed and sends nothing.
+    state = Oracle()
+    _toggle_batch(state, 1)
+    state.create_tally(keys={'k': 0}, opts={'batch': True}, values={})
+    _toggle_batch(state, 1)
+    state.assign_update_tally(nth=0, opts={'timestamp': 1000}, values={})
+    state.teardown()

@@ -216,3 +216,28 @@ def test_a_node_gone_names_the_host_its_state_and_last_error(cassandra, cqlengin
         assert "last error" in message or "tried" in message
     finally:
         connection.unregister_connection(name)
+
+
+def test_a_timestamp_on_a_counter_write_is_refused_before_sending(cqlengine_connection):
+    from cqlengine.exceptions import CounterTimestamp, ValidationError
+
+    class Hits(Model):
+        __table_name__ = f"hits_{uuid.uuid4().hex[:8]}"
+
+        page = columns.Integer(primary_key=True)
+        views = columns.Counter()
+
+    management.sync_table(Hits)
+    try:
+        sent = cqlengine_connection.stats.executed
+        for attempt in (lambda: Hits.objects(page=1).timestamp(1000).update(views=1),
+                        lambda: Hits(page=2, views=1).timestamp(1000).save()):
+            with pytest.raises(CounterTimestamp) as caught:
+                attempt()
+            assert isinstance(caught.value, ValidationError) and isinstance(caught.value, InvalidRequest)
+            assert "Hits: timestamp(1000) cannot date a write of a counter table" in str(caught.value)
+        assert cqlengine_connection.stats.executed == sent
+        Hits.objects(page=1).update(views=1)  # without a timestamp: counted
+        assert Hits.objects.get(page=1).views == 1
+    finally:
+        management.drop_table(Hits)
