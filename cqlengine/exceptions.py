@@ -82,6 +82,8 @@ class TableNotFound(QueryException, InvalidRequest):
 
     #: (what is missing: "table", "keyspace" or "keyspace-unset"; its name; the statement's shape)
     missing: Optional[tuple[str, str, str]] = None
+    #: What the server said.
+    server: str = ""
 
 
 class KeyspaceNotSet(ModelException, InvalidRequest):

@@ -10,6 +10,7 @@ iterated, counted, sliced, or a write method is called.
 from __future__ import annotations
 
 import dataclasses
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import (
@@ -626,7 +627,8 @@ class QuerySet(QueryBuilder[M]):
         if not rows:
             raise self.model.DoesNotExist(f"{self.model.__name__} matching the query does not exist")
         if len(rows) > 1:
-            matched = ", ".join(f"{r.attr} {r.operator} {r.value!r}" for r in self._where if not r.implicit)
+            matched = ", ".join(f"{r.attr} {r.operator} {reprlib.repr(r.value)}" for r in self._where
+                                if not r.implicit)  # reprlib: a long IN list is shown cut short
             raise self.model.MultipleObjectsReturned(
                 f"{self.model.__name__}.get(): at least 2 rows match ({matched or 'no filter'}), where one was "
                 "expected; filter on the whole primary key, or read them with filter() or first()")

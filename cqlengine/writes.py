@@ -199,11 +199,12 @@ class WriteOptions(ReadOptions):
 
     def table(self, model: ModelTable) -> tuple[Optional[str], str, Optional[str]]:
         """(keyspace, table, connection name) a statement of ``model`` goes to; raises ``KeyspaceNotSet``
-        when there is no keyspace to say (as the peer does, before anything is sent)."""
+        when there is no keyspace to say (as the peer does, before anything is sent). With none named but
+        a session that has one (``USE``), the table is left unqualified: it is the session's."""
         conn = self.connection or model.__connection__
         keyspace = self.keyspace or model._get_keyspace(conn)
-        if keyspace is None:
-            raise _keyspace_not_set(model, conn)
+        if keyspace is None and connection.get_connection(conn).session_keyspace is None:
+            raise _keyspace_not_set(model, conn)  # (no connection at all raised its own error just now)
         return keyspace, model._raw_column_family_name(), conn
 
     def statement_args(self, model: ModelTable, kind: str) -> tuple[str, dict[str, Any]]:
@@ -307,7 +308,6 @@ def told_for(model: ModelTable, error: TableNotFound) -> TableNotFound:
 
 
 def _keyspace_not_set(model: ModelTable, conn: Optional[str]) -> Exception:
-    connection.get_connection(conn)  # no connection at all is the error to tell first
     where = "the default connection" if conn is None else f"connection {conn!r}"
     return KeyspaceNotSet(
         f"{_name(model)}: no keyspace to find table {model._raw_column_family_name()} in: set {_name(model)}."

@@ -398,7 +398,10 @@ def disable_telemetry() -> None:
 
 
 if _telemetry.enabled_by_environment():
-    enable_telemetry()
+    try:
+        enable_telemetry()
+    except ImportError as _missing:  # the setting without the extra: say so, and go on without it
+        log.warning("CQLENGINE_OTEL is set, but telemetry is off: %s", _missing)
 
 
 def execute_concurrently(

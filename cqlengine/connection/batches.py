@@ -142,7 +142,8 @@ def batch_steps(conn: Connection, batch: Batch) -> Body[Any]:
     except Exception as exc:
         if batch.on_refused is not None and (isinstance(exc, InvalidRequest) or not in_flight):
             batch.on_refused()
-        better = explained(exc, _BatchText(batch.kind, batch.members), conn.session, conn.name)
+        better = explained(exc, _BatchText(batch.kind, batch.members), conn.session, conn.name,
+                           conn.host_errors)
         if better is exc:
             raise
         raise better from exc

@@ -35,8 +35,16 @@ def send_concurrently(conn: Connection, items: Sequence[tuple[Any, ...]], concur
         _log(conn, item[0])
     conn.stats.count("executed", len(bound))
     outcomes = _send_all(session, bound, concurrency, options, [item[0] for item in items])
-    return [(ok, value if ok else explained(value, item[0], session, conn.name))
+    return [(ok, value if ok else _explained(value, item[0], session, conn))
             for (ok, value), item in zip(outcomes, items)]
+
+
+def _explained(error: BaseException, query: Any, session: Session, conn: Connection) -> BaseException:
+    """A statement's failure told with what to do (see ``refusals``), the driver's error as its cause."""
+    better = explained(error, query, session, conn.name, conn.host_errors)
+    if better is not error:
+        better.__cause__ = error
+    return better
 
 
 def _send_all(session: Session, statements: Sequence[Statement], concurrency: int,
@@ -63,10 +71,10 @@ def _send_all(session: Session, statements: Sequence[Statement], concurrency: in
             outcomes[index] = (False, exc)
         finally:
             request = traced[index]
-            if request is not None:
-                done, outcome = outcomes[index]
-                if done:
-                    request.done(future, len(outcome.current_rows))
+            if request is not None:  # its span ends before the call returns (done/failed never raise)
+                answered, outcome = outcomes[index]
+                if answered:
+                    request.done(future, len(getattr(outcome, "current_rows", ())))
                 else:
                     request.failed(outcome, future)
             slots.release()

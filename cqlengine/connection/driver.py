@@ -90,6 +90,8 @@ class Connection:
         self.session: Optional[Session] = None
         self._owns_cluster = session is None
         self._forked_borrowed = False  # a handed-over session inherited through fork(): unusable here
+        #: The last error each host (by endpoint) gave a request, for the message when none is up.
+        self.host_errors: dict[str, BaseException] = {}
         self.prepared_cache = PreparedCache(prepared_cache_size, self.stats)
         self._lock = threading.RLock()
         if session is not None:
@@ -208,6 +210,12 @@ class Connection:
         else:
             self._forked_borrowed = True
         self.cluster = self.session = None
+
+    @property
+    def session_keyspace(self) -> Optional[str]:
+        """The keyspace the driver session uses for unqualified tables (``USE``), or None."""
+        session = self.session
+        return None if session is None else session.keyspace
 
     def shutdown(self) -> None:
         with self._lock:

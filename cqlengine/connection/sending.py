@@ -154,7 +154,7 @@ def execute_steps(conn: Connection, request: Request) -> Body[Any]:
         send = request.send(conn, session, request.statement(conn))
         return (yield from routed(send, request.route_to)) if request.route_to else (yield send)
     except (InvalidRequest, NoHostAvailable) as exc:
-        better = explained(exc, request.query, conn.session, conn.name)
+        better = explained(exc, request.query, conn.session, conn.name, conn.host_errors)
         if better is exc:
             raise
         raise better from exc

@@ -81,8 +81,9 @@ class Send(Step):
         return Send(self.session, self.statement, options, self.stats, self.query)
 
     def run(self) -> ResultSet:
-        if telemetry.active is not None:
-            return self._run_traced(telemetry.active)
+        tracing = telemetry.active  # read once: another thread may switch it off meanwhile
+        if tracing is not None:
+            return self._run_traced(tracing)
         started = time.perf_counter()
         try:
             result = self.session.execute(self.statement, **self.options)
@@ -101,10 +102,12 @@ class Send(Step):
             result = future.result()  # what Session.execute does
         except BaseException as exc:
             self.stats.record(self.query, time.perf_counter() - started, failed=True)
-            traced.failed(exc, future)
+            if traced is not None:
+                traced.failed(exc, future)
             raise
         self.stats.record(self.query, time.perf_counter() - started)
-        traced.done(future, len(result.current_rows))
+        if traced is not None:
+            traced.done(future, len(result.current_rows))
         return result
 
     async def arun(self, loop: asyncio.AbstractEventLoop) -> AsyncResult:

@@ -27,12 +27,15 @@ from every connection's counters).
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
 import time
 from typing import Any, Callable, Iterable, Optional
 
 from cqlengine import statements
+
+log = logging.getLogger(__name__)
 
 #: The telemetry in force, or None (off): read by every request.
 active: Optional[Telemetry] = None
@@ -122,13 +125,21 @@ class Telemetry:
         stats = list(self._counters()) if self._counters is not None else []
         return [Observation(sum(getattr(s, field) for s in stats))]
 
-    def start(self, query: Any, page: int = 0, context: Any = None) -> Request:
-        """A request about to be sent (``page``: the how-manieth further page of one), its span started."""
+    def start(self, query: Any, page: int = 0, context: Any = None) -> Optional[Request]:
+        """A request about to be sent (``page``: the how-manieth further page of one), its span started;
+        None when the telemetry failed, which never fails the request."""
+        try:
+            return self._start(query, page, context)
+        except Exception:  # noqa: BLE001 - reporting must not break what it reports on
+            log.debug("telemetry: no span for a request", exc_info=True)
+            return None
+
+    def _start(self, query: Any, page: int, context: Any) -> Request:
         text = _text_of(query)
         members = getattr(query, "members", None) if getattr(query, "batch_type", None) is not None else None
         if members:  # a batch, as the connection layer tells it: named after its first member's table
             _, keyspace, table, _ = describe(members[0][0])
-            operation, shape = "BATCH", str(getattr(query, "query_string", ""))
+            operation, shape = "BATCH", statements.without_literals(str(getattr(query, "query_string", "")))
         elif isinstance(text, str):
             operation, keyspace, table, shape = describe(text)
         else:
@@ -160,29 +171,42 @@ class Request:
         self.started = time.perf_counter()
 
     def done(self, response_future: Any, rows: Optional[int] = None) -> None:
-        span = self.span
-        if response_future is not None:
-            _describe_answer(span, response_future)
-        if rows is not None:
-            span.set_attribute("db.response.returned_rows", rows)
+        """The answer arrived: the span ends (never raising: reporting must not fail a request)."""
+        try:
+            span = self.span
+            if response_future is not None:
+                _describe_answer(span, response_future)
+            if rows is not None:
+                span.set_attribute("db.response.returned_rows", rows)
+        except Exception:  # noqa: BLE001
+            log.debug("telemetry: could not describe an answer", exc_info=True)
         self._end({})
 
     def failed(self, exc: BaseException, response_future: Any = None) -> None:
-        span = self.span
-        if response_future is not None:
-            _describe_answer(span, response_future)
+        """The request failed with ``exc``: the span ends as an error (never raising)."""
         error_type = type(exc).__qualname__
-        span.set_attribute("error.type", error_type)
-        span.record_exception(exc)
-        span.set_status(self.telemetry._error_status)
+        try:
+            span = self.span
+            if response_future is not None:
+                _describe_answer(span, response_future)
+            span.set_attribute("error.type", error_type)
+            span.record_exception(exc)
+            span.set_status(self.telemetry._error_status)
+        except Exception:  # noqa: BLE001
+            log.debug("telemetry: could not describe a failure", exc_info=True)
         self._end({"error.type": error_type})
 
     def _end(self, extra: dict[str, Any]) -> None:
         telemetry = self.telemetry
-        telemetry.duration.record(time.perf_counter() - self.started,
-                                  {"db.system.name": "cassandra", "db.operation.name": self.operation, **extra})
-        telemetry.in_flight.add(-1, {"db.system.name": "cassandra"})
-        self.span.end()
+        try:
+            telemetry.duration.record(time.perf_counter() - self.started,
+                                      {"db.system.name": "cassandra", "db.operation.name": self.operation, **extra})
+            telemetry.in_flight.add(-1, {"db.system.name": "cassandra"})
+        finally:
+            try:
+                self.span.end()
+            except Exception:  # noqa: BLE001
+                log.debug("telemetry: could not end a span", exc_info=True)
 
 
 def _describe_answer(span: Any, future: Any) -> None:

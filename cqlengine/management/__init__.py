@@ -354,8 +354,11 @@ def _show_replication(replication: Mapping[str, Any]) -> str:
 
 
 def _create_keyspace(
-    name: str, replication: dict[str, Any], durable_writes: bool, connections: Names
+    name: str, replication: dict[str, Any], durable_writes: bool, connections: Names,
+    chosen_for_us: bool = False,
 ) -> None:
+    """Create ``name`` where it is missing. An existing keyspace must match, except for a replication
+    ``chosen_for_us`` (the default of ``create_keyspace``): one made when the cluster was smaller stays."""
     # Check every connection first: a mismatch anywhere means nothing is created anywhere.
     pending: list[Optional[str]] = []
     problems: list[str] = []
@@ -364,7 +367,7 @@ def _create_keyspace(
         if live is None:
             pending.append(conn)
             continue
-        if not _replication_matches(live.replication, replication):
+        if not chosen_for_us and not _replication_matches(live.replication, replication):
             problems.append(f"keyspace {name}: replication differs: database has "
                             f"{_show_replication(live.replication)}, requested {_show_replication(replication)}")
         if live.durable_writes != durable_writes:
@@ -394,6 +397,8 @@ def create_keyspace(
 
     - None (the default): the local datacenter (the one the connection's
       coordinator is in), with as many replicas as it has nodes, up to 3;
+      a keyspace of that name already there is kept as it is (it may have
+      been made when the datacenter had fewer nodes);
     - an int: that many replicas in the local datacenter;
     - ``{"dc1": 3, "dc2": 2}``: replicas per datacenter;
     - a mapping with a ``"class"``: the replication as written.
@@ -406,13 +411,14 @@ def create_keyspace(
         chosen = {str(k): str(v) for k, v in replication.items()}
     elif isinstance(replication, Mapping):
         chosen = {"class": "NetworkTopologyStrategy", **{str(dc): str(int(rf)) for dc, rf in replication.items()}}
-    elif replication is None or isinstance(replication, int) and not isinstance(replication, bool):
+    elif replication is None or isinstance(replication, int) and not isinstance(replication, bool) \
+            and replication >= 1:
         datacenter, nodes = _local_datacenter(_as_list(connections, "connections")[0])
         chosen = {"class": "NetworkTopologyStrategy", datacenter: str(replication or min(3, nodes))}
     else:
-        raise CQLEngineException(f"create_keyspace({name!r}): replication must be None, an int or a mapping, "
-                                 f"got {replication!r}")
-    _create_keyspace(name, chosen, durable_writes, connections)
+        raise CQLEngineException(f"create_keyspace({name!r}): replication must be None, a number of replicas "
+                                 f"(1 or more) or a mapping, got {replication!r}")
+    _create_keyspace(name, chosen, durable_writes, connections, chosen_for_us=replication is None)
 
 
 def _local_datacenter(conn: Optional[str]) -> tuple[str, int]:

@@ -27,9 +27,10 @@ Fixtures:
 ``async def`` tests are run, each in a fresh event loop (``asyncio.run``),
 only when asked for: a test (or module, with ``pytestmark``) marked
 ``@pytest.mark.cqlengine_async``, or every one with the ini setting
-``cqlengine_async_tests = true``; and never when pytest-asyncio or anyio
-runs them. Fixtures stay synchronous; an async test awaits what it needs
-itself. A project that uses none of this is left as it is: loading the
+``cqlengine_async_tests = true``. Fixtures stay synchronous; an async test awaits what it needs
+itself. A test pytest-asyncio runs (``@pytest.mark.asyncio``, or its
+``auto`` mode) or anyio runs (``@pytest.mark.anyio``) is left to it. A
+project that uses none of this is left as it is: loading the
 plugin imports neither the driver nor the launcher (the fixtures import
 them when used).
 
@@ -116,14 +117,32 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Optional[bool]:
         return None
     if not (pyfuncitem.get_closest_marker(ASYNC_MARKER) or pyfuncitem.config.getini(ASYNC_SETTING)):
         return None  # not ours to run: pytest (or another plugin) does what it does with it
-    plugins = pyfuncitem.config.pluginmanager
-    if plugins.hasplugin("asyncio") or (plugins.hasplugin("anyio") and pyfuncitem.get_closest_marker("anyio")):
+    if _another_plugin_runs(pyfuncitem):
         return None
     import asyncio
 
     arguments = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
     asyncio.run(pyfuncitem.obj(**arguments))
     return True
+
+
+def _another_plugin_runs(item: pytest.Function) -> bool:
+    """Whether pytest-asyncio or anyio runs this async test: marked for it, or pytest-asyncio in auto mode."""
+    config = item.config
+    plugins = config.pluginmanager
+    if plugins.hasplugin("anyio") and item.get_closest_marker("anyio"):
+        return True
+    if not plugins.hasplugin("asyncio"):
+        return False
+    if item.get_closest_marker("asyncio"):
+        return True
+    mode = config.getoption("asyncio_mode", None)
+    if mode is None:
+        try:
+            mode = config.getini("asyncio_mode")
+        except ValueError:  # not a setting of the pytest-asyncio installed
+            mode = None
+    return str(mode) == "auto"
 
 
 @pytest.fixture(scope="session")

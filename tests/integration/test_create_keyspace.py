@@ -59,7 +59,14 @@ def test_create_keyspace_simple_keeps_its_meaning(name):
     assert replication(name)["class"].endswith("SimpleStrategy")
 
 
-def test_a_replication_of_another_kind_is_refused_before_anything_is_sent(name):
-    with pytest.raises(CQLEngineException, match="replication must be None, an int or a mapping"):
-        management.create_keyspace(name, "three")  # type: ignore[arg-type]
+@pytest.mark.parametrize("replication", ["three", 0, -1, True])
+def test_a_replication_of_another_kind_is_refused_before_anything_is_sent(name, replication):
+    with pytest.raises(CQLEngineException, match=r"replication must be None, a number of replicas \(1 or more\)"):
+        management.create_keyspace(name, replication)
     assert management.get_keyspace(name) is None
+
+
+def test_the_default_keeps_a_keyspace_made_with_other_replicas(name, local_dc):
+    management.create_keyspace(name, {local_dc: 2})  # as if made when the datacenter had more nodes
+    management.create_keyspace(name)  # the application's start-up call: nothing to do
+    assert replication(name) == {"class": NTS, local_dc: "2"}

@@ -6,8 +6,8 @@ import asyncio
 import select
 import socket
 import threading
+import time
 import uuid
-from typing import Any
 
 import pytest
 from cassandra import InvalidRequest
@@ -96,6 +96,9 @@ def test_no_keyspace_at_all_names_the_settings_and_sends_nothing(cassandra, cqle
         assert conn.stats.executed == sent
         with pytest.raises(TableNotFound, match="no table homeless"):  # using() names a keyspace: sent
             Homeless.objects.using(keyspace=cqlengine_connection.default_keyspace).get(id=uuid.uuid4())
+        connection.execute(f"USE {cqlengine_connection.default_keyspace}", connection=name)
+        with pytest.raises(TableNotFound, match="no table homeless"):  # the session's keyspace: sent there
+            Homeless.objects.get(id=uuid.uuid4())
     finally:
         connection.unregister_connection(name)
 
@@ -196,24 +199,28 @@ def test_a_node_gone_names_the_host_its_state_and_last_error(cassandra, cqlengin
     name = f"goes_away_{uuid.uuid4().hex[:8]}"
     connection.register_connection(name, hosts=["127.0.0.1"], cluster_options={
         "port": forwarder.port, "connect_timeout": 2, "control_connection_timeout": 2})
+    endpoint = f"127.0.0.1:{forwarder.port}"
     try:
         assert connection.execute("SELECT release_version FROM system.local", connection=name).one()
         forwarder.cut()
-        error: Any = None
-        for _ in range(50):  # the driver notices the lost connection on its own thread
+        messages: list[str] = []
+        for _ in range(100):  # the driver notices the lost connection, then marks the host down
             try:
                 connection.execute("SELECT release_version FROM system.local", connection=name, timeout=2)
             except NoHostAvailable as exc:
-                error = exc
-                break
-            except Exception:  # noqa: BLE001 - the request in flight when the connection dropped
-                pass
-        assert isinstance(error, ConnectionUnreachable), error
-        message = str(error)
-        assert f"Connection {name!r}" in message
-        assert f"127.0.0.1:{forwarder.port}" in message
-        assert "down" in message or "tried" in message
-        assert "last error" in message or "tried" in message
+                assert isinstance(exc, ConnectionUnreachable), exc
+                messages.append(str(exc))
+                if "no host was up" in messages[-1]:
+                    break
+            time.sleep(0.05)
+        # While the request was in flight: the host tried and its error.
+        tried = [m for m in messages if "no host could run the statement; tried" in m]
+        assert all(f"Connection {name!r}" in m and endpoint in m for m in tried)
+        # Then, the host marked down: it, its state, and the last connection error seen of it.
+        down = messages[-1]
+        assert down.startswith(f"Connection {name!r}: no host was up to run the statement: {endpoint} (down, "
+                               "last error: "), messages
+        assert "check that the node runs and is reachable" in down
     finally:
         connection.unregister_connection(name)
 

@@ -78,16 +78,22 @@ def in_child(work: Callable[[], Any]) -> Any:
 def test_a_forked_child_reads_and_writes_through_a_connection_of_its_own(notes):
     key, body = next(iter(notes.items()))
     parent_session = id(connection.get_session())
+    parent_cluster = connection.get_cluster()
 
     def work() -> dict[str, Any]:
+        from cassandra import cluster as driver_cluster
+
         read = ForkNote.objects.timeout(5).get(id=key).body
         made = ForkNote.timeout(5).create(id=uuid.uuid4(), body="from the child")
         shape = ForkNote.objects.timeout(5).filter(id=made.id).only(["body"]).first()  # a new statement shape
         return {"read": read, "made": str(made.id), "shape": shape.body,
-                "new_session": id(connection.get_session()) != parent_session}
+                "new_session": id(connection.get_session()) != parent_session,
+                # the driver would shut the parent's cluster down when the child exits
+                "parent_cluster_left_alone": parent_cluster not in driver_cluster._clusters_for_shutdown}
 
     outcome = in_child(work)
-    assert outcome == {"read": body, "made": outcome["made"], "shape": "from the child", "new_session": True}
+    assert outcome == {"read": body, "made": outcome["made"], "shape": "from the child", "new_session": True,
+                       "parent_cluster_left_alone": True}
     # The parent's own connection was left alone: it still works, and sees the child's row.
     assert ForkNote.objects.get(id=uuid.UUID(outcome["made"])).body == "from the child"
     assert ForkNote.objects.get(id=key).body == body

@@ -29,11 +29,33 @@ def test_a_missing_table_or_keyspace_is_told_with_what_creates_it(message: str, 
     assert "management.sync_table(Note)" in str(named)
 
 
-def test_no_keyspace_at_all_names_the_settings():
+def test_raw_text_without_a_keyspace_says_to_qualify_it_or_use_one():
     told = refusals.explained(server_says("No keyspace has been specified. USE a keyspace, or explicitly specify "
                                           "keyspace.tablename"), "INSERT INTO notes (id) VALUES (?)", None, "default")
     assert isinstance(told, TableNotFound)
-    assert "__keyspace__" in str(told) and "default_keyspace" in str(told)
+    assert "qualify the table (keyspace.table), or give the session a keyspace (USE" in str(told)
+    assert str(told).endswith('message="No keyspace has been specified. USE a keyspace, or explicitly specify '
+                              'keyspace.tablename")')  # what the server said, kept
+
+
+def test_the_servers_words_are_kept_at_the_end():
+    told = refusals.explained(server_says("table notes does not exist"), "SELECT * FROM ks.notes", None, "default")
+    assert str(told).endswith('message="table notes does not exist")')
+    assert str(refusals.for_model(told, "Note")).endswith('message="table notes does not exist")')
+
+
+def test_a_host_that_answered_with_a_refusal_is_no_connection_problem():
+    from cassandra import ConsistencyLevel, Unavailable
+
+    refused = NoHostAvailable("Unable to complete the operation against any hosts", {
+        "10.0.0.1:9042": Unavailable("Cannot achieve consistency level THREE", ConsistencyLevel.THREE, 3, 1)})
+    assert refusals.explained(refused, "SELECT 1", None, "app") is refused
+
+
+def test_a_later_message_remembers_each_hosts_last_error():
+    remembered: dict = {}
+    refusals.explained(NoHostAvailable("x", {"10.0.0.1:9042": OSError("reset")}), "SELECT 1", None, "app", remembered)
+    assert str(remembered["10.0.0.1:9042"]) == "reset"
 
 
 @pytest.mark.parametrize("message", [
