@@ -19,6 +19,11 @@ starts in the context current where the request is made: across ``await``
 (contextvars) and into the driver's threads (bulk writes carry the caller's
 context explicitly).
 
+Not traced: ``connection.execute_async`` (the driver's future is the
+caller's), ``execute_on_each_host``, and further pages a caller fetches by
+iterating a raw ``ResultSet`` of ``connection.execute`` (the driver fetches
+them); querysets, ``execute``, ``aexecute``, batches and bulk writes are.
+
 Metrics: ``db.client.operation.duration`` (a histogram, seconds, by
 operation and ``error.type``), ``cqlengine.client.requests.in_flight``,
 and ``cqlengine.prepared.hits`` / ``cqlengine.prepared.misses`` (observed
