@@ -437,10 +437,17 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
         defaulted = self._defaulted or ()
         regular = [k for k, col in cls._columns.items()
                    if not (col.primary_key or col.static or k in defaulted or writes_nothing(col, values[k]))]
+        keys = ", ".join(cls._clustering_keys)
         if regular:
-            keys = ", ".join(cls._clustering_keys)
             raise NullKeyValue(f"{cls.__name__}: {', '.join(regular)} need a row, and its clustering key "
                                f"({keys}) is None; without one only the static columns can be written")
+        conditions = self._opts.conditions if self._opts is not None else {}
+        compared = [attr for attr in (key.partition("__")[0] for key in conditions)
+                    if attr in cls._columns and not (cls._columns[attr].static or cls._columns[attr].primary_key)]
+        if compared:  # Cassandra refuses the statement ("Some clustering keys are missing")
+            raise NullKeyValue(f"{cls.__name__}: the condition on {', '.join(compared)} needs a row, and its "
+                               f"clustering key ({keys}) is None; without one only the static columns can be "
+                               "written or compared")
         return True
     # -- writes -------------------------------------------------------------
 

@@ -342,13 +342,14 @@ ON_PURPOSE: list[Divergence] = [
         and all(_nothing(v) for v in step.values.values()), drifts=False),
     Divergence(
         "static-only-with-a-regular-value", "Writes of new instances",
-        "a write with its clustering key None and a value for a regular column raises NullKeyValue; the peer "
-        "drops the regular value and writes the static columns (a conditional one may then not apply, or be "
-        "refused by the server)",
+        "a write with its clustering key None and a value for (or a condition on) a regular column raises "
+        "NullKeyValue; the peer drops the regular value and writes the static columns (a conditional one may "
+        "then not apply, or be refused by the server), and refuses a condition on None itself",
         excuses=EXCUSES,
         applies=lambda step: step.ours.raised_kind("NullKeyValue")
         and "only the static columns can be written" in str(step.ours.exc)
-        and (step.peer.exc is None or step.peer.raised_kind("LWTException", "RequestValidationException"))),
+        and (step.peer.exc is None or step.peer.raised_kind("LWTException", "RequestValidationException")
+             or "None values on iff are not allowed" in str(step.peer.exc))),
     Divergence(
         "list-remove", "Queries",
         "objects(...).update(li__remove=[x]) removes x from the list; the peer has no list remove and assigns "

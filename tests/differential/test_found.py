@@ -316,3 +316,10 @@ def test_a_timestamp_on_an_unchanged_counter_is_refused_where_the_peer_sends_not
     _toggle_batch(state, 1)
     state.assign_update_tally(nth=0, opts={'timestamp': 1000}, values={})
     state.teardown()
+
+
+def test_a_condition_on_a_regular_column_without_the_clustering_key_is_refused_first(oracle_world):
+    # static-only-with-a-regular-value: ours refused after the server, the peer before it (None in iff).
+    state = Oracle()
+    state.update_new_row(keys={'p': 0, 'ck': None}, opts={'iff': {'v': None}}, values={'s': 0})
+    state.teardown()
