@@ -323,3 +323,11 @@ def test_a_condition_on_a_regular_column_without_the_clustering_key_is_refused_f
     state = Oracle()
     state.update_new_row(keys={'p': 0, 'ck': None}, opts={'iff': {'v': None}}, values={'s': 0})
     state.teardown()
+
+
+def test_a_conditional_delete_without_the_clustering_key_is_refused_first(oracle_world):
+    # delete-without-clustering-key: the peer renders IF v = '' IF EXISTS, which the server refuses.
+    state = Oracle()
+    state.create_row(keys={'p': 0, 'ck': None}, opts={}, values={'s': 0})
+    state.delete_row(nth=0, opts={'if_exists': True, 'iff': {'v': ''}})
+    state.teardown()
