@@ -388,6 +388,12 @@ ON_PURPOSE: list[Divergence] = [
         excuses=EXCUSES,
         applies=lambda step: bool((step.history & _ONE_SHOT) - set(step.opts))),
     Divergence(
+        "timestamp-kept-after-delete", "Model attributes",
+        "an instance's timestamp() applies to its next write only, delete() included; the peer's delete() "
+        "keeps it, so the instance's later writes are dated with it too",
+        excuses=EXCUSES,
+        applies=lambda step: {"timestamp", "deleted"} <= step.history and "timestamp" not in step.opts),
+    Divergence(
         "iff-none", "Lightweight transactions",
         "iff(col=None) is sent as IF col = null (LWTException when the row holds a value, the values "
         "assigned kept, as after any condition not met or other refusal); the peer raises CQLEngineException "

@@ -331,3 +331,12 @@ def test_a_conditional_delete_without_the_clustering_key_is_refused_first(oracle
     state.create_row(keys={'p': 0, 'ck': None}, opts={}, values={'s': 0})
     state.delete_row(nth=0, opts={'if_exists': True, 'iff': {'v': ''}})
     state.teardown()
+
+
+def test_a_delete_dated_in_the_past_does_not_date_the_next_one(oracle_world):
+    # timestamp-kept-after-delete: the peer's second delete() is dated 1000 again and deletes nothing.
+    state = Oracle()
+    state.create_row(keys={'p': 0, 'ck': 0}, opts={}, values={})
+    state.delete_row(nth=0, opts={'timestamp': 1000})
+    state.delete_row(nth=0, opts={})
+    state.teardown()
