@@ -388,6 +388,14 @@ ON_PURPOSE: list[Divergence] = [
         excuses=EXCUSES,
         applies=lambda step: bool((step.history & _ONE_SHOT) - set(step.opts))),
     Divergence(
+        "unchanged-counters-add-nothing", "Writes with nothing to write",
+        "update()/save() of a written counter instance whose counters did not change sends nothing; the peer "
+        "adds 0 to each counter, which brings back a row deleted since",
+        excuses=frozenset({"rows"}),
+        applies=lambda step: step.label == "tally" and step.op in ("update_kw", "assign_update", "save")
+        and not step.values and step.ours.exc is None and step.peer.exc is None
+        and step.diff is not None and not step.diff[0] and all(_counters_zero(row) for row in step.diff[1])),
+    Divergence(
         "timestamp-kept-after-delete", "Model attributes",
         "an instance's timestamp() applies to its next write only, delete() included; the peer's delete() "
         "keeps it, so the instance's later writes are dated with it too",
@@ -480,6 +488,11 @@ def _none_for(ours: Any, peer: Any, values: tuple[Any, ...]) -> bool:
     if isinstance(ours, tuple) and isinstance(peer, tuple) and len(ours) == len(peer):
         return all(_none_for(a, b, values) for a, b in zip(ours, peer))
     return False
+
+
+def _counters_zero(row: Any) -> bool:
+    """Whether a compared row (name/value pairs) of the counter table holds 0 in every counter."""
+    return all(value == 0 for name, value in row if name not in ("k",))
 
 
 _ONE_SHOT = {"batch", "iff", "if_exists", "if_not_exists"}

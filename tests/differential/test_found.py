@@ -340,3 +340,12 @@ def test_a_delete_dated_in_the_past_does_not_date_the_next_one(oracle_world):
     state.delete_row(nth=0, opts={'timestamp': 1000})
     state.delete_row(nth=0, opts={})
     state.teardown()
+
+
+def test_an_unchanged_counter_instance_adds_nothing_after_its_row_was_deleted(oracle_world):
+    # unchanged-counters-add-nothing: the peer adds 0 to each counter and the row is back.
+    state = Oracle()
+    state.save_new_tally(keys={'k': 0}, opts={}, values={})
+    state.qs_delete_tally(keys={'k': 0}, opts={})
+    state.update_kw_tally(nth=0, opts={}, values={})
+    state.teardown()
