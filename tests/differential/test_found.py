@@ -349,3 +349,19 @@ def test_an_unchanged_counter_instance_adds_nothing_after_its_row_was_deleted(or
     state.qs_delete_tally(keys={'k': 0}, opts={})
     state.update_kw_tally(nth=0, opts={}, values={})
     state.teardown()
+
+
+def test_a_queryset_update_to_none_is_dated_as_asked(oracle_world):
+    # qs-update-none-dated: the peer's delete of the None columns is dated now, so the append shows there.
+    state = Oracle()
+    state.qs_update_holder(keys={'k': 2}, opts={'timestamp': 4_102_444_800_000_000}, values={'infos': None})
+    state.qs_update_holder(keys={'k': 2}, opts={}, values={'info': None, 'infos__append': [UDT(name=None, tags=None)]})
+    state.teardown()
+
+
+def test_a_queryset_update_to_none_in_the_future_locks_the_column_out(oracle_world):
+    # qs-update-none-dated
+    state = Oracle()
+    state.qs_update_holder(keys={'k': 0}, opts={'timestamp': 4_102_444_800_000_000}, values={'info': None})
+    state.create_holder(keys={'k': 0}, opts={}, values={'info': UDT(name=None, tags=None)})
+    state.teardown()
