@@ -397,11 +397,11 @@ ON_PURPOSE: list[Divergence] = [
     Divergence(
         "unchanged-counters-add-nothing", "Writes with nothing to write",
         "update()/save() of a written counter instance whose counters did not change sends nothing; the peer "
-        "adds 0 to each counter, which brings back a row deleted since",
+        "adds 0 to each counter, which brings back a row deleted since, or sets a counter with no value to 0",
         excuses=frozenset({"rows"}),
         applies=lambda step: step.label == "tally" and step.op in ("update_kw", "assign_update", "save")
         and not step.values and step.ours.exc is None and step.peer.exc is None
-        and step.diff is not None and not step.diff[0] and all(_counters_zero(row) for row in step.diff[1])),
+        and step.diff is not None and _zeros_added(*step.diff)),
     Divergence(
         "timestamp-kept-after-delete", "Model attributes",
         "an instance's timestamp() applies to its next write only, delete() included; the peer's delete() "
@@ -497,9 +497,17 @@ def _none_for(ours: Any, peer: Any, values: tuple[Any, ...]) -> bool:
     return False
 
 
-def _counters_zero(row: Any) -> bool:
-    """Whether a compared row (name/value pairs) of the counter table holds 0 in every counter."""
-    return all(value == 0 for name, value in row if name not in ("k",))
+def _zeros_added(ours: Any, peer: Any) -> bool:
+    """Whether the peer's rows of the counter table are ours with 0 added to counters ours has no value
+    for (a row ours has none of: every counter 0). Rows are tuples of (name, value) pairs, key ``k``."""
+    mine = {dict(row)["k"]: dict(row) for row in ours}
+    for row in peer:
+        theirs = dict(row)
+        own = mine.pop(theirs["k"], {"k": theirs["k"]})
+        for name, value in theirs.items():
+            if own.get(name) != value and not (value == 0 and own.get(name) is None):
+                return False
+    return not mine
 
 
 _ONE_SHOT = {"batch", "iff", "if_exists", "if_not_exists"}

@@ -365,3 +365,12 @@ def test_a_queryset_update_to_none_in_the_future_locks_the_column_out(oracle_wor
     state.qs_update_holder(keys={'k': 0}, opts={'timestamp': 4_102_444_800_000_000}, values={'info': None})
     state.create_holder(keys={'k': 0}, opts={}, values={'info': UDT(name=None, tags=None)})
     state.teardown()
+
+
+def test_an_unchanged_counter_instance_leaves_a_counter_without_a_value_alone(oracle_world):
+    # unchanged-counters-add-nothing: the peer's c2 = c2 + 0 gives c2 a value.
+    state = Oracle()
+    state.qs_update_tally(keys={'k': 0}, opts={}, values={'c1': 0})
+    state.get_tally(keys={'k': 0})
+    state.assign_update_tally(nth=0, opts={}, values={})
+    state.teardown()
