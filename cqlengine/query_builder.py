@@ -544,6 +544,8 @@ class QueryBuilder(Generic[M]):
         if self._options.if_not_exists:
             raise QueryException(f"{model.__name__}.update: if_not_exists() applies to INSERT only; "
                                  "use if_exists() or iff() for a conditional update")
+        if only_static and model._clustering_keys:
+            self._refuse_row_conditions()
         where = self._where_clauses()
         if only_static:
             # Static columns belong to the partition: Cassandra refuses clustering keys here.
@@ -551,6 +553,18 @@ class QueryBuilder(Generic[M]):
             where = [w for w in where if getattr(w, "column", None) in partition]
         table, args = self._options.statement_args(model, "update")
         return statements.UpdateStatement(table, assignments=assignments, where=where, **args)
+
+    def _refuse_row_conditions(self) -> None:
+        """An update of static columns alone goes to the partition: a condition on a regular column, which
+        needs a row, would be refused by Cassandra ("Some clustering keys are missing")."""
+        model = self.model
+        compared = [attr for attr in (key.partition("__")[0] for key in self._options.conditions)
+                    if attr in model._columns and not (model._columns[attr].static or model._columns[attr].primary_key)]
+        if compared:
+            raise QueryException(
+                f"{model.__name__}.update: the condition on {', '.join(compared)} needs a row, and an update of "
+                "static columns alone is sent for the partition (Cassandra refuses its clustering key there); "
+                "make the condition on static columns, or set a regular column too")
 
     def _assignments(self, col: Column, label: str, op: str, value: Any) -> list[Any]:
         """The assignments of one ``update()`` keyword: a None map value deletes its key, as in the peer."""

@@ -374,3 +374,13 @@ def test_an_unchanged_counter_instance_leaves_a_counter_without_a_value_alone(or
     state.get_tally(keys={'k': 0})
     state.assign_update_tally(nth=0, opts={}, values={})
     state.teardown()
+
+
+def test_a_static_only_queryset_update_with_a_row_condition_is_refused_first(oracle_world):
+    # query-refused-before-sending: ours raises QueryException, the server refuses the peer's statement
+    # ("Some clustering keys are missing"); with iff(v=None) both refuse it client-side.
+    state = Oracle()
+    state.get_animal(keys={'p': 0, 'n': 0})
+    state.qs_update_row(keys={'p': 0}, opts={'batch': True, 'iff': {'v': None}}, values={'s': None})
+    state.qs_update_row(keys={'p': 0}, opts={'iff': {'v': ''}}, values={'s': 1})
+    state.teardown()

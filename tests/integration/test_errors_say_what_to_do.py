@@ -248,3 +248,26 @@ def test_a_timestamp_on_a_counter_write_is_refused_before_sending(cqlengine_conn
         assert Hits.objects.get(page=1).views == 1
     finally:
         management.drop_table(Hits)
+
+
+def test_a_static_only_queryset_update_with_a_row_condition_is_refused_before_sending(cqlengine_connection):
+    from cqlengine.exceptions import NullKeyValue, QueryException
+
+    class Board(Model):
+        __table_name__ = f"boards_{uuid.uuid4().hex[:8]}"
+
+        p = columns.Integer(partition_key=True)
+        ck = columns.Integer(primary_key=True)
+        s = columns.Integer(static=True)
+        v = columns.Text()
+
+    management.sync_table(Board)
+    try:
+        sent = cqlengine_connection.stats.executed
+        with pytest.raises(QueryException, match="the condition on v needs a row"):
+            Board.objects(p=0).iff(v="x").update(s=5)
+        with pytest.raises(NullKeyValue, match="the condition on v needs a row"):
+            Board(p=0, ck=None).iff(v="x").update(s=5)
+        assert cqlengine_connection.stats.executed == sent
+    finally:
+        management.drop_table(Board)
