@@ -186,11 +186,13 @@ ON_PURPOSE: list[Divergence] = [
     Divergence(
         "refused-write-keeps-its-options", "Model attributes",
         "an instance's write refused before sending keeps its one-shot options (timestamp() included), so the "
-        "next write is the same write: with if_exists() added, it is refused for the timestamp kept; the peer "
-        "resets timestamp() after every write",
+        "next write is the same write: dated as asked (a past timestamp leaves what was written since), or, with "
+        "if_exists() added, refused for the timestamp kept; the peer resets timestamp() after every write",
         excuses=EXCUSES,
-        applies=lambda step: step.ours.raised_kind("QueryException") and step.peer.exc is None
-        and "custom TIMESTAMP on a conditional" in str(step.ours.exc) and "timestamp" not in step.opts),
+        applies=lambda step: "timestamp" not in step.opts and (
+            "timestamp-kept" in step.history
+            or step.ours.raised_kind("QueryException") and step.peer.exc is None
+            and "custom TIMESTAMP on a conditional" in str(step.ours.exc))),
     Divergence(
         "empty-operation-with-a-condition", "Writes with nothing to write",
         "a conditional queryset update() whose operations add nothing (infos__append=[]) is sent, so its "

@@ -513,6 +513,10 @@ def _model_rules(spec: Spec) -> dict[str, Any]:
                 self.batched_pairs.add(id(instance))
             if op == "delete" and step.ours.exc is None and step.peer.exc is None:
                 instance.history.add("deleted")
+            if "timestamp" in (opts or {}) and step.ours.raised_kind("ValidationError", "QueryException"):
+                instance.history.add("timestamp-kept")  # refused before sending: ours keeps it for the next write
+            elif step.ours.exc is None:
+                instance.history.discard("timestamp-kept")
 
         return function
 

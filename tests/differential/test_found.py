@@ -384,3 +384,13 @@ def test_a_static_only_queryset_update_with_a_row_condition_is_refused_first(ora
     state.qs_update_row(keys={'p': 0}, opts={'batch': True, 'iff': {'v': None}}, values={'s': None})
     state.qs_update_row(keys={'p': 0}, opts={'iff': {'v': ''}}, values={'s': 1})
     state.teardown()
+
+
+def test_a_timestamp_kept_from_a_refused_write_dates_the_next_one(oracle_world):
+    # refused-write-keeps-its-options: update() with nothing to write is refused, its timestamp(1000) kept;
+    # the next update() deletes lives at 1000, before the value written since. The peer dates it now.
+    state = Oracle()
+    state.save_new_cat(keys={'p': 0, 'n': 0}, opts={}, values={})
+    state.update_kw_cat(nth=0, opts={'timestamp': 1000}, values={})
+    state.assign_update_cat(nth=0, opts={}, values={'lives': None})
+    state.teardown()
