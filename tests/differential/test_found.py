@@ -394,3 +394,12 @@ def test_a_timestamp_kept_from_a_refused_write_dates_the_next_one(oracle_world):
     state.update_kw_cat(nth=0, opts={'timestamp': 1000}, values={})
     state.assign_update_cat(nth=0, opts={}, values={'lives': None})
     state.teardown()
+
+
+def test_a_past_dated_delete_in_a_batch_does_not_date_the_next_one(oracle_world):
+    # timestamp-kept-after-delete, with batch() asked where no batch is open.
+    state = Oracle()
+    state.save_new_holder(keys={'k': 0}, opts={}, values={})
+    state.delete_holder(nth=0, opts={'batch': True, 'timestamp': 1000})
+    state.delete_holder(nth=0, opts={'batch': True})
+    state.teardown()
