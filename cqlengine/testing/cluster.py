@@ -15,6 +15,7 @@ restarted node comes back on its own data, as a real node would after a crash.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -23,7 +24,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
+
+import filelock
 
 from cqlengine.testing.server import (
     LauncherError,
@@ -186,6 +189,22 @@ class LocalCluster:
         return started
 
     # ------------------------------------------------------------------ shared use
+
+    @contextlib.contextmanager
+    def exclusive_use(self) -> Iterator[None]:
+        """This process alone uses the cluster while the block runs (the ``cassandra_cluster`` fixture's
+        whole session): its tests kill, stop and restart nodes, which another test run using the same
+        cluster at once would see fail under it. A second run waits here until the first is done."""
+        lock = filelock.FileLock(str(self.settings.lock_settings.lock_file.with_suffix(".use.lock")))
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            self.log(f"waiting for another test run using the cluster on port {self.port} ...")
+            lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
 
     def acquire(self, timeout: Optional[float] = None) -> bool:
         """Start what is missing and record that this process uses the cluster (a lease, as the

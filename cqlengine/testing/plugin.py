@@ -22,7 +22,8 @@ Fixtures:
     from ``python -m cqlengine.testing start --nodes 3``, is reused), and
     stopped at the end of the last session using it if a session started
     it; a node a test stopped or killed is started again either way. It is always local
-    processes: killing a node needs its process.
+    processes: killing a node needs its process. One test run at a time uses
+    it (a second run waits): its tests kill and restart nodes.
 
 ``async def`` tests are run, each in a fresh event loop (``asyncio.run``),
 only when asked for: a test (or module, with ``pytestmark``) marked
@@ -205,13 +206,15 @@ def cassandra_cluster(request: pytest.FixtureRequest) -> Iterator[LocalCluster]:
     cluster = LocalCluster(ClusterSettings.from_env(), log=_terminal_log(request.config))
     previous = _exit_on_sigterm()
     try:
-        # A lease, as for the single node: several sessions may use one cluster; the last one out
-        # stops it if a session started it. Nodes a test stopped or killed are started again.
-        started = cluster.acquire()
-        try:
-            yield cluster
-        finally:
-            cluster.release(started)
+        # One test run at a time: its tests kill and restart nodes. A lease, as for the single node:
+        # the last session out stops the cluster if a session started it. Nodes a test stopped or
+        # killed are started again.
+        with cluster.exclusive_use():
+            started = cluster.acquire()
+            try:
+                yield cluster
+            finally:
+                cluster.release(started)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
