@@ -15,7 +15,7 @@ import asyncio
 import time
 from typing import Any, Callable, Generator, Optional, TypeVar
 
-from cassandra.cluster import ResultSet, Session
+from cassandra.cluster import ResponseFuture, ResultSet, Session
 from cassandra.pool import Host
 from cassandra.query import Statement
 
@@ -24,6 +24,7 @@ from cqlengine.connection.pages import AsyncResult, await_page
 from cqlengine.connection.stats import ConnectionStats
 
 T = TypeVar("T")
+R = TypeVar("R", ResultSet, AsyncResult)
 
 
 class Step:
@@ -101,14 +102,9 @@ class Send(Step):
             future = self.session.execute_async(self.statement, **self.options)
             result = future.result()  # what Session.execute does
         except BaseException as exc:
-            self.stats.record(self.query, time.perf_counter() - started, failed=True)
-            if traced is not None:
-                traced.failed(exc, future)
+            self._failed(started, traced, exc, future)
             raise
-        self.stats.record(self.query, time.perf_counter() - started)
-        if traced is not None:
-            traced.done(future, len(result.current_rows))
-        return result
+        return self._done(started, traced, future, result)
 
     async def arun(self, loop: asyncio.AbstractEventLoop) -> AsyncResult:
         tracing = telemetry.active
@@ -119,10 +115,18 @@ class Send(Step):
             future = self.session.execute_async(self.statement, **self.options)
             result = AsyncResult(future, await await_page(future))
         except BaseException as exc:  # cancellation included
-            self.stats.record(self.query, time.perf_counter() - started, failed=True)
-            if traced is not None:
-                traced.failed(exc, future)
+            self._failed(started, traced, exc, future)
             raise
+        return self._done(started, traced, future, result)
+
+    def _failed(self, started: float, traced: Optional[telemetry.Request], exc: BaseException,
+                future: Optional[ResponseFuture]) -> None:
+        self.stats.record(self.query, time.perf_counter() - started, failed=True)
+        if traced is not None:
+            traced.failed(exc, future)
+
+    def _done(self, started: float, traced: Optional[telemetry.Request], future: Optional[ResponseFuture],
+              result: R) -> R:
         self.stats.record(self.query, time.perf_counter() - started)
         if traced is not None:
             traced.done(future, len(result.current_rows))
