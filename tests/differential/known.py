@@ -128,9 +128,13 @@ ON_PURPOSE: list[Divergence] = [
     Divergence(
         "update-new-none-writes-null", "Writes of new instances",
         "update(col=None) of an instance never read writes null for col (the caller named it: what the row held "
-        "there is deleted, a tombstone dated as the write); the peer sends nothing for it",
+        "there is deleted, a tombstone dated as the write); so does col = None, then update() or save(), of an "
+        "instance whose save() or create() left col unwritten (None is not written: what the row holds there is "
+        "unknown); the peer sends nothing for it",
         excuses=frozenset({"rows"}),
-        applies=lambda step: step.op == "update_new" and any(v is None for v in step.values.values()),
+        applies=lambda step: any(v is None for v in step.values.values()) and (
+            step.op == "update_new"
+            or step.op in ("update_kw", "assign_update", "save") and step.origin in ("new", "create")),
         hides=True),
     Divergence(
         "new-conditional-in-a-batch", "Writes of new instances",

@@ -403,3 +403,14 @@ def test_a_past_dated_delete_in_a_batch_does_not_date_the_next_one(oracle_world)
     state.delete_holder(nth=0, opts={'batch': True, 'timestamp': 1000})
     state.delete_holder(nth=0, opts={'batch': True})
     state.teardown()
+
+
+def test_none_assigned_to_a_column_a_save_left_unwritten_is_written(oracle_world):
+    # update-new-none-writes-null: save() of a new instance leaves info unwritten (None), so info = None is
+    # a change: update() writes null at the timestamp asked (2100), which the next write cannot overwrite.
+    # The peer sends nothing.
+    state = Oracle()
+    state.save_new_holder(keys={'k': 0}, opts={}, values={})
+    state.assign_update_holder(nth=0, opts={'timestamp': 4_102_444_800_000_000}, values={'info': None})
+    state.update_kw_holder(nth=0, opts={}, values={'info': UDT(name=None, tags=None)})
+    state.teardown()
