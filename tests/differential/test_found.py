@@ -414,3 +414,10 @@ def test_none_assigned_to_a_column_a_save_left_unwritten_is_written(oracle_world
     state.assign_update_holder(nth=0, opts={'timestamp': 4_102_444_800_000_000}, values={'info': None})
     state.update_kw_holder(nth=0, opts={}, values={'info': UDT(name=None, tags=None)})
     state.teardown()
+
+
+def test_an_empty_operation_on_a_regular_column_needs_the_full_key(oracle_world):
+    # empty-operation-names-its-row: the peer drops li__append=[] and writes s for the partition.
+    state = Oracle()
+    state.qs_update_row(keys={'p': 0}, opts={}, values={'s': 0, 'li__append': []})
+    state.teardown()
