@@ -33,8 +33,19 @@ typecheck: $(STAMP)
 	$(BIN)/mypy cqlengine
 
 # The pytest plugin starts the server when none runs, and stops what it started.
+# The awaited calls' suites run a second time on the acsylla transport (where a wheel installed it).
+ACSYLLA_SUITES = tests/integration/test_async.py tests/integration/test_aexecute_parity.py \
+  tests/integration/test_roundtrip.py tests/integration/test_cursors.py tests/integration/test_bulk.py \
+  tests/integration/test_read_path.py tests/integration/test_schema_changes.py tests/integration/test_idempotence.py \
+  tests/integration/test_silent_failures.py tests/integration/test_vector.py tests/integration/test_get_by_key.py \
+  tests/integration/test_page_timeouts.py tests/integration/test_batch_statements.py
+
 test: $(STAMP) prereqs lint typecheck docs dist
 	$(BIN)/pytest
+	@if $(BIN)/python -c "import acsylla" 2>/dev/null; then \
+	  echo "== the awaited calls again, on transport='acsylla'"; \
+	  CQLENGINE_TEST_TRANSPORT=acsylla $(BIN)/pytest -q $(ACSYLLA_SUITES) || exit 1; \
+	else echo "== acsylla is not installed (no wheel for this Python/platform?): its transport is not tested"; fi
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit

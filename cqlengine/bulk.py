@@ -104,9 +104,8 @@ def _plan(action: str, instances: Iterable[MappedModel], build: Callable[[Mapped
     return writes, next(iter(conn_names), None)
 
 
-def _run(action: str, writes: list[_Write], conn: Optional[str], concurrency: int, timeout: Any) -> None:
-    if not writes:
-        return
+def _items(action: str, writes: list[_Write]) -> tuple[list[tuple[Any, ...]], Any]:
+    """What ``execute_concurrently`` takes for ``writes``, and their one execution profile."""
     items = []
     for write in writes:
         cql, params = write.statement.render()
@@ -116,9 +115,29 @@ def _run(action: str, writes: list[_Write], conn: Optional[str], concurrency: in
     profiles = {write.options.execution_profile for write in writes}
     if len(profiles) > 1:
         raise ValidationError(f"{action}: the instances run with several execution profiles; call once per profile")
-    profile = profiles.pop()
+    return items, profiles.pop()
+
+
+def _run(action: str, writes: list[_Write], conn: Optional[str], concurrency: int, timeout: Any) -> None:
+    if not writes:
+        return
+    items, profile = _items(action, writes)
     outcomes = connection.execute_concurrently(items, concurrency=concurrency, timeout=timeout, connection=conn,
                                                execution_profile=profile)
+    _settle(action, writes, outcomes)
+
+
+async def _arun(action: str, writes: list[_Write], conn: Optional[str], concurrency: int, timeout: Any) -> None:
+    if not writes:
+        return
+    items, profile = _items(action, writes)
+    outcomes = await connection.aexecute_concurrently(items, concurrency=concurrency, timeout=timeout,
+                                                      connection=conn, execution_profile=profile)
+    _settle(action, writes, outcomes)
+
+
+def _settle(action: str, writes: list[_Write], outcomes: list[tuple[bool, Any]]) -> None:
+    """Each write's outcome: instances written count as written; the failures raised together."""
     failures: list[BulkFailure] = []
     written: list[MappedModel] = []
     for write, (ok, result) in zip(writes, outcomes):
@@ -178,6 +197,15 @@ def _send(action: str, writes: list[_Write], conn: Optional[str], concurrency: i
         _run(action, writes, conn, concurrency, timeout)
 
 
+async def _asend(action: str, writes: list[_Write], conn: Optional[str], concurrency: int, timeout: Any,
+                 deletes: bool) -> None:
+    if any(type(w.instance)._write_hook is not None for w in writes):  # mirrored: the writes run in threads
+        await asyncio.get_running_loop().run_in_executor(None, _run_mirrored, action, writes, concurrency, timeout,
+                                                         deletes)
+    else:
+        await _arun(action, writes, conn, concurrency, timeout)
+
+
 def _save_statement(instance: MappedModel) -> Any:
     return instance._save_statement()
 
@@ -204,9 +232,9 @@ def bulk_delete(instances: Sequence[MappedModel], concurrency: int = DEFAULT_CON
 async def abulk_save(instances: Sequence[MappedModel], action: str = "abulk_create",
                      concurrency: int = DEFAULT_CONCURRENCY, timeout: Any = connection.NOT_SET,
                      options: Optional[Any] = None) -> list[MappedModel]:
-    """:func:`bulk_save` without blocking the event loop (the driver's concurrency runs in the executor)."""
+    """:func:`bulk_save` without blocking the event loop (see ``connection.aexecute_concurrently``)."""
     writes, conn = _plan(action, instances, _save_statement, False, options)
-    await asyncio.get_running_loop().run_in_executor(None, _send, action, writes, conn, concurrency, timeout, False)
+    await _asend(action, writes, conn, concurrency, timeout, False)
     return list(instances)
 
 
@@ -214,5 +242,4 @@ async def abulk_delete(instances: Sequence[MappedModel], concurrency: int = DEFA
                        timeout: Any = connection.NOT_SET, options: Optional[Any] = None) -> None:
     """:func:`bulk_delete` without blocking the event loop."""
     writes, conn = _plan("abulk_delete", instances, _delete_statement, True, options)
-    await asyncio.get_running_loop().run_in_executor(None, _send, "abulk_delete", writes, conn, concurrency,
-                                                     timeout, True)
+    await _asend("abulk_delete", writes, conn, concurrency, timeout, True)

@@ -38,6 +38,7 @@ from cqlengine.connection import pages as _pages
 from cqlengine.connection import sending as _sending
 from cqlengine.connection import stats as _stats
 from cqlengine.connection import telemetry as _telemetry
+from cqlengine.connection.acsylla_transport import TRANSPORTS, AcsyllaTransport, load_acsylla
 from cqlengine.connection.batches import Batch, batch_steps
 from cqlengine.connection.batches import _batch_members as _batch_members
 from cqlengine.connection.batches import _batch_type as _batch_type
@@ -92,6 +93,7 @@ def register_connection(
     default_keyspace: Optional[str] = None,
     prepared_cache_size: int = DEFAULT_PREPARED_CACHE_SIZE,
     default_timeout: Any = NOT_SET,
+    transport: str = "cassandra-driver",
 ) -> Connection:
     """Register a named connection from ``hosts`` or an existing driver ``session``.
 
@@ -100,9 +102,16 @@ def register_connection(
     bounds each request of this connection that sets no ``timeout`` of its
     own; left out, the driver's default applies. A name already registered is replaced, with a warning,
     once the new connection is made; a connection that fails to be made is
-    never registered.
+    never registered. ``transport="acsylla"`` sends the statements of awaited
+    calls through acsylla (see :mod:`cqlengine.connection.acsylla_transport`);
+    everything else stays on cassandra-driver.
     """
     global _default_name
+    if transport not in TRANSPORTS:
+        raise ConnectionException(f"register_connection({name!r}): transport must be one of {TRANSPORTS}, "
+                                  f"not {transport!r}")
+    if transport == "acsylla":
+        load_acsylla()  # refused before anything is made when it is not installed
     if session is not None and (hosts or cluster_options or consistency is not None or lazy_connect
                                 or retry_connect):
         raise ConnectionException(
@@ -113,6 +122,8 @@ def register_connection(
                       retry_connect=retry_connect, cluster_options=cluster_options, session=session,
                       default_keyspace=default_keyspace, prepared_cache_size=prepared_cache_size)
     conn.default_timeout = checked_timeout(f"register_connection({name!r})", default_timeout)
+    if transport == "acsylla":
+        conn.transport = AcsyllaTransport(conn)
     with _registry_lock:
         previous = _connections.get(name)
         _connections[name] = conn
@@ -175,16 +186,17 @@ def setup(
     ``consistency`` becomes the default of the session this creates (the
     default execution profile's, or the legacy session's); with execution
     profiles of the caller's, it is set on each statement instead.
-    ``default_timeout`` and ``prepared_cache_size`` are as in
+    ``default_timeout``, ``prepared_cache_size`` and ``transport`` are as in
     :func:`register_connection`; every other keyword goes to the driver's ``Cluster``.
     """
     prepared_cache_size = cluster_options.pop("prepared_cache_size", DEFAULT_PREPARED_CACHE_SIZE)
     default_timeout = cluster_options.pop("default_timeout", NOT_SET)
+    transport = cluster_options.pop("transport", "cassandra-driver")
     return register_connection(
         DEFAULT_CONNECTION, hosts=hosts, consistency=consistency, lazy_connect=lazy_connect,
         retry_connect=retry_connect, cluster_options=cluster_options, default=True,
         default_keyspace=default_keyspace, prepared_cache_size=prepared_cache_size,
-        default_timeout=default_timeout,
+        default_timeout=default_timeout, transport=transport,
     )
 
 
@@ -304,7 +316,7 @@ async def aexecute(
     """
     request = Request(query, params, consistency, timeout, fetch_size, paging_state, consistency_level, tuple_rows,
                       idempotent, execution_profile, route_to)
-    return await arun(execute_steps(get_connection(connection), request))
+    return await arun(execute_steps(get_connection(connection), request, awaited=True))
 
 
 def execute_async(
@@ -423,6 +435,21 @@ def execute_concurrently(
     return _concurrent.send_concurrently(get_connection(connection), items, concurrency, timeout, execution_profile)
 
 
+async def aexecute_concurrently(
+    items: Sequence[tuple[Any, ...]],
+    concurrency: int = 100,
+    timeout: Any = NOT_SET,
+    connection: Optional[str] = None,
+    execution_profile: Any = EXEC_PROFILE_DEFAULT,
+) -> list[tuple[bool, Any]]:
+    """:func:`execute_concurrently` for asyncio: every outcome, in order, without blocking the event loop.
+
+    On a connection with ``transport="acsylla"`` the statements go through acsylla.
+    """
+    return await _concurrent.asend_concurrently(get_connection(connection), items, concurrency, timeout,
+                                                execution_profile)
+
+
 def execute_on_each_host(
     query: str,
     params: Optional[Sequence[Any]] = None,
@@ -446,6 +473,7 @@ __all__ = [
     "AsyncResult",
     "aexecute",
     "aexecute_batch",
+    "aexecute_concurrently",
     "BatchMember",
     "BoundStatement",
     "Connection",

@@ -1,6 +1,7 @@
 """Many statements at once, with bounded concurrency, and one statement on every host."""
 from __future__ import annotations
 
+import asyncio
 import threading
 from functools import partial
 from typing import Any, Optional, Sequence
@@ -9,9 +10,11 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, ResponseFuture, ResultSet, S
 from cassandra.query import Statement
 
 from cqlengine.connection import telemetry
+from cqlengine.connection.acsylla_transport import AcsyllaTransport
 from cqlengine.connection.driver import NOT_SET, Connection
 from cqlengine.connection.refusals import explained
-from cqlengine.connection.sending import _log, is_default_profile, send_options
+from cqlengine.connection.sending import Request, _log, execute_steps, is_default_profile, send_options
+from cqlengine.connection.steps import arun
 from cqlengine.exceptions import ConnectionException
 from cqlengine.prepared import Params
 
@@ -37,6 +40,35 @@ def send_concurrently(conn: Connection, items: Sequence[tuple[Any, ...]], concur
     outcomes = _send_all(session, bound, concurrency, options, [item[0] for item in items])
     return [(ok, value if ok else _explained(value, item[0], session, conn))
             for (ok, value), item in zip(outcomes, items)]
+
+
+async def asend_concurrently(conn: Connection, items: Sequence[tuple[Any, ...]], concurrency: int = 100,
+                             timeout: Any = NOT_SET,
+                             execution_profile: Any = EXEC_PROFILE_DEFAULT) -> list[tuple[bool, Any]]:
+    """:func:`send_concurrently` without blocking the event loop; each outcome, in order.
+
+    On a connection whose transport is acsylla, each statement is awaited
+    through it (at most ``concurrency`` at a time; each value is converted as
+    it is sent). Otherwise the driver's concurrent send runs in the loop's
+    executor.
+    """
+    if not isinstance(conn.transport, AcsyllaTransport):
+        return await asyncio.get_running_loop().run_in_executor(
+            None, partial(send_concurrently, conn, items, concurrency, timeout, execution_profile))
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+        raise ConnectionException(f"execute_concurrently: concurrency must be a positive int, got {concurrency!r}")
+    slots = asyncio.Semaphore(concurrency)
+
+    async def one(item: tuple[Any, ...]) -> tuple[bool, Any]:
+        request = Request(item[0], item[1], item[2], timeout, idempotent=item[3] if len(item) > 3 else None,
+                          execution_profile=execution_profile)
+        async with slots:
+            try:
+                return True, await arun(execute_steps(conn, request, awaited=True))
+            except Exception as exc:  # noqa: BLE001 - reported as this statement's outcome, as the driver's
+                return False, exc
+
+    return list(await asyncio.gather(*(one(item) for item in items)))
 
 
 def _explained(error: BaseException, query: Any, session: Session, conn: Connection) -> BaseException:

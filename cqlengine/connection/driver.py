@@ -11,7 +11,7 @@ import copy
 import logging
 import socket
 import threading
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Optional, Protocol, Sequence, Union
 
 from cassandra import AuthenticationFailed
 from cassandra import cluster as cluster_module
@@ -51,6 +51,13 @@ def _legacy_mode(cluster: Cluster) -> bool:
     # The driver keeps its configuration mode private (0 uncommitted, 1 legacy, 2 profiles);
     # legacy mode forbids passing a profile, so it has to be known.
     return getattr(cluster, "_config_mode", None) == _LEGACY
+
+
+class Transport(Protocol):
+    """Another driver sending a connection's awaited statements (see ``acsylla_transport``)."""
+
+    def forget_inherited(self) -> None:
+        """In a child made by ``fork()``: let go of what the parent's driver made."""
 
 
 class Connection:
@@ -93,6 +100,8 @@ class Connection:
         #: The last error each host (by endpoint) gave a request, for the message when none is up.
         self.host_errors: dict[str, BaseException] = {}
         self.prepared_cache = PreparedCache(prepared_cache_size, self.stats)
+        #: Another driver sending this connection's awaited statements (``transport="acsylla"``), or None.
+        self.transport: Optional[Transport] = None
         self._lock = threading.RLock()
         if session is not None:
             _check_borrowed_session(name, session)
@@ -202,6 +211,8 @@ class Connection:
         self._lock = threading.RLock()
         self.stats.reset_locks()
         self.prepared_cache.reset_after_fork()
+        if self.transport is not None:
+            self.transport.forget_inherited()
         if self.session is None:
             return
         _INHERITED.append((self.cluster, self.session))

@@ -14,6 +14,7 @@ from cassandra.pool import Host
 from cassandra.query import BatchStatement, BoundStatement, Statement
 
 from cqlengine import statements
+from cqlengine.connection.acsylla_transport import FELL_BACK, AcsyllaTransport, acsylla_steps
 from cqlengine.connection.driver import NOT_SET, Connection
 from cqlengine.connection.refusals import explained
 from cqlengine.connection.steps import Blocking, Body, Send
@@ -50,6 +51,12 @@ def _shape(query: Union[str, Statement, Described]) -> str:
     return statements.without_literals(text)
 
 
+def _note_sent(conn: Connection, query: Union[str, Statement, Described]) -> None:
+    """Count and log one statement about to be sent."""
+    _log(conn, query)
+    conn.stats.count("executed")
+
+
 def is_default_profile(profile: Any) -> bool:
     return profile is None or profile is EXEC_PROFILE_DEFAULT
 
@@ -58,8 +65,7 @@ def send_options(conn: Connection, session: Session, query: Union[str, Statement
                  timeout: Any, paging_state: Optional[bytes] = None, tuple_rows: bool = False,
                  profile: Any = EXEC_PROFILE_DEFAULT) -> dict[str, Any]:
     """Count and log one statement about to be sent; the driver's keyword arguments for it."""
-    _log(conn, query)
-    conn.stats.count("executed")
+    _note_sent(conn, query)
     options: dict[str, Any] = {"paging_state": paging_state,
                                "execution_profile": conn.execution_profile(session, tuple_rows, profile)}
     if timeout is NOT_SET and is_default_profile(profile):
@@ -126,20 +132,31 @@ class Request(NamedTuple):
         return Send(session, statement, options, conn.stats, self.query)
 
 
-def execute_steps(conn: Connection, request: Request) -> Body[Any]:
-    """The body of ``execute`` and ``aexecute``: the first page of the request's rows.
+def execute_steps(conn: Connection, request: Request, awaited: bool = False) -> Body[Any]:
+    """The body of ``execute`` and ``aexecute`` (``awaited``): the first page of the request's rows.
 
     A statement whose text is cached is bound on the spot; a new text is
     prepared in a step of its own (under asyncio: in the loop's executor).
     A refusal caused by column types that changed since the statement was
     prepared is retried once, prepared afresh. A missing table or keyspace,
     or no host to send to, is raised as an error saying what to do (see
-    :mod:`cqlengine.connection.refusals`).
+    :mod:`cqlengine.connection.refusals`). An awaited request on a connection
+    with another transport goes through it when it can (see
+    :mod:`cqlengine.connection.acsylla_transport`).
     """
     try:
         session = conn.session
         if session is None:
             session = yield Blocking(conn.ensure_session)
+        transport = conn.transport
+        if awaited and isinstance(transport, AcsyllaTransport):
+            sent = yield from acsylla_steps(conn, transport, request.query, request.params, request.consistency
+                                            if request.consistency is not None else request.consistency_level,
+                                            request.timeout, request.fetch_size, request.paging_state,
+                                            request.tuple_rows, request.idempotent, request.execution_profile,
+                                            request.route_to, _note_sent)
+            if sent is not FELL_BACK:
+                return sent
         statement = request.cached_statement(conn)
         if statement is None:
             statement = yield Blocking(request.statement, conn)

@@ -74,7 +74,9 @@ class ConnectionStats:
     ``prepared_invalidations`` counts the statements dropped from the cache
     because a table they use changed (DDL, ours or another client's);
     ``reprepared_on_bind_error`` those prepared again because binding failed
-    against their (stale) column types. ``driver`` is the driver's own
+    against their (stale) column types. ``transport_fallbacks`` counts the
+    awaited statements of an acsylla connection sent by cassandra-driver
+    instead, and ``fallback_shapes`` says why for each CQL text (the first 1,000). ``driver`` is the driver's own
     ``cassandra.metrics.Metrics`` of the cluster when it was built with
     ``metrics_enabled=True`` (``setup(..., metrics_enabled=True)``), else None.
     """
@@ -85,6 +87,8 @@ class ConnectionStats:
     prepared_evictions: int = 0
     prepared_invalidations: int = 0
     reprepared_on_bind_error: int = 0
+    transport_fallbacks: int = 0
+    fallback_shapes: dict[str, str] = field(default_factory=dict)
     latency: dict[str, LatencyStats] = field(default_factory=lambda: {kind: LatencyStats() for kind in STATEMENT_KINDS})
     driver: Optional[Metrics] = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)

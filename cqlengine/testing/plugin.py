@@ -41,6 +41,7 @@ whatever pytest's capturing: a cold run waits for it.
 from __future__ import annotations
 
 import inspect
+import os
 import signal
 import sys
 import threading
@@ -172,7 +173,9 @@ def cassandra(request: pytest.FixtureRequest) -> Iterator[NodeInfo]:
 def cqlengine_connection(cassandra: NodeInfo) -> Iterator[connection.Connection]:
     from cqlengine import connection
 
-    conn = connection.setup(cassandra.contact_points, port=cassandra.port)
+    # CQLENGINE_TEST_TRANSPORT=acsylla: the awaited calls of the suite go through acsylla.
+    transport = os.environ.get("CQLENGINE_TEST_TRANSPORT", "cassandra-driver")
+    conn = connection.setup(cassandra.contact_points, port=cassandra.port, transport=transport)
     keyspace = _keyspace_name("cqlengine_test")
     _create_keyspace(keyspace)
     conn.default_keyspace = keyspace

@@ -48,6 +48,16 @@ def flags(ks, monkeypatch):
         return real(statement, *args, **kwargs)
 
     monkeypatch.setattr(session, "execute_async", spy)
+    if connection.get_connection().transport is not None:  # CQLENGINE_TEST_TRANSPORT=acsylla
+        from cqlengine.connection import acsylla_transport
+
+        real_acsylla = acsylla_transport._execute
+
+        async def acsylla_spy(send: Any, *args: Any) -> Any:
+            seen.append((send.query.split()[0], send.idempotent))
+            return await real_acsylla(send, *args)
+
+        monkeypatch.setattr(acsylla_transport, "_execute", acsylla_spy)
     return seen
 
 

@@ -1,0 +1,185 @@
+"""The acsylla transport against the real server: awaited calls go through acsylla, with cassandra-driver's
+semantics (paging, LWT, timestamps, TTL, errors, prepared statements after DDL), and fall back visibly."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from decimal import Decimal
+from typing import Any, Iterator
+
+import pytest
+from cassandra import InvalidRequest
+
+from cqlengine import columns, connection, management
+from cqlengine.exceptions import LWTException
+from cqlengine.models import Model
+
+pytest.importorskip("acsylla", reason="acsylla is not installed (no wheel for this Python/platform?): "
+                                      "pip install 'cqlengine-mapper[acsylla]'", exc_type=ImportError)
+
+NAME = "acsylla-tests"
+FUTURE = 4_102_444_800_000_000  # 2100-01-01 in microseconds
+
+
+class Event(Model):
+    __table_name__ = "acs_events"
+    __connection__ = NAME
+    day = columns.Integer(partition_key=True)
+    seq = columns.Integer(primary_key=True)
+    what = columns.Text()
+    at = columns.DateTime()
+    ref = columns.UUID()
+    tags = columns.Set(columns.Text)
+
+
+class Priced(Model):
+    """A decimal column: acsylla 1.2 cannot read decimals, so its statements go through cassandra-driver."""
+
+    __table_name__ = "acs_priced"
+    __connection__ = NAME
+    id = columns.Integer(primary_key=True)
+    price = columns.Decimal()
+
+
+@pytest.fixture(scope="module")
+def acs(cassandra, cqlengine_connection) -> Iterator[connection.Connection]:
+    conn = connection.register_connection(NAME, hosts=cassandra.contact_points, transport="acsylla",
+                                          default_keyspace=cqlengine_connection.default_keyspace,
+                                          cluster_options={"port": cassandra.port})
+    for model in (Event, Priced):
+        management.sync_table(model)
+    try:
+        yield conn
+    finally:
+        connection.unregister_connection(NAME)
+
+
+@pytest.fixture
+def no_driver_requests(acs, monkeypatch) -> None:
+    """Any statement cassandra-driver would send for the acsylla connection fails the test."""
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"sent by cassandra-driver: {args[0]!r}")
+
+    monkeypatch.setattr(acs.ensure_session(), "execute_async", refused)
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def test_awaited_reads_and_writes_go_through_acsylla(acs, no_driver_requests):
+    ref = uuid.uuid4()
+
+    async def scenario() -> Any:
+        created = await Event.acreate(day=1, seq=1, what="one", ref=ref, tags={"a", "b"})
+        got = await Event.objects.aget(day=1, seq=1)
+        listed = [e async for e in Event.objects(day=1)]
+        return created, got, listed, await Event.objects(day=1).acount()
+
+    before = acs.stats.executed
+    created, got, listed, count = run(scenario())
+    assert got == created and listed == [created] and count == 1
+    assert got.ref == ref and got.tags == {"a", "b"} and got.what == "one"
+    assert acs.stats.executed - before == 4
+    assert acs.stats.transport_fallbacks == 0
+
+
+def test_blocking_calls_stay_on_cassandra_driver(acs):
+    Event.create(day=2, seq=1, what="sync")
+    assert Event.objects.get(day=2, seq=1).what == "sync"
+
+
+def test_pages_and_page_states(acs, no_driver_requests):
+    async def scenario() -> Any:
+        for seq in range(25):
+            await Event.acreate(day=3, seq=seq)
+        streamed = [e.seq async for e in Event.objects(day=3).fetch_size(10)]
+        first = await Event.objects(day=3).apage(10)
+        second = await Event.objects(day=3).apage(10, first.paging_state)
+        return streamed, first, second
+
+    streamed, first, second = run(scenario())
+    assert streamed == list(range(25))
+    assert [e.seq for e in first] == list(range(10)) and [e.seq for e in second] == list(range(10, 20))
+    assert first.paging_state  # a cassandra-driver page state resumes the same query there too
+    on_driver = Event.objects(day=3).using(connection=connection.DEFAULT_CONNECTION)
+    assert [e.seq for e in on_driver.page(10, first.paging_state)] == list(range(10, 20))
+
+
+def test_lwt_results_and_lockouts(acs):
+    async def scenario() -> Any:
+        await Event.if_not_exists().acreate(day=4, seq=1, what="first")
+        with pytest.raises(LWTException) as refused:
+            await Event.if_not_exists().acreate(day=4, seq=1, what="second")
+        event = await Event.objects.aget(day=4, seq=1)
+        await event.timestamp(FUTURE).adelete()  # a delete dated 2100: later writes stay hidden
+        await Event.acreate(day=4, seq=1, what="after")
+        return refused.value, await Event.objects(day=4).acount()
+
+    before = acs.stats.transport_fallbacks
+    refused, count = run(scenario())
+    assert refused.existing["what"] == "first"
+    assert count == 0
+    # A conditional statement goes through cassandra-driver (its result's columns vary), each one counted.
+    assert acs.stats.transport_fallbacks - before == 2
+    assert any("IF NOT EXISTS" in cql and "conditional" in why for cql, why in acs.stats.fallback_shapes.items())
+
+
+def test_ttl_is_set(acs, no_driver_requests):
+    run(Event.ttl(600).acreate(day=5, seq=1, what="brief"))
+    row = connection.get_session().execute(
+        f"SELECT ttl(what) AS left FROM {acs.default_keyspace}.acs_events WHERE day = 5 AND seq = 1").one()
+    assert 590 <= row["left"] <= 600
+
+
+def test_errors_are_cassandra_drivers(acs):
+    async def scenario() -> Any:
+        return await connection.aexecute(f"SELECT nope FROM {acs.default_keyspace}.acs_events WHERE day = ?",
+                                         [1], connection=NAME)
+
+    with pytest.raises(InvalidRequest):
+        run(scenario())
+
+
+def test_a_type_acsylla_cannot_read_falls_back_visibly(acs):
+    before = acs.stats.transport_fallbacks
+
+    async def scenario() -> Any:
+        await Priced.acreate(id=1, price=Decimal("12.50"))
+        return await Priced.objects.aget(id=1)
+
+    assert run(scenario()).price == Decimal("12.50")
+    assert acs.stats.transport_fallbacks - before == 2
+    assert any("acs_priced" in cql and "decimal" in why for cql, why in acs.stats.fallback_shapes.items())
+
+
+def test_prepared_statements_follow_a_column_added_by_ddl(acs):
+    class Grown(Model):
+        __table_name__ = "acs_grown"
+        __connection__ = NAME
+        id = columns.Integer(primary_key=True)
+        a = columns.Text()
+
+    management.sync_table(Grown)
+
+    async def before() -> Any:
+        await Grown.acreate(id=1, a="x")
+        return await Grown.objects.aget(id=1)
+
+    assert run(before()).a == "x"
+
+    class Grown2(Model):  # noqa: F811 - the same table, one column more
+        __table_name__ = "acs_grown"
+        __connection__ = NAME
+        id = columns.Integer(primary_key=True)
+        a = columns.Text()
+        b = columns.Integer()
+
+    management.sync_table(Grown2)
+
+    async def after() -> Any:
+        await Grown2.acreate(id=2, a="y", b=7)
+        return await Grown2.objects.aget(id=2), [g.id async for g in Grown2.objects.all()]
+
+    got, ids = run(after())
+    assert got.b == 7 and sorted(ids) == [1, 2]
