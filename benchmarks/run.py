@@ -33,16 +33,21 @@ import os
 import platform
 import random
 import socket
-import statistics
 import sys
 import threading
 import time
 import tracemalloc
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
+
+from harness import Variant, Workload, run_workload  # noqa: E402 - benchmarks/ is on sys.path
+
+try:
+    import transports  # needs acsylla
+except ImportError:
+    transports = None  # type: ignore[assignment]
 
 # The peer's schema helpers warn unless this is set; the benchmark manages its own keyspace.
 os.environ.setdefault("CQLENG_ALLOW_SCHEMA_MANAGEMENT", "1")
@@ -265,59 +270,6 @@ def tracing_on() -> Any:
     traced = cqlengine_telemetry.enable(tracer_provider, MeterProvider())
     cqlengine_telemetry.disable()
     return traced
-
-
-@dataclass
-class Variant:
-    """One contender's way of doing a workload: ``run(data)`` performs ``n`` operations.
-
-    ``prepare(round)`` builds the data of one sample (fresh keys, ...) before the clock starts.
-    """
-
-    contender: str
-    label: str
-    run: Callable[[Any], None]
-    prepare: Callable[[int], Any] = lambda _round: None
-    warm: Optional[Callable[[], None]] = None
-    samples: list[dict[str, Any]] = field(default_factory=list)
-
-    def cpu_us(self, n: int) -> float:
-        return statistics.median(s["cpu_s"] for s in self.samples) / n * 1e6
-
-    def wall_ops(self, n: int) -> float:
-        return n / statistics.median(s["wall_s"] for s in self.samples)
-
-
-@dataclass
-class Workload:
-    name: str
-    unit: str
-    n: int  # operations per sample
-    variants: list[Variant]
-    note: str = ""
-    not_applicable: dict[str, str] = field(default_factory=dict)  # contender -> why
-
-
-def run_workload(w: Workload, rounds: int) -> None:
-    for v in w.variants:
-        if v.warm is not None:
-            v.warm()
-    labels = [v.label for v in w.variants]
-    by_label = {v.label: v for v in w.variants}
-    for r in range(rounds):
-        k = r % len(labels)
-        order = labels[k:] + labels[:k]  # rotated: each contender goes first in turn
-        for position, label in enumerate(order):
-            v = by_label[label]
-            data = v.prepare(r)
-            gc.collect()
-            cpu0 = time.process_time()
-            wall0 = time.perf_counter()
-            v.run(data)
-            wall = time.perf_counter() - wall0
-            cpu = time.process_time() - cpu0
-            v.samples.append({"round": r, "position": position, "n": w.n, "cpu_s": cpu, "wall_s": wall,
-                              "cpu_us_per_op": cpu / w.n * 1e6, "wall_ops_per_s": w.n / wall if wall else None})
 
 
 # --------------------------------------------------------------------------- workloads
@@ -872,6 +824,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                         help="leave Nagle's algorithm on for every contender (the driver's default; cqlengine's "
                              "own clusters set TCP_NODELAY, and by default so do raw and the peer here)")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc measurements")
+    parser.add_argument("--no-acsylla", action="store_true",
+                        help="skip the transports table (cqlengine on acsylla; skipped anyway without acsylla)")
     parser.add_argument("--json", type=Path, default=RESULTS, help=f"where to write results (default {RESULTS})")
     args = parser.parse_args(argv)
     quick = args.quick
@@ -897,6 +851,30 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     return args
 
 
+def run_transports(bench: Bench, hosts: list[str], args: argparse.Namespace, samples: list[dict[str, Any]],
+                   notes: list[str]) -> list[dict[str, Any]]:
+    """The transports table's workloads (see ``transports.py``): one summary line each."""
+    lines = []
+    tr = transports.Transports(bench, hosts, KEYSPACE, USER_FIELDS, VECTOR_DIM, VECTOR_K, random_vector)
+    try:
+        for make in tr.workloads():
+            w = make()
+            t0 = time.perf_counter()
+            run_workload(w, args.rounds)
+            line = transports.summarize(w)
+            lines.append(line)
+            notes.append(f"transports, {w.name}: {w.note}")
+            for v in w.variants:
+                samples += [{"workload": f"transports: {w.name}", "unit": w.unit, "contender": v.contender,
+                             "variant": v.label, **s} for s in v.samples]
+            print(f"  transports: {w.name:<20} {time.perf_counter() - t0:5.1f} s   cpu µs/op: raw driver "
+                  f"{fmt_us(line['raw_driver_cpu_us'])}  raw acsylla {fmt_us(line['raw_acsylla_cpu_us'])}  "
+                  f"ours acsylla {fmt_us(line['ours_acsylla_cpu_us'])}", flush=True)
+    finally:
+        tr.close()
+    return lines
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
@@ -916,6 +894,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     samples: list[dict[str, Any]] = []
     notes: list[str] = []
     memory: list[dict[str, Any]] = []
+    transport_lines: list[dict[str, Any]] = []
     meta: dict[str, Any] = {
         "command": [sys.executable, *sys.argv] if argv is None else ["run.py", *argv],
         "platform": platform.platform(), "machine": platform.machine(), "python": platform.python_version(),
@@ -947,6 +926,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             ours = summary[0]
             print(f"  {w.name:<28} {time.perf_counter() - t0:5.1f} s   cpu µs/op: ours {fmt_us(ours['ours_cpu_us'])}"
                   f"  raw {fmt_us(ours['raw_cpu_us'])}  peer {fmt_us(ours['peer_cpu_us'])}", flush=True)
+        if transports is not None and not args.no_acsylla:
+            transport_lines = run_transports(bench, hosts, args, samples, notes)
         if not args.no_memory:
             memory = bench.memory()
     finally:
@@ -973,6 +954,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     print()
     print(table(lines))
     print()
+    if transport_lines:
+        print("transports: ours on acsylla (connection.setup(..., transport='acsylla'), awaited API) beside "
+              "cassandra-driver and acsylla alone; ratios of cpu µs/op (gets/s per client core: ours/raw)")
+        print(transports.table(transport_lines, fmt_us, fmt_ratio, fmt_rate))
+        print()
     for note in notes:
         print(f"  {note}")
     if BatchSizeWarnings.count:
@@ -994,8 +980,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                   f"(x{last['peak_bytes'] / first['peak_bytes']:.2f} for x{last['rows'] / first['rows']:.0f} rows)")
     print()
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"meta": meta, "summary": lines, "notes": notes, "memory": memory,
-                                     "samples": samples}, indent=1, default=str) + "\n")
+    args.json.write_text(json.dumps({"meta": meta, "summary": lines, "transports": transport_lines, "notes": notes,
+                                     "memory": memory, "samples": samples}, indent=1, default=str) + "\n")
     print(f"wrote {args.json} ({len(samples)} samples); total {meta['elapsed_s']} s")
     return 0
 
