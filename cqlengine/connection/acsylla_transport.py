@@ -70,8 +70,8 @@ def load_acsylla() -> Any:
     try:
         import acsylla
     except ImportError as exc:
-        raise ConnectionException(f"transport='acsylla' needs the acsylla package: {_INSTALL} (wheels exist "
-                                  f"for Linux and macOS on CPython 3.8-3.13)") from exc
+        raise ConnectionException(f"transport='acsylla' needs the acsylla package: {_INSTALL} (its wheels are "
+                                  f"for CPython 3.9-3.14 on Linux (glibc, x86_64 and aarch64) and macOS)") from exc
     return acsylla
 
 
