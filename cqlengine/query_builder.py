@@ -544,27 +544,33 @@ class QueryBuilder(Generic[M]):
         if self._options.if_not_exists:
             raise QueryException(f"{model.__name__}.update: if_not_exists() applies to INSERT only; "
                                  "use if_exists() or iff() for a conditional update")
-        if only_static and model._clustering_keys:
-            self._refuse_row_conditions()
+        names_row = only_static and bool(model._clustering_keys) and self._names_row_for_conditions()
         where = self._where_clauses()
-        if only_static:
+        if only_static and not names_row:
             # Static columns belong to the partition: Cassandra refuses clustering keys here.
             partition = {c.db_field_name for c in model._partition_keys.values()}
             where = [w for w in where if getattr(w, "column", None) in partition]
         table, args = self._options.statement_args(model, "update")
         return statements.UpdateStatement(table, assignments=assignments, where=where, **args)
 
-    def _refuse_row_conditions(self) -> None:
-        """An update of static columns alone goes to the partition: a condition on a regular column, which
-        needs a row, would be refused by Cassandra ("Some clustering keys are missing")."""
+    def _names_row_for_conditions(self) -> bool:
+        """Whether an update of static columns alone keeps its clustering key: it does when a condition is
+        on a regular column, which needs a row (Cassandra takes the row's key then, and refuses it
+        otherwise); without the full key restricted, such a condition is refused here, as Cassandra would
+        ("Some clustering keys are missing")."""
         model = self.model
         compared = [attr for attr in (key.partition("__")[0] for key in self._options.conditions)
                     if attr in model._columns and not (model._columns[attr].static or model._columns[attr].primary_key)]
-        if compared:
+        if not compared:
+            return False
+        ops = {r.attr: r.operator for r in self._where}
+        if any(ops.get(k) != "=" for k in model._primary_keys):
             raise QueryException(
                 f"{model.__name__}.update: the condition on {', '.join(compared)} needs a row, and an update of "
                 "static columns alone is sent for the partition (Cassandra refuses its clustering key there); "
-                "make the condition on static columns, or set a regular column too")
+                "restrict the full primary key by = (the condition then reads that row), make the condition on "
+                "static columns, or set a regular column too")
+        return True
 
     def _assignments(self, col: Column, label: str, op: str, value: Any) -> list[Any]:
         """The assignments of one ``update()`` keyword: a None map value deletes its key, as in the peer."""

@@ -421,3 +421,12 @@ def test_an_empty_operation_on_a_regular_column_needs_the_full_key(oracle_world)
     state = Oracle()
     state.qs_update_row(keys={'p': 0}, opts={}, values={'s': 0, 'li__append': []})
     state.teardown()
+
+
+def test_a_static_only_queryset_update_by_full_key_with_a_row_condition_names_its_row(oracle_world):
+    # By its full primary key the update keeps the clustering key, which the condition on v reads (Cassandra
+    # takes it); refused only on a partial key (see the test above).
+    state = Oracle()
+    state.get_animal(keys={'p': 0, 'n': 0})
+    state.qs_update_row(keys={'p': 0, 'ck': 0}, opts={'batch': True, 'iff': {'v': ''}}, values={'s': None})
+    state.teardown()

@@ -269,5 +269,15 @@ def test_a_static_only_queryset_update_with_a_row_condition_is_refused_before_se
         with pytest.raises(NullKeyValue, match="the condition on v needs a row"):
             Board(p=0, ck=None).iff(v="x").update(s=5)
         assert cqlengine_connection.stats.executed == sent
+        # By the full primary key the update names its row, which the condition reads: Cassandra takes it.
+        from cqlengine.exceptions import LWTException
+
+        with pytest.raises(LWTException):
+            Board.objects(p=0, ck=1).iff(v="x").update(s=5)  # no such row: not applied
+        Board.create(p=0, ck=1, v="x")
+        Board.objects(p=0, ck=1).iff(v="x").update(s=5)
+        Board.objects(p=0, ck=1).iff(v="x").update(s=None)
+        Board.objects(p=0, ck=1).iff(v="x").update(s=6)
+        assert [(b.ck, b.s) for b in Board.objects(p=0)] == [(1, 6)]
     finally:
         management.drop_table(Board)
