@@ -430,3 +430,13 @@ def test_a_static_only_queryset_update_by_full_key_with_a_row_condition_names_it
     state.get_animal(keys={'p': 0, 'n': 0})
     state.qs_update_row(keys={'p': 0, 'ck': 0}, opts={'batch': True, 'iff': {'v': ''}}, values={'s': None})
     state.teardown()
+
+
+def test_a_counter_assigned_its_own_value_adds_nothing(oracle_world):
+    # unchanged-counters-add-nothing: c1 = 0 on a counter reading 0 changes nothing, so nothing is sent; the
+    # peer adds 0 to each counter and brings the deleted row back.
+    state = Oracle()
+    state.create_tally(keys={'k': 1}, opts={}, values={})
+    state.qs_delete_tally(keys={'k': 1}, opts={})
+    state.assign_update_tally(nth=0, opts={}, values={'c1': 0})
+    state.teardown()
