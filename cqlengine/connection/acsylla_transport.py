@@ -20,7 +20,9 @@ session) is sent by cassandra-driver on the same connection, and counted in
 What is cached, and when it goes:
 
 * one acsylla cluster and session per event loop (acsylla's sessions belong to
-  the loop that made them), dropped with the loop, or by :meth:`close`;
+  the loop that made them), let go once the loop is closed and another loop
+  connects (acsylla then frees its connections and threads), or closed by
+  :meth:`close`;
 * per loop, acsylla's prepared form of each cassandra-driver prepared statement,
   keyed by that statement (weakly): when the prepared cache drops or replaces
   an entry (DDL by us or another client, a refusal for changed column types),
@@ -120,7 +122,9 @@ class AcsyllaTransport:
         self.acsylla = load_acsylla()
         _quiet_shard_info()
         self.conn = conn
-        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = weakref.WeakKeyDictionary()
+        # A plain dict: each session references its loop anyway (a weak key would stay alive); the states of
+        # closed loops are let go when another loop connects (see ``session``).
+        self._loops: dict[asyncio.AbstractEventLoop, _LoopState] = {}
         self._shapes: weakref.WeakKeyDictionary[PreparedStatement, Any] = weakref.WeakKeyDictionary()
         #: acsylla's statement options by what they are made of (see ``send_options``); a few entries.
         self.options: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -171,8 +175,7 @@ class AcsyllaTransport:
         state = self._loops.get(loop)
         if state is None:
             # The sessions of loops closed since are let go: acsylla frees one (its connections and
-            # threads) when the last reference to it goes, and each references its loop, which keeps
-            # the weak key alive for as long as the entry stays.
+            # threads) when the last reference to it goes.
             for closed in [other for other in self._loops if other.is_closed()]:
                 del self._loops[closed]
             state = self._loops[loop] = _LoopState()
@@ -233,7 +236,7 @@ class AcsyllaTransport:
 
     def forget_inherited(self) -> None:
         """In a child made by ``fork()``: acsylla's sessions (and their threads) stay the parent's."""
-        self._loops = weakref.WeakKeyDictionary()
+        self._loops = {}
 
     async def close(self) -> None:
         """Close the running loop's acsylla session (the others close with their loops)."""
