@@ -183,3 +183,21 @@ def test_prepared_statements_follow_a_column_added_by_ddl(acs):
 
     got, ids = run(after())
     assert got.b == 7 and sorted(ids) == [1, 2]
+
+
+def test_concurrent_statements_report_every_outcome_in_order(acs, no_driver_requests):
+    ks = acs.default_keyspace
+    insert = f"INSERT INTO {ks}.acs_events (day, seq, what) VALUES (?, ?, ?)"
+    items = [(insert, [6, seq, f"n{seq}"], None) for seq in range(20)]
+    items[7] = (f"INSERT INTO {ks}.acs_events (day, seq, nope) VALUES (?, ?, ?)", [6, 7, "x"], None)
+
+    async def scenario() -> Any:
+        outcomes = await connection.aexecute_concurrently(items, concurrency=5, connection=NAME)
+        return outcomes, sorted([e.seq async for e in Event.objects(day=6)])
+
+    before = acs.stats.transport_fallbacks
+    outcomes, stored = run(scenario())
+    assert [ok for ok, _ in outcomes] == [seq != 7 for seq in range(20)]
+    assert isinstance(outcomes[7][1], InvalidRequest) and "nope" in str(outcomes[7][1])
+    assert stored == [seq for seq in range(20) if seq != 7]
+    assert acs.stats.transport_fallbacks == before
