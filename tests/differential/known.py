@@ -351,10 +351,12 @@ ON_PURPOSE: list[Divergence] = [
     Divergence(
         "empty-operation-names-its-row", "Queries",
         "a queryset update() on a partial key setting static columns and giving a regular column an operation "
-        "that adds nothing (s=0, li__append=[]) is refused (QueryException) as the same update with items would "
-        "be; the peer drops the empty operation and writes the static columns",
+        "that adds nothing, or None (s=0, li__append=[], mp=None), is refused (QueryException) as the same update "
+        "with a value would be; the peer drops the empty operation and writes the static columns (the None's "
+        "delete, which the server refuses without the clustering key, is sent only after the write applied)",
         excuses=frozenset({"exception"}),
-        applies=lambda step: step.op == "qs_update" and _ours_refused(step, "QueryException")
+        applies=lambda step: step.op == "qs_update" and step.ours.raised_kind("QueryException")
+        and (step.peer.exc is None or step.peer.raised_kind("LWTException"))
         and all(_nothing(v) for k, v in step.values.items() if k.split("__")[0] not in _STATIC)),
     Divergence(
         "static-only-with-a-regular-value", "Writes of new instances",
@@ -409,6 +411,15 @@ ON_PURPOSE: list[Divergence] = [
         excuses=frozenset({"rows"}),
         applies=lambda step: step.op == "qs_update" and "timestamp" in step.opts
         and any(v is None for v in step.values.values()), hides=True),
+    Divergence(
+        "empty-collection-dated", "Writes of new instances",
+        "an instance's timestamp(...).update() (or save()) setting a collection to empty writes it at that "
+        "timestamp; the peer also sends a DELETE of the column dated now, which wipes what was written since "
+        "even at a later timestamp",
+        excuses=frozenset({"rows"}),
+        applies=lambda step: step.op in ("update_new", "update_kw", "assign_update", "save")
+        and "timestamp" in step.opts
+        and any(isinstance(v, (list, set, dict)) and not v for v in step.values.values()), hides=True),
     Divergence(
         "unchanged-counters-add-nothing", "Writes with nothing to write",
         "update()/save() of a written counter instance whose counters did not change (none given, or each "

@@ -440,3 +440,18 @@ def test_a_counter_assigned_its_own_value_adds_nothing(oracle_world):
     state.qs_delete_tally(keys={'k': 1}, opts={})
     state.assign_update_tally(nth=0, opts={}, values={'c1': 0})
     state.teardown()
+
+
+def test_an_empty_collection_with_a_timestamp_is_written_at_it(oracle_world):
+    # empty-collection-dated: the peer also deletes infos dated now, over the write made since.
+    state = Oracle()
+    state.update_new_holder(keys={'k': 1}, opts={}, values={'infos': [UDT(name=None, tags=None)]})
+    state.update_new_holder(keys={'k': 1}, opts={'timestamp': 1000}, values={'infos': []})
+    state.teardown()
+
+
+def test_a_static_update_with_none_for_a_regular_column_needs_the_full_key(oracle_world):
+    # empty-operation-names-its-row: the peer's UPDATE ... IF EXISTS for the partition is not applied.
+    state = Oracle()
+    state.qs_update_row(keys={'p': 0}, opts={'if_exists': True}, values={'s': 0, 'mp': None})
+    state.teardown()
