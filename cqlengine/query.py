@@ -571,8 +571,8 @@ class QuerySet(QueryBuilder[M]):
         """The one row matching; ``Model.DoesNotExist`` / ``Model.MultipleObjectsReturned`` otherwise."""
         by_key = self._get_by_key(expressions, kwargs)
         if by_key is not None:
-            result = self._read(*by_key)
-            return self._the_one(self._read_by_key(result.current_rows))
+            result = self._read(*by_key, tuple_rows=True)
+            return self._the_one(self._read_by_key(result))
         qs = self._for_get(expressions, kwargs)
         return qs._the_one(list(qs)[:2])
 
@@ -612,8 +612,9 @@ class QuerySet(QueryBuilder[M]):
         params.append(2)  # a second row is what MultipleObjectsReturned needs to see
         return cql, params, conn
 
-    def _read_by_key(self, rows: list[Any]) -> list[M]:
-        instances = list(self.model._instances_from_rows(rows))
+    def _read_by_key(self, result: Any) -> list[M]:
+        """The instances of a read by key (its rows are tuples, named by the result's columns)."""
+        instances = self.model._instances_from_result(result.column_names or (), result.current_rows)
         options = self._options
         if options.keyspace is not None or options.connection is not None:
             self._read_through(instances)
@@ -760,8 +761,8 @@ class QuerySet(QueryBuilder[M]):
     async def aget(self, *expressions: Expression, **kwargs: Any) -> M:
         by_key = self._get_by_key(expressions, kwargs)
         if by_key is not None:
-            result = await self._aread(*by_key)
-            return self._the_one(self._read_by_key(result.current_rows))
+            result = await self._aread(*by_key, tuple_rows=True)
+            return self._the_one(self._read_by_key(result))
         qs = self._for_get(expressions, kwargs)
         return qs._the_one([obj async for obj in qs][:2])
 
