@@ -201,3 +201,25 @@ def test_concurrent_statements_report_every_outcome_in_order(acs, no_driver_requ
     assert isinstance(outcomes[7][1], InvalidRequest) and "nope" in str(outcomes[7][1])
     assert stored == [seq for seq in range(20) if seq != 7]
     assert acs.stats.transport_fallbacks == before
+
+
+def test_the_options_kept_follow_the_connection_and_profile_defaults(acs):
+    from cqlengine.connection import acsylla_transport
+    from cqlengine.connection.driver import NOT_SET
+
+    def options() -> dict[str, Any]:
+        return acsylla_transport.send_options(acs, None, NOT_SET, None)
+
+    profile = acs.ensure_session().cluster.profile_manager.default
+    kept = (acs.default_timeout, acs.consistency, profile.request_timeout)
+    try:
+        assert options()["timeout"] == profile.request_timeout
+        acs.default_timeout = 3.5
+        assert options()["timeout"] == 3.5
+        acs.default_timeout = NOT_SET
+        profile.request_timeout = 7.0
+        assert options()["timeout"] == 7.0
+        acs.consistency = 4  # QUORUM
+        assert options()["consistency"].value == 4
+    finally:
+        acs.default_timeout, acs.consistency, profile.request_timeout = kept
