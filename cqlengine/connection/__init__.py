@@ -386,7 +386,7 @@ async def aexecute_batch(
     batch of cached shapes is bound on the spot.
     """
     batch = Batch(members, batch_type, consistency, timeout, on_refused, idempotent, execution_profile)
-    return await arun(batch_steps(get_connection(connection), batch))
+    return await arun(batch_steps(get_connection(connection), batch, awaited=True))
 
 
 def _connection_stats() -> list[ConnectionStats]:

@@ -38,6 +38,7 @@ import re
 import time
 import weakref
 from typing import Any, Callable, Optional, Sequence
+from uuid import UUID
 
 from cassandra import (
     InvalidRequest,
@@ -48,6 +49,7 @@ from cassandra import (
     Unavailable,
     WriteFailure,
     WriteTimeout,
+    cqltypes,
 )
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, NoHostAvailable
@@ -99,11 +101,35 @@ class _Shape:
         binds = [col.type for col in prepared.column_metadata or ()]
         results = [col[3] for col in prepared.result_metadata or ()]
         self.writers: Optional[list[Optional[Callable[[Any], Any]]]] = [
-            acsylla_values.writer(t, protocol_version) for t in binds]
+            acsylla_values.writer(t, protocol_version) or _checker(t) for t in binds]
         if not any(self.writers):
             self.writers = None  # the usual case: every value goes as it is
         self.read_row = acsylla_values.row_reader(results, protocol_version)
         self.names = [col[2] for col in prepared.result_metadata or ()]
+
+
+#: What acsylla takes as it is for these types, and what cassandra-driver binds for them: acsylla binds
+#: some other values without a word (an int for a text column), which cassandra-driver refuses.
+_EXPECTED: tuple[tuple[type, Any], ...] = (
+    (cqltypes.UTF8Type, str), (cqltypes.Int32Type, int), (cqltypes.LongType, int), (cqltypes.ShortType, int),
+    (cqltypes.ByteType, int), (cqltypes.DoubleType, (int, float)), (cqltypes.UUIDType, UUID),
+)
+
+
+def _checker(cqltype: Any) -> Optional[Callable[[Any], Any]]:
+    """A check that a value bound as it is has a type cassandra-driver binds for ``cqltype`` (the value
+    comes back), or None. A value failing it is sent by cassandra-driver, which binds it or says why not."""
+    expected = next((types for kind, types in _EXPECTED if isinstance(cqltype, type) and issubclass(cqltype, kind)),
+                    None)
+    if expected is None:
+        return None
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, expected):
+            raise TypeError(f"a {type(value).__name__} for a {cqltype.typename} bind marker")
+        return value
+
+    return check
 
 
 class _LoopState:
@@ -470,6 +496,102 @@ def acsylla_steps(conn: Connection, transport: AcsyllaTransport, query: Any, par
         return FELL_BACK
     return (yield AcsyllaSend(transport, prepared, shape, values, options, bool(idempotent), tuple_rows,
                               paging_state))
+
+
+class _BatchResult:
+    """What an applied batch returns: no rows (a conditional batch goes through cassandra-driver)."""
+
+    def __init__(self) -> None:
+        self.column_names: Optional[list[str]] = None
+        self.current_rows: list[Any] = []
+        self.has_more_pages = False
+        self.paging_state: Optional[bytes] = None
+
+    def one(self) -> Any:
+        return None
+
+
+class AcsyllaBatchSend(Step):
+    """Sending one batch through acsylla, timed and counted as a batch sent by cassandra-driver is.
+
+    ``members`` are (prepared, shape, values) of each statement in order.
+    """
+
+    __slots__ = ("transport", "kind", "members", "options", "idempotent", "query")
+
+    def __init__(self, transport: AcsyllaTransport, kind: str, members: list[tuple[PreparedStatement, _Shape, Any]],
+                 options: dict[str, Any], idempotent: bool, query: Any) -> None:
+        self.transport = transport
+        self.kind = kind
+        self.members = members
+        self.options = options
+        self.idempotent = idempotent
+        self.query = query
+
+    def run(self) -> Any:  # pragma: no cover - the blocking body never yields it
+        raise RuntimeError("an acsylla request is only awaited")
+
+    async def arun(self, loop: asyncio.AbstractEventLoop) -> _BatchResult:
+        transport = self.transport
+        acsylla = transport.acsylla
+        session = await transport.session(loop)
+        batch = getattr(acsylla, f"create_batch_{self.kind}")(self.options["timeout"])
+        for prepared, shape, params in self.members:
+            found = await transport.prepared(loop, session, prepared)
+            try:
+                values = params if shape.writers is None else [
+                    v if w is None or v is None else w(v) for w, v in zip(shape.writers, params)]
+                batch.add_statement(found.bind(values))
+            except (acsylla_values.Unsupported, ValueError, TypeError, OverflowError) as exc:
+                raise BindRefused(str(exc)) from exc  # nothing sent yet
+        batch.set_consistency(self.options["consistency"])
+        if self.idempotent:
+            batch.set_is_idempotent(True)
+        tracing = telemetry.active
+        traced = tracing.start(self.query) if tracing is not None else None
+        started = time.perf_counter()
+        try:
+            await session.execute_batch(batch)
+        except BaseException as exc:
+            transport.conn.stats.record(self.query, time.perf_counter() - started, failed=True)
+            if traced is not None:
+                traced.failed(exc)
+            if isinstance(exc, acsylla.errors.CassException):
+                raise translated(exc) from exc
+            raise
+        transport.conn.stats.record(self.query, time.perf_counter() - started)
+        if traced is not None:
+            traced.done(None, 0)
+        return _BatchResult()
+
+
+def acsylla_batch(conn: Connection, transport: AcsyllaTransport, members: Sequence[tuple[str, Any]], kind: str,
+                  consistency: Optional[int], timeout: Any, idempotent: bool, execution_profile: Any,
+                  described: Any) -> Body[Optional[tuple[AcsyllaBatchSend, dict[str, Any]]]]:
+    """A batch's acsylla step and its members' prepared statements by text (for a refusal), or None when
+    it goes through cassandra-driver (counted): a member acsylla cannot carry, a conditional one, a profile."""
+    why = None if execution_profile is None or execution_profile is EXEC_PROFILE_DEFAULT else "an execution profile"
+    built: list[tuple[PreparedStatement, _Shape, Any]] = []
+    sent: dict[str, Any] = {}
+    for cql, params in members:
+        if why is not None:
+            break
+        why = transport.why_not(cql, params, None, ())
+        if why is None:
+            prepared = conn.cached(cql)
+            if prepared is None:
+                prepared = yield Blocking(conn.prepare, cql)
+            shape = transport.shape(prepared)
+            if isinstance(shape, str):
+                why = shape
+            else:
+                built.append((prepared, shape, list(params or ())))
+                sent.setdefault(cql, _Sent(prepared))
+    if why is not None:
+        transport.fell_back(described.query_string, f"a member: {why}")
+        return None
+    options = send_options(conn, consistency, timeout, None)
+    return AcsyllaBatchSend(transport, kind, built, options, idempotent, described), sent
 
 
 def send_options(conn: Connection, consistency: Optional[int], timeout: Any,

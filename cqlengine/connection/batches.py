@@ -7,9 +7,10 @@ from cassandra import InvalidRequest
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Session
 from cassandra.query import BatchStatement, BatchType, BoundStatement
 
+from cqlengine.connection.acsylla_transport import AcsyllaTransport, BindRefused, acsylla_batch
 from cqlengine.connection.driver import NOT_SET, Connection
 from cqlengine.connection.refusals import explained
-from cqlengine.connection.sending import send_options
+from cqlengine.connection.sending import _note_sent, send_options
 from cqlengine.connection.steps import Blocking, Body, Send
 from cqlengine.prepared import Params
 
@@ -107,13 +108,20 @@ class Batch:
         return Send(session, batch, options, conn.stats, described)
 
 
-def _reprepare_changed(conn: Connection, sent: dict[str, BoundStatement]) -> bool:
+#: acsylla's batch factories by cassandra-driver's batch type.
+_ACSYLLA_KINDS = {BatchType.LOGGED: "logged", BatchType.UNLOGGED: "unlogged", BatchType.COUNTER: "counter"}
+
+
+def _reprepare_changed(conn: Connection, sent: dict[str, Any]) -> bool:
     """After the server refused a batch: whether the columns of any member's text changed (those are re-prepared)."""
     return any([conn.reprepare_if_changed(cql, bound) for cql, bound in sent.items()])
 
 
-def batch_steps(conn: Connection, batch: Batch) -> Body[Any]:
-    """The body of ``execute_batch`` and ``aexecute_batch``: the batch's result.
+def batch_steps(conn: Connection, batch: Batch, awaited: bool = False) -> Body[Any]:
+    """The body of ``execute_batch`` and ``aexecute_batch`` (``awaited``): the batch's result.
+
+    Awaited on a connection whose transport is acsylla, the batch goes through it
+    when every member can (see :func:`~cqlengine.connection.acsylla_transport.acsylla_batch`).
 
     ``batch.on_refused`` is called before the error is raised when nothing of
     the batch was applied: it could not be sent (no connection, a member that
@@ -125,6 +133,25 @@ def batch_steps(conn: Connection, batch: Batch) -> Body[Any]:
         session = conn.session
         if session is None:
             session = yield Blocking(conn.ensure_session)
+        transport = conn.transport
+        if awaited and isinstance(transport, AcsyllaTransport):
+            described = _BatchText(batch.kind, batch.members)
+            step = yield from acsylla_batch(conn, transport, batch.members, _ACSYLLA_KINDS[batch.kind],
+                                            batch.consistency, batch.timeout, batch.idempotent,
+                                            batch.execution_profile, described)
+            if step is not None:
+                _note_sent(conn, described)
+                try:
+                    in_flight = True
+                    return (yield step[0])
+                except BindRefused as refused:  # nothing sent: cassandra-driver binds (or refuses) it
+                    in_flight = False
+                    conn.stats.count("executed", -1)  # counted again as cassandra-driver sends it
+                    transport.fell_back(described.query_string, f"acsylla could not bind the values: {refused}")
+                except InvalidRequest:
+                    in_flight = False  # refused before anything was applied
+                    if not (yield Blocking(_reprepare_changed, conn, step[1])):
+                        raise
         built = batch.statement(conn, session, cached_only=True)
         if built is None:
             built = yield Blocking(batch.prepared_statement, conn, session)

@@ -46,7 +46,7 @@ def acs(cassandra, cqlengine_connection) -> Iterator[connection.Connection]:
     conn = connection.register_connection(NAME, hosts=cassandra.contact_points, transport="acsylla",
                                           default_keyspace=cqlengine_connection.default_keyspace,
                                           cluster_options={"port": cassandra.port})
-    for model in (Event, Priced):
+    for model in (Event, Priced, Tally):
         management.sync_table(model)
     try:
         yield conn
@@ -223,3 +223,39 @@ def test_the_options_kept_follow_the_connection_and_profile_defaults(acs):
         assert options()["consistency"].value == 4
     finally:
         acs.default_timeout, acs.consistency, profile.request_timeout = kept
+
+
+class Tally(Model):
+    __table_name__ = "acs_tally"
+    __connection__ = NAME
+    k = columns.Integer(primary_key=True)
+    n = columns.Counter()
+
+
+def test_batches_go_through_acsylla(acs, no_driver_requests):
+    from cqlengine.query import BatchQuery
+
+    async def scenario() -> Any:
+        async with BatchQuery(timestamp=FUTURE - 1) as batch:
+            for seq in range(3):
+                await Event.batch(batch).acreate(day=7, seq=seq, what="batched")
+        await Event.acreate(day=7, seq=0, what="later, but dated before the batch")
+        async with BatchQuery(batch_type="COUNTER") as counted:
+            await Tally.objects(k=1).batch(counted).aupdate(n=5)
+        return [e.what async for e in Event.objects(day=7)], (await Tally.objects.aget(k=1)).n
+
+    before = acs.stats.transport_fallbacks
+    whats, n = run(scenario())
+    assert whats == ["batched"] * 3 and n == 5
+    assert acs.stats.transport_fallbacks == before
+
+
+def test_a_value_of_the_wrong_type_is_refused_as_cassandra_driver_refuses_it(acs):
+    # acsylla would bind an int to a text column without a word; cassandra-driver refuses it.
+    insert = f"INSERT INTO {acs.default_keyspace}.acs_events (day, seq, what) VALUES (?, ?, ?)"
+    with pytest.raises(Exception) as blocking:
+        connection.execute(insert, [8, 1, 12], connection=NAME)
+    with pytest.raises(Exception) as awaited:
+        run(connection.aexecute(insert, [8, 1, 12], connection=NAME))
+    assert type(awaited.value) is type(blocking.value) and str(awaited.value) == str(blocking.value)
+    assert run(Event.objects(day=8).acount()) == 0
