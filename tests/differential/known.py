@@ -157,6 +157,15 @@ ON_PURPOSE: list[Divergence] = [
         excuses=frozenset({"rows", "instance"}),
         applies=lambda step: "deleted" in step.history and step.op in ("save", "update_kw", "assign_update")),
     Divergence(
+        "conditional-write-after-delete", "Writes of new instances",
+        "a conditional save() or update() of an instance after its delete() is the write of a new instance, its "
+        "condition checked (LWTException when the row is gone); the peer has nothing changed to send, and "
+        "sends nothing",
+        excuses=frozenset({"exception"}),
+        applies=lambda step: "deleted" in step.history and step.op in ("save", "update_kw", "assign_update")
+        and any(step.opts.get(o) for o in _CONDITIONAL) and step.ours.raised_kind("LWTException")
+        and step.peer.exc is None),
+    Divergence(
         "written-after-a-refused-batch", "Batches",
         "an instance whose batch was refused counts as not written: its next save() or update() writes it as "
         "new (a counter adds its value); the peer's counts as written, and its next write sends only what "

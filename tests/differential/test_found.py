@@ -455,3 +455,13 @@ def test_a_static_update_with_none_for_a_regular_column_needs_the_full_key(oracl
     state = Oracle()
     state.qs_update_row(keys={'p': 0}, opts={'if_exists': True}, values={'s': 0, 'mp': None})
     state.teardown()
+
+
+def test_a_conditional_update_after_delete_checks_its_condition(oracle_world):
+    # conditional-write-after-delete: written as new, so IF EXISTS is checked (LWTException, the row is
+    # gone); the peer has nothing changed and sends nothing.
+    state = Oracle()
+    state.create_cat(keys={'p': 0, 'n': 0}, opts={}, values={'name': '', 'lives': 2})
+    state.delete_cat(nth=0, opts={})
+    state.assign_update_cat(nth=0, opts={'if_exists': True}, values={})
+    state.teardown()
