@@ -703,8 +703,11 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
             return None
         opts = self._options
         static_only = all(cls._columns[cls._db_map[a.column]].static for a in assignments)
-        # An UPDATE of static columns alone addresses the partition: Cassandra refuses clustering keys.
-        where = self._pk_where(partition_only=static_only)
+        # An UPDATE of static columns alone addresses the partition: Cassandra refuses clustering keys,
+        # unless a condition is on a regular column: that condition reads the row the key names.
+        row_condition = any(not (col.static or col.primary_key) for col in
+                            (cls._columns.get(key.partition("__")[0]) for key in opts.conditions) if col is not None)
+        where = self._pk_where(partition_only=static_only and not row_condition)
         table, args = opts.statement_args(cls, "update")
         return statements.UpdateStatement(table, assignments=assignments, where=where, **args)
 

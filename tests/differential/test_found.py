@@ -465,3 +465,12 @@ def test_a_conditional_update_after_delete_checks_its_condition(oracle_world):
     state.delete_cat(nth=0, opts={})
     state.assign_update_cat(nth=0, opts={'if_exists': True}, values={})
     state.teardown()
+
+
+def test_a_static_only_instance_update_with_a_row_condition_names_its_row(oracle_world):
+    # The UPDATE keeps the clustering key the condition on v needs (it was refused by the server: "Some
+    # clustering keys are missing"); the peer refuses iff(v=None) before sending (iff-none).
+    state = Oracle()
+    state.update_new_row(keys={'p': 0, 'ck': 0}, opts={'iff': {'v': None}}, values={'s': None})
+    state.update_new_row(keys={'p': 0, 'ck': 0}, opts={'iff': {'v': ''}}, values={'s': 1})
+    state.teardown()

@@ -279,5 +279,11 @@ def test_a_static_only_queryset_update_with_a_row_condition_is_refused_before_se
         Board.objects(p=0, ck=1).iff(v="x").update(s=None)
         Board.objects(p=0, ck=1).iff(v="x").update(s=6)
         assert [(b.ck, b.s) for b in Board.objects(p=0)] == [(1, 6)]
+        # So does an instance's (it was refused by the server: "Some clustering keys are missing").
+        with pytest.raises(LWTException):
+            Board(p=0, ck=2).iff(v="x").update(s=7)
+        Board(p=0, ck=1).iff(v="x").update(s=7)
+        Board(p=0, ck=1).iff(v="x").update(s=None)
+        assert [(b.ck, b.s) for b in Board.objects(p=0)] == [(1, None)]
     finally:
         management.drop_table(Board)
