@@ -217,10 +217,11 @@ ON_PURPOSE: list[Divergence] = [
         and all(_nothing(v) for v in step.values.values()), drifts=False),
     Divergence(
         "save-of-unchanged-nones", "Writes with nothing to write",
-        "save() of an instance with nothing changed since it was written sends nothing; the peer deletes again "
-        "every column its constructor was given None for, over what other writes put there since",
+        "save() or update() of an instance with nothing changed since it was written sends nothing; the peer "
+        "deletes again every column its constructor was given None for, over what other writes put there since",
         excuses=frozenset({"rows"}),
-        applies=lambda step: step.op == "save" and not step.values and step.diff is not None
+        applies=lambda step: step.op in ("save", "assign_update", "update_kw") and not step.values
+        and step.diff is not None
         and _nulls_in(step.diff[1], step.diff[0])),
     Divergence(
         "delete-without-clustering-key", "Writes of new instances",

@@ -474,3 +474,13 @@ def test_a_static_only_instance_update_with_a_row_condition_names_its_row(oracle
     state.update_new_row(keys={'p': 0, 'ck': 0}, opts={'iff': {'v': None}}, values={'s': None})
     state.update_new_row(keys={'p': 0, 'ck': 0}, opts={'iff': {'v': ''}}, values={'s': 1})
     state.teardown()
+
+
+def test_an_update_with_nothing_changed_leaves_a_later_value_alone(oracle_world):
+    # save-of-unchanged-nones: the peer deletes bark again (its constructor was given None), over the 0 that
+    # another instance of the row wrote since.
+    state = Oracle()
+    state.save_new_dog(keys={'p': 0, 'n': 1}, opts={}, values={'bark': None})
+    state.save_new_dog(keys={'p': 0, 'n': 1}, opts={}, values={'bark': 0})
+    state.assign_update_dog(nth=0, opts={}, values={})
+    state.teardown()
