@@ -536,11 +536,15 @@ def _none_for(ours: Any, peer: Any, values: tuple[Any, ...]) -> bool:
 
 def _zeros_added(ours: Any, peer: Any) -> bool:
     """Whether the peer's rows of the counter table are ours with 0 added to counters ours has no value
-    for (a row ours has none of: every counter 0). Rows are tuples of (name, value) pairs, key ``k``."""
+    for. A row ours has none of (deleted) may come back with any counts: after a counter delete, Cassandra
+    may keep the old count under a later increment, 0 included. Rows are tuples of (name, value) pairs,
+    key ``k``."""
     mine = {dict(row)["k"]: dict(row) for row in ours}
     for row in peer:
         theirs = dict(row)
-        own = mine.pop(theirs["k"], {"k": theirs["k"]})
+        if theirs["k"] not in mine:
+            continue  # brought back by the peer's +0
+        own = mine.pop(theirs["k"])
         for name, value in theirs.items():
             if own.get(name) != value and not (value == 0 and own.get(name) is None):
                 return False

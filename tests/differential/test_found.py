@@ -484,3 +484,13 @@ def test_an_update_with_nothing_changed_leaves_a_later_value_alone(oracle_world)
     state.save_new_dog(keys={'p': 0, 'n': 1}, opts={}, values={'bark': 0})
     state.assign_update_dog(nth=0, opts={}, values={})
     state.teardown()
+
+
+def test_an_unchanged_counter_update_after_a_delete_brings_nothing_back(oracle_world):
+    # unchanged-counters-add-nothing: the peer's +0 brings the deleted row back, here with its old count (1):
+    # Cassandra may keep a deleted counter's count under a later increment.
+    state = Oracle()
+    state.save_new_tally(keys={'k': 1}, opts={}, values={'c1': 1})
+    state.qs_delete_tally(keys={'k': 1}, opts={})
+    state.assign_update_tally(nth=0, opts={}, values={})
+    state.teardown()
