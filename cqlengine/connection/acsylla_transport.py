@@ -37,7 +37,7 @@ import logging
 import re
 import time
 import weakref
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence, Union
 from uuid import UUID
 
 from cassandra import (
@@ -60,7 +60,7 @@ from cqlengine.connection import acsylla_values, telemetry
 from cqlengine.connection.driver import NOT_SET, Connection, _legacy_mode
 from cqlengine.connection.pages import await_page
 from cqlengine.connection.stats import statement_kind
-from cqlengine.connection.steps import Blocking, Body, Step
+from cqlengine.connection.steps import Blocking, Body, Step, request_done, request_failed
 from cqlengine.exceptions import ConnectionException
 
 TRANSPORTS = ("cassandra-driver", "acsylla")
@@ -174,7 +174,7 @@ class AcsyllaTransport:
             return "a legacy-mode session"
         return None
 
-    def shape(self, prepared: PreparedStatement) -> Any:
+    def shape(self, prepared: PreparedStatement) -> Union[_Shape, str]:
         """The conversions of ``prepared``'s values, or the reason (a str) they cannot be made."""
         shape = self._shapes.get(prepared)
         if shape is None:
@@ -325,13 +325,9 @@ class AcsyllaSend(Step):
             page = AcsyllaResult(self, session, prepared, values)
             await page.load(self.page_state)
         except BaseException as exc:
-            stats.record(self.query, time.perf_counter() - started, failed=True)
-            if traced is not None:
-                traced.failed(exc)
+            request_failed(stats, self.query, started, traced, exc)
             raise
-        stats.record(self.query, time.perf_counter() - started)
-        if traced is not None:
-            traced.done(None, len(page.current_rows))
+        request_done(stats, self.query, started, traced, None, len(page.current_rows))
         return page
 
 
@@ -449,6 +445,20 @@ class _Sent:
         self.prepared_statement = prepared
 
 
+def _carried(conn: Connection, transport: AcsyllaTransport, query: Any, params: Any, execution_profile: Any,
+             route_to: Sequence[str]) -> Body[Union[tuple[PreparedStatement, _Shape], str]]:
+    """``query`` prepared (by cassandra-driver: its types choose the conversions) and its acsylla
+    shape, or why acsylla cannot carry it."""
+    why = transport.why_not(query, params, execution_profile, route_to)
+    if why is not None:
+        return why
+    prepared = conn.cached(query)
+    if prepared is None:
+        prepared = yield Blocking(conn.prepare, query)
+    shape = transport.shape(prepared)
+    return shape if isinstance(shape, str) else (prepared, shape)
+
+
 def acsylla_steps(conn: Connection, transport: AcsyllaTransport, query: Any, params: Any,
                   consistency: Optional[int], timeout: Any, fetch_size: Optional[int], paging_state: Optional[bytes],
                   tuple_rows: bool, idempotent: Optional[bool], execution_profile: Any,
@@ -461,19 +471,11 @@ def acsylla_steps(conn: Connection, transport: AcsyllaTransport, query: Any, par
     types that changed since it was prepared is retried once, prepared afresh
     (in both drivers), as on cassandra-driver.
     """
-    why = transport.why_not(query, params, execution_profile, route_to)
-    shape: Any = None
-    prepared: Optional[PreparedStatement] = None
-    if why is None:
-        prepared = conn.cached(query)
-        if prepared is None:
-            prepared = yield Blocking(conn.prepare, query)
-        shape = transport.shape(prepared)
-        if isinstance(shape, str):
-            why = shape
-    if why is not None or prepared is None:
-        transport.fell_back(query, why or "not prepared")
+    carried = yield from _carried(conn, transport, query, params, execution_profile, route_to)
+    if isinstance(carried, str):
+        transport.fell_back(query, carried)
         return FELL_BACK
+    prepared, shape = carried
     note_sent(conn, query)
     options = send_options(conn, consistency, timeout, fetch_size)
     values = list(params or ())
@@ -489,11 +491,11 @@ def acsylla_steps(conn: Connection, transport: AcsyllaTransport, query: Any, par
                 transport.fell_back(query, f"acsylla could not bind the values: {exc}")
                 return FELL_BACK
             raise
-    prepared = conn.cached(query) or (yield Blocking(conn.prepare, query))
-    shape = transport.shape(prepared)
-    if isinstance(shape, str):
-        transport.fell_back(query, shape)
+    carried = yield from _carried(conn, transport, query, params, execution_profile, route_to)
+    if isinstance(carried, str):
+        transport.fell_back(query, carried)
         return FELL_BACK
+    prepared, shape = carried
     return (yield AcsyllaSend(transport, prepared, shape, values, options, bool(idempotent), tuple_rows,
                               paging_state))
 
@@ -514,19 +516,22 @@ class _BatchResult:
 class AcsyllaBatchSend(Step):
     """Sending one batch through acsylla, timed and counted as a batch sent by cassandra-driver is.
 
-    ``members`` are (prepared, shape, values) of each statement in order.
+    ``members`` are (prepared, shape, values) of each statement in order;
+    ``announce`` is called once they are bound, just before the batch is sent
+    (a member that does not bind raises :class:`BindRefused`, nothing sent or announced).
     """
 
-    __slots__ = ("transport", "kind", "members", "options", "idempotent", "query")
+    __slots__ = ("transport", "kind", "members", "options", "idempotent", "query", "announce")
 
     def __init__(self, transport: AcsyllaTransport, kind: str, members: list[tuple[PreparedStatement, _Shape, Any]],
-                 options: dict[str, Any], idempotent: bool, query: Any) -> None:
+                 options: dict[str, Any], idempotent: bool, query: Any, announce: Callable[[], None]) -> None:
         self.transport = transport
         self.kind = kind
         self.members = members
         self.options = options
         self.idempotent = idempotent
         self.query = query
+        self.announce = announce
 
     def run(self) -> Any:  # pragma: no cover - the blocking body never yields it
         raise RuntimeError("an acsylla request is only awaited")
@@ -547,51 +552,45 @@ class AcsyllaBatchSend(Step):
         batch.set_consistency(self.options["consistency"])
         if self.idempotent:
             batch.set_is_idempotent(True)
+        self.announce()
         tracing = telemetry.active
         traced = tracing.start(self.query) if tracing is not None else None
         started = time.perf_counter()
         try:
             await session.execute_batch(batch)
         except BaseException as exc:
-            transport.conn.stats.record(self.query, time.perf_counter() - started, failed=True)
-            if traced is not None:
-                traced.failed(exc)
+            request_failed(transport.conn.stats, self.query, started, traced, exc)
             if isinstance(exc, acsylla.errors.CassException):
                 raise translated(exc) from exc
             raise
-        transport.conn.stats.record(self.query, time.perf_counter() - started)
-        if traced is not None:
-            traced.done(None, 0)
+        request_done(transport.conn.stats, self.query, started, traced, None, 0)
         return _BatchResult()
 
 
 def acsylla_batch(conn: Connection, transport: AcsyllaTransport, members: Sequence[tuple[str, Any]], kind: str,
                   consistency: Optional[int], timeout: Any, idempotent: bool, execution_profile: Any,
-                  described: Any) -> Body[Optional[tuple[AcsyllaBatchSend, dict[str, Any]]]]:
+                  described: Any, announce: Callable[[], None]
+                  ) -> Body[Optional[tuple[AcsyllaBatchSend, dict[str, Any]]]]:
     """A batch's acsylla step and its members' prepared statements by text (for a refusal), or None when
-    it goes through cassandra-driver (counted): a member acsylla cannot carry, a conditional one, a profile."""
+    it goes through cassandra-driver (counted): a member acsylla cannot carry, a conditional one, a profile.
+    ``announce`` counts and logs the batch once it is bound and about to go."""
     why = None if execution_profile is None or execution_profile is EXEC_PROFILE_DEFAULT else "an execution profile"
     built: list[tuple[PreparedStatement, _Shape, Any]] = []
     sent: dict[str, Any] = {}
     for cql, params in members:
         if why is not None:
             break
-        why = transport.why_not(cql, params, None, ())
-        if why is None:
-            prepared = conn.cached(cql)
-            if prepared is None:
-                prepared = yield Blocking(conn.prepare, cql)
-            shape = transport.shape(prepared)
-            if isinstance(shape, str):
-                why = shape
-            else:
-                built.append((prepared, shape, list(params or ())))
-                sent.setdefault(cql, _Sent(prepared))
+        carried = yield from _carried(conn, transport, cql, params, None, ())
+        if isinstance(carried, str):
+            why = carried
+        else:
+            built.append((*carried, list(params or ())))
+            sent.setdefault(cql, _Sent(carried[0]))
     if why is not None:
         transport.fell_back(described.query_string, f"a member: {why}")
         return None
     options = send_options(conn, consistency, timeout, None)
-    return AcsyllaBatchSend(transport, kind, built, options, idempotent, described), sent
+    return AcsyllaBatchSend(transport, kind, built, options, idempotent, described, announce), sent
 
 
 def send_options(conn: Connection, consistency: Optional[int], timeout: Any,

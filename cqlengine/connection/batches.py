@@ -138,15 +138,13 @@ def batch_steps(conn: Connection, batch: Batch, awaited: bool = False) -> Body[A
             described = _BatchText(batch.kind, batch.members)
             step = yield from acsylla_batch(conn, transport, batch.members, _ACSYLLA_KINDS[batch.kind],
                                             batch.consistency, batch.timeout, batch.idempotent,
-                                            batch.execution_profile, described)
+                                            batch.execution_profile, described, lambda: _note_sent(conn, described))
             if step is not None:
-                _note_sent(conn, described)
                 try:
                     in_flight = True
                     return (yield step[0])
                 except BindRefused as refused:  # nothing sent: cassandra-driver binds (or refuses) it
                     in_flight = False
-                    conn.stats.count("executed", -1)  # counted again as cassandra-driver sends it
                     transport.fell_back(described.query_string, f"acsylla could not bind the values: {refused}")
                 except InvalidRequest:
                     in_flight = False  # refused before anything was applied

@@ -121,16 +121,28 @@ class Send(Step):
 
     def _failed(self, started: float, traced: Optional[telemetry.Request], exc: BaseException,
                 future: Optional[ResponseFuture]) -> None:
-        self.stats.record(self.query, time.perf_counter() - started, failed=True)
-        if traced is not None:
-            traced.failed(exc, future)
+        request_failed(self.stats, self.query, started, traced, exc, future)
 
     def _done(self, started: float, traced: Optional[telemetry.Request], future: Optional[ResponseFuture],
               result: R) -> R:
-        self.stats.record(self.query, time.perf_counter() - started)
-        if traced is not None:
-            traced.done(future, len(result.current_rows))
+        request_done(self.stats, self.query, started, traced, future, len(result.current_rows))
         return result
+
+
+def request_failed(stats: ConnectionStats, query: Any, started: float, traced: Optional[telemetry.Request],
+                   exc: BaseException, future: Any = None) -> None:
+    """Record a request sent at ``started`` (``time.perf_counter``) as failed: its time, and its span."""
+    stats.record(query, time.perf_counter() - started, failed=True)
+    if traced is not None:
+        traced.failed(exc, future)
+
+
+def request_done(stats: ConnectionStats, query: Any, started: float, traced: Optional[telemetry.Request],
+                 future: Any, rows: int) -> None:
+    """Record a request sent at ``started`` as done: its time, and its span with the rows it brought."""
+    stats.record(query, time.perf_counter() - started)
+    if traced is not None:
+        traced.done(future, rows)
 
 
 def run(body: Body[T]) -> T:

@@ -259,3 +259,24 @@ def test_a_value_of_the_wrong_type_is_refused_as_cassandra_driver_refuses_it(acs
         run(connection.aexecute(insert, [8, 1, 12], connection=NAME))
     assert type(awaited.value) is type(blocking.value) and str(awaited.value) == str(blocking.value)
     assert run(Event.objects(day=8).acount()) == 0
+
+
+class _Index:
+    """An integer by ``__index__`` alone: cassandra-driver binds it for an int column, acsylla does not."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __index__(self) -> int:
+        return self.value
+
+
+def test_a_batch_member_acsylla_cannot_bind_goes_through_cassandra_driver_counted_once(acs):
+    insert = f"INSERT INTO {acs.default_keyspace}.acs_events (day, seq, what) VALUES (?, ?, ?)"
+    executed, fallbacks = acs.stats.executed, acs.stats.transport_fallbacks
+    run(connection.aexecute_batch([(insert, [9, 1, "plain"]), (insert, [9, _Index(2), "by __index__"])],
+                                  connection=NAME))
+    assert acs.stats.executed - executed == 1
+    assert acs.stats.transport_fallbacks - fallbacks == 1
+    assert any(" BATCH: " in cql and "could not bind" in why for cql, why in acs.stats.fallback_shapes.items())
+    assert [(e.seq, e.what) for e in Event.objects(day=9)] == [(1, "plain"), (2, "by __index__")]
