@@ -2,9 +2,12 @@
 
 ``system_views.gossip_info`` (Cassandra 4.1+) holds, on every node, the gossip
 state it has of every endpoint: its status (``NORMAL``, ``LEAVING`` ...) and
-its heartbeat, which a live endpoint advances about once a second. A peer
-whose heartbeat moved since the previous look is up, as far as that node
-knows; one whose heartbeat stands still is down. With the status that gives
+its heartbeat, which a live endpoint advances about once a second. A node
+learns a peer's new heartbeat only when gossip reaches it, which can take
+two or three rounds, so one look a second after another may find a live
+peer's heartbeat unmoved. A peer whose heartbeat moved within the last
+``STALE_AFTER`` seconds of looking is up, as far as that node knows; one
+whose heartbeat stood still that long is down. With the status that gives
 the two letters ``nodetool status`` prints: ``UN`` up and normal, ``DN`` down
 and normal, ``UJ`` up and joining, and so on.
 
@@ -25,6 +28,9 @@ from typing import Any, Optional, Sequence
 _STATUS_LETTER = {"NORMAL": "N", "shutdown": "N", "BOOT": "J", "BOOT_REPLACE": "J", "LEAVING": "L",
                   "LEFT": "L", "MOVING": "M"}
 
+#: Seconds a peer's heartbeat may stand still, as one node sees it, before that node counts it down.
+STALE_AFTER = 4.0
+
 GOSSIP_QUERY = "SELECT address, heartbeat, generation, status_with_port FROM system_views.gossip_info"
 
 
@@ -34,14 +40,18 @@ class RingWatcher:
     A node that cannot be reached has no view (it is down to whoever asks).
     """
 
-    def __init__(self, contact_points: Sequence[str], port: int, timeout: float = 5.0) -> None:
+    def __init__(self, contact_points: Sequence[str], port: int, timeout: float = 5.0,
+                 stale_after: float = STALE_AFTER) -> None:
         self.contact_points = list(contact_points)
         self.port = port
         self.timeout = timeout
+        self.stale_after = stale_after
         self._cluster: Any = None
         self._session: Any = None
         #: (node, peer) -> (generation, heartbeat) at the previous look
         self._beats: dict[tuple[str, str], tuple[int, int]] = {}
+        #: (node, peer) -> monotonic time that node was last seen to learn a newer heartbeat
+        self._advanced: dict[tuple[str, str], float] = {}
 
     def __enter__(self) -> RingWatcher:
         return self
@@ -69,8 +79,9 @@ class RingWatcher:
     def views(self) -> dict[str, dict[str, str]]:
         """``{node: {peer: "UN" | "DN" | ...}}`` for each node that answered.
 
-        A peer counts as up when its heartbeat advanced since this watcher's previous
-        look (or it restarted with a new generation): call twice, a second or more apart.
+        A peer counts as up when its heartbeat advanced (or it restarted with a new
+        generation) between two of this watcher's looks within the last ``stale_after``
+        seconds: call twice, a second or more apart, before trusting a ``U``.
         """
         try:
             session = self._connect()
@@ -95,7 +106,11 @@ class RingWatcher:
         previous = self._beats.get((node, peer))
         current = (generation or 0, heartbeat or 0)
         self._beats[(node, peer)] = current
-        up = previous is not None and current > previous
+        now = time.monotonic()
+        if previous is not None and current > previous:
+            self._advanced[(node, peer)] = now
+        advanced = self._advanced.get((node, peer))
+        up = advanced is not None and now - advanced <= self.stale_after
         state = (status or "").split(",")[0]
         return ("U" if up else "D") + _STATUS_LETTER.get(state, "?")
 

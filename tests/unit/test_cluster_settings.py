@@ -68,13 +68,24 @@ def test_cluster_settings_from_the_environment_and_their_limits(tmp_path):
         settings.node(3)
 
 
-def test_the_ring_watcher_reads_up_only_from_a_heartbeat_that_moved():
-    watcher = RingWatcher(["127.0.0.1"], 19042)
+def test_the_ring_watcher_reads_up_only_from_a_heartbeat_that_moved_lately(monkeypatch):
+    from cqlengine.testing import ring
+
+    now = [100.0]
+    monkeypatch.setattr(ring.time, "monotonic", lambda: now[0])
+    watcher = RingWatcher(["127.0.0.1"], 19042, stale_after=4.0)
     row = ("127.0.0.2", 10, 1000, "NORMAL,123")
     assert watcher._letters("127.0.0.1", row) == "DN"  # first look: nothing to compare with
+    now[0] += 1
     assert watcher._letters("127.0.0.1", ("127.0.0.2", 11, 1000, "NORMAL,123")) == "UN"
-    assert watcher._letters("127.0.0.1", ("127.0.0.2", 11, 1000, "NORMAL,123")) == "DN"  # stood still
+    now[0] += 1.1  # gossip has not brought the next beat yet: still up
+    assert watcher._letters("127.0.0.1", ("127.0.0.2", 11, 1000, "NORMAL,123")) == "UN"
+    now[0] += 3.0  # stood still for longer than stale_after
+    assert watcher._letters("127.0.0.1", ("127.0.0.2", 11, 1000, "NORMAL,123")) == "DN"
+    now[0] += 1
     assert watcher._letters("127.0.0.1", ("127.0.0.2", 1, 1001, "BOOT,1")) == "UJ"  # restarted: new generation
+    assert watcher._letters("127.0.0.1", ("127.0.0.2", 1, 1001, None)) == "U?"
+    now[0] += 5
     assert watcher._letters("127.0.0.1", ("127.0.0.2", 1, 1001, None)) == "D?"
 
 
