@@ -855,7 +855,8 @@ def run_transports(bench: Bench, hosts: list[str], args: argparse.Namespace, sam
                    notes: list[str]) -> list[dict[str, Any]]:
     """The transports table's workloads (see ``transports.py``): one summary line each."""
     lines = []
-    tr = transports.Transports(bench, hosts, KEYSPACE, USER_FIELDS, VECTOR_DIM, VECTOR_K, random_vector)
+    tr = transports.Transports(bench, hosts, KEYSPACE, USER_FIELDS,
+                                 {"user": OursUser, "event": OursEvent, "vector": OursVector}, VECTOR_K, random_vector)
     try:
         for make in tr.workloads():
             w = make()

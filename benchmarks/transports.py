@@ -19,58 +19,27 @@ import acsylla
 from cassandra.concurrent import execute_concurrent_with_args
 from harness import Variant, Workload
 
-from cqlengine import columns, connection
+from cqlengine import connection
 from cqlengine.models import Model
 
 NAME = "bench-acsylla"
 CONTENDERS = ("raw driver", "raw acsylla", "ours acsylla")
 
 
-def models(keyspace: str, dimensions: int) -> dict[str, type[Model]]:
-    """The benchmark's tables, mapped on the acsylla connection."""
-    class AcsUser(Model):
-        __keyspace__ = keyspace
-        __connection__ = NAME
-        __table_name__ = "ours_user"
-        id = columns.UUID(primary_key=True)
-        name = columns.Text()
-        email = columns.Text()
-        age = columns.Integer()
-        score = columns.Double()
-        tags = columns.Set(columns.Text)
-
-    class AcsEvent(Model):
-        __keyspace__ = keyspace
-        __connection__ = NAME
-        __table_name__ = "event"
-        bucket = columns.Integer(partition_key=True)
-        seq = columns.Integer(primary_key=True)
-        payload = columns.Text()
-        value = columns.Double()
-        ts = columns.DateTime()
-
-    class AcsVector(Model):
-        __keyspace__ = keyspace
-        __connection__ = NAME
-        __table_name__ = "vec"
-        id = columns.Integer(partition_key=True)
-        embedding = columns.Vector(dimensions, index=True)
-
-    return {"user": AcsUser, "event": AcsEvent, "vector": AcsVector}
-
-
 class Transports:
     """The workloads of the table; ``bench`` is run.py's ``Bench`` (its loop, keys, raw driver, arguments)."""
 
     def __init__(self, bench: Any, hosts: list[str], keyspace: str, user_fields: tuple[str, ...],
-                 vector_dim: int, vector_k: int, random_vector: Callable[[Any], list[float]]) -> None:
+                 models: dict[str, type[Model]], vector_k: int, random_vector: Callable[[Any], list[float]]) -> None:
         self.bench = bench
         self.keyspace = keyspace
         self.fields = user_fields
         self.k = vector_k
         self.random_vector = random_vector
         connection.register_connection(NAME, hosts=hosts, transport="acsylla", cluster_options={})
-        self.m = models(keyspace, vector_dim)
+        # run.py's own models (by name), their querysets on the acsylla connection
+        self.models = models
+        self.q = {name: model.objects.using(connection=NAME) for name, model in models.items()}
         self.loop: asyncio.AbstractEventLoop = bench.loop
         self.session = self.run(self._connect(hosts))
         ks, names = keyspace, ", ".join(user_fields)
@@ -114,7 +83,7 @@ class Transports:
         return self.bench.shuffled(self.bench.user_keys[contender], r, n)
 
     def get(self) -> Workload:
-        n, raw, User = self.bench.args.n, self.bench.raw, self.m["user"]
+        n, raw, users = self.bench.args.n, self.bench.raw, self.q["user"]
 
         def raw_driver(keys: list[uuid.UUID]) -> None:
             for key in keys:
@@ -127,13 +96,13 @@ class Transports:
 
         async def ours(keys: list[uuid.UUID]) -> None:
             for key in keys:
-                assert (await User.objects.aget(id=key)).id == key
+                assert (await users.aget(id=key)).id == key
 
         return self._workload("get", "get", n, raw_driver, raw_acsylla, ours, lambda c, r: self._keys(c, r, n),
-                              "one at a time; ours: await Model.objects.aget(id=key)")
+                              "one at a time; ours: await Model.objects.using(connection=...).aget(id=key)")
 
     def create(self) -> Workload:
-        n, raw, User = self.bench.args.n, self.bench.raw, self.m["user"]
+        n, raw, users = self.bench.args.n, self.bench.raw, self.q["user"]
         fields = self.fields
 
         def raw_driver(values: list[dict[str, Any]]) -> None:
@@ -147,13 +116,14 @@ class Transports:
 
         async def ours(values: list[dict[str, Any]]) -> None:
             for v in values:
-                await User.acreate(**v)
+                await users.acreate(**v)
 
         return self._workload("create", "row", n, raw_driver, raw_acsylla, ours,
-                              lambda c, r: self.bench.fresh_users(n), "one at a time; ours: await Model.acreate(...)")
+                              lambda c, r: self.bench.fresh_users(n),
+                              "one at a time; ours: await Model.objects.using(connection=...).acreate(...)")
 
     def concurrent_get(self) -> Workload:
-        n, flight, raw, User = self.bench.args.concurrent, self.bench.args.in_flight, self.bench.raw, self.m["user"]
+        n, flight, raw, users = self.bench.args.concurrent, self.bench.args.in_flight, self.bench.raw, self.q["user"]
 
         def raw_driver(keys: list[uuid.UUID]) -> None:
             results = execute_concurrent_with_args(raw.session, raw.get_user, [(k,) for k in keys],
@@ -170,7 +140,7 @@ class Transports:
 
         async def ours(keys: list[uuid.UUID]) -> None:
             async def one(key: uuid.UUID) -> None:
-                assert (await User.objects.aget(id=key)).id == key
+                assert (await users.aget(id=key)).id == key
 
             await in_flight(one, keys, flight)
 
@@ -180,8 +150,8 @@ class Transports:
                               f"a semaphore of {flight}")
 
     def bulk_create(self) -> Workload:
-        n, flight, raw, User = self.bench.args.concurrent, self.bench.args.in_flight, self.bench.raw, self.m["user"]
-        fields = self.fields
+        n, flight, raw, users = self.bench.args.concurrent, self.bench.args.in_flight, self.bench.raw, self.q["user"]
+        fields, model = self.fields, self.models["user"]
 
         def raw_driver(values: list[dict[str, Any]]) -> None:
             rows = [tuple(v[f] for f in fields) for v in values]
@@ -197,7 +167,7 @@ class Transports:
             await in_flight(one, values, flight)
 
         async def ours(values: list[dict[str, Any]]) -> None:
-            await User.objects.abulk_create([User(**v) for v in values], concurrency=flight)
+            await users.abulk_create([model(**v) for v in values], concurrency=flight)
 
         return self._workload(f"{n:,} inserts, {flight} in flight", "row", n, raw_driver, raw_acsylla, ours,
                               lambda c, r: self.bench.fresh_users(n),
@@ -205,7 +175,7 @@ class Transports:
 
     def iterate(self) -> Workload:
         size = 10_000 if 10_000 in self.bench.args.sizes else max(self.bench.args.sizes)
-        raw, fetch, Event = self.bench.raw, self.bench.args.fetch_size, self.m["event"]
+        raw, fetch, events = self.bench.raw, self.bench.args.fetch_size, self.q["event"]
 
         def raw_driver(_: Any) -> None:
             assert sum(1 for _row in raw.session.execute(raw.iterate, (size,))) == size
@@ -223,7 +193,7 @@ class Transports:
 
         async def ours(_: Any) -> None:
             count = 0
-            async for obj in Event.objects.filter(bucket=size).fetch_size(fetch):
+            async for obj in events.filter(bucket=size).fetch_size(fetch):
                 count += obj.seq is not None
             assert count == size
 
@@ -232,7 +202,7 @@ class Transports:
 
     def ann(self) -> Workload:
         import random
-        n, raw, Vector, k = self.bench.args.ann_queries, self.bench.raw, self.m["vector"], self.k
+        n, raw, vector_rows, k = self.bench.args.ann_queries, self.bench.raw, self.q["vector"], self.k
 
         def queries(_c: str, r: int) -> list[list[float]]:
             rng = random.Random(1000 + r)
@@ -250,7 +220,7 @@ class Transports:
 
         async def ours(vectors: list[list[float]]) -> None:
             for vector in vectors:
-                assert len([v async for v in Vector.objects.ann("embedding", vector).limit(k)]) == k
+                assert len([v async for v in vector_rows.ann("embedding", vector).limit(k)]) == k
 
         return self._workload(f"ann k={k}", "query", n, raw_driver, raw_acsylla, ours, queries,
                               "ours: async for over objects.ann('embedding', v).limit(k)")
