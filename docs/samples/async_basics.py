@@ -20,6 +20,7 @@ class Note(Model):
 connection.setup(["127.0.0.1"], default_keyspace="docs_async")
 create_keyspace_simple("docs_async", replication_factor=1)
 sync_table(Note)
+owner = uuid.uuid4()  # the partition the examples below write to
 
 
 # [basics]
@@ -59,6 +60,9 @@ async def basics(owner):
     await note.adelete()
     await Note.objects(owner=owner).adelete()
     assert await Note.objects(owner=owner).acount() == 0
+
+
+asyncio.run(basics(owner))  # a script's one entry into the event loop
 # [/basics]
 
 
@@ -75,6 +79,9 @@ async def batch_and_bulk(owner):
     assert len(notes) == 100
     await Note.objects.abulk_delete(notes)
     assert await Note.objects(owner=owner).acount() == 2
+
+
+asyncio.run(batch_and_bulk(owner))
 # [/batch-bulk]
 
 
@@ -107,6 +114,9 @@ async def serve(owner):
     assert answers[0] == (200, {"seq": 1, "body": "a"}) and answers[2] == (404, None)
     assert ticks > 0
     print("50 requests answered; the loop ran", ticks, "other steps meanwhile")
+
+
+asyncio.run(serve(owner))
 # [/handler]
 
 
@@ -120,15 +130,7 @@ async def cancellation(owner):
     # This write is idempotent: send it again, and it is applied exactly once either way.
     await Note.acreate(owner=owner, seq=500, body="maybe")
     assert (await Note.objects.aget(owner=owner, seq=500)).body == "maybe"
+
+
+asyncio.run(cancellation(owner))
 # [/cancel]
-
-
-async def main():
-    owner = uuid.uuid4()
-    await basics(owner)
-    await batch_and_bulk(owner)
-    await serve(owner)
-    await cancellation(owner)
-
-
-asyncio.run(main())

@@ -30,28 +30,28 @@ sync_table(Animal)  # the table, and a secondary index on animal_type
 # -- end models
 
 # -- queries
-owner = uuid.uuid4()
-Kitten.create(owner_id=owner, name="fluffles")
-Hound.create(owner_id=owner, name="destructo")
-Hound.create(owner_id=owner, name="rex")
+household = uuid.uuid4()
+Kitten.create(owner_id=household, name="fluffles")
+Hound.create(owner_id=household, name="destructo")
+Hound.create(owner_id=household, name="rex")
 
-hounds = Hound.objects(owner_id=owner)
+hounds = Hound.objects(owner_id=household)
 cql, params = hounds.render()
 print(cql)
 print(params)
 assert "animal_type = ?" in cql and "hound" in params  # added by the queryset
 assert sorted(h.name for h in hounds) == ["destructo", "rex"]
-assert Hound.objects(owner_id=owner).count() == 2  # SELECT COUNT(*) with the same WHERE
-assert [k.name for k in Kitten.objects(owner_id=owner)] == ["fluffles"]
+assert Hound.objects(owner_id=household).count() == 2  # SELECT COUNT(*) with the same WHERE
+assert [k.name for k in Kitten.objects(owner_id=household)] == ["fluffles"]
 
 # Without the partition key too: the index finds the rows.
-assert owner in {h.owner_id for h in Hound.objects.all()}
+assert household in {h.owner_id for h in Hound.objects.all()}
 # -- end queries
 
 # -- dropped filter
 # ORDER BY cannot be combined with an index restriction: the type filter is left out
 # of the CQL, and the rows of other types are skipped as they are read.
-ordered = Hound.objects(owner_id=owner).order_by("-animal_id")
+ordered = Hound.objects(owner_id=household).order_by("-animal_id")
 where = ordered.render()[0].split(" WHERE ")[1]
 print(where)
 assert "animal_type" not in where

@@ -91,5 +91,6 @@ else:
     raise AssertionError("a subclass queryset cannot write")
 Pet.objects(owner_id=owner, pet_id=rex.pet_id).update(name="rex II")  # through the base: fine
 assert Pet.get(owner_id=owner, pet_id=rex.pet_id).name == "rex II"
+assert Pet.objects(owner_id=owner).count() == 2  # the same two rows: nothing written elsewhere
 # -- end subclass writes
 print("ok")

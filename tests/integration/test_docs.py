@@ -1,10 +1,11 @@
-"""Every code sample of the docs, and the README's code, runs against the real server.
+"""Every code sample of the docs, and every example of ``make demo``, runs against the real server.
 
 A sample is a whole script in ``docs/samples/`` (the guides include it with
 ``literalinclude``); it connects with ``connection.setup(["127.0.0.1"], ...)``
 as a reader would, and states what it shows with ``assert``. Here the
 contact point is swapped for the test node's, each script runs in its own
-interpreter, and the keyspaces it made are dropped afterwards.
+interpreter, and the keyspaces it made are dropped afterwards. What each
+page shows, in page order, is run by ``test_pages.py``.
 """
 from __future__ import annotations
 
@@ -19,33 +20,9 @@ import pytest
 
 from cqlengine import connection
 from cqlengine.statements import quote_identifier
+from tests.integration.scripts import ROOT, run_script
 
-ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted((ROOT / "docs" / "samples").glob("*.py"))
-SETUP = 'connection.setup(["127.0.0.1"]'
-
-
-def run_script(code: str, cassandra, tmp_path: Path, name: str) -> subprocess.CompletedProcess:
-    """Run ``code`` against the test node, in keyspaces of its own, which are dropped afterwards.
-
-    Each keyspace the script creates is renamed with a suffix unique to this run, so that two test
-    runs against one node (or a reader's own keyspace of that name) never meet.
-    """
-    assert SETUP in code, f"{name} must connect with {SETUP}, ...)"
-    code = code.replace(SETUP, f"connection.setup({list(cassandra.contact_points)!r}, port={cassandra.port}")
-    suffix = uuid.uuid4().hex[:8]
-    made = sorted(set(re.findall(r'(?:default_keyspace=|create_keyspace\w*\()"(\w+)"', code)))
-    assert made, f"{name} names no keyspace of its own"
-    for keyspace in made:
-        code = re.sub(rf"\b{keyspace}\b", f"{keyspace}_{suffix}", code)
-    script = tmp_path / name
-    script.write_text(code)
-    try:
-        return subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
-                              timeout=180, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    finally:
-        for keyspace in made:
-            connection.execute(f"DROP KEYSPACE IF EXISTS {quote_identifier(f'{keyspace}_{suffix}')}", timeout=60)
 
 
 def test_there_are_samples():
@@ -56,20 +33,6 @@ def test_there_are_samples():
 def test_a_docs_sample_runs(sample: Path, cassandra, cqlengine_connection, tmp_path):
     result = run_script(sample.read_text(), cassandra, tmp_path, sample.name)
     assert result.returncode == 0, f"{sample.name} failed:\n{result.stdout}\n{result.stderr}"
-
-
-def readme_code() -> str:
-    """The README's Python blocks (``.. code-block:: python``), in order, as one script."""
-    text = (ROOT / "README.rst").read_text()
-    blocks = re.findall(r"\.\. code-block:: python\n\n((?:(?: {4}.*)?\n)+)", text)
-    return "\n".join("\n".join(line[4:] for line in block.splitlines()) for block in blocks)
-
-
-def test_the_readme_code_runs_verbatim_on_a_fresh_node(cassandra, cqlengine_connection, tmp_path):
-    code = readme_code()
-    assert code.count(SETUP) == 1 and "sync_table" in code
-    result = run_script(code, cassandra, tmp_path, "readme.py")
-    assert result.returncode == 0, f"the README's code failed:\n{result.stdout}\n{result.stderr}"
 
 
 def test_the_testing_guides_example_is_the_module_the_suite_runs():
