@@ -494,3 +494,11 @@ def test_an_unchanged_counter_update_after_a_delete_brings_nothing_back(oracle_w
     state.qs_delete_tally(keys={'k': 1}, opts={})
     state.assign_update_tally(nth=0, opts={}, values={})
     state.teardown()
+
+
+def test_an_empty_map_operation_keeps_the_map(oracle_world):
+    # empty-map-operation-keeps-the-map: the peer assigns the empty map, deleting it.
+    state = Oracle()
+    state.save_new_nest(keys={'k': 0}, opts={}, values={'ls': None, 'r': 'a', 'ms': {'a': set()}})
+    state.qs_update_nest(keys={'k': 0}, opts={}, values={'ms__update': {}})
+    state.teardown()
