@@ -31,12 +31,35 @@ import binascii
 import hashlib
 import re
 from collections.abc import Mapping
-from typing import Any, Optional, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Iterator, Optional, Sequence, TypeVar
 
 from cqlengine.columns import UserTypeValue
 from cqlengine.exceptions import QueryException
 
-__all__ = ["MAX_CURSOR_LENGTH", "MAX_PAGING_STATE", "check_paging_state", "decode", "encode", "fingerprint"]
+__all__ = ["MAX_CURSOR_LENGTH", "MAX_PAGING_STATE", "Page", "check_paging_state", "decode", "encode", "fingerprint"]
+
+#: What one row of a page is: an instance, or values (``values_list()``).
+T = TypeVar("T")
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of results, and what fetches the next (None at the end).
+
+    ``cursor`` is the URL-safe string to hand to clients (``qs.page(size, cursor=...)``);
+    ``paging_state`` is the driver's raw bytes.
+    """
+
+    rows: list[T]
+    paging_state: Optional[bytes]
+    cursor: Optional[str] = None
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
 VERSION = 1
 _FINGERPRINT = 12

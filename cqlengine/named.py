@@ -172,8 +172,8 @@ class NamedQuerySet(ModelQuerySet[Any]):
     def defer(self, *fields: Union[str, Sequence[str]]) -> NamedQuerySet:
         return super().defer(*map(self._attr, _field_names(fields)))  # type: ignore[return-value]
 
-    def values_list(self, *fields: str, flat: bool = False) -> NamedQuerySet:
-        return super().values_list(*map(self._attr, fields), flat=flat)  # type: ignore[return-value]
+    def values_list(self, *fields: str, flat: bool = False) -> Any:  # type: ignore[override]
+        return super().values_list(*map(self._attr, fields), flat=flat)
 
     def distinct(self, distinct_fields: Optional[Any] = None) -> NamedQuerySet:
         names = None if not distinct_fields else [self._attr(f) for f in distinct_fields]

@@ -12,13 +12,14 @@ from __future__ import annotations
 import dataclasses
 import reprlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import (
+    TYPE_CHECKING,
     Any,
     AsyncIterator,
     Generic,
     Iterable,
     Iterator,
+    Literal,
     Optional,
     Protocol,
     Sequence,
@@ -34,6 +35,7 @@ from cassandra.protocol import ProtocolException, ServerError
 
 from cqlengine import ann, bulk, connection, cursors, scans, statements
 from cqlengine.batches import BatchQuery, BatchType
+from cqlengine.cursors import Page
 from cqlengine.exceptions import (
     ArgumentError,
     CQLEngineException,
@@ -70,6 +72,10 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=MappedModel)
+#: A queryset of any class, kept by a chaining method (a values_list() queryset stays one).
+QS = TypeVar("QS", bound="QuerySet[Any]")
+#: What one row of a result is: an instance, or values (values_list()).
+T = TypeVar("T")
 
 
 
@@ -100,25 +106,6 @@ def _queryset_hook(model: type[MappedModel]) -> QuerySetWriteHook:
     if not isinstance(hook, QuerySetWriteHook):
         raise CQLEngineException(f"{model.__name__}: its write hook {hook!r} takes no queryset update()/delete()")
     return hook
-
-
-@dataclass
-class Page(Generic[M]):
-    """One page of results, and what fetches the next (None at the end).
-
-    ``cursor`` is the URL-safe string to hand to clients (``qs.page(size, cursor=...)``);
-    ``paging_state`` is the driver's raw bytes.
-    """
-
-    rows: list[M]
-    paging_state: Optional[bytes]
-    cursor: Optional[str] = None
-
-    def __iter__(self) -> Iterator[M]:
-        return iter(self.rows)
-
-    def __len__(self) -> int:
-        return len(self.rows)
 
 
 def _refused_state(exc: Exception, state: Optional[bytes], owner: str) -> Exception:
@@ -157,7 +144,7 @@ class QuerySet(QueryBuilder[M]):
 
     # -- cloning -------------------------------------------------------------
 
-    def _clone(self, **option_changes: Any) -> QuerySet[M]:
+    def _clone(self: QS, **option_changes: Any) -> QS:
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
         clone._where = list(self._where)
@@ -169,19 +156,19 @@ class QuerySet(QueryBuilder[M]):
         clone.pages_fetched = 0
         return clone
 
-    def _with(self, **attrs: Any) -> QuerySet[M]:
+    def _with(self: QS, **attrs: Any) -> QS:
         clone = self._clone()
         for key, value in attrs.items():
             setattr(clone, key, value)
         return clone
 
-    def _with_options(self, **changes: Any) -> QuerySet[M]:
+    def _with_options(self: QS, **changes: Any) -> QS:
         return self._clone(**changes)
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> QuerySet[M]:
+    def __deepcopy__(self: QS, memo: dict[int, Any]) -> QS:
         return self._clone()
 
-    def filter(self, *expressions: Expression, **kwargs: Any) -> QuerySet[M]:
+    def filter(self: QS, *expressions: Expression, **kwargs: Any) -> QS:
         """Add WHERE relations: ``col=v``, ``col__in=[...]``, ``col__gt=v``, ``Model.col >= v``..."""
         clone = self._clone()
         for expression in expressions:
@@ -194,15 +181,15 @@ class QuerySet(QueryBuilder[M]):
         clone._settle_implicit()
         return clone
 
-    def __call__(self, *expressions: Expression, **kwargs: Any) -> QuerySet[M]:
+    def __call__(self: QS, *expressions: Expression, **kwargs: Any) -> QS:
         return self.filter(*expressions, **kwargs)
 
-    def all(self) -> QuerySet[M]:
+    def all(self: QS) -> QS:
         return self._clone()
 
     # -- building: options ---------------------------------------------------
 
-    def order_by(self, *columns: str) -> QuerySet[M]:
+    def order_by(self: QS, *columns: str) -> QS:
         """Order by clustering columns; ``'-col'`` is descending."""
         order = []
         for name in columns:
@@ -219,7 +206,7 @@ class QuerySet(QueryBuilder[M]):
         clone._settle_implicit()
         return clone
 
-    def ann(self, column: str, vector: Any, *, rerank: Optional[int] = None, score: bool = False) -> QuerySet[M]:
+    def ann(self: QS, column: str, vector: Any, *, rerank: Optional[int] = None, score: bool = False) -> QS:
         """The rows nearest to ``vector`` by the ``Vector`` column ``column``'s index, nearest first.
 
         Needs a ``limit()`` (at most 1000). ``rerank=m`` reads ``m`` times as
@@ -228,41 +215,49 @@ class QuerySet(QueryBuilder[M]):
         """
         return self._with(_ann=ann.ann_of(self.model.__name__, self.model._columns, column, vector, rerank, score))
 
-    def limit(self, n: Optional[int]) -> QuerySet[M]:
+    def limit(self: QS, n: Optional[int]) -> QS:
         if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
             raise QueryException(f"{self.model.__name__}.limit: expected a positive int or None, got {n!r}")
         return self._with(_limit=n)
 
-    def allow_filtering(self) -> QuerySet[M]:
+    def allow_filtering(self: QS) -> QS:
         return self._with(_allow_filtering=True)
 
-    def fetch_size(self, n: int) -> QuerySet[M]:
+    def fetch_size(self: QS, n: int) -> QS:
         if not isinstance(n, int) or n < 1:
             raise QueryException(f"{self.model.__name__}.fetch_size: expected a positive int, got {n!r}")
         return self._with(_fetch_size=n)
 
-    def only(self, *fields: Union[str, Sequence[str]]) -> QuerySet[M]:
+    def only(self: QS, *fields: Union[str, Sequence[str]]) -> QS:
         """Read only these columns: ``only("a", "b")``, or the peer's ``only(["a", "b"])``."""
         names = _field_names(fields)
         for f in names:
             self._column(f)
         return self._with(_fields=names)
 
-    def defer(self, *fields: Union[str, Sequence[str]]) -> QuerySet[M]:
+    def defer(self: QS, *fields: Union[str, Sequence[str]]) -> QS:
         """Read every column but these: ``defer("a", "b")``, or the peer's ``defer(["a", "b"])``."""
         names = _field_names(fields)
         for f in names:
             self._column(f)
         return self._with(_deferred=self._deferred + names)
 
-    def values_list(self, *fields: str, flat: bool = False) -> QuerySet[M]:
+    @overload
+    def values_list(self, field: str, /, *, flat: Literal[True]) -> ValuesListQuerySet[M, Any]: ...
+    @overload
+    def values_list(self, *fields: str, flat: Literal[False] = False) -> ValuesListQuerySet[M, list[Any]]: ...
+    @overload
+    def values_list(self, *fields: str, flat: bool) -> ValuesListQuerySet[M, Any]: ...
+    def values_list(self, *fields: str, flat: bool = False) -> Any:
+        """Rows as values, not instances: a list of the ``fields``' values per row (every column's when
+        none is named), or with ``flat=True`` the one field's value itself."""
         if flat and len(fields) != 1:
             raise QueryException(f"{self.model.__name__}.values_list: flat=True needs exactly one field")
         for f in fields:
             self._column(f)
         return self._with(_values_list=list(fields) or list(self.model._columns), _flat=flat)
 
-    def distinct(self, distinct_fields: Optional[Sequence[str]] = None) -> QuerySet[M]:
+    def distinct(self: QS, distinct_fields: Optional[Sequence[str]] = None) -> QS:
         """SELECT DISTINCT over partition key (and static) columns."""
         names = list(distinct_fields) if distinct_fields else list(self.model._partition_keys)
         for f in names:
@@ -278,22 +273,22 @@ class QuerySet(QueryBuilder[M]):
         clone._settle_implicit()
         return clone
 
-    def ttl(self, ttl: Optional[int]) -> QuerySet[M]:
+    def ttl(self: QS, ttl: Optional[int]) -> QS:
         check_ttl(self.model.__name__, ttl)
         return self._with_options(ttl=ttl)
 
-    def timestamp(self, timestamp: Optional[Timestamp]) -> QuerySet[M]:
+    def timestamp(self: QS, timestamp: Optional[Timestamp]) -> QS:
         """``USING TIMESTAMP``: a timedelta from now (at execution), a datetime, or int microseconds."""
         normalize_timestamp(timestamp, self.model.__name__)
         return self._with_options(timestamp=timestamp)
 
-    def consistency(self, consistency: Optional[int]) -> QuerySet[M]:
+    def consistency(self: QS, consistency: Optional[int]) -> QS:
         return self._with_options(consistency=consistency)
 
-    def timeout(self, timeout: Optional[float]) -> QuerySet[M]:
+    def timeout(self: QS, timeout: Optional[float]) -> QS:
         return self._with_options(timeout=timeout)
 
-    def if_not_exists(self) -> QuerySet[M]:
+    def if_not_exists(self: QS) -> QS:
         if self.model._has_counter:
             raise IfNotExistsWithCounterColumn(
                 f"{self.model.__name__}: if_not_exists() cannot be used on a table with counter columns")
@@ -301,7 +296,7 @@ class QuerySet(QueryBuilder[M]):
         clone._options.set_lwt(self.model.__name__, QueryException, if_not_exists=True)
         return clone
 
-    def if_exists(self) -> QuerySet[M]:
+    def if_exists(self: QS) -> QS:
         if self.model._has_counter:
             raise IfExistsWithCounterColumn(
                 f"{self.model.__name__}: if_exists() cannot be used on a table with counter columns")
@@ -309,17 +304,17 @@ class QuerySet(QueryBuilder[M]):
         clone._options.set_lwt(self.model.__name__, QueryException, if_exists=True)
         return clone
 
-    def iff(self, **conditions: Any) -> QuerySet[M]:
+    def iff(self: QS, **conditions: Any) -> QS:
         for key in conditions:
             self._column(key.split("__", 1)[0])
         return self._with_options(conditions={**self._options.conditions, **conditions})
 
-    def batch(self, batch: Any) -> QuerySet[M]:
+    def batch(self: QS, batch: Any) -> QS:
         if batch is not None:
             batch.refuse_other_connection(f"{self.model.__name__}.batch()", self._options.connection)
         return self._with_options(batch=batch)
 
-    def idempotent(self, idempotent: Optional[bool] = True) -> QuerySet[M]:
+    def idempotent(self: QS, idempotent: Optional[bool] = True) -> QS:
         """Whether the driver may retry (or speculatively run) this queryset's statements.
 
         By default reads and plain writes may be retried; counter updates,
@@ -331,7 +326,7 @@ class QuerySet(QueryBuilder[M]):
         """
         return self._with_options(idempotent=idempotent)
 
-    def execution_profile(self, profile: Any) -> QuerySet[M]:
+    def execution_profile(self: QS, profile: Any) -> QS:
         """Run this queryset's statements with one of the session's execution profiles (by name, or the
         ``ExecutionProfile`` itself): its load balancing, retry and speculative execution policies,
         consistency and timeout. Rows are read as cqlengine needs them whatever its row factory."""
@@ -341,7 +336,7 @@ class QuerySet(QueryBuilder[M]):
     def _reads_idempotent(self) -> bool:
         return self._options.idempotent is not False
 
-    def using(self, keyspace: Optional[str] = None, connection: Optional[str] = None) -> QuerySet[M]:
+    def using(self: QS, keyspace: Optional[str] = None, connection: Optional[str] = None) -> QS:
         if self._options.batch is not None:
             self._options.batch.refuse_other_connection(f"{self.model.__name__}.using()", connection)
         return self._with_options(keyspace=keyspace or self._options.keyspace,
@@ -620,7 +615,7 @@ class QuerySet(QueryBuilder[M]):
             self._read_through(instances)
         return instances
 
-    def _for_get(self, expressions: Sequence[Expression], kwargs: dict[str, Any]) -> QuerySet[M]:
+    def _for_get(self: QS, expressions: Sequence[Expression], kwargs: dict[str, Any]) -> QS:
         qs = self.filter(*expressions, **kwargs) if expressions or kwargs else self
         return qs.limit(2)  # a second row is what MultipleObjectsReturned needs to see
 
@@ -904,6 +899,31 @@ class QuerySet(QueryBuilder[M]):
 
 class ModelQuerySet(QuerySet[M]):
     """The queryset ``Model.objects`` returns."""
+
+
+if TYPE_CHECKING:
+    class ValuesListQuerySet(QuerySet[M], Generic[M, T]):
+        """What ``values_list()`` returns, as type checkers see it: the same queryset, whose rows are
+        ``T`` (a value with ``flat=True``, else a list of values) rather than instances of ``M``. At run
+        time it is the queryset's own class."""
+
+        def __iter__(self) -> Iterator[T]: ...  # type: ignore[override]
+        def iterator(self) -> Iterator[T]: ...  # type: ignore[override]
+        def __aiter__(self) -> AsyncIterator[T]: ...  # type: ignore[override]
+        @overload  # type: ignore[override]
+        def __getitem__(self, key: int) -> T: ...
+        @overload
+        def __getitem__(self, key: slice) -> list[T]: ...
+        def __getitem__(self, key: Union[int, slice]) -> Any: ...
+        def get(self, *expressions: Expression, **kwargs: Any) -> T: ...  # type: ignore[override]
+        def first(self) -> Optional[T]: ...  # type: ignore[override]
+        def page(self, size: int, paging_state: Optional[bytes] = None,  # type: ignore[override]
+                 cursor: Optional[str] = None) -> Page[T]: ...
+        async def aall(self) -> list[T]: ...  # type: ignore[override]
+        async def aget(self, *expressions: Expression, **kwargs: Any) -> T: ...  # type: ignore[override]
+        async def afirst(self) -> Optional[T]: ...  # type: ignore[override]
+        async def apage(self, size: int, paging_state: Optional[bytes] = None,  # type: ignore[override]
+                        cursor: Optional[str] = None) -> Page[T]: ...
 
 
 # --------------------------------------------------------------------------- context

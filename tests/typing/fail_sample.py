@@ -41,4 +41,6 @@ def bad(event: Event, plain: Plain) -> None:
     plain_seq: int = plain.seq  # expect: optional column assigned to int (unannotated model)
     ident: uuid.UUID = event.id  # expect: optional column assigned to uuid.UUID
     columns.Integer(primry_key=True)  # expect: unknown column option
-    print(name, found, total, plain_seq, ident)
+    rows: list[Event] = list(Event.objects(source="web").values_list("seq", "title"))  # expect: lists, not Events
+    seen: Event = Event.objects(source="web").values_list("seq", "title").limit(1)[0]  # expect: a list, not an Event
+    print(name, found, total, plain_seq, ident, rows, seen)

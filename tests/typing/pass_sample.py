@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from cqlengine import columns
 from cqlengine.models import Model, TypedModel
@@ -124,6 +124,19 @@ def queries() -> None:
     count: int = Event.objects(source="web").count()
     key_is_key: bool = Event._columns["seq"].primary_key and Event.seq.primary_key
     print(one, also, every, by_index, by_slice, count, key_is_key)
+
+
+def values() -> None:
+    # values_list() yields values, not instances: with flat=True the field's value, else a list of values.
+    for title in Event.objects(source="web").values_list("title", flat=True):
+        print(title)
+    for row in Event.objects(source="web").values_list("seq", "title").limit(5):
+        seq_and_title: list[Any] = row
+        print(seq_and_title)
+    firsts: Optional[list[Any]] = Event.objects(source="web").values_list("seq", "title").first()
+    titles: list[Any] = list(Event.objects(source="web").values_list("title", flat=True).order_by("seq"))
+    page_rows: list[list[Any]] = Event.objects(source="web").values_list("seq", "note").page(10).rows
+    print(firsts, titles, page_rows)
 
 
 async def async_queries() -> None:
