@@ -1,11 +1,15 @@
 """Sphinx configuration: the API reference is generated from the package's own docstrings."""
 import ast
 import importlib
+import inspect
 import os
 import sys
 from pathlib import Path
 
+from docutils import nodes
+from docutils.statemachine import StringList
 from sphinx.pycode import ModuleAnalyzer
+from sphinx.util.docutils import SphinxDirective
 
 sys.path.insert(0, os.path.abspath(".."))
 
@@ -15,7 +19,8 @@ project = "cqlengine"
 author = "The cqlengine authors"
 copyright = "2026, The cqlengine authors"
 release = version = cqlengine.__version__
-extensions = ["sphinx.ext.autodoc"]
+extensions = ["sphinx.ext.autodoc", "sphinx.ext.autosummary"]
+autosummary_generate = False  # the tables link to what each page's automodule documents
 master_doc = "index"
 html_theme = "alabaster"
 exclude_patterns = ["_build", "samples"]
@@ -62,6 +67,29 @@ def _skip_generated(app, what, name, obj, skip, options):
     return None
 
 
+class ModuleSummary(SphinxDirective):
+    """``.. module-summary:: cqlengine.x``: a table of the module's documented classes and functions, each
+    with the first line of its docstring (what the page's ``automodule`` then documents in full)."""
+
+    required_arguments = 1
+
+    def run(self):
+        name = self.arguments[0]
+        module = importlib.import_module(name)
+        names = [attr for attr, obj in vars(module).items()
+                 if not attr.startswith("_") and getattr(obj, "__module__", None) == name
+                 and (inspect.isclass(obj) or inspect.isfunction(obj)) and inspect.getdoc(obj)
+                 and not (inspect.isclass(obj) and issubclass(obj, Exception) and name != "cqlengine.exceptions"
+                          and attr in ("DoesNotExist", "MultipleObjectsReturned"))]
+        if not names:
+            return []
+        content = StringList([".. autosummary::", "", *(f"   ~{name}.{attr}" for attr in names)], source=name)
+        holder = nodes.container()
+        self.state.nested_parse(content, self.content_offset, holder)
+        return holder.children
+
+
 def setup(app):
+    app.add_directive("module-summary", ModuleSummary)
     _read_columns_from_their_modules()
     app.connect("autodoc-skip-member", _skip_generated)
