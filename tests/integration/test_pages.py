@@ -39,5 +39,5 @@ def test_partial_blocks_are_few():
 def test_a_page_runs_as_pasted(page, cassandra, cqlengine_connection, tmp_path):
     script = page.script()
     assert SETUP in script, f"{page.path.name} connects nowhere: its blocks or its page setup must call {SETUP}, ...)"
-    result = run_script(script, cassandra, tmp_path, page.path.stem + ".py")
+    result = run_script(script, cassandra, tmp_path, f"page_{page.path.stem}.py")  # not logging.py: stdlib
     assert result.returncode == 0, f"{page.path.name}, run as pasted, failed:\n{result.stdout}\n{result.stderr}"
