@@ -7,10 +7,11 @@ STAMP  := $(VENV)/.installed
 .PHONY: demo test lint typecheck unit integration fuzz bench start stop status docs dist clean prereqs
 
 # editable_mode=compat: a plain path entry, so type checkers (mypy, pyright) find the package too.
+# setuptools warns at length that the mode is transitional: the warning says nothing to act on here.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]' --config-settings editable_mode=compat
+	PYTHONWARNINGS=ignore $(BIN)/pip install -q -e '.[dev]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 prereqs:

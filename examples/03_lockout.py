@@ -39,5 +39,6 @@ row = connection.execute(
     f"SELECT WRITETIME(last_visited) AS wt FROM {KEYSPACE}.group_membership WHERE user_id = ? AND group_id = ?",
     [bob, 1],
 ).one()
-print("  its last_visited was written at", row["wt"], "microseconds since the epoch")
+written = datetime.fromtimestamp(row["wt"] / 1_000_000, timezone.utc)
+print(f"  its last_visited was written at {written:%Y-%m-%d %H:%M:%S.%f} UTC (WRITETIME {row['wt']} µs)")
 GroupMembership.objects(user_id=bob, group_id=1).delete()
