@@ -502,3 +502,12 @@ def test_an_empty_map_operation_keeps_the_map(oracle_world):
     state.save_new_nest(keys={'k': 0}, opts={}, values={'ls': None, 'r': 'a', 'ms': {'a': set()}})
     state.qs_update_nest(keys={'k': 0}, opts={}, values={'ms__update': {}})
     state.teardown()
+
+
+def test_a_get_matching_an_untyped_row_and_another_reports_both(oracle_world):
+    # untyped-row-through-the-base: ours MultipleObjectsReturned, the peer PolymorphicModelException.
+    state = Oracle()
+    state.qs_update_animal(keys={'p': 1, 'n': 0}, opts={}, values={'name': ''})
+    state.create_cat(keys={'p': 1, 'n': 1}, opts={}, values={})
+    state.read_animal(how='get', keys={'p': 1}, where={}, window=(0, 0))
+    state.teardown()
