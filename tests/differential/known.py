@@ -96,7 +96,7 @@ def _driver_date_time(value: Any) -> Any:
 
 
 _CONDITIONAL = ("iff", "if_exists", "if_not_exists")
-_STATIC = ("s",)  # the static columns of the oracle's models
+STATIC = _STATIC = ("s",)  # the static columns of the oracle's models
 
 
 def _ours_refused(step: Step, *kinds: str) -> bool:
@@ -184,12 +184,13 @@ ON_PURPOSE: list[Divergence] = [
     Divergence(
         "none-in-the-conditional-statement", "Lightweight transactions",
         "a conditional update() that sets columns to None sends one statement, condition checked once; the "
-        "peer deletes the None columns in a second conditional statement, checked after its first applied "
-        "(LWTException when the first one left no row, though it was applied)",
+        "peer deletes the None columns (and a static column its constructor was given None for) in a second "
+        "conditional statement, checked after its first applied (LWTException when the first one left no row, "
+        "or the partition's static row is empty, though it was applied)",
         excuses=frozenset({"exception"}),
         applies=lambda step: step.op in ("update_kw", "assign_update", "save") and step.ours.exc is None
         and step.peer.raised_kind("LWTException") and any(step.opts.get(o) for o in _CONDITIONAL)
-        and any(_nothing(v) for v in step.values.values())),
+        and (any(_nothing(v) for v in step.values.values()) or "static-none" in step.history)),
     Divergence(
         "unchanged-value-rewritten-for-its-ttl", "Writes with nothing to write",
         "update(col=<unchanged value>) of a loaded instance with ttl() or timestamp() writes the columns named, "

@@ -442,6 +442,8 @@ def _model_rules(spec: Spec) -> dict[str, Any]:
             self.batch_notes.add("new-conditional")
         if step.ours.exc is None and step.peer.exc is None and self.epoch == epoch:
             pair = Pair(label, step.ours.value, step.peer.value, origin, self.epoch, set(step.opts))
+            if any(step.values.get(column, 0) is None for column in known.STATIC):
+                pair.history.add("static-none")  # the peer deletes it again at each later write
             self.pairs.append(pair)
             if step.batched:
                 self.batched_pairs.add(id(pair))

@@ -511,3 +511,11 @@ def test_a_get_matching_an_untyped_row_and_another_reports_both(oracle_world):
     state.create_cat(keys={'p': 1, 'n': 1}, opts={}, values={})
     state.read_animal(how='get', keys={'p': 1}, where={}, window=(0, 0))
     state.teardown()
+
+
+def test_a_conditional_update_of_an_instance_made_with_a_static_none(oracle_world):
+    # none-in-the-conditional-statement: the peer deletes the static None again, under IF EXISTS, and raises.
+    state = Oracle()
+    state.save_new_row(keys={'p': 0, 'ck': 0}, opts={}, values={'s': None})
+    state.assign_update_row(nth=0, opts={'if_exists': True}, values={'v': ''})
+    state.teardown()
