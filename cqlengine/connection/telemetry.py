@@ -112,6 +112,7 @@ class Telemetry:
         from opentelemetry.trace import SpanKind, Status, StatusCode
 
         self.tracer = tracer
+        self.meter = meter
         self._kind = SpanKind.CLIENT
         self._error_status = Status(StatusCode.ERROR)
         self.duration = meter.create_histogram(
@@ -127,7 +128,12 @@ class Telemetry:
     def _observe(self, field: str, options: Any) -> Iterable[Any]:
         from opentelemetry.metrics import Observation
 
-        stats = list(self._counters()) if self._counters is not None else []
+        # A meter keeps its instruments' callbacks for good, and a later enable() on the same meter gets
+        # these instruments back (not new ones): report for the telemetry in force on this meter, if any.
+        current = active
+        if current is None or current.meter is not self.meter:
+            return []
+        stats = list(current._counters()) if current._counters is not None else []
         return [Observation(sum(getattr(s, field) for s in stats))]
 
     def start(self, query: Any, page: int = 0, context: Any = None) -> Optional[Request]:

@@ -196,3 +196,23 @@ def test_off_again_nothing_is_reported(otel, table):
     telemetry.disable()
     Traced.objects.get(owner=1, seq=1)
     assert otel.spans() == []
+
+
+def test_off_again_the_prepared_cache_counters_report_nothing_either(otel, table):
+    Traced.objects.get(owner=1, seq=1)
+    assert otel.metric("cqlengine.prepared.hits").data.data_points  # reported while on
+    telemetry.disable()
+    Traced.objects.get(owner=1, seq=2)
+    data = otel.reader.get_metrics_data()
+    reported = [metric.name for resource in (data.resource_metrics if data else [])
+                for scope in resource.scope_metrics for metric in scope.metrics
+                if metric.name.startswith("cqlengine.prepared.") and metric.data.data_points]
+    assert reported == []
+
+
+def test_enabled_again_the_counters_are_reported_once(otel, table):
+    again = Otel()
+    telemetry.enable(again.tracer_provider, otel.meter_provider)  # the same meter: its callbacks stay
+    Traced.objects.get(owner=1, seq=3)
+    points = otel.metric("cqlengine.prepared.hits").data.data_points
+    assert len(points) == 1
