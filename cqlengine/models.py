@@ -163,9 +163,26 @@ class TypedModel(Model):
     ``Model`` whose columns carry no annotation (the peer's style) pyright
     would refuse every keyword. A plain ``Model`` keeps accepting any keyword;
     reading its fields is typed all the same.
+
+    ``Event.get(...)`` and ``Event.aget(...)`` take the same keywords as the
+    constructor, checked the same way (a misspelt or mistyped key is flagged);
+    a filter with an operator or an expression goes through
+    ``Event.objects.get(...)``, which takes any. A missing key cannot be
+    flagged: every keyword of the constructor is optional to a checker.
     """
 
     __abstract__ = True
+
+    if TYPE_CHECKING:
+        @classmethod  # type: ignore[override]  # pyright: ignore[reportArgumentType]
+        def get(cls: Callable[P, M], *args: P.args, **kwargs: P.kwargs) -> M:
+            """The one row matching the keys (see :meth:`Model.get`)."""
+            ...
+
+        @classmethod  # type: ignore[override]  # pyright: ignore[reportArgumentType]
+        async def aget(cls: Callable[P, M], *args: P.args, **kwargs: P.kwargs) -> M:
+            """``get()`` without blocking the event loop."""
+            ...
 
 
 class _ObjectsDescriptor:

@@ -43,4 +43,10 @@ def bad(event: Event, plain: Plain) -> None:
     columns.Integer(primry_key=True)  # expect: unknown column option
     rows: list[Event] = list(Event.objects(source="web").values_list("seq", "title"))  # expect: lists, not Events
     seen: Event = Event.objects(source="web").values_list("seq", "title").limit(1)[0]  # expect: a list, not an Event
+    Event.get(source="web", sqe=1)  # expect: unknown key "sqe" to get
+    Event.get(source="web", seq="1")  # expect: a key of the wrong type
     print(name, found, total, plain_seq, ident, rows, seen)
+
+
+async def bad_async() -> None:
+    await Event.aget(sorce="web", seq=1)  # expect: unknown key "sorce" to aget

@@ -115,6 +115,9 @@ def queries() -> None:
         print(title)
     one: Event = Event.get(source="web", seq=1)
     also: Event = Event.objects.get(Event.seq == 1, source="web")
+    ranged: Event = Event.objects.get(source="web", seq__gte=1)  # operators: through objects
+    plain_by_expression: Plain = Plain.get(Plain.seq == 1, id=uuid.uuid4())  # a plain Model takes anything
+    print(ranged, plain_by_expression)
     every: list[Event] = list(Event.all())
     for event in Event.filter(source="web"):
         n: int = event.seq
@@ -142,6 +145,8 @@ def values() -> None:
 async def async_queries() -> None:
     created: Event = await Event.acreate(source="web", seq=3, title="async")
     got: Event = await Event.objects.aget(source="web", seq=3)
+    by_keys: Event = await Event.aget(source="web", seq=3)
+    print(by_keys)
     first: Optional[Event] = await Event.objects(source="web").afirst()
     every: list[Event] = await Event.objects(source="web").aall()
     async for event in Event.objects(source="web"):
