@@ -1,0 +1,135 @@
+"""The operations that take one schema state to another: what a new migration holds.
+
+Additive changes (a table, a column, an index, a user type or field, table
+options) and the drops of what the models lost (marked destructive) are
+operations. What Cassandra cannot change in place (a column's type, a primary
+key, a clustering order, a static flag, an index's options, a user type's
+field type) is a :class:`MigrationConflict`, raised with every such
+difference listed and nothing generated.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from cqlengine.ddl import normalize_type
+from cqlengine.exceptions import CQLEngineException
+from cqlengine.management.plan import TableSpec, table_spec
+from cqlengine.migrations.operations import (
+    AddColumn,
+    AddTypeField,
+    AlterTableOptions,
+    CreateIndex,
+    CreateTable,
+    CreateType,
+    DropColumn,
+    DropIndex,
+    DropTable,
+    DropType,
+    Operation,
+    SchemaState,
+)
+
+__all__ = ["MigrationConflict", "changes", "state_of_models"]
+
+
+class MigrationConflict(CQLEngineException):
+    """Model changes Cassandra cannot make in place; ``problems`` lists each one."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} change(s) Cassandra cannot make in place; no migration was written:\n"
+                         + "\n".join(f"  - {p}" for p in problems)
+                         + "\nA changed type or key needs a new table and a data migration (see the migrations "
+                           "guide), or the model changed back.")
+
+
+def state_of_models(models: Iterable[Any]) -> SchemaState:
+    """The schema ``models`` describe: one table per table name (a polymorphic family's union), and
+    every user type their columns use. Abstract models have no table and are left out."""
+    state = SchemaState()
+    for model in models:
+        if getattr(model, "__abstract__", False):
+            continue
+        spec = table_spec(model)
+        for tspec in spec.types:
+            state.types.setdefault(tspec.name, tspec)
+        have = state.tables.get(spec.name)
+        if have is None or len(spec.columns) > len(have.columns):  # a family's base holds every column
+            state.tables[spec.name] = TableSpec(spec.name, dict(spec.columns), list(spec.partition_key),
+                                                list(spec.clustering_key), dict(spec.options), [], spec.model_name)
+    return state
+
+
+def changes(old: SchemaState, new: SchemaState) -> list[Operation]:
+    """The operations that turn ``old`` into ``new``, in an order Cassandra accepts: types before the
+    tables that use them, drops of tables before the drops of their types."""
+    problems: list[str] = []
+    ops: list[Operation] = []
+    for name, tspec in new.types.items():
+        have = old.types.get(name)
+        if have is None:
+            ops.append(CreateType(tspec))
+            continue
+        old_fields = dict(have.fields)
+        for field_name, cql_type in tspec.fields:
+            if field_name not in old_fields:
+                ops.append(AddTypeField(name, field_name, cql_type))
+            elif normalize_type(old_fields[field_name]) != normalize_type(cql_type):
+                problems.append(f"type {name} field {field_name}: {old_fields[field_name]} becomes {cql_type}")
+        for field_name in old_fields:
+            if field_name not in dict(tspec.fields):
+                problems.append(f"type {name} field {field_name}: a user type's field cannot be dropped")
+    for name, spec in new.tables.items():
+        table = old.tables.get(name)
+        if table is None:
+            ops.append(CreateTable(spec))
+        else:
+            ops += _table_changes(table, spec, problems)
+    for name, spec in old.tables.items():
+        if name not in new.tables:
+            ops.append(DropTable(spec))
+    for name, tspec in old.types.items():
+        if name not in new.types:
+            ops.append(DropType(tspec))
+    if problems:
+        raise MigrationConflict(problems)
+    return ops
+
+
+def _table_changes(old: TableSpec, new: TableSpec, problems: list[str]) -> list[Operation]:
+    name = new.name
+    if old.partition_key != new.partition_key:
+        problems.append(f"table {name}: partition key ({', '.join(old.partition_key)}) becomes "
+                        f"({', '.join(new.partition_key)})")
+    if old.clustering_key != new.clustering_key or any(
+            old.columns[c].clustering_order != new.columns[c].clustering_order
+            for c in new.clustering_key if c in old.columns):
+        problems.append(f"table {name}: clustering key or order changes")
+    ops: list[Operation] = []
+    for column in new.columns.values():
+        was = old.columns.get(column.name)
+        if was is None:
+            if column.kind not in ("partition_key", "clustering"):
+                ops.append(AddColumn(name, column))
+            continue
+        if normalize_type(was.type) != normalize_type(column.type):
+            problems.append(f"table {name} column {column.name}: {was.type} becomes {column.type}")
+        if (was.kind == "static") != (column.kind == "static"):
+            problems.append(f"table {name} column {column.name}: its static flag changes")
+        for sai, flag in ((False, "index"), (True, "custom_index")):
+            before, after = getattr(was, flag), getattr(column, flag)
+            if after and not before:
+                ops.append(CreateIndex(name, column, sai))
+            elif before and not after:
+                ops.append(DropIndex(name, was, sai))
+            elif sai and after and was.index_options != column.index_options:
+                problems.append(f"table {name} column {column.name}: its index options change "
+                                f"({dict(was.index_options)} becomes {dict(column.index_options)})")
+    for column in old.columns.values():
+        if column.name not in new.columns and column.kind not in ("partition_key", "clustering"):
+            ops.append(DropColumn(name, column))
+    changed = {k: v for k, v in new.options.items() if old.options.get(k) != v}
+    if changed:
+        ops.append(AlterTableOptions(name, changed, {k: old.options.get(k) for k in changed}))
+    return ops
