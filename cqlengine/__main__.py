@@ -1,5 +1,6 @@
 """``python -m cqlengine sync``: make the live schema match the models of some modules;
-``python -m cqlengine migrate``: backfill and verify a migration (see :mod:`cqlengine.migrate.cli`)."""
+``python -m cqlengine migrate``: backfill and verify a migration (see :mod:`cqlengine.migrate.cli`);
+``python -m cqlengine migrations``: schema migrations (see :mod:`cqlengine.migrations.cli`)."""
 from __future__ import annotations
 
 import argparse
@@ -22,6 +23,7 @@ Schema management for cqlengine models.
   python -m cqlengine sync [--hosts H ...] [--port P] [--keyspace K] [--plan]
                            [--username U] [--ssl-ca F [--ssl-cert F --ssl-key F]] MODULE ...
   python -m cqlengine migrate backfill|verify MODULE:Source MODULE:Target [--transform MODULE:func] ...
+  python -m cqlengine migrations make|apply|status|rollback|sql [--folder F] ...
 
 `sync` imports each MODULE (a dotted module name, or a path to a .py file),
 finds the concrete (non-abstract) models defined in it, prints the schema
@@ -79,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cqlengine.migrate.cli import add_migrate_parser
 
     add_migrate_parser(commands, add_connection_options)
+    from cqlengine.migrations.cli import add_migrations_parser
+
+    add_migrations_parser(commands, add_connection_options)
     return parser
 
 
@@ -281,7 +286,8 @@ def sync(args: argparse.Namespace) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None or (args.command == "migrate" and args.migrate_command is None):
+    if args.command is None or (args.command == "migrate" and args.migrate_command is None) or (
+            args.command == "migrations" and args.migrations_command is None):
         parser.print_help()
         return EXIT_ERROR
     logging.basicConfig(level=logging.INFO if args.verbose else logging.CRITICAL,
@@ -290,6 +296,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from cqlengine.migrate.cli import migrate
 
         return migrate(args, _import, connect)
+    if args.command == "migrations":
+        from cqlengine.migrations.cli import run
+
+        return run(args, _import, _models_of, connect)
     return sync(args)
 
 

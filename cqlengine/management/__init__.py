@@ -70,6 +70,7 @@ __all__ = [
     "drop_keyspace",
     "drop_table",
     "drop_type",
+    "execute_schema_change",
     "get_keyspace",
     "get_table",
     "get_user_types",
@@ -192,6 +193,14 @@ def _wait_for_schema_agreement(conn: Optional[str], after: str) -> None:
 
 #: Seconds a DDL statement may take: dropping a keyspace of many tables outlasts the driver's default.
 DDL_TIMEOUT = 120.0
+
+
+def execute_schema_change(cql: str, connection: Optional[str] = None, keyspace: Optional[str] = None,
+                          table: Optional[str] = None) -> None:
+    """Send one DDL statement as ``sync_table`` does: logged, bounded by ``DDL_TIMEOUT``, followed by
+    a (bounded) wait for schema agreement, and the prepared statements of ``keyspace`` (of ``table`` only,
+    when given) forgotten, since their columns may have changed."""
+    _execute_ddl(cql, connection, keyspace, table)
 
 
 def _execute_ddl(cql: str, conn: Optional[str], keyspace: Optional[str] = None,

@@ -6,8 +6,10 @@ next file, ``NNNN_name.py``, listing the operations between the two: tables,
 columns, indexes, user types and table options to create, and the drops of
 what the models lost (marked destructive). A change Cassandra cannot make in
 place raises :class:`~cqlengine.migrations.diff.MigrationConflict`, listing
-each one, and writes nothing. ``statements(migration, keyspace)`` is the CQL
-a migration sends.
+each one, and writes nothing. ``migration.statements(keyspace)`` is the CQL
+a migration sends; ``apply_migrations(folder, keyspace)`` applies the
+pending ones under the keyspace's lock, recording each in its history, and
+``rollback_migration`` undoes the last (see :mod:`cqlengine.migrations.apply`).
 
 (``cqlengine.migrate`` is the other half: moving data between tables with
 no downtime.)
@@ -18,6 +20,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Optional
 
+from cqlengine.migrations.apply import (
+    MigrationLocked,
+    MigrationTampered,
+    applied_migrations,
+    apply_migrations,
+    rollback_migration,
+)
 from cqlengine.migrations.diff import MigrationConflict, changes, state_of_models
 from cqlengine.migrations.files import (
     Migration,
@@ -29,8 +38,9 @@ from cqlengine.migrations.files import (
 )
 from cqlengine.migrations.operations import Operation, SchemaState
 
-__all__ = ["Migration", "MigrationConflict", "MigrationFileError", "Operation", "SchemaState", "changes",
-           "load_migrations", "make_migration", "pending_operations", "state_of", "state_of_models"]
+__all__ = ["Migration", "MigrationConflict", "MigrationFileError", "MigrationLocked", "MigrationTampered", "Operation",
+           "SchemaState", "applied_migrations", "apply_migrations", "changes", "load_migrations", "make_migration",
+           "pending_operations", "rollback_migration", "state_of", "state_of_models"]
 
 
 def pending_operations(models: Iterable[Any], folder: Path) -> list[Operation]:

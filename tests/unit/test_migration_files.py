@@ -163,3 +163,21 @@ def test_a_broken_sequence_of_files_is_refused_with_the_file_named(tmp_path):
 def test_a_type_is_created_before_the_table_that_uses_it(tmp_path):
     operations = pending_operations([users_v2()], tmp_path / "migrations")
     assert [type(op) for op in operations] == [CreateType, CreateTable]
+
+
+def test_the_file_the_guide_shows_is_the_file_made(tmp_path):
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "guides" / "schema_migrations.rst").read_text()
+    mark = "The file it wrote:\n\n.. code-block:: text\n\n"
+    start = guide.index(mark) + len(mark)
+    shown = "\n".join(line[4:] for line in guide[start:guide.index("The model changes;")].rstrip().splitlines())
+
+    class Order(Model):
+        __table_name__ = "orders"
+        customer = columns.Text(partition_key=True)
+        order_id = columns.Integer(primary_key=True)
+        total = columns.Decimal()
+
+    path = make_migration([Order], tmp_path / "migrations")
+    assert path is not None and path.read_text().rstrip() == shown

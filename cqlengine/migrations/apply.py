@@ -1,0 +1,221 @@
+"""Applying schema migrations to a keyspace: its history, a lock, and resuming where a run stopped.
+
+Two tables in the keyspace keep the story:
+
+``cqlengine_migrations``
+    one row per migration started: its checksum (a file changed after it was
+    applied is refused, named), how many of its statements are done, when it
+    finished, by whom (host and process) and how long it took. A run that
+    stopped midway resumes after the last statement done.
+``cqlengine_migration_lock``
+    one lease row, taken with ``INSERT ... IF NOT EXISTS USING TTL`` and
+    renewed before each statement: two deploys at once apply each migration
+    once (the second waits, or reports the holder); a crashed holder's lease
+    expires after its TTL.
+
+Each statement is sent as ``sync_table`` sends DDL, followed by a bounded
+wait for schema agreement.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Optional
+
+from cqlengine import connection as _connection
+from cqlengine.exceptions import CQLEngineException
+from cqlengine.management import execute_schema_change
+from cqlengine.migrations.files import Migration, load_migrations
+from cqlengine.statements import qualified_table
+
+__all__ = ["HISTORY_TABLE", "LOCK_TABLE", "AppliedMigration", "MigrationLocked", "MigrationTampered",
+           "apply_migrations", "applied_migrations", "rollback_migration"]
+
+HISTORY_TABLE = "cqlengine_migrations"
+LOCK_TABLE = "cqlengine_migration_lock"
+#: Seconds a lease lasts unless renewed: a crashed holder's lock is free again after this.
+LEASE_SECONDS = 60
+
+
+class MigrationTampered(CQLEngineException):
+    """A migration file changed (or went missing) after it was applied."""
+
+
+class MigrationLocked(CQLEngineException):
+    """Another run holds the keyspace's migration lock (``holder`` says who)."""
+
+    def __init__(self, keyspace: str, holder: str) -> None:
+        self.holder = holder
+        super().__init__(f"keyspace {keyspace}: migrations are being applied by {holder}; try again when it is "
+                         f"done (a crashed run's lock expires within {LEASE_SECONDS} s)")
+
+
+@dataclass(frozen=True)
+class AppliedMigration:
+    """One row of the history."""
+
+    name: str
+    checksum: str
+    statements_done: int
+    applied_at: Optional[datetime]  # None: started, not finished
+    applied_by: Optional[str]
+    duration_ms: Optional[int]
+
+
+def _ensure_tables(keyspace: str, conn: Optional[str]) -> None:
+    history = qualified_table(keyspace, HISTORY_TABLE)
+    lock = qualified_table(keyspace, LOCK_TABLE)
+    execute_schema_change(f"CREATE TABLE IF NOT EXISTS {history} (name text PRIMARY KEY, checksum text, "
+                          "statements_done int, applied_at timestamp, applied_by text, duration_ms int)", conn)
+    execute_schema_change(f"CREATE TABLE IF NOT EXISTS {lock} (name text PRIMARY KEY, holder text)", conn)
+
+
+def applied_migrations(keyspace: str, connection: Optional[str] = None) -> dict[str, AppliedMigration]:
+    """The history of ``keyspace`` by migration name (empty when no migration ever ran there)."""
+    from cqlengine.management import get_table
+
+    if get_table(keyspace, HISTORY_TABLE, connection) is None:
+        return {}
+    rows = _connection.execute(
+        f"SELECT name, checksum, statements_done, applied_at, applied_by, duration_ms "
+        f"FROM {qualified_table(keyspace, HISTORY_TABLE)}", connection=connection)
+    return {row["name"]: AppliedMigration(row["name"], row["checksum"], row["statements_done"] or 0,
+                                          row["applied_at"], row["applied_by"], row["duration_ms"]) for row in rows}
+
+
+class _Lease:
+    """The keyspace's migration lock, held by one run."""
+
+    def __init__(self, keyspace: str, conn: Optional[str], ttl: int) -> None:
+        self.table = qualified_table(keyspace, LOCK_TABLE)
+        self.keyspace, self.conn, self.ttl = keyspace, conn, ttl
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def take(self, wait: float) -> None:
+        deadline = time.monotonic() + wait
+        while True:
+            row = _connection.execute(f"INSERT INTO {self.table} (name, holder) VALUES (?, ?) IF NOT EXISTS "
+                                      "USING TTL ?", ["lock", self.holder, self.ttl], connection=self.conn).one()
+            if row["[applied]"]:
+                return
+            if time.monotonic() >= deadline:
+                raise MigrationLocked(self.keyspace, row.get("holder") or "another run")
+            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+
+    def renew(self) -> None:
+        row = _connection.execute(f"UPDATE {self.table} USING TTL ? SET holder = ? WHERE name = ? IF holder = ?",
+                                  [self.ttl, self.holder, "lock", self.holder], connection=self.conn).one()
+        if not row["[applied]"]:
+            raise MigrationLocked(self.keyspace, row.get("holder") or "nobody: the lease expired")
+
+    def release(self) -> None:
+        _connection.execute(f"DELETE FROM {self.table} WHERE name = ? IF holder = ?", ["lock", self.holder],
+                            connection=self.conn)
+
+
+def _check_history(keyspace: str, migrations: list[Migration], history: dict[str, AppliedMigration]) -> None:
+    by_name = {m.name: m for m in migrations}
+    for name, row in sorted(history.items()):
+        migration = by_name.get(name)
+        if migration is None:
+            raise MigrationTampered(f"keyspace {keyspace}: migration {name} was applied, but its file is gone")
+        if migration.checksum != row.checksum:
+            raise MigrationTampered(f"{migration.path}: changed after it was applied to keyspace {keyspace} "
+                                    f"(checksum {row.checksum[:12]}... recorded, {migration.checksum[:12]}... now); "
+                                    "write a new migration instead, or restore the file")
+
+
+def apply_migrations(folder: Path, keyspace: str, connection: Optional[str] = None, target: Optional[str] = None,
+                     wait: float = 0.0, lease_seconds: int = LEASE_SECONDS,
+                     before_statement: Optional[Callable[[Migration, int, str], None]] = None) -> list[str]:
+    """Apply the pending migrations of ``folder`` to ``keyspace`` (up to ``target`` included); the names of
+    those it finished. Under the keyspace's lock: waits up to ``wait`` seconds for another run to finish,
+    then raises :class:`MigrationLocked`. A run that stopped midway is resumed after its last statement
+    done. ``before_statement(migration, index, cql)`` is called before each statement is sent."""
+    migrations = load_migrations(Path(folder))
+    if target is not None and target not in {m.name for m in migrations}:
+        raise CQLEngineException(f"no migration {target} in {folder}")
+    _ensure_tables(keyspace, connection)
+    lease = _Lease(keyspace, connection, lease_seconds)
+    lease.take(wait)
+    finished: list[str] = []
+    try:
+        history = applied_migrations(keyspace, connection)
+        _check_history(keyspace, migrations, history)
+        for migration in migrations:
+            row = history.get(migration.name)
+            if row is None or row.applied_at is None:
+                _apply_one(migration, keyspace, connection, lease, row, before_statement)
+                finished.append(migration.name)
+            if migration.name == target:
+                break
+    finally:
+        lease.release()
+    return finished
+
+
+def _apply_one(migration: Migration, keyspace: str, conn: Optional[str], lease: _Lease,
+               row: Optional[AppliedMigration], before_statement: Optional[Callable[[Migration, int, str], None]]
+               ) -> None:
+    history = qualified_table(keyspace, HISTORY_TABLE)
+    started = time.monotonic()
+    done = row.statements_done if row is not None else 0
+    if row is None:
+        _connection.execute(f"INSERT INTO {history} (name, checksum, statements_done) VALUES (?, ?, ?)",
+                            [migration.name, migration.checksum, 0], connection=conn)
+    for index, cql in enumerate(migration.statements(keyspace)):
+        if index < done:
+            continue
+        lease.renew()
+        if before_statement is not None:
+            before_statement(migration, index, cql)
+        execute_schema_change(cql, conn, keyspace)
+        _connection.execute(f"UPDATE {history} SET statements_done = ? WHERE name = ?", [index + 1, migration.name],
+                            connection=conn)
+    _connection.execute(
+        f"UPDATE {history} SET applied_at = ?, applied_by = ?, duration_ms = ? WHERE name = ?",
+        [datetime.now(timezone.utc), lease.holder.rsplit(":", 1)[0], int((time.monotonic() - started) * 1000),
+         migration.name], connection=conn)
+
+
+def rollback_migration(folder: Path, keyspace: str, connection: Optional[str] = None, force: bool = False,
+                       wait: float = 0.0, lease_seconds: int = LEASE_SECONDS) -> str:
+    """Undo the last migration applied to ``keyspace`` (its operations reversed, last first); its name.
+
+    Refused when an operation has no reverse, and, unless ``force``, when a reverse destroys data (the
+    reverse of a created table or column drops it)."""
+    migrations = load_migrations(Path(folder))
+    _ensure_tables(keyspace, connection)
+    lease = _Lease(keyspace, connection, lease_seconds)
+    lease.take(wait)
+    try:
+        history = applied_migrations(keyspace, connection)
+        _check_history(keyspace, migrations, history)
+        applied = [m for m in migrations if m.name in history]
+        if not applied:
+            raise CQLEngineException(f"keyspace {keyspace}: no migration to roll back")
+        last = applied[-1]
+        reverses = [op.reverse() for op in reversed(last.operations)]
+        missing = [op.describe() for op, rev in zip(reversed(last.operations), reverses) if rev is None]
+        if missing:
+            raise CQLEngineException(f"{last.name} cannot be rolled back: Cassandra cannot undo "
+                                     f"{'; '.join(missing)}")
+        destroying = [rev.describe() for rev in reverses if rev is not None and rev.destructive]
+        if destroying and not force:
+            raise CQLEngineException(f"rolling back {last.name} would {'; '.join(destroying)} (and the data in "
+                                     "them): pass force=True (--force) to do it")
+        for rev in reverses:
+            assert rev is not None
+            for cql in rev.statements(keyspace):
+                lease.renew()
+                execute_schema_change(cql, connection, keyspace)
+        _connection.execute(f"DELETE FROM {qualified_table(keyspace, HISTORY_TABLE)} WHERE name = ?",
+                            [last.name], connection=connection)
+        return last.name
+    finally:
+        lease.release()
