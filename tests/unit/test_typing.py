@@ -93,5 +93,5 @@ def test_the_models_guides_typed_model_example_errs_where_it_says(checker: str, 
     example = tmp_path / "guide_example.py"
     example.write_text(code + "\n")
     said = {n for n, line in enumerate(code.splitlines(), 1) if "# error:" in line}
-    assert len(said) == 2
+    assert len(said) == 3
     assert set(CHECKERS[checker](example)) == said
