@@ -444,12 +444,12 @@ ON_PURPOSE: list[Divergence] = [
         and any(isinstance(v, (list, set, dict)) and not v for v in step.values.values()), hides=True),
     Divergence(
         "unchanged-counters-add-nothing", "Writes with nothing to write",
-        "update()/save() of a written counter instance whose counters did not change (none given, or each "
-        "given its own value) sends nothing; the peer adds 0 to each counter, which brings back a row deleted "
-        "since, or sets a counter with no value to 0",
+        "update()/save() of a written counter instance sends the counters that changed, and nothing when none "
+        "did (none given, or each given its own value); the peer adds 0 to each other counter, which brings "
+        "back a row deleted since, or sets a counter with no value to 0",
         excuses=frozenset({"rows"}),
         applies=lambda step: step.label == "tally" and step.op in ("update_kw", "assign_update", "save")
-        and set(step.values) <= step.unchanged and step.ours.exc is None and step.peer.exc is None
+        and step.ours.exc is None and step.peer.exc is None
         and step.diff is not None and _zeros_added(*step.diff)),
     Divergence(
         "timestamp-kept-after-delete", "Model attributes",

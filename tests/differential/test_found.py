@@ -519,3 +519,13 @@ def test_a_conditional_update_of_an_instance_made_with_a_static_none(oracle_worl
     state.save_new_row(keys={'p': 0, 'ck': 0}, opts={}, values={'s': None})
     state.assign_update_row(nth=0, opts={'if_exists': True}, values={'v': ''})
     state.teardown()
+
+
+def test_a_counter_saved_after_its_row_was_deleted_adds_only_what_changed(oracle_world):
+    # unchanged-counters-add-nothing: the peer also adds 0 to c2, which then reads 0.
+    state = Oracle()
+    state.create_tally(keys={'k': 0}, opts={}, values={})
+    state.create_tally(keys={'k': 0}, opts={}, values={})
+    state.delete_tally(nth=1, opts={})
+    state.save_tally(nth=0, opts={}, values={'c1': 1})
+    state.teardown()
