@@ -435,11 +435,11 @@ ON_PURPOSE: list[Divergence] = [
         and any(v is None for v in step.values.values()), hides=True),
     Divergence(
         "empty-collection-dated", "Writes of new instances",
-        "an instance's timestamp(...).update() (or save()) setting a collection to empty writes it at that "
-        "timestamp; the peer also sends a DELETE of the column dated now, which wipes what was written since "
-        "even at a later timestamp",
+        "a timestamp(...).create(), save() or update() setting a collection to empty writes it at that "
+        "timestamp (a future one then hides later writes of the collection); the peer empties it with a DELETE "
+        "of the column dated now, which wipes what was written since even at a later timestamp",
         excuses=frozenset({"rows"}),
-        applies=lambda step: step.op in ("update_new", "update_kw", "assign_update", "save")
+        applies=lambda step: step.op in ("create", "save_new", "update_new", "update_kw", "assign_update", "save")
         and "timestamp" in step.opts
         and any(isinstance(v, (list, set, dict)) and not v for v in step.values.values()), hides=True),
     Divergence(

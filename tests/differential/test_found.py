@@ -529,3 +529,13 @@ def test_a_counter_saved_after_its_row_was_deleted_adds_only_what_changed(oracle
     state.delete_tally(nth=1, opts={})
     state.save_tally(nth=0, opts={}, values={'c1': 1})
     state.teardown()
+
+
+def test_an_empty_collection_created_with_a_future_timestamp_hides_later_appends(oracle_world):
+    # empty-collection-dated: ours writes the empty list at 2100; the peer's DELETE is dated now.
+    state = Oracle()
+    _toggle_batch(state, 4)
+    state.create_holder(keys={'k': 2}, opts={'batch': True, 'timestamp': 4_102_444_800_000_000},
+                        values={'info': None, 'infos': []})
+    state.qs_update_holder(keys={'k': 2}, opts={}, values={'info': None, 'infos__append': [UDT(name=None, tags=None)]})
+    state.teardown()
