@@ -85,7 +85,8 @@ def test_save_of_a_new_instance_writes_its_defaults(mapper):
 @pytest.fixture
 def other_connection(mapper, cassandra):
     name = f"pd_other_{mapper.name}"
-    mapper.connection.register_connection(name, hosts=cassandra.contact_points)
+    mapper.connection.register_connection(name, hosts=cassandra.contact_points,
+                                          cluster_options={"port": cassandra.port})
     yield name
     mapper.connection.unregister_connection(name)
 
