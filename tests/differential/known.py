@@ -219,12 +219,13 @@ ON_PURPOSE: list[Divergence] = [
     Divergence(
         "empty-map-operation-keeps-the-map", "Writes with nothing to write",
         "a queryset update() whose map operation names no key (mp__update={}, mp__remove=set()) leaves the map "
-        "as it is; the peer turns it into an assignment of the empty map, which deletes the map",
+        "as it is; the peer turns it into an assignment of the empty map, which deletes the map (a tombstone "
+        "dated as the update: a future one hides later writes of the map)",
         excuses=frozenset({"rows"}),
         applies=lambda step: step.op == "qs_update" and step.ours.exc is None and step.peer.exc is None
         and any(key.split("__")[0] in ("mp", "ms") and key.endswith(("__update", "__remove")) and _nothing(value)
                 for key, value in step.values.items())
-        and step.diff is not None and _nulls_in(step.diff[1], step.diff[0])),
+        and (step.diff is None or _nulls_in(step.diff[1], step.diff[0])), hides=True),
     Divergence(
         "save-of-unchanged-nones", "Writes with nothing to write",
         "save() or update() of an instance with nothing changed since it was written sends nothing; the peer "

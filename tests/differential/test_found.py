@@ -539,3 +539,12 @@ def test_an_empty_collection_created_with_a_future_timestamp_hides_later_appends
                         values={'info': None, 'infos': []})
     state.qs_update_holder(keys={'k': 2}, opts={}, values={'info': None, 'infos__append': [UDT(name=None, tags=None)]})
     state.teardown()
+
+
+def test_an_empty_map_operation_dated_into_the_future_leaves_no_tombstone(oracle_world):
+    # empty-map-operation-keeps-the-map: the peer's mp = {} at 2100 hides the later entry.
+    state = Oracle()
+    state.qs_update_nest(keys={'k': 0}, opts={'timestamp': 4_102_444_800_000_000}, values={'ms__update': {}})
+    state.qs_update_nest(keys={'k': 0}, opts={}, values={'r': None})
+    state.qs_update_nest(keys={'k': 0}, opts={}, values={'ms__update': {'a': set()}})
+    state.teardown()
