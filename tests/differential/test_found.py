@@ -548,3 +548,11 @@ def test_an_empty_map_operation_dated_into_the_future_leaves_no_tombstone(oracle
     state.qs_update_nest(keys={'k': 0}, opts={}, values={'r': None})
     state.qs_update_nest(keys={'k': 0}, opts={}, values={'ms__update': {'a': set()}})
     state.teardown()
+
+
+def test_a_static_none_saved_with_a_regular_condition_is_checked(oracle_world):
+    # none-in-the-conditional-statement: the peer's DELETE of s IF v = '' is refused by the server.
+    state = Oracle()
+    state.save_new_row(keys={'p': 0, 'ck': 0}, opts={}, values={})
+    state.save_row(nth=0, opts={'iff': {'v': ''}}, values={'s': None})
+    state.teardown()
