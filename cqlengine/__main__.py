@@ -240,20 +240,29 @@ def connect(args: argparse.Namespace) -> Optional[int]:
     return None
 
 
+def load_models(targets: Sequence[str]) -> tuple[list[Any], Optional[str]]:
+    """The concrete models of each module or file in ``targets``; or why not (what could not be imported,
+    or defines no model)."""
+    models: list[Any] = []
+    for target in targets:
+        try:
+            module = _import(target)
+        except (Exception, SystemExit) as exc:  # whatever importing user code does, it is reported
+            return [], f"cannot import {target}: {type(exc).__name__}: {exc}"
+        found = _models_of(module)
+        if not found:
+            return [], f"{target} defines no concrete models"
+        models.extend(found)
+    return models, None
+
+
 def sync(args: argparse.Namespace) -> int:
     from cqlengine import connection, management
     from cqlengine.exceptions import CQLEngineException
 
-    models: list[Any] = []
-    for target in args.modules:
-        try:
-            module = _import(target)
-        except (Exception, SystemExit) as exc:  # whatever importing user code does, it is reported
-            return _error(f"cannot import {target}: {type(exc).__name__}: {exc}")
-        found = _models_of(module)
-        if not found:
-            return _error(f"{target} defines no concrete models")
-        models.extend(found)
+    models, failed_import = load_models(args.modules)
+    if failed_import is not None:
+        return _error(failed_import)
 
     failed = connect(args)
     if failed is not None:
@@ -299,7 +308,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command == "migrations":
         from cqlengine.migrations.cli import run
 
-        return run(args, _import, _models_of, connect)
+        return run(args, load_models, connect)
     return sync(args)
 
 

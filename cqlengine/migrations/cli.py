@@ -52,7 +52,7 @@ def add_migrations_parser(commands: Any, add_connection_options: Callable[[argpa
             sub.add_argument("--all", action="store_true", help="every migration, without connecting")
 
 
-def run(args: argparse.Namespace, import_module: Callable[[str], Any], models_of: Callable[[Any], list[Any]],
+def run(args: argparse.Namespace, load_models: Callable[[list[str]], tuple[list[Any], Optional[str]]],
         connect: Callable[[argparse.Namespace], Optional[int]]) -> int:
     """Run the ``migrations`` step ``args`` asks for; its exit status."""
     from cqlengine import migrations
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace, import_module: Callable[[str], Any], models_of
     step = args.migrations_command
     try:
         if step == "make":
-            return _make(args, import_module, models_of)
+            return _make(args, load_models)
         if step == "sql" and args.all:
             for migration in migrations.load_migrations(args.folder):
                 _print_sql(migration, args.keyspace or "<keyspace>")
@@ -130,17 +130,12 @@ def _status(args: argparse.Namespace, history: dict[str, Any], pending: list[Any
     return EXIT_PENDING if pending else EXIT_OK
 
 
-def _make(args: argparse.Namespace, import_module: Callable[[str], Any],
-          models_of: Callable[[Any], list[Any]]) -> int:
+def _make(args: argparse.Namespace, load_models: Callable[[list[str]], tuple[list[Any], Optional[str]]]) -> int:
     from cqlengine import migrations
 
-    models: list[Any] = []
-    for target in args.modules:
-        try:
-            module = import_module(target)
-        except (Exception, SystemExit) as exc:  # whatever importing user code does, it is reported
-            return _error(f"cannot import {target}: {type(exc).__name__}: {exc}")
-        models += models_of(module)
+    models, failed_import = load_models(args.modules)
+    if failed_import is not None:
+        return _error(failed_import)
     path = migrations.make_migration(models, args.folder, name=args.name)
     if path is None:
         print(f"no changes: {args.folder} already describes the models")
