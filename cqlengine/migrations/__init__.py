@@ -27,7 +27,14 @@ from cqlengine.migrations.apply import (
     apply_migrations,
     rollback_migration,
 )
-from cqlengine.migrations.diff import MigrationConflict, changes, state_of_models
+from cqlengine.migrations.data import (
+    Backfill,
+    Deployed,
+    MigrationVerifyFailed,
+    MigrationWaiting,
+    Verify,
+)
+from cqlengine.migrations.diff import MigrationConflict, changes, state_of_models, with_data_steps
 from cqlengine.migrations.files import (
     Migration,
     MigrationFileError,
@@ -38,14 +45,17 @@ from cqlengine.migrations.files import (
 )
 from cqlengine.migrations.operations import Operation, SchemaState
 
-__all__ = ["Migration", "MigrationConflict", "MigrationFileError", "MigrationLocked", "MigrationTampered", "Operation",
+__all__ = ["Backfill", "Deployed", "Migration", "MigrationConflict", "MigrationVerifyFailed", "MigrationWaiting",
+           "Verify", "MigrationFileError", "MigrationLocked", "MigrationTampered", "Operation",
            "SchemaState", "applied_migrations", "apply_migrations", "changes", "load_migrations", "make_migration",
            "pending_operations", "rollback_migration", "state_of", "state_of_models"]
 
 
 def pending_operations(models: Iterable[Any], folder: Path) -> list[Operation]:
     """The operations a new migration of ``folder`` would hold for ``models`` (empty: none needed)."""
-    return changes(state_of(load_migrations(Path(folder))), state_of_models(models))
+    models = list(models)
+    before = state_of(load_migrations(Path(folder)))
+    return with_data_steps(changes(before, state_of_models(models)), models, before)
 
 
 def make_migration(models: Iterable[Any], folder: Path, name: Optional[str] = None) -> Optional[Path]:
@@ -54,7 +64,9 @@ def make_migration(models: Iterable[Any], folder: Path, name: Optional[str] = No
     same file."""
     folder = Path(folder)
     existing = load_migrations(folder)
-    operations = changes(state_of(existing), state_of_models(models))
+    models = list(models)
+    before = state_of(existing)
+    operations = with_data_steps(changes(before, state_of_models(models)), models, before)
     if not operations:
         return None
     folder.mkdir(parents=True, exist_ok=True)

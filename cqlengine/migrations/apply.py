@@ -22,15 +22,18 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 from cqlengine import connection as _connection
 from cqlengine.exceptions import CQLEngineException
 from cqlengine.management import execute_schema_change
+from cqlengine.migrations.data import DataStep, MigrationWaiting, StepContext
 from cqlengine.migrations.files import Migration, load_migrations
+from cqlengine.migrations.operations import Operation
 from cqlengine.statements import qualified_table
 
 __all__ = ["HISTORY_TABLE", "LOCK_TABLE", "AppliedMigration", "MigrationLocked", "MigrationTampered",
@@ -132,14 +135,26 @@ def _check_history(keyspace: str, migrations: list[Migration], history: dict[str
 
 def apply_migrations(folder: Path, keyspace: str, connection: Optional[str] = None, target: Optional[str] = None,
                      wait: float = 0.0, lease_seconds: int = LEASE_SECONDS,
-                     before_statement: Optional[Callable[[Migration, int, str], None]] = None) -> list[str]:
+                     before_statement: Optional[Callable[[Migration, int, str], None]] = None,
+                     deployed: Union[bool, Iterable[str]] = False, progress: Any = False) -> list[str]:
     """Apply the pending migrations of ``folder`` to ``keyspace`` (up to ``target`` included); the names of
     those it finished. Under the keyspace's lock: waits up to ``wait`` seconds for another run to finish,
-    then raises :class:`MigrationLocked`. A run that stopped midway is resumed after its last statement
-    done. ``before_statement(migration, index, cql)`` is called before each statement is sent."""
+    then raises :class:`MigrationLocked`. A run that stopped midway is resumed after its last step done.
+    ``before_statement(migration, index, text)`` is called before each step (a statement's CQL, or
+    ``-- `` and what a data step does).
+
+    A data migration (see :mod:`cqlengine.migrations.data`) stops at each of its ``Deployed`` gates with
+    :class:`~cqlengine.migrations.data.MigrationWaiting`; a later run given the migration's name in
+    ``deployed`` passes the gate it stopped at (one gate per run: the next one stops it again).
+    ``deployed=True`` passes every gate, for a keyspace no application uses yet (a test's, a new
+    environment's). ``progress`` is the backfill's progress option."""
     migrations = load_migrations(Path(folder))
     if target is not None and target not in {m.name for m in migrations}:
         raise CQLEngineException(f"no migration {target} in {folder}")
+    named = frozenset() if isinstance(deployed, bool) else frozenset(deployed)
+    unknown = sorted(named - {m.name for m in migrations})
+    if unknown:
+        raise CQLEngineException(f"deployed: no migration {', '.join(unknown)} in {folder}")
     _ensure_tables(keyspace, connection)
     lease = _Lease(keyspace, connection, lease_seconds)
     lease.take(wait)
@@ -150,7 +165,13 @@ def apply_migrations(folder: Path, keyspace: str, connection: Optional[str] = No
         for migration in migrations:
             row = history.get(migration.name)
             if row is None or row.applied_at is None:
-                _apply_one(migration, keyspace, connection, lease, row, before_statement)
+                gates = "all" if deployed is True else "waiting" if migration.name in named else "none"
+                run = _Run(migration, keyspace, connection, lease, before_statement, progress, gates)
+                try:
+                    run.apply(row)
+                except MigrationWaiting as waiting:
+                    waiting.finished = list(finished)
+                    raise
                 finished.append(migration.name)
             if migration.name == target:
                 break
@@ -159,33 +180,54 @@ def apply_migrations(folder: Path, keyspace: str, connection: Optional[str] = No
     return finished
 
 
-def _apply_one(migration: Migration, keyspace: str, conn: Optional[str], lease: _Lease,
-               row: Optional[AppliedMigration], before_statement: Optional[Callable[[Migration, int, str], None]]
-               ) -> None:
-    history = qualified_table(keyspace, HISTORY_TABLE)
-    started = time.monotonic()
-    done = row.statements_done if row is not None else 0
-    if row is None:
-        _connection.execute(f"INSERT INTO {history} (name, checksum, statements_done) VALUES (?, ?, ?)",
-                            [migration.name, migration.checksum, 0], connection=conn)
-    for index, cql in enumerate(migration.statements(keyspace)):
-        if index < done:
-            continue
-        lease.renew()
-        if before_statement is not None:
-            before_statement(migration, index, cql)
-        execute_schema_change(cql, conn, keyspace)
-        _connection.execute(f"UPDATE {history} SET statements_done = ? WHERE name = ?", [index + 1, migration.name],
-                            connection=conn)
-    _connection.execute(
-        f"UPDATE {history} SET applied_at = ?, applied_by = ?, duration_ms = ? WHERE name = ?",
-        [datetime.now(timezone.utc), lease.holder.rsplit(":", 1)[0], int((time.monotonic() - started) * 1000),
-         migration.name], connection=conn)
+class _Run:
+    """One migration being applied: its steps from where its history says it stopped."""
+
+    def __init__(self, migration: Migration, keyspace: str, conn: Optional[str], lease: _Lease,
+                 before_statement: Optional[Callable[[Migration, int, str], None]], progress: Any,
+                 gates: str) -> None:
+        self.migration, self.keyspace, self.conn, self.lease = migration, keyspace, conn, lease
+        self.before_statement, self.progress = before_statement, progress
+        #: Which gates open: "all", the one the migration "waiting" at, or "none".
+        self.gates = gates
+        self.history = qualified_table(keyspace, HISTORY_TABLE)
+
+    def apply(self, row: Optional[AppliedMigration]) -> None:
+        migration, conn = self.migration, self.conn
+        started = time.monotonic()
+        done = row.statements_done if row is not None else 0
+        if row is None:
+            _connection.execute(f"INSERT INTO {self.history} (name, checksum, statements_done) VALUES (?, ?, ?)",
+                                [migration.name, migration.checksum, 0], connection=conn)
+        for index, step in enumerate(migration.steps(self.keyspace)):
+            if index < done:
+                continue
+            self.lease.renew()
+            self._run_step(index, step, index == done and row is not None)
+            _connection.execute(f"UPDATE {self.history} SET statements_done = ? WHERE name = ?",
+                                [index + 1, migration.name], connection=conn)
+        _connection.execute(
+            f"UPDATE {self.history} SET applied_at = ?, applied_by = ?, duration_ms = ? WHERE name = ?",
+            [datetime.now(timezone.utc), self.lease.holder.rsplit(":", 1)[0],
+             int((time.monotonic() - started) * 1000), migration.name], connection=conn)
+
+    def _run_step(self, index: int, step: Union[str, Operation], stopped_here: bool) -> None:
+        if self.before_statement is not None:
+            self.before_statement(self.migration, index, step if isinstance(step, str) else f"-- {step.describe()}")
+        if isinstance(step, str):
+            execute_schema_change(step, self.conn, self.keyspace)
+            return
+        assert isinstance(step, DataStep)
+        # A named confirmation passes only the gate a run finds the migration stopped at, never one
+        # reached later: the deploy a gate asks for needs what comes before it (the new table).
+        confirmed = self.gates == "all" or (self.gates == "waiting" and stopped_here)
+        step.run(StepContext(self.keyspace, self.conn, self.migration.name, confirmed, self.progress))
 
 
 def rollback_migration(folder: Path, keyspace: str, connection: Optional[str] = None, force: bool = False,
                        wait: float = 0.0, lease_seconds: int = LEASE_SECONDS) -> str:
     """Undo the last migration applied to ``keyspace`` (its operations reversed, last first); its name.
+    A data migration's steps are undone by its new table's drop (and its backfill's checkpoint is cleared).
 
     Refused when an operation has no reverse, and, unless ``force``, when a reverse destroys data (the
     reverse of a created table or column drops it)."""
@@ -200,8 +242,9 @@ def rollback_migration(folder: Path, keyspace: str, connection: Optional[str] = 
         if not applied:
             raise CQLEngineException(f"keyspace {keyspace}: no migration to roll back")
         last = applied[-1]
-        reverses = [op.reverse() for op in reversed(last.operations)]
-        missing = [op.describe() for op, rev in zip(reversed(last.operations), reverses) if rev is None]
+        schema_ops = [op for op in reversed(last.operations) if not op.data_step]
+        reverses = [op.reverse() for op in schema_ops]
+        missing = [op.describe() for op, rev in zip(schema_ops, reverses) if rev is None]
         if missing:
             raise CQLEngineException(f"{last.name} cannot be rolled back: Cassandra cannot undo "
                                      f"{'; '.join(missing)}")
@@ -209,6 +252,9 @@ def rollback_migration(folder: Path, keyspace: str, connection: Optional[str] = 
         if destroying and not force:
             raise CQLEngineException(f"rolling back {last.name} would {'; '.join(destroying)} (and the data in "
                                      "them): pass force=True (--force) to do it")
+        for step in last.operations:
+            if isinstance(step, DataStep):  # a later apply starts its copy over, not from this one's end
+                step.forget(StepContext(keyspace, connection, last.name, False))
         for rev in reverses:
             assert rev is not None
             for cql in rev.statements(keyspace):

@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional
 
 from cqlengine.exceptions import CQLEngineException
 
-EXIT_OK, EXIT_ERROR, EXIT_PENDING = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_WAITING = 0, 1, 2, 3
 
 DESCRIPTION = """\
 Schema migrations: numbered files made from the models, applied in order.
@@ -20,7 +20,8 @@ Schema migrations: numbered files made from the models, applied in order.
   sql                  print the CQL of the pending migrations (--all: of every one)
 
 exit status: 0 done, or in sync; 1 error or refusal; 2 with status: migrations pending
-(make: no change to write exits 0).
+(make: no change to write exits 0); 3 with apply: a data migration waits for a deploy
+(deploy what it says, then apply again with --deployed NAME).
 """
 
 
@@ -43,6 +44,9 @@ def add_migrations_parser(commands: Any, add_connection_options: Callable[[argpa
         add_connection_options(sub)
         if step == "apply":
             sub.add_argument("--target", default=None, help="apply up to this migration (included)")
+            sub.add_argument("--deployed", action="append", default=[], metavar="NAME",
+                             help="the deploy migration NAME waits for is done: pass its gate (repeatable; "
+                                  "'all' passes every gate, for a keyspace no application uses yet)")
         if step in ("apply", "rollback"):
             sub.add_argument("--wait", type=float, default=0.0,
                              help="seconds to wait for another run's lock (default 0: report it)")
@@ -80,10 +84,7 @@ def _connected(step: str, args: argparse.Namespace) -> int:
 
     try:
         if step == "apply":
-            done = migrations.apply_migrations(args.folder, args.keyspace, target=args.target, wait=args.wait,
-                                               before_statement=lambda m, i, cql: print(f"  {m.name}: {cql}"))
-            print(f"applied {len(done)} migration(s)" + (f": {', '.join(done)}" if done else ""))
-            return EXIT_OK
+            return _apply(args)
         if step == "rollback":
             name = migrations.rollback_migration(args.folder, args.keyspace, force=args.force, wait=args.wait)
             print(f"rolled back {name}")
@@ -100,6 +101,23 @@ def _connected(step: str, args: argparse.Namespace) -> int:
         connection.unregister_connection(connection.DEFAULT_CONNECTION)
 
 
+def _apply(args: argparse.Namespace) -> int:
+    from cqlengine import migrations
+
+    deployed: Any = True if "all" in args.deployed else args.deployed
+    try:
+        done = migrations.apply_migrations(args.folder, args.keyspace, target=args.target, wait=args.wait,
+                                           before_statement=lambda m, i, cql: print(f"  {m.name}: {cql}"),
+                                           deployed=deployed, progress=True)
+    except migrations.MigrationWaiting as waiting:
+        if waiting.finished:
+            print(f"applied {len(waiting.finished)} migration(s): {', '.join(waiting.finished)}")
+        print(f"waiting: {waiting}")
+        return EXIT_WAITING
+    print(f"applied {len(done)} migration(s)" + (f": {', '.join(done)}" if done else ""))
+    return EXIT_OK
+
+
 def _status(args: argparse.Namespace, history: dict[str, Any], pending: list[Any]) -> int:
     from cqlengine import migrations
     from cqlengine.management import get_table, plan_table
@@ -110,7 +128,10 @@ def _status(args: argparse.Namespace, history: dict[str, Any], pending: list[Any
         if row is None:
             state = "pending"
         elif row.applied_at is None:
-            state = f"stopped after {row.statements_done} of {len(migration.statements(args.keyspace))} statements"
+            steps = migration.steps(args.keyspace)
+            state = f"stopped after {row.statements_done} of {len(steps)} steps"
+            if row.statements_done < len(steps) and isinstance(steps[row.statements_done], migrations.Deployed):
+                state += f": waits until {steps[row.statements_done].what}"
         elif row.checksum != migration.checksum:
             state = "applied, but the file changed since"
         else:
@@ -149,8 +170,8 @@ def _make(args: argparse.Namespace, load_models: Callable[[list[str]], tuple[lis
 
 def _print_sql(migration: Any, keyspace: str) -> None:
     print(f"-- {migration.name}")
-    for cql in migration.statements(keyspace):
-        print(f"{cql};")
+    for step in migration.steps(keyspace):
+        print(f"{step};" if isinstance(step, str) else f"-- data step, run by apply: {step.describe()}")
 
 
 def _error(message: str) -> int:

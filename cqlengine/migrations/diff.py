@@ -15,6 +15,7 @@ from typing import Any
 from cqlengine.ddl import normalize_type
 from cqlengine.exceptions import CQLEngineException
 from cqlengine.management.plan import TableSpec, table_spec
+from cqlengine.migrations.data import Backfill, Deployed, Verify, reference_of
 from cqlengine.migrations.operations import (
     AddColumn,
     AddTypeField,
@@ -30,7 +31,7 @@ from cqlengine.migrations.operations import (
     SchemaState,
 )
 
-__all__ = ["MigrationConflict", "changes", "state_of_models"]
+__all__ = ["MigrationConflict", "changes", "state_of_models", "with_data_steps"]
 
 
 class MigrationConflict(CQLEngineException):
@@ -40,8 +41,10 @@ class MigrationConflict(CQLEngineException):
         self.problems = problems
         super().__init__(f"{len(problems)} change(s) Cassandra cannot make in place; no migration was written:\n"
                          + "\n".join(f"  - {p}" for p in problems)
-                         + "\nA changed type or key needs a new table and a data migration (see the migrations "
-                           "guide), or the model changed back.")
+                         + "\nA changed type or key needs a new table: keep the old model as it was, declare the "
+                           "new one with another __table_name__, mirror(Old, New, transform) where the models are "
+                           "imported, and make the migration again: it copies and checks the rows (see the schema "
+                           "migrations guide). Or change the model back.")
 
 
 def state_of_models(models: Iterable[Any]) -> SchemaState:
@@ -133,3 +136,33 @@ def _table_changes(old: TableSpec, new: TableSpec, problems: list[str]) -> list[
     if changed:
         ops.append(AlterTableOptions(name, changed, {k: old.options.get(k) for k in changed}))
     return ops
+
+
+def with_data_steps(operations: list[Operation], models: Iterable[Any], old: SchemaState) -> list[Operation]:
+    """``operations`` with the data steps of each new table that a declared mirror writes from a table the
+    migrations already hold: after its creation, a gate for the deploy that mirrors, the backfill, the
+    check, and a gate for the switch (see :mod:`cqlengine.migrations.data`)."""
+    created = {op.table.name for op in operations if isinstance(op, CreateTable)}
+    carried: dict[str, list[Operation]] = {}
+    for model in models:
+        for mirror in getattr(model, "_mirrors", ()):
+            if mirror.source is not model or mirror.keyspace is not None:
+                continue  # a base's mirror (its own model carries it); another keyspace's table
+            source, target = model._meta.table_name(), mirror.target._meta.table_name()
+            if target not in created or source not in old.tables or target in carried:
+                continue
+            transform = None if hasattr(mirror.transform, "same_names_as") else reference_of(mirror.transform)
+            via = f"mirror({model.__name__}, {mirror.target.__name__}" + (f", {transform})" if transform else ")")
+            carried[target] = [
+                Deployed(f"the writes branch is deployed: every write of {source} also goes to {target} ({via})"),
+                Backfill(source, target, transform),
+                Verify(source, target, transform),
+                Deployed(f"the reads branch is deployed: the application reads {target} "
+                         f"({mirror.target.__name__}) and no longer writes {source}"),
+            ]
+    out: list[Operation] = []
+    for op in operations:
+        out.append(op)
+        if isinstance(op, CreateTable):
+            out += carried.get(op.table.name, [])
+    return out

@@ -15,7 +15,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from cqlengine.exceptions import CQLEngineException
 from cqlengine.migrations.operations import Operation, SchemaState
@@ -44,8 +44,19 @@ class Migration:
         return int(self.name[:4])
 
     def statements(self, keyspace: str) -> list[str]:
-        """The CQL it sends in ``keyspace``, in order."""
+        """The CQL it sends in ``keyspace``, in order (data steps send none of their own)."""
         return [cql for op in self.operations for cql in op.statements(keyspace)]
+
+    def steps(self, keyspace: str) -> list[Union[str, Operation]]:
+        """What applying it does, one step at a time: each CQL statement, and each data step (an
+        operation with ``data_step`` set, run by ``apply``). The history counts these."""
+        found: list[Union[str, Operation]] = []
+        for op in self.operations:
+            if op.data_step:
+                found.append(op)
+            else:
+                found += op.statements(keyspace)
+        return found
 
     @property
     def destructive(self) -> bool:
@@ -115,7 +126,9 @@ def next_name(migrations: list[Migration], operations: list[Operation], name: Op
 
 def render_migration(name: str, previous: Optional[str], operations: list[Operation]) -> str:
     """The source of a migration file: the same operations always give the same text."""
-    used = sorted({type(op).__name__ for op in operations})
+    used: dict[str, set[str]] = {}
+    for op in operations:
+        used.setdefault(type(op).__module__, set()).add(type(op).__name__)
     specs = sorted({type(v).__name__ for op in operations for v in _nested(op)
                     if type(v).__name__ in ("ColumnSpec", "TableSpec", "TypeSpec")})
     summary = textwrap.wrap(f"{name}: {'; '.join(op.describe() for op in operations)}.", 96)
@@ -124,7 +137,8 @@ def render_migration(name: str, previous: Optional[str], operations: list[Operat
              '"""']
     if specs:
         lines.append(f"from cqlengine.management.plan import {', '.join(specs)}")
-    lines.append(f"from cqlengine.migrations.operations import {', '.join(used)}")
+    for module in sorted(used):
+        lines.append(f"from {module} import {', '.join(sorted(used[module]))}")
     lines += ["", f"previous = {previous!r}", "", "operations = ["]
     for op in operations:
         lines.append(_indent(_source(op), 4) + ",")

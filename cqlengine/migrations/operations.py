@@ -42,6 +42,9 @@ class Operation:
 
     #: Whether applying it loses data (a dropped table, column or type).
     destructive = False
+    #: Whether it moves or checks rows (or waits) rather than sending DDL: see
+    #: :mod:`cqlengine.migrations.data`. Rolling back skips it; its table's drop undoes it.
+    data_step = False
 
     def statements(self, keyspace: str) -> list[str]:
         raise NotImplementedError

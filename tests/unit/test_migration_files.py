@@ -1,12 +1,19 @@
 """Schema migration files made from models: the operations, the files, the state they fold to (no server)."""
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from cqlengine import columns
+from cqlengine.exceptions import CQLEngineException
 from cqlengine.migrations import (
+    Backfill,
+    Deployed,
     MigrationConflict,
     MigrationFileError,
+    Verify,
+    changes,
     load_migrations,
     make_migration,
     pending_operations,
@@ -14,6 +21,7 @@ from cqlengine.migrations import (
     state_of_models,
 )
 from cqlengine.migrations.operations import AddColumn, CreateIndex, CreateTable, CreateType, DropColumn
+from cqlengine.mirroring import mirror
 from cqlengine.models import Model
 from cqlengine.usertype import UserType
 
@@ -181,3 +189,82 @@ def test_the_file_the_guide_shows_is_the_file_made(tmp_path):
 
     path = make_migration([Order], tmp_path / "migrations")
     assert path is not None and path.read_text().rstrip() == shown
+
+
+def by_uuid(user: object) -> dict[str, object]:
+    return {"id": uuid.uuid5(uuid.NAMESPACE_URL, str(user.id)), "name": user.name}
+
+
+def users_and_their_copy() -> tuple[type[Model], type[Model]]:
+    class User(Model):
+        __table_name__ = "users"
+        id = columns.Integer(partition_key=True)
+        name = columns.Text()
+
+    class UserByUuid(Model):
+        __table_name__ = "users_by_uuid"
+        id = columns.UUID(partition_key=True)
+        name = columns.Text()
+
+    return User, UserByUuid
+
+
+def test_a_new_table_mirrored_from_an_old_one_gets_the_data_steps_and_the_same_file_each_time(tmp_path):
+    files = []
+    for folder in (tmp_path / "a", tmp_path / "b"):
+        User, UserByUuid = users_and_their_copy()
+        make_migration([User], folder)
+        assert [type(op).__name__ for op in pending_operations([User, UserByUuid], folder)] == ["CreateTable"]
+        writes_branch = mirror(User, UserByUuid, by_uuid)
+        try:
+            path = make_migration([User, UserByUuid], folder, name="by uuid")
+        finally:
+            writes_branch.stop()
+        assert path is not None
+        files.append(path.read_bytes())
+    assert files[0] == files[1]
+    ops = load_migrations(tmp_path / "a")[-1].operations
+    reference = f"{__name__}:by_uuid"
+    assert ops[1:] == (
+        Deployed("the writes branch is deployed: every write of users also goes to users_by_uuid "
+                 f"(mirror(User, UserByUuid, {reference}))"),
+        Backfill("users", "users_by_uuid", reference), Verify("users", "users_by_uuid", reference),
+        Deployed("the reads branch is deployed: the application reads users_by_uuid (UserByUuid) and no longer "
+                 "writes users"))
+    assert load_migrations(tmp_path / "a")[-1].statements("ks") == [
+        "CREATE TABLE ks.users_by_uuid (id uuid, name text, PRIMARY KEY ((id)))"]
+
+
+def test_a_copy_into_a_table_the_files_already_hold_is_no_data_migration(tmp_path):
+    User, UserByUuid = users_and_their_copy()
+    make_migration([User, UserByUuid], tmp_path)
+    writes_branch = mirror(User, UserByUuid)
+    try:
+        assert make_migration([User, UserByUuid], tmp_path) is None
+    finally:
+        writes_branch.stop()
+
+
+def test_a_transform_a_file_cannot_name_is_refused_and_nothing_is_written(tmp_path):
+    User, UserByUuid = users_and_their_copy()
+    make_migration([User], tmp_path)
+    writes_branch = mirror(User, UserByUuid, lambda user: {"id": uuid.uuid4(), "name": user.name})
+    try:
+        with pytest.raises(CQLEngineException, match="cannot be named in a migration file"):
+            make_migration([User, UserByUuid], tmp_path)
+    finally:
+        writes_branch.stop()
+    assert [m.name for m in load_migrations(tmp_path)] == ["0001_initial"]
+
+
+def test_a_key_change_in_place_says_how_to_carry_it():
+    class Before(Model):
+        __table_name__ = "users"
+        id = columns.Integer(partition_key=True)
+
+    class After(Model):
+        __table_name__ = "users"
+        id = columns.UUID(partition_key=True)
+
+    with pytest.raises(MigrationConflict, match=r"column id: int becomes uuid[\s\S]*another __table_name__"):
+        changes(state_of_models([Before]), state_of_models([After]))
