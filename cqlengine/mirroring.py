@@ -71,6 +71,7 @@ def identity_transform(target: type[MappedModel]) -> Transform:
         return {name: values[name] for name in names if name in values}
 
     same_names.__name__ = f"same_names_as_{target.__name__}"
+    same_names.same_names_as = target  # type: ignore[attr-defined]  # a migration file writes it as None
     return same_names
 
 
