@@ -217,13 +217,16 @@ def _module(where: str) -> ModuleType:
 
 def reference_of(function: Callable[..., Any]) -> str:
     """How a migration file names ``function``: its module's import name when that module imports by name,
-    else its file's path (relative to the working directory); refused for a lambda or a nested function."""
+    else its file's path (relative to the working directory); ``__main__`` for a script's, which only a run
+    in that script's process finds. Refused for a lambda or a nested function."""
     qualname = getattr(function, "__qualname__", "")
     module = sys.modules.get(getattr(function, "__module__", "") or "")
     if not qualname or "<" in qualname or module is None:
         raise CQLEngineException(f"{function!r} cannot be named in a migration file: give the transform a "
                                  "module-level def")
-    spec = importlib.util.find_spec(module.__name__) if module.__name__ != "__main__" else None
+    if module.__name__ == "__main__":  # a script: named so for runs in its own process
+        return f"__main__:{qualname}"
+    spec = importlib.util.find_spec(module.__name__)
     file = getattr(module, "__file__", None)
     if spec is not None and file and spec.origin and os.path.abspath(spec.origin) == os.path.abspath(file):
         return f"{module.__name__}:{qualname}"
