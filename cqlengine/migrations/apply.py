@@ -180,6 +180,10 @@ def apply_migrations(folder: Path, keyspace: str, connection: Optional[str] = No
     return finished
 
 
+def _ms_since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
 class _Run:
     """One migration being applied: its steps from where its history says it stopped."""
 
@@ -194,7 +198,8 @@ class _Run:
 
     def apply(self, row: Optional[AppliedMigration]) -> None:
         migration, conn = self.migration, self.conn
-        started = time.monotonic()
+        # The duration is the time spent applying, over every run: not the time waiting at a gate.
+        started = time.monotonic() - (row.duration_ms or 0) / 1000 if row is not None else time.monotonic()
         done = row.statements_done if row is not None else 0
         if row is None:
             _connection.execute(f"INSERT INTO {self.history} (name, checksum, statements_done) VALUES (?, ?, ?)",
@@ -204,12 +209,12 @@ class _Run:
                 continue
             self.lease.renew()
             self._run_step(index, step, index == done and row is not None)
-            _connection.execute(f"UPDATE {self.history} SET statements_done = ? WHERE name = ?",
-                                [index + 1, migration.name], connection=conn)
+            _connection.execute(f"UPDATE {self.history} SET statements_done = ?, duration_ms = ? WHERE name = ?",
+                                [index + 1, _ms_since(started), migration.name], connection=conn)
         _connection.execute(
             f"UPDATE {self.history} SET applied_at = ?, applied_by = ?, duration_ms = ? WHERE name = ?",
-            [datetime.now(timezone.utc), self.lease.holder.rsplit(":", 1)[0],
-             int((time.monotonic() - started) * 1000), migration.name], connection=conn)
+            [datetime.now(timezone.utc), self.lease.holder.rsplit(":", 1)[0], _ms_since(started), migration.name],
+            connection=conn)
 
     def _run_step(self, index: int, step: Union[str, Operation], stopped_here: bool) -> None:
         if self.before_statement is not None:
