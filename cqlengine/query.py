@@ -34,6 +34,7 @@ from cassandra.cluster import NoHostAvailable
 from cassandra.protocol import ProtocolException, ServerError
 
 from cqlengine import ann, bulk, connection, cursors, scans, statements
+from cqlengine.aggregates import AggregateQueries
 from cqlengine.batches import BatchQuery, BatchType
 from cqlengine.cursors import Page
 from cqlengine.exceptions import (
@@ -133,7 +134,7 @@ def _field_names(fields: tuple[Union[str, Sequence[str]], ...]) -> list[str]:
     return list(fields)  # type: ignore[arg-type]
 
 
-class QuerySet(QueryBuilder[M]):
+class QuerySet(AggregateQueries, QueryBuilder[M]):
     """A lazy query over ``model``; every chaining method returns a new queryset."""
 
     def __init__(self, model: type[M]) -> None:

@@ -445,8 +445,14 @@ class SelectStatement(BaseStatement):
     token_of: Sequence[str] = ()
     ann_of: tuple[str, Any] | None = None
     similarity: tuple[str, str, Any] | None = None
+    #: ``(function, column or None for *, alias)`` selectors after the fields: ``SUM("x") AS "total"``.
+    aggregates: Sequence[tuple[str, str | None, str]] = ()
+    group_by: Sequence[str] = ()
 
     def _selectors(self) -> str:
+        if self.aggregates:
+            return ", ".join([quote_identifier(f) for f in self.fields or ()]
+                             + [_aggregate_selector(*a) for a in self.aggregates])
         if self.count:
             if self.distinct:
                 raise QueryException("SELECT COUNT(*) cannot be combined with DISTINCT")
@@ -494,6 +500,8 @@ class SelectStatement(BaseStatement):
         where, params = _render_relations("WHERE", self.where)
         if self.similarity is not None and not self.count:
             params.insert(0, self.similarity[2])  # the selector's marker comes first in the text
+        if self.group_by:
+            where += " GROUP BY " + ", ".join(quote_identifier(c) for c in self.group_by)
         cql += where + self._order_by()
         if self.ann_of is not None:
             params.append(self.ann_of[1])
@@ -508,6 +516,19 @@ class SelectStatement(BaseStatement):
         if self.allow_filtering:
             cql += " ALLOW FILTERING"
         return cql, params
+
+
+#: The aggregate functions of CQL a SELECT may name.
+AGGREGATE_FUNCTIONS = ("COUNT", "SUM", "AVG", "MIN", "MAX")
+
+
+def _aggregate_selector(function: str, column: str | None, alias: str) -> str:
+    if function not in AGGREGATE_FUNCTIONS:
+        raise QueryException(f"aggregate {function!r} is not one of {', '.join(AGGREGATE_FUNCTIONS)}")
+    if column is None and function != "COUNT":
+        raise QueryException(f"{function} needs a column (only COUNT counts rows)")
+    argument = "*" if column is None else quote_identifier(column)
+    return f"{function}({argument}) AS {quote_identifier(alias)}"
 
 
 @dataclass
