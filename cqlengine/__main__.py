@@ -26,9 +26,10 @@ Schema management for cqlengine models.
   python -m cqlengine migrations make|apply|status|rollback|sql [--folder F] ...
 
 `sync` imports each MODULE (a dotted module name, or a path to a .py file),
-finds the concrete (non-abstract) models defined in it, prints the schema
-plan (the DDL that would create the missing tables, columns, indexes, user
-types and table options) and applies it. Columns the database has and the
+finds the concrete (non-abstract) models and materialized views defined in
+it, prints the schema plan (the DDL that would create the missing tables,
+columns, indexes, user types, table options and, after the tables, views)
+and applies it. Columns the database has and the
 models do not are reported, never dropped. A change Cassandra cannot make in
 place (a column type, the primary key, clustering order, static or counter
 flags) is refused before anything is sent.
@@ -241,8 +242,10 @@ def connect(args: argparse.Namespace) -> Optional[int]:
 
 
 def load_models(targets: Sequence[str]) -> tuple[list[Any], Optional[str]]:
-    """The concrete models of each module or file in ``targets``; or why not (what could not be imported,
-    or defines no model)."""
+    """The concrete models of each module or file in ``targets``, materialized views last (a view needs its
+    base table); or why not (what could not be imported, or defines no model)."""
+    from cqlengine.views import is_view
+
     models: list[Any] = []
     for target in targets:
         try:
@@ -253,7 +256,7 @@ def load_models(targets: Sequence[str]) -> tuple[list[Any], Optional[str]]:
         if not found:
             return [], f"{target} defines no concrete models"
         models.extend(found)
-    return models, None
+    return sorted(models, key=is_view), None
 
 
 def sync(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""DDL rendering: CQL text for keyspaces, tables, indexes and user types. Pure, like :mod:`cqlengine.statements`.
+"""DDL rendering: CQL text for keyspaces, tables, views, indexes and user types. Pure, like :mod:`cqlengine.statements`.
 
 Every function takes names, CQL types (as text) and option values, and
 returns the statement text. Identifiers go through
@@ -20,6 +20,7 @@ from cqlengine.statements import qualified_table, quote_identifier
 
 __all__ = [
     "ColumnDef",
+    "ViewSpec",
     "add_column",
     "alter_table_options",
     "alter_type_add_field",
@@ -29,13 +30,16 @@ __all__ = [
     "create_keyspace",
     "create_table",
     "create_type",
+    "create_view",
     "drop_keyspace",
     "drop_table",
     "drop_type",
+    "drop_view",
     "normalize_type",
     "options_clause",
     "parse_type",
     "render_type",
+    "view_where",
 ]
 
 
@@ -252,6 +256,57 @@ def alter_table_options(keyspace: Optional[str], table: str, options: Mapping[st
 
 def drop_table(keyspace: Optional[str], table: str) -> str:
     return f"DROP TABLE IF EXISTS {qualified_table(keyspace, table)}"
+
+
+# --------------------------------------------------------------------------- materialized views
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """A materialized view as declared: what ``CREATE MATERIALIZED VIEW`` says, names unquoted.
+
+    ``columns`` are the selected columns (the key's first); ``clustering_orders`` hold ``"ASC"`` or
+    ``"DESC"``, one per clustering column; ``where`` is the view's filter as CQL (each key column
+    ``IS NOT NULL``, see :func:`view_where`); ``types`` the CQL type of each column of ``columns``.
+    """
+
+    name: str
+    base_table: str
+    columns: tuple[str, ...]
+    partition_key: tuple[str, ...]
+    clustering_key: tuple[str, ...] = ()
+    clustering_orders: tuple[str, ...] = ()
+    where: str = ""
+    types: tuple[str, ...] = ()
+
+
+def view_where(key_columns: Sequence[str]) -> str:
+    """``a IS NOT NULL AND b IS NOT NULL``: the filter Cassandra requires on each view key column."""
+    return " AND ".join(f"{quote_identifier(name)} IS NOT NULL" for name in key_columns)
+
+
+def create_view(keyspace: Optional[str], spec: ViewSpec) -> str:
+    """``CREATE MATERIALIZED VIEW IF NOT EXISTS`` of ``spec``, over its base table in the same keyspace."""
+    if not spec.partition_key:
+        raise CQLEngineException(f"CREATE MATERIALIZED VIEW {spec.name!r}: a view needs a partition key")
+    if len(spec.clustering_orders) != len(spec.clustering_key):
+        raise CQLEngineException(f"CREATE MATERIALIZED VIEW {spec.name!r}: one clustering order per "
+                                 f"clustering column ({spec.clustering_key} / {spec.clustering_orders})")
+    key = "(" + _names(spec.partition_key) + ")"
+    if spec.clustering_key:
+        key += ", " + _names(spec.clustering_key)
+    where = spec.where or view_where([*spec.partition_key, *spec.clustering_key])
+    cql = (f"CREATE MATERIALIZED VIEW IF NOT EXISTS {qualified_table(keyspace, spec.name)} AS "
+           f"SELECT {_names(spec.columns)} FROM {qualified_table(keyspace, spec.base_table)} "
+           f"WHERE {where} PRIMARY KEY ({key})")
+    if spec.clustering_key:
+        cql += " WITH " + _clustering_order(list(zip(spec.clustering_key, spec.clustering_orders)))
+    return cql
+
+
+def drop_view(keyspace: Optional[str], spec: ViewSpec) -> str:
+    """``DROP MATERIALIZED VIEW IF EXISTS``."""
+    return f"DROP MATERIALIZED VIEW IF EXISTS {qualified_table(keyspace, spec.name)}"
 
 
 # --------------------------------------------------------------------------- indexes

@@ -59,6 +59,15 @@ class DefinitionValidationError(ModelDefinitionException, ValidationError):
     """A collection of a non-column or unhashable type; also a ``ValidationError``, as the peer raises."""
 
 
+class ViewDefinitionException(ModelDefinitionException):
+    """A materialized view class breaks a rule of Cassandra's views (raised at class creation)."""
+
+
+class ReadOnlyModel(ModelException):
+    """A write of a model that cannot be written, such as a materialized view (write its base model
+    instead); raised before anything is sent."""
+
+
 class PolymorphicModelException(ModelException):
     """Polymorphic (discriminated) models were used inconsistently."""
 
@@ -145,7 +154,8 @@ class AuthenticationRefused(ConnectionUnreachable):
 
 
 class IndexNotReady(CQLEngineException):
-    """A created index was still building when the caller's timeout ran out; ``indexes`` names them."""
+    """A created index (or materialized view) was still building when the caller's timeout ran out;
+    ``indexes`` names them."""
 
     def __init__(self, message: str, indexes: Optional[list[str]] = None) -> None:
         super().__init__(message)

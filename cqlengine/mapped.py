@@ -29,7 +29,7 @@ from cqlengine.exceptions import DoesNotExist as _DoesNotExist
 from cqlengine.exceptions import MultipleObjectsReturned as _MultipleObjectsReturned
 from cqlengine.instance_options import InstanceOptions
 from cqlengine.plans import RowPlan, column_checks, columns_with_defaults, empty_collections, insert_plan
-from cqlengine.writes import NO_OPTIONS, split_map_nulls, writes_nothing
+from cqlengine.writes import NO_OPTIONS, refuse_read_only, split_map_nulls, writes_nothing
 
 __all__ = ["MappedModel", "WriteHook"]
 
@@ -77,6 +77,8 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
     _mirrors: ClassVar[tuple[object, ...]] = ()
     #: What takes over this model's writes (None: they are sent as they are); see :class:`WriteHook`.
     _write_hook: ClassVar[Optional[WriteHook]] = None
+    #: Why this model's table cannot be written (None: it can); set on materialized views.
+    _read_only: ClassVar[Optional[str]] = None
 
     #: The table definition (see :class:`cqlengine.definition.ModelDefinition`); the names below are its
     #: parts under the peer's private spelling.
@@ -601,9 +603,10 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
             if moved and hasattr(batch, "add_discard_callback"):
                 batch.add_discard_callback(loaded.update, moved)
 
-    def _check_writable(self) -> None:
+    def _check_writable(self, action: str = "save") -> None:
         cls = type(self)
         cls._check_concrete("write")
+        refuse_read_only(cls, action)
         if cls._is_polymorphic and cls._is_polymorphic_base and cls.__polymorphic_key__ is None:
             raise PolymorphicModelException(
                 f"{cls.__name__} is a polymorphic base: save one of its subclasses "
@@ -727,7 +730,7 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
                                   "use if_exists() or iff() for a conditional write")
 
     def _set_for_update(self, values: dict[str, Any]) -> Optional[statements.BaseStatement]:
-        self._check_writable()
+        self._check_writable("update")
         self._refuse_if_not_exists("update")
         cls = type(self)
         for key, value in values.items():

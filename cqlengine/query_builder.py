@@ -17,7 +17,7 @@ from cqlengine.exceptions import QueryException, UnknownUpdateColumn, Validation
 from cqlengine.functions import BaseFunction, Token
 from cqlengine.mapped import MappedModel
 from cqlengine.operators import FILTER_SUFFIXES, UPDATE_SUFFIXES
-from cqlengine.writes import NO_OPTIONS, WriteOptions, split_map_nulls
+from cqlengine.writes import NO_OPTIONS, WriteOptions, refuse_read_only, split_map_nulls
 
 __all__ = ["QueryBuilder"]
 
@@ -513,6 +513,7 @@ class QueryBuilder(Generic[M]):
 
     def _refuse_subclass_write(self, action: str) -> None:
         model = self.model
+        refuse_read_only(model, action)  # first: the refusal, not a complaint about the filters
         if model._is_polymorphic and not model._is_polymorphic_base:
             base = model._polymorphic_base.__name__
             raise QueryException(

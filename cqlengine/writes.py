@@ -21,6 +21,7 @@ from cqlengine.exceptions import (
     CQLEngineException,
     KeyspaceNotSet,
     LWTException,
+    ReadOnlyModel,
     TableNotFound,
     ValidationError,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "check_applied",
     "check_ttl",
     "normalize_timestamp",
+    "refuse_read_only",
     "split_map_nulls",
     "writes_nothing",
 ]
@@ -54,6 +56,8 @@ class ModelTable(Protocol):
     __connection__: Optional[str]
     _columns: dict[str, Column]
     _has_counter: bool
+    #: Why the model's table cannot be written (None: it can), e.g. a materialized view's.
+    _read_only: Optional[str]
 
     def _get_keyspace(self, connection_name: Optional[str] = None) -> Optional[str]: ...
 
@@ -111,6 +115,18 @@ def normalize_timestamp(value: Optional[Timestamp], owner: str = "") -> Optional
         return value
     raise ValidationError(f"{owner + '.' if owner else ''}timestamp: {value!r} is not a timedelta, "
                           "datetime or int of microseconds since the epoch")
+
+
+def refuse_read_only(model: ModelTable, action: str) -> None:
+    """Raise :class:`ReadOnlyModel` when ``model`` cannot be written (a materialized view).
+
+    The one check of every write path: :meth:`WriteOptions.statement_args`, which every write statement
+    of a model goes through, calls it; the entry points call it first too, so that the refusal is what
+    the caller sees rather than a complaint about the write's values or keys.
+    """
+    reason = model._read_only
+    if reason:
+        raise ReadOnlyModel(f"{_name(model)}.{action}: {reason}; nothing was sent")
 
 
 def writes_nothing(col: Column, value: Any) -> bool:
@@ -210,6 +226,7 @@ class WriteOptions(ReadOptions):
     def statement_args(self, model: ModelTable, kind: str) -> tuple[str, dict[str, Any]]:
         """The table and keyword arguments these options give ``model``'s ``kind`` of statement
         (``"insert"``, ``"update"`` or ``"delete"``): the one place options become statement arguments."""
+        refuse_read_only(model, kind)
         keyspace, table, _ = self.table(model)
         if self.timestamp is not None and kind != "delete" and model._has_counter:
             raise CounterTimestamp(

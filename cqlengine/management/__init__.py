@@ -7,6 +7,11 @@ be done in place with :class:`~cqlengine.exceptions.SchemaMismatch` before
 sending any statement, and otherwise applies the plan one DDL statement at
 a time, waiting for schema agreement after each. It only ever adds: columns
 and fields the database has but the model lacks are reported, never dropped.
+
+A :class:`~cqlengine.views.MaterializedView` is synced, and dropped, by the
+same functions: ``sync_table(View)`` creates the view once its base table
+exists (it never creates the base), and reports a view that differs from its
+declaration as a conflict; views are planned after tables.
 """
 from __future__ import annotations
 
@@ -27,14 +32,18 @@ from cqlengine.management.introspect import (
     KeyspaceInfo,
     TableInfo,
     UserTypeInfo,
+    ViewInfo,
     get_keyspace,
     get_table,
     get_user_types,
+    get_view,
+    views_of_table,
 )
 from cqlengine.management.plan import (
     ALTER_TYPE_ADD_FIELD,
     CREATE_INDEX,
     CREATE_TYPE,
+    CREATE_VIEW,
     Change,
     ColumnSpec,
     Conflict,
@@ -44,9 +53,11 @@ from cqlengine.management.plan import (
     normalize_type,
     plan_table,
     plan_type,
+    plan_view,
     table_spec,
     type_spec,
 )
+from cqlengine.views import MaterializedView, ViewSpec, is_view, view_keyspace, view_spec
 
 __all__ = [
     "CQLENG_ALLOW_SCHEMA_MANAGEMENT",
@@ -62,6 +73,7 @@ __all__ = [
     "TableSpec",
     "TypeSpec",
     "UserTypeInfo",
+    "ViewInfo",
     "apply_plan",
     "create_keyspace",
     "create_keyspace_network_topology",
@@ -74,10 +86,12 @@ __all__ = [
     "get_keyspace",
     "get_table",
     "get_user_types",
+    "get_view",
     "normalize_type",
     "plan",
     "plan_table",
     "plan_type",
+    "plan_view",
     "sync_table",
     "sync_type",
     "table_spec",
@@ -109,7 +123,8 @@ def _contexts(keyspaces: Names, connections: Names) -> list[tuple[Optional[str],
 def _model_keyspace(model: Any, keyspace: Optional[str], conn: Optional[str]) -> str:
     if keyspace:
         return keyspace
-    name = getattr(model, "__keyspace__", None)
+    # A view lives in its base table's keyspace: the base's, unless the view names it.
+    name = view_keyspace(model) if is_view(model) else getattr(model, "__keyspace__", None)
     if not name:
         name = _connection.get_connection(conn).default_keyspace
     if not name:
@@ -143,33 +158,55 @@ def _check_model(model: Any) -> None:
 def plan(*models: Any, keyspaces: Names = None, connections: Names = None) -> SchemaPlan:
     """What ``sync_table`` would do for each model; sends no DDL.
 
-    Reads the live schema; a missing keyspace raises ``CQLEngineException``.
-    Conflicts are listed in the plan, not raised.
+    Reads the live schema; a missing keyspace (or a view's missing base table)
+    raises ``CQLEngineException``. Conflicts are listed in the plan, not raised.
+    Views are planned after tables, whatever their order in ``models``.
     """
     result = SchemaPlan()
     planned: dict[tuple[Optional[str], str, str], TableSpec] = {}
-    for model in models:
+    for model in sorted(models, key=is_view):  # stable: tables first, each group in the order given
         _check_model(model)
-        spec = table_spec(model)
+        spec: Union[TableSpec, ViewSpec] = view_spec(model) if is_view(model) else table_spec(model)
         for conn_arg, ks_arg in _contexts(keyspaces, connections):
             conn = _model_connection(model, conn_arg)
             keyspace = _model_keyspace(model, ks_arg, conn)
             _require_keyspace(keyspace, conn, f"model {model.__name__}")
-            # Several models of one table (a polymorphic family) plan it once; models that
-            # define it differently are a conflict, not a race to create it first.
-            earlier = planned.setdefault((conn, keyspace, spec.name), spec)
-            if earlier is not spec:
-                if _same_table(earlier, spec):
-                    continue
-                result.conflicts.append(Conflict(
-                    f"table {keyspace}.{spec.name}", "definition", "models define this table differently",
-                    f"model {earlier.model_name}: {_table_summary(earlier)}", _table_summary(spec),
-                    spec.model_name))
-                continue
-            live = get_table(keyspace, spec.name, connection=conn)
-            types = get_user_types(keyspace, connection=conn) if spec.types else {}
-            result.extend(plan_table(keyspace, spec, live, types, connection=conn))
+            if isinstance(spec, ViewSpec):
+                result.extend(_plan_view_of(model, spec, keyspace, conn, planned))
+            else:
+                _plan_table_of(result, planned, spec, keyspace, conn)
     return result
+
+
+def _plan_table_of(result: SchemaPlan, planned: dict[tuple[Optional[str], str, str], TableSpec],
+                   spec: TableSpec, keyspace: str, conn: Optional[str]) -> None:
+    # Several models of one table (a polymorphic family) plan it once; models that
+    # define it differently are a conflict, not a race to create it first.
+    earlier = planned.setdefault((conn, keyspace, spec.name), spec)
+    if earlier is not spec:
+        if _same_table(earlier, spec):
+            return
+        result.conflicts.append(Conflict(
+            f"table {keyspace}.{spec.name}", "definition", "models define this table differently",
+            f"model {earlier.model_name}: {_table_summary(earlier)}", _table_summary(spec),
+            spec.model_name))
+        return
+    live = get_table(keyspace, spec.name, connection=conn)
+    types = get_user_types(keyspace, connection=conn) if spec.types else {}
+    result.extend(plan_table(keyspace, spec, live, types, connection=conn))
+
+
+def _plan_view_of(view: type[MaterializedView], spec: ViewSpec, keyspace: str, conn: Optional[str],
+                  planned: dict[tuple[Optional[str], str, str], TableSpec]) -> SchemaPlan:
+    """The view's plan; its base table must exist, or be created earlier in the same plan."""
+    base = get_table(keyspace, spec.base_table, connection=conn)
+    if base is None and (conn, keyspace, spec.base_table) not in planned:
+        raise CQLEngineException(
+            f"Cannot sync view {view.__name__}: its base table {keyspace}.{spec.base_table} does not exist; "
+            f"sync_table({view.__base_model__.__name__}) first (a view's base table is never created for it)")
+    live = get_view(keyspace, spec.name, connection=conn)
+    taken = live is None and get_table(keyspace, spec.name, connection=conn) is not None
+    return plan_view(keyspace, spec, live, base, conn, view.__name__, name_taken=taken)
 
 
 def _same_table(a: TableSpec, b: TableSpec) -> bool:
@@ -257,6 +294,9 @@ def apply_plan(schema_plan: SchemaPlan, index_timeout: Optional[float] = INDEX_T
     created = [c for c in schema_plan.changes if c.kind == CREATE_INDEX]
     if created and index_timeout is not None:
         wait_for_indexes(created, index_timeout)
+    views = [c for c in schema_plan.changes if c.kind == CREATE_VIEW]
+    if views and index_timeout is not None:
+        wait_for_views(views, index_timeout)
 
 
 def wait_for_indexes(changes: Sequence[Change], timeout: float) -> None:
@@ -286,6 +326,29 @@ def wait_for_indexes(changes: Sequence[Change], timeout: float) -> None:
         time.sleep(0.1)
 
 
+def wait_for_views(changes: Sequence[Change], timeout: float) -> None:
+    """Wait until the views created by ``changes`` are built on every node that is up: until then a view
+    reads only part of the base rows written before it was made."""
+    deadline = time.monotonic() + timeout
+    views = list(dict.fromkeys((c.keyspace, c.target, c.connection) for c in changes))
+    while True:
+        building = []
+        for keyspace, view, conn in views:
+            per_host = _connection.execute_on_each_host(
+                "SELECT view_name FROM system.built_views WHERE keyspace_name = ?", [keyspace], connection=conn)
+            building += [f"{keyspace}.{view} on {host}" for host, rows in sorted(per_host.items())
+                         if view not in {row["view_name"] for row in rows}]
+        if not building:
+            return
+        if time.monotonic() >= deadline:
+            raise IndexNotReady(
+                f"materialized view(s) still building after {timeout:g} s: {', '.join(building)}; the views "
+                "exist, but read only part of the base rows written before they were made until built",
+                building,
+            )
+        time.sleep(0.1)
+
+
 def sync_table(
     model: Any, keyspaces: Names = None, connections: Names = None, dry_run: bool = False,
     index_timeout: Optional[float] = INDEX_TIMEOUT,
@@ -296,8 +359,12 @@ def sync_table(
     connection. Every conflict, in every context, raises ``SchemaMismatch``
     before anything is sent. With ``dry_run=True`` nothing is sent and the
     plan is returned (conflicts included, not raised). Indexes it creates are
-    queryable when it returns (see :func:`apply_plan` for ``index_timeout``).
+    queryable when it returns (see :func:`apply_plan` for ``index_timeout``,
+    which also bounds the wait for a materialized view to be built).
     Returns the plan.
+
+    ``model`` may be a :class:`~cqlengine.views.MaterializedView`: the view is
+    created once its base table exists (``CQLEngineException`` otherwise).
     """
     schema_plan = plan(model, keyspaces=keyspaces, connections=connections)
     if dry_run:
@@ -326,14 +393,36 @@ def sync_type(
 
 
 def drop_table(model: Any, keyspaces: Names = None, connections: Names = None) -> None:
-    """Drop the model's table if it exists."""
+    """Drop the model's table (a MaterializedView's view) if it exists.
+
+    A table that materialized views depend on is refused with
+    ``CQLEngineException`` naming them, before anything is dropped: drop the
+    views first.
+    """
     _check_model(model)
     name = model._meta.table_name()
+    found: list[tuple[str, Optional[str]]] = []
     for conn_arg, ks_arg in _contexts(keyspaces, connections):
         conn = _model_connection(model, conn_arg)
         keyspace = _model_keyspace(model, ks_arg, conn)
-        if get_table(keyspace, name, connection=conn) is not None:
-            _execute_ddl(ddl.drop_table(keyspace, name), conn, keyspace, name)
+        if is_view(model):
+            if get_view(keyspace, name, connection=conn) is not None:
+                found.append((keyspace, conn))
+        elif get_table(keyspace, name, connection=conn) is not None:
+            _refuse_dropping_a_base(model, keyspace, name, conn)
+            found.append((keyspace, conn))
+    for keyspace, conn in found:
+        cql = ddl.drop_view(keyspace, view_spec(model)) if is_view(model) else ddl.drop_table(keyspace, name)
+        _execute_ddl(cql, conn, keyspace, name)
+
+
+def _refuse_dropping_a_base(model: Any, keyspace: str, table: str, conn: Optional[str]) -> None:
+    # Cassandra refuses too, without naming the views.
+    views = views_of_table(keyspace, table, connection=conn)
+    if views:
+        raise CQLEngineException(
+            f"drop_table({model.__name__}): materialized view(s) {', '.join(f'{keyspace}.{v}' for v in views)} "
+            f"depend on table {keyspace}.{table}; drop them first (drop_table of each view); nothing was dropped")
 
 
 def drop_type(ks_name: str, type_model: Any, connection: Optional[str] = None) -> None:

@@ -17,10 +17,13 @@ __all__ = [
     "KeyspaceInfo",
     "TableInfo",
     "UserTypeInfo",
+    "ViewInfo",
     "get_keyspace",
     "get_table",
     "get_user_types",
+    "get_view",
     "index_target_column",
+    "views_of_table",
 ]
 
 SAI_CLASS = "StorageAttachedIndex"
@@ -101,6 +104,17 @@ class TableInfo:
         return [i for i in self.indexes.values() if i.column == column]
 
 
+@dataclass
+class ViewInfo(TableInfo):
+    """A live materialized view: its columns (as a table's), base table and filter."""
+
+    base_table: str = ""
+    #: The view's WHERE clause as Cassandra keeps it (``email IS NOT NULL AND id IS NOT NULL``).
+    where_clause: str = ""
+    #: Made with ``SELECT *``: the view takes every column of its base, later ones included.
+    include_all_columns: bool = False
+
+
 @dataclass(frozen=True)
 class UserTypeInfo:
     """A live user-defined type with its fields in order."""
@@ -174,16 +188,7 @@ def get_table(keyspace: str, table: str, connection: Optional[str] = None) -> Op
         return None
     skip = {"keyspace_name", "table_name", "id", "flags"}
     options = {k: _plain(v) for k, v in row.items() if k not in skip}
-    info = TableInfo(keyspace=keyspace, name=table, options=options)
-    for col in _connection.execute(
-        "SELECT column_name, type, kind, position, clustering_order FROM system_schema.columns "
-        "WHERE keyspace_name = ? AND table_name = ?",
-        params, connection=connection,
-    ):
-        info.columns[col["column_name"]] = ColumnInfo(
-            name=col["column_name"], type=col["type"], kind=col["kind"],
-            position=col["position"], clustering_order=(col["clustering_order"] or "none").lower(),
-        )
+    info = TableInfo(keyspace=keyspace, name=table, options=options, columns=_columns(params, connection))
     for idx in _connection.execute(
         "SELECT index_name, kind, options FROM system_schema.indexes "
         "WHERE keyspace_name = ? AND table_name = ?",
@@ -200,6 +205,49 @@ def get_table(keyspace: str, table: str, connection: Optional[str] = None) -> Op
         if dropped["column_name"] not in info.columns:  # a column re-added since is live again
             info.dropped_columns[dropped["column_name"]] = dropped["type"]
     return info
+
+
+def _columns(params: list[str], connection: Optional[str]) -> dict[str, ColumnInfo]:
+    """The columns of the table or view ``params`` names (keyspace, name), by name."""
+    out: dict[str, ColumnInfo] = {}
+    for col in _connection.execute(
+        "SELECT column_name, type, kind, position, clustering_order FROM system_schema.columns "
+        "WHERE keyspace_name = ? AND table_name = ?",
+        params, connection=connection,
+    ):
+        out[col["column_name"]] = ColumnInfo(
+            name=col["column_name"], type=col["type"], kind=col["kind"],
+            position=col["position"], clustering_order=(col["clustering_order"] or "none").lower(),
+        )
+    return out
+
+
+def get_view(keyspace: str, view: str, connection: Optional[str] = None) -> Optional[ViewInfo]:
+    """The live materialized view ``keyspace.view`` (names as stored, case-sensitive) or None."""
+    params = [keyspace, view]
+    row = _connection.execute(
+        "SELECT * FROM system_schema.views WHERE keyspace_name = ? AND view_name = ?",
+        params, connection=connection,
+    ).one()
+    if row is None:
+        return None
+    skip = {"keyspace_name", "view_name", "id", "base_table_id", "base_table_name", "include_all_columns",
+            "where_clause"}
+    return ViewInfo(
+        keyspace=keyspace, name=view, columns=_columns(params, connection),
+        options={k: _plain(v) for k, v in row.items() if k not in skip},
+        base_table=row["base_table_name"], where_clause=row["where_clause"] or "",
+        include_all_columns=bool(row["include_all_columns"]),
+    )
+
+
+def views_of_table(keyspace: str, table: str, connection: Optional[str] = None) -> list[str]:
+    """The names of the live materialized views over ``keyspace.table``, sorted."""
+    rows = _connection.execute(
+        "SELECT view_name, base_table_name FROM system_schema.views WHERE keyspace_name = ?",
+        [keyspace], connection=connection,
+    )
+    return sorted(row["view_name"] for row in rows if row["base_table_name"] == table)
 
 
 def get_user_types(keyspace: str, connection: Optional[str] = None) -> dict[str, UserTypeInfo]:

@@ -1,7 +1,8 @@
 """Schema plans: what ``sync_table`` would change, computed without I/O.
 
 A plan compares what a model wants (a :class:`TableSpec`, built from the
-model by :func:`table_spec`) with what the cluster has (the dataclasses of
+model by :func:`table_spec`; for a materialized view a
+:class:`~cqlengine.ddl.ViewSpec`, see :func:`plan_view`) with what the cluster has (the dataclasses of
 :mod:`cqlengine.management.introspect`) and lists ordered :class:`Change`
 objects, :class:`Conflict` objects (what cannot be done in place) and
 warnings (what the database has and the model does not: never dropped).
@@ -14,13 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from cqlengine import ddl
-from cqlengine.ddl import ColumnDef, cql_literal, normalize_type, render_type
+from cqlengine.ddl import ColumnDef, ViewSpec, cql_literal, normalize_type, render_type
 
 # Read from here by cqlengine.named: the type parser lives with the DDL renderer now.
 from cqlengine.ddl import TypeNode as TypeNode
 from cqlengine.ddl import parse_type as parse_type
 from cqlengine.exceptions import CQLEngineException, SchemaMismatch
-from cqlengine.management.introspect import SAI_CLASS, ColumnInfo, TableInfo, UserTypeInfo
+from cqlengine.management.introspect import SAI_CLASS, ColumnInfo, TableInfo, UserTypeInfo, ViewInfo
 
 __all__ = [
     "Change",
@@ -33,6 +34,7 @@ __all__ = [
     "normalize_type",
     "plan_table",
     "plan_type",
+    "plan_view",
     "render_type",
     "table_spec",
     "type_spec",
@@ -45,6 +47,7 @@ CREATE_TABLE = "create_table"
 ADD_COLUMN = "add_column"
 CREATE_INDEX = "create_index"
 ALTER_TABLE_OPTIONS = "alter_table_options"
+CREATE_VIEW = "create_view"
 
 
 def _is_counter_type(cql_type: str) -> bool:
@@ -564,3 +567,97 @@ def _plan_indexes(diff: _TableDiff, live: TableInfo) -> None:
         if idx.column not in wanted_idx:
             diff.warn(f"table {diff.label} has index {idx.name} on {idx.target or '?'} "
                       "that the model does not declare; it is left as is")
+
+
+# --------------------------------------------------------------------------- materialized views
+
+#: What a view conflict suggests: a view holds nothing of its own, so it can be rebuilt.
+VIEW_WAY_FORWARD = ("a view cannot change in place, but holds nothing of its own: drop_table(the view) "
+                    "and sync_table(the view) rebuild it from its base table")
+
+
+@dataclass
+class _ViewDiff:
+    """One view being compared, and the plan that collects the result."""
+
+    keyspace: str
+    spec: ViewSpec
+    connection: Optional[str]
+    model_name: str
+    plan: SchemaPlan
+
+    @property
+    def label(self) -> str:
+        return f"{self.keyspace}.{self.spec.name}"
+
+    def conflict(self, column: str, problem: str, have: str, want: str) -> None:
+        self.plan.conflicts.append(Conflict(f"view {self.label}", column, problem, have, want, self.model_name))
+
+
+def plan_view(
+    keyspace: str,
+    spec: ViewSpec,
+    live: Optional[ViewInfo],
+    base: Optional[TableInfo],
+    connection: Optional[str] = None,
+    model_name: str = "",
+    name_taken: bool = False,
+) -> SchemaPlan:
+    """The plan that makes ``live`` (None: no view yet) match ``spec`` in ``keyspace``.
+
+    ``base`` is the live base table (None: created earlier in the same plan, as
+    its model declares it); ``name_taken``: a table has the view's name. A
+    view that differs in any way (base, key, columns, filter) is a conflict:
+    Cassandra cannot alter a view's definition.
+    """
+    diff = _ViewDiff(keyspace, spec, connection, model_name, SchemaPlan(checked=[f"view {keyspace}.{spec.name}"]))
+    if live is not None:
+        _compare_view(diff, live)
+        return diff.plan
+    if name_taken:
+        diff.conflict("name", "a table has this name", f"table {diff.label}", f"a view of {spec.base_table}")
+    if base is not None:
+        _check_base_columns(diff, base)
+    if not diff.plan.conflicts:
+        diff.plan.add(Change(CREATE_VIEW, ddl.create_view(keyspace, spec),
+                             f"create materialized view {diff.label} of {keyspace}.{spec.base_table}",
+                             keyspace, spec.name, connection))
+    return diff.plan
+
+
+def _check_base_columns(diff: _ViewDiff, base: TableInfo) -> None:
+    """Every column the view selects must be in the live base table, with its type."""
+    for name, cql_type in zip(diff.spec.columns, diff.spec.types or [""] * len(diff.spec.columns)):
+        have = base.columns.get(name)
+        if have is None:
+            diff.conflict(f"column {name}", "the base table lacks it (sync the base model first)",
+                          f"table {base.keyspace}.{base.name} without it", f"{name} {cql_type}".strip())
+        elif cql_type and normalize_type(have.type) != normalize_type(cql_type):
+            diff.conflict(f"column {name}", "type differs from the base table's", have.type, cql_type)
+
+
+def _where_terms(text: str) -> frozenset[str]:
+    return frozenset(" ".join(t.split()) for t in re.split(r"\s+AND\s+", text.strip(), flags=re.IGNORECASE) if t)
+
+
+def _compare_view(diff: _ViewDiff, live: ViewInfo) -> None:
+    spec = diff.spec
+    if live.base_table != spec.base_table:
+        diff.conflict("base table", f"base table differs; {VIEW_WAY_FORWARD}", live.base_table, spec.base_table)
+    live_part = [c.name for c in live.partition_key]
+    live_clust = [c.name for c in live.clustering_key]
+    live_orders = {c.name: c.clustering_order for c in live.clustering_key}
+    want_orders = {n: o.lower() for n, o in zip(spec.clustering_key, spec.clustering_orders)}
+    if (live_part, live_clust, live_orders) != (list(spec.partition_key), list(spec.clustering_key), want_orders):
+        diff.conflict("PRIMARY KEY", f"primary key differs; {VIEW_WAY_FORWARD}",
+                      _key_string(live_part, live_clust, live_orders),
+                      _key_string(list(spec.partition_key), list(spec.clustering_key), want_orders))
+    if set(live.columns) != set(spec.columns):
+        diff.conflict("columns", f"selected columns differ; {VIEW_WAY_FORWARD}",
+                      ", ".join(sorted(live.columns)), ", ".join(sorted(spec.columns)))
+    for name, cql_type in zip(spec.columns, spec.types):
+        have = live.columns.get(name)
+        if have is not None and normalize_type(have.type) != normalize_type(cql_type):
+            diff.conflict(f"column {name}", f"type differs; {VIEW_WAY_FORWARD}", have.type, cql_type)
+    if spec.where and _where_terms(live.where_clause) != _where_terms(spec.where):
+        diff.conflict("WHERE", f"filter differs; {VIEW_WAY_FORWARD}", live.where_clause, spec.where)
