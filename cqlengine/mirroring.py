@@ -421,6 +421,9 @@ def mirror(source: type[MappedModel], target: type[MappedModel], transform: Opti
     one (``using(connection=...)``) is mirrored after it, not in its batch.
     Returns the :class:`Mirror`; ``stop()`` ends it.
     """
+    if target._read_only:
+        raise MirrorError(f"mirror: {target.__name__} cannot be written ({target._read_only}), so nothing can be "
+                          "mirrored into it")
     for model, role in ((source, "source"), (target, "target")):
         model._meta.check_concrete(f"mirror ({role})")
         if model._meta.has_counter:

@@ -120,7 +120,7 @@ def _apply(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace, history: dict[str, Any], pending: list[Any]) -> int:
     from cqlengine import migrations
-    from cqlengine.management import get_table, plan_table
+    from cqlengine.management import get_table, get_view, plan_table, plan_view
 
     files = migrations.load_migrations(args.folder)
     for migration in files:
@@ -139,11 +139,17 @@ def _status(args: argparse.Namespace, history: dict[str, Any], pending: list[Any
         print(f"  {migration.name}  {state}")
     drift = []
     applied = [m for m in files if m.name in history and history[m.name].applied_at is not None]
-    for spec in migrations.state_of(applied).tables.values():
+    described = migrations.state_of(applied)
+    for spec in described.tables.values():
         live = get_table(args.keyspace, spec.name)
         plan = plan_table(args.keyspace, spec, live)
         drift += [f"table {spec.name}: {c.description}" for c in plan.changes]
         drift += [f"table {spec.name}: {c}" for c in plan.conflicts]
+    for view in described.views.values():
+        plan = plan_view(args.keyspace, view, get_view(args.keyspace, view.name),
+                         get_table(args.keyspace, view.base_table))
+        drift += [f"view {view.name}: {c.description}" for c in plan.changes]
+        drift += [f"view {view.name}: {c}" for c in plan.conflicts]
     for line in drift:
         print(f"  drift: {line}")
     if drift:

@@ -23,13 +23,16 @@ from cqlengine.migrations.operations import (
     CreateIndex,
     CreateTable,
     CreateType,
+    CreateView,
     DropColumn,
     DropIndex,
     DropTable,
     DropType,
+    DropView,
     Operation,
     SchemaState,
 )
+from cqlengine.views import is_view, view_spec
 
 __all__ = ["MigrationConflict", "changes", "state_of_models", "with_data_steps"]
 
@@ -53,6 +56,10 @@ def state_of_models(models: Iterable[Any]) -> SchemaState:
     state = SchemaState()
     for model in models:
         if getattr(model, "__abstract__", False):
+            continue
+        if is_view(model):
+            view = view_spec(model)
+            state.views[view.name] = view
             continue
         spec = table_spec(model)
         for tspec in spec.types:
@@ -89,6 +96,7 @@ def changes(old: SchemaState, new: SchemaState) -> list[Operation]:
             ops.append(CreateTable(spec))
         else:
             ops += _table_changes(table, spec, problems)
+    ops += _view_changes(old, new, problems, ops)
     for name, spec in old.tables.items():
         if name not in new.tables:
             ops.append(DropTable(spec))
@@ -98,6 +106,23 @@ def changes(old: SchemaState, new: SchemaState) -> list[Operation]:
     if problems:
         raise MigrationConflict(problems)
     return ops
+
+
+def _view_changes(old: SchemaState, new: SchemaState, problems: list[str], ops: list[Operation]) -> list[Operation]:
+    """Views: made after the tables (their bases), dropped before anything of their bases is dropped. A
+    changed view is a conflict, as for ``sync_table``: drop it in one migration, make it in the next."""
+    drops: list[Operation] = [DropView(spec) for name, spec in old.views.items() if name not in new.views]
+    creates: list[Operation] = []
+    for name, spec in new.views.items():
+        have = old.views.get(name)
+        if have is None:
+            creates.append(CreateView(spec))
+        elif have != spec:
+            problems.append(f"view {name}: its definition changes (key, columns or base); remove the view class, "
+                            "make a migration (it drops the view), then declare it anew and make another")
+    # The drops go first of all: Cassandra refuses to drop a table, or a column a view selects, under a view.
+    ops[:0] = drops
+    return creates
 
 
 def _table_changes(old: TableSpec, new: TableSpec, problems: list[str]) -> list[Operation]:

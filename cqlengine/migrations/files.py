@@ -129,14 +129,13 @@ def render_migration(name: str, previous: Optional[str], operations: list[Operat
     used: dict[str, set[str]] = {}
     for op in operations:
         used.setdefault(type(op).__module__, set()).add(type(op).__name__)
-    specs = sorted({type(v).__name__ for op in operations for v in _nested(op)
-                    if type(v).__name__ in ("ColumnSpec", "TableSpec", "TypeSpec")})
+    for value in (v for op in operations for v in _nested(op)[1:]):
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            used.setdefault(type(value).__module__, set()).add(type(value).__name__)
     summary = textwrap.wrap(f"{name}: {'; '.join(op.describe() for op in operations)}.", 96)
     lines = [f'"""{summary[0]}', *summary[1:], "",
              "Written by cqlengine.migrations.make_migration: review it, then apply it.",
              '"""']
-    if specs:
-        lines.append(f"from cqlengine.management.plan import {', '.join(specs)}")
     for module in sorted(used):
         lines.append(f"from {module} import {', '.join(sorted(used[module]))}")
     lines += ["", f"previous = {previous!r}", "", "operations = ["]

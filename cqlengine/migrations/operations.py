@@ -22,7 +22,7 @@ from cqlengine.management.plan import ColumnSpec, TableSpec, TypeSpec, index_tar
 from cqlengine.statements import qualified_table, quote_identifier
 
 __all__ = ["AddColumn", "AddTypeField", "AlterTableOptions", "CreateIndex", "CreateTable", "CreateType",
-           "DropColumn", "DropIndex", "DropTable", "DropType", "Operation", "SchemaState"]
+           "CreateView", "DropColumn", "DropIndex", "DropTable", "DropType", "DropView", "Operation", "SchemaState"]
 
 
 @dataclass
@@ -31,10 +31,11 @@ class SchemaState:
 
     tables: dict[str, TableSpec] = field(default_factory=dict)
     types: dict[str, TypeSpec] = field(default_factory=dict)
+    views: dict[str, ddl.ViewSpec] = field(default_factory=dict)
 
     def copy(self) -> SchemaState:
         return SchemaState({name: dataclasses.replace(spec, columns=dict(spec.columns), options=dict(spec.options))
-                            for name, spec in self.tables.items()}, dict(self.types))
+                            for name, spec in self.tables.items()}, dict(self.types), dict(self.views))
 
 
 class Operation:
@@ -299,3 +300,43 @@ class AlterTableOptions(Operation):
 
     def describe(self) -> str:
         return f"set table options {', '.join(sorted(self.options))} on {self.table}"
+
+
+@dataclass(frozen=True)
+class CreateView(Operation):
+    """A materialized view over a table of the state (Cassandra builds it from the table's rows)."""
+
+    view: ddl.ViewSpec
+
+    def statements(self, keyspace: str) -> list[str]:
+        return [ddl.create_view(keyspace, self.view)]
+
+    def apply(self, state: SchemaState) -> None:
+        state.views[self.view.name] = self.view
+
+    def reverse(self) -> Operation:
+        return DropView(self.view)
+
+    def describe(self) -> str:
+        return f"create materialized view {self.view.name} of {self.view.base_table}"
+
+
+@dataclass(frozen=True)
+class DropView(Operation):
+    """Dropping a view loses no data of its own (its table holds it all), but its readers break until it
+    is made again and rebuilt: marked destructive, to be reviewed like a drop."""
+
+    view: ddl.ViewSpec
+    destructive = True
+
+    def statements(self, keyspace: str) -> list[str]:
+        return [ddl.drop_view(keyspace, self.view)]
+
+    def apply(self, state: SchemaState) -> None:
+        state.views.pop(self.view.name, None)
+
+    def reverse(self) -> Operation:
+        return CreateView(self.view)
+
+    def describe(self) -> str:
+        return f"drop materialized view {self.view.name}"

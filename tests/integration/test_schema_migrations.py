@@ -205,3 +205,32 @@ def test_the_command_line_makes_applies_reports_and_notices_drift(keyspace, tmp_
     connection.execute(f"ALTER TABLE {keyspace}.orders DROP total")  # changed behind the migrations' back
     status = _cli("status", "--keyspace", keyspace, cwd=tmp_path)
     assert status.returncode == 1 and "drift: table orders: add column total decimal" in status.stdout, status.stdout
+
+
+def test_a_view_is_created_by_its_migration_read_through_and_rolled_back(keyspace, tmp_path):
+    from cqlengine.management import get_view
+    from cqlengine.views import MaterializedView
+
+    class Member(Model):
+        __keyspace__ = keyspace
+        __table_name__ = "members"
+        id = columns.Integer(partition_key=True)
+        email = columns.Text()
+
+    class MemberByEmail(MaterializedView):
+        __base_model__ = Member
+        __table_name__ = "members_by_email"
+        email = columns.Text(partition_key=True)
+        id = columns.Integer(primary_key=True)
+
+    folder = tmp_path / "migrations"
+    make_migration([Member], folder)
+    make_migration([Member, MemberByEmail], folder, name="by email")
+    assert apply_migrations(folder, keyspace) == ["0001_initial", "0002_by_email"]
+    Member.create(id=1, email="a@example.com")
+    assert MemberByEmail.objects(email="a@example.com").get().id == 1
+    with pytest.raises(CQLEngineException, match="would drop materialized view members_by_email"):
+        rollback_migration(folder, keyspace)
+    assert rollback_migration(folder, keyspace, force=True) == "0002_by_email"
+    assert get_view(keyspace, "members_by_email") is None
+    assert Member.objects(id=1).get().email == "a@example.com"  # the table and its rows stay

@@ -268,3 +268,41 @@ def test_a_key_change_in_place_says_how_to_carry_it():
 
     with pytest.raises(MigrationConflict, match=r"column id: int becomes uuid[\s\S]*another __table_name__"):
         changes(state_of_models([Before]), state_of_models([After]))
+
+
+def user_views(version: int) -> list[type]:
+    from cqlengine.views import MaterializedView
+
+    class User(Model):
+        __table_name__ = "users"
+        id = columns.Integer(partition_key=True)
+        email = columns.Text()
+        name = columns.Text()
+
+    class UserByEmail(MaterializedView):
+        __base_model__ = User
+        __table_name__ = "users_by_email"
+        email = columns.Text(partition_key=True)
+        id = columns.Integer(primary_key=True)
+        if version >= 2:
+            name = columns.Text()
+
+    return [User, UserByEmail]
+
+
+def test_a_view_is_made_after_its_table_dropped_before_it_and_a_changed_one_is_a_conflict(tmp_path):
+    make_migration(user_views(1), tmp_path)
+    first = load_migrations(tmp_path)[0]
+    assert [op.describe() for op in first.operations] == [
+        "create table users (3 columns)", "create materialized view users_by_email of users"]
+    assert first.statements("ks")[1] == (
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS ks.users_by_email AS SELECT email, id FROM ks.\"users\" WHERE email IS "
+        "NOT NULL AND id IS NOT NULL PRIMARY KEY ((email), id) WITH CLUSTERING ORDER BY (id ASC)")
+    assert "from cqlengine.ddl import ViewSpec" in first.path.read_text()
+    assert state_of([first]).views["users_by_email"] == first.operations[1].view
+    with pytest.raises(MigrationConflict, match="view users_by_email: its definition changes"):
+        make_migration(user_views(2), tmp_path)
+    make_migration([], tmp_path, name="nothing left")
+    gone = load_migrations(tmp_path)[-1].operations
+    assert [op.describe() for op in gone] == ["drop materialized view users_by_email", "drop table users"]
+    assert all(op.destructive for op in gone)
