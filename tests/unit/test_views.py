@@ -337,3 +337,11 @@ def test_a_view_that_differs_is_a_conflict_naming_what(change, said):
     text = "\n".join(map(str, plan.conflicts))
     assert f"view ks.users_by_email {said}" in text and "model UserByEmail" in text
     assert "drop_table(the view) and sync_table(the view) rebuild it" in text
+
+
+def test_a_view_cannot_be_declared_a_mirror_target():
+    from cqlengine.mirroring import MirrorError, mirror
+
+    with pytest.raises(MirrorError, match="mirror: UserByEmail cannot be written"):
+        mirror(User, UserByEmail)
+    assert User._mirrors == ()
