@@ -411,6 +411,15 @@ ON_PURPOSE: list[Divergence] = [
         and (step.values["s"] is None or all(_nothing(v) for k, v in step.values.items() if k != "s"))
         and step.peer.raised_kind("InvalidRequest") and not step.ours.raised_kind("InvalidRequest")),
     Divergence(
+        "static-with-an-emptied-collection", "Queries",
+        "save() or update() of a loaded instance setting a static column and emptying a collection writes both "
+        "in one UPDATE of the row; the peer empties the collection in a DELETE of its own, leaving an UPDATE of "
+        "the static column alone that restricts the clustering key, which Cassandra refuses",
+        excuses=EXCUSES,
+        applies=lambda step: step.op in ("save", "assign_update", "update_kw") and "s" in step.values
+        and any(_nothing(v) and v is not None for k, v in step.values.items() if k != "s")
+        and step.peer.raised_kind("InvalidRequest") and step.ours.exc is None),
+    Divergence(
         "subclass-read-of-other-rows", "Polymorphic models",
         "a polymorphic subclass's queryset over a partition holding another subclass's rows: count() raises "
         "PolymorphicModelException (the peer counts every row), and an empty slice [0:0] returns [] without "

@@ -556,3 +556,12 @@ def test_a_static_none_saved_with_a_regular_condition_is_checked(oracle_world):
     state.save_new_row(keys={'p': 0, 'ck': 0}, opts={}, values={})
     state.save_row(nth=0, opts={'iff': {'v': ''}}, values={'s': None})
     state.teardown()
+
+
+def test_a_static_value_and_an_emptied_map_are_one_update_of_the_row(oracle_world):
+    # static-with-an-emptied-collection: the peer's UPDATE of s alone with the clustering key is refused.
+    state = Oracle()
+    state.qs_update_animal(keys={'p': 0}, opts={}, values={'name': ''})
+    state.create_row(keys={'p': 0, 'ck': 0}, opts={}, values={'mp': {'a': 0}})
+    state.assign_update_row(nth=0, opts={}, values={'s': 0, 'mp': {}})
+    state.teardown()
