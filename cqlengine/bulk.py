@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable, Iterable, Optional, Sequence
 
-from cqlengine import connection, statements
+from cqlengine import connection, lifecycle, statements
 from cqlengine.exceptions import CQLEngineException, LWTException, ValidationError
 from cqlengine.mapped import MappedModel
 from cqlengine.writes import NO_OPTIONS, WriteOptions, check_applied
@@ -157,6 +157,7 @@ def _settle(action: str, writes: list[_Write], outcomes: list[tuple[bool, Any]])
         else:
             if isinstance(error, LWTException):
                 write.instance._options.reset_one_shot()  # the condition was checked: spent
+                error = lifecycle.lost_race(write.instance, error)
             failures.append(BulkFailure(write.instance, error))
     if failures:
         raise BulkWriteError(action, failures, written)

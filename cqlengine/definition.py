@@ -159,6 +159,16 @@ class ModelDefinition:
         return any(c.is_counter for c in self.columns.values())
 
     @property
+    def version_column(self) -> Optional[str]:
+        """The attribute of the model's ``columns.Version`` (None: no optimistic locking)."""
+        return next((k for k, c in self.columns.items() if c.is_version), None)
+
+    @property
+    def audit_columns(self) -> tuple[str, ...]:
+        """The attributes of its ``auto_now``/``auto_now_add`` columns."""
+        return tuple(k for k, c in self.columns.items() if c.auto_now or c.auto_now_add)
+
+    @property
     def is_polymorphic(self) -> bool:
         return self.discriminator is not None
 
@@ -347,7 +357,9 @@ class ModelMetaClass(type):
                      _clustering_keys=clustering, _primary_keys=meta.primary_keys, _db_map=meta.db_map,
                      _pk_name=next(iter(meta.primary_keys), None), _has_counter=meta.has_counter,
                      _discriminator_column_name=disc_attr, _discriminator_column=meta.discriminator_column,
-                     _is_polymorphic=disc_attr is not None, _is_polymorphic_base=own_disc, _table_name=None)
+                     _is_polymorphic=disc_attr is not None, _is_polymorphic_base=own_disc, _table_name=None,
+                     _version_column=meta.version_column, _audit_columns=meta.audit_columns,
+                     _extends_writes=bool(meta.version_column or meta.audit_columns))
         _install_descriptors(name, bases, attrs, columns)
         _model_exceptions(name, bases, attrs)
 
@@ -408,6 +420,9 @@ class ModelMetaClass(type):
         misordered = [k for k, c in columns.items() if c.clustering_order and k not in clustering]
         if misordered:
             raise fail(f"clustering_order may only be set on clustering columns, not on {', '.join(misordered)}")
+        versions = [k for k, c in columns.items() if c.is_version]
+        if len(versions) > 1:
+            raise fail(f"one Version column per model, not {len(versions)} ({', '.join(versions)})")
         statics = [k for k, c in columns.items() if c.static]
         if statics and not clustering:
             raise fail(f"static columns ({', '.join(statics)}) need a table with clustering columns")

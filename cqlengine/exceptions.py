@@ -112,6 +112,28 @@ class LWTException(CQLEngineException):
         super().__init__(f"Transaction was not applied; existing values: {self.existing!r}")
 
 
+class VersionConflict(LWTException):
+    """A write of a versioned model lost a race: the row's version is not the one the instance read.
+
+    ``model``, ``key`` (the primary key's values), ``expected`` (the version the
+    instance holds; None for a new instance) and ``current`` (the row's, None when
+    there is no row) say which; the instance is left as it was.
+    """
+
+    def __init__(self, model: str, key: dict[str, Any], expected: Any, current: Any,
+                 existing: Optional[dict[str, Any]] = None) -> None:
+        self.model, self.key, self.expected, self.current = model, key, expected, current
+        LWTException.__init__(self, existing)
+        where = ", ".join(f"{k}={v!r}" for k, v in key.items())
+        if expected is None:
+            why = f"the row exists already, at version {current!r}"
+        elif current is None and not self.existing:
+            why = f"expected version {expected!r}, but the row is gone"
+        else:
+            why = f"expected version {expected!r}, the row is at version {current!r}"
+        self.args = (f"{model}({where}): not written, {why}; read it again and retry",)
+
+
 class SchemaMismatch(CQLEngineException):
     """The live schema differs from a model in a way that cannot be changed in place."""
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Optional, Protocol, Sequence, TypeVar, cast
 
-from cqlengine import connection, statements
+from cqlengine import connection, lifecycle, statements
 from cqlengine.columns import Column, Map, Set
 from cqlengine.definition import _UNKNOWN, ModelDefinition, ModelMetaClass, _PartitionKeyDescriptor
 from cqlengine.exceptions import (
@@ -91,6 +91,10 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
     _db_map: ClassVar[dict[str, str]]
     _pk_name: ClassVar[Optional[str]]
     _has_counter: ClassVar[bool]
+    _version_column: ClassVar[Optional[str]]
+    _audit_columns: ClassVar[tuple[str, ...]]
+    #: Whether a write of it adds columns of its own (audit columns, a version): see lifecycle.
+    _extends_writes: ClassVar[bool]
     _discriminator_column_name: ClassVar[Optional[str]]
     _discriminator_column: ClassVar[Optional[Column]]
     _is_polymorphic: ClassVar[bool]
@@ -477,15 +481,18 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
         """
         hook = type(self)._write_hook
         if hook is not None:
-            hook.write(self, build, deletes, action)
+            try:
+                hook.write(self, build, deletes, action)
+            except LWTException as exc:
+                raise lifecycle.lost_race(self, exc) from None
             return
         statement, state, batch = self._begin_write(build, deletes, action)
         if statement is not None:
             try:
                 (self._opts or NO_OPTIONS).send(statement, type(self))
-            except LWTException:
+            except LWTException as exc:
                 self._options.reset_one_shot()  # the server checked the condition: spent
-                raise
+                raise lifecycle.lost_race(self, exc) from None
         self._end_write(statement, state, batch)
 
     async def _awrite(self, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool = False,
@@ -493,15 +500,18 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
         """``_write()`` for asyncio; the one-shot options are spent as there."""
         hook = type(self)._write_hook
         if hook is not None:
-            await hook.awrite(self, build, deletes, action)
+            try:
+                await hook.awrite(self, build, deletes, action)
+            except LWTException as exc:
+                raise lifecycle.lost_race(self, exc) from None
             return
         statement, state, batch = self._begin_write(build, deletes, action)
         if statement is not None:
             try:
                 await (self._opts or NO_OPTIONS).asend(statement, type(self))
-            except LWTException:
+            except LWTException as exc:
                 self._options.reset_one_shot()  # the server checked the condition: spent
-                raise
+                raise lifecycle.lost_race(self, exc) from None
         self._end_write(statement, state, batch)
 
     def _begin_write(self, build: Callable[[], Optional[statements.BaseStatement]], deletes: bool,
@@ -513,6 +523,8 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
         write shares one with its mirror).
         """
         batch = None if self._opts is None else self._opts.batch
+        if action != "update":  # update() sends pre_save once it has assigned its values
+            lifecycle.before_build(self, deletes)
         if timestamp is None:
             statement = build()
         else:
@@ -525,13 +537,18 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
                  else self._state_after_insert(statement))
         if statement is None:
             self._refuse_empty_write(action)
+        elif self._extends_writes:
+            statement = lifecycle.extend(self, statement, state, action, timestamp)
         return statement, state, batch
 
     def _end_write(self, statement: Optional[statements.BaseStatement], state: Optional[dict[str, Any]],
                    batch: Any) -> None:
+        created = self._loaded is None
         if self._opts is not None:
             self._opts.reset_one_shot()
-        self._written(batch if statement is not None else None, state)
+        sent_in = batch if statement is not None else None
+        self._written(sent_in, state)
+        lifecycle.after_write(self, state is None, created, sent_in)
 
     def _refuse_empty_write(self, action: str) -> None:
         """Raise unless sending nothing is what ``action`` means here.
@@ -589,8 +606,12 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
     def _written(self, batch: Any, state: Optional[dict[str, Any]]) -> None:
         if batch is None:
             self._loaded = state
+            if state is not None and self._extends_writes:
+                self._take_written_values(state)
             return
         batch.add_callback(setattr, self, "_loaded", state)
+        if state is not None and self._extends_writes:
+            batch.add_callback(self._take_written_values, state)
         loaded = self._loaded
         if state is not None and loaded is not None:
             # Counter increments are deltas from the baseline: a second save before the batch
@@ -602,6 +623,13 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
                 loaded[key] = state[key]
             if moved and hasattr(batch, "add_discard_callback"):
                 batch.add_discard_callback(loaded.update, moved)
+
+    def _take_written_values(self, state: dict[str, Any]) -> None:
+        """The values the write set by itself (audit columns, the version; see lifecycle), held once written."""
+        cls = type(self)
+        for attr in (*cls._audit_columns, *((cls._version_column,) if cls._version_column else ())):
+            if attr in state:
+                self._values[attr] = state[attr]
 
     def _check_writable(self, action: str = "save") -> None:
         cls = type(self)
@@ -745,6 +773,7 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
                 raise ValidationError(f"{cls.__name__}.{key}: the polymorphic key cannot be updated")
         for key, value in values.items():
             setattr(self, key, value)
+        lifecycle.before_build(self, False)  # here, not first: pre_save receivers see the values to write
         self.validate()
         if self._loaded is None:
             # A new instance's values are changes to write, but not the defaults it was never given:

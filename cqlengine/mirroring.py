@@ -215,6 +215,22 @@ def _as_written(instance: MappedModel, source: statements.UpdateStatement) -> tu
     return copy, merges
 
 
+def _with_own_values(instance: MappedModel, state: Optional[dict[str, Any]]) -> MappedModel:
+    """``instance`` as its write leaves it: holding the values the write sets by itself (audit columns, the
+    version: see :mod:`cqlengine.lifecycle`), which it takes only once written. The mirror copies those."""
+    cls: Any = type(instance)
+    if state is None or not cls._extends_writes:
+        return instance
+    own = {k: state[k] for k in (*cls._audit_columns, cls._version_column) if k is not None and k in state}
+    if not own:
+        return instance
+    copy = cls.__new__(cls)
+    copy._values = {**instance._values, **own}
+    copy._init_state()
+    copy._loaded = instance._loaded
+    return copy  # type: ignore[no-any-return]
+
+
 def _mirrors_of(instance: MappedModel) -> tuple[Mirror, ...]:
     return _mirrors_of_class(type(instance))
 
@@ -269,6 +285,7 @@ def _write_steps(instance: MappedModel, build: Build, deletes: bool, action: str
     """The one body of ``write`` and ``awrite``: it yields what it sends or reads (see ``_Send``)."""
     read = (yield _RowOf(instance)) if deletes and instance._loaded is None else instance
     statement, state, batch, before, timestamp, conditional = _plan(instance, build, deletes, action)
+    read = _with_own_values(read, state)
     options = instance._options
     if statement is None:
         instance._end_write(None, state, batch)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, Optional, Sequence, TypeVar
 
-from cqlengine import ann, statements
+from cqlengine import ann, lifecycle, statements
 from cqlengine.columns import Column, List, Map, Set
 from cqlengine.exceptions import QueryException, UnknownUpdateColumn, ValidationError
 from cqlengine.functions import BaseFunction, Token
@@ -527,6 +527,8 @@ class QueryBuilder(Generic[M]):
         self._refuse_subclass_write("update")
         if not values:
             raise QueryException(f"{model.__name__}.update: nothing to update")
+        if model._extends_writes:
+            values = lifecycle.queryset_update_values(model, values, self._options.timestamp)
         assignments: list[Any] = []
         only_static = True
         for key, value in values.items():

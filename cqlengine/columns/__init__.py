@@ -16,7 +16,7 @@ from typing import Any, Optional  # noqa: F401
 from cqlengine.columns.base import Column
 from cqlengine.columns.text import Text, Ascii, Blob, Bytes
 from cqlengine.columns.numeric import Boolean, Integer, TinyInt, SmallInt, BigInt, VarInt, Counter, Float, Double
-from cqlengine.columns.numeric import Decimal
+from cqlengine.columns.numeric import Decimal, Version
 from cqlengine.columns.temporal import DateTime, Date, Time, Duration
 from cqlengine.columns.identifiers import UUID, TimeUUID, Inet
 from cqlengine.columns.collection_types import BaseCollectionColumn, List, Set, Map, Tuple
@@ -32,7 +32,7 @@ from cqlengine.statements import quote_identifier as _quote  # noqa: F401 - the 
 __all__ = [
     "Column",
     "Ascii", "Text", "Blob", "Bytes", "Boolean",
-    "TinyInt", "SmallInt", "Integer", "BigInt", "VarInt", "Counter",
+    "TinyInt", "SmallInt", "Integer", "BigInt", "VarInt", "Counter", "Version",
     "Float", "Double", "Decimal",
     "Date", "Time", "DateTime", "Duration",
     "UUID", "TimeUUID", "Inet",
@@ -54,6 +54,6 @@ def _name_this_package_as_their_module(*defined: Any) -> None:
 
 _name_this_package_as_their_module(
     Column, Text, Ascii, Blob, Boolean, Integer, TinyInt, SmallInt, BigInt, VarInt, Counter, Float, Double, Decimal,
-    DateTime, Date, Time, Duration, UUID, TimeUUID, Inet, BaseCollectionColumn, List, Set, Map, Tuple, Vector,
+    Version, DateTime, Date, Time, Duration, UUID, TimeUUID, Inet, BaseCollectionColumn, List, Set, Map, Tuple, Vector,
     reads_driver_value_as_is, UserTypeValue, UserDefinedType, resolve_udts,
 )

@@ -152,6 +152,11 @@ class Column(Generic[_V, _R]):
     db_type: str = ""
     is_counter: bool = False
     is_collection: bool = False
+    #: A row version for optimistic locking (``columns.Version``; see :mod:`cqlengine.lifecycle`).
+    is_version: bool = False
+    #: Set on every write of an instance (``auto_now``), or when a new one is first saved (``auto_now_add``).
+    auto_now: bool = False
+    auto_now_add: bool = False
 
     # Declaration order across all columns; the model metaclass sorts by it. Not annotated: the annotations of a
     # column class are resolved in cqlengine.columns (its __module__), which does not import typing's names.

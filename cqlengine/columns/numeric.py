@@ -162,6 +162,22 @@ class BigInt(Integer[_R]):
     _bits = 64
 
 
+class Version(BigInt[Literal[False]]):
+    """A row's version, for optimistic locking (``bigint``).
+
+    A model with one writes a new instance with ``IF NOT EXISTS`` (version
+    1), and a loaded one with ``IF version = <the version read>``, setting the
+    next version in the same statement; a lost race raises
+    :class:`~cqlengine.exceptions.VersionConflict` and leaves the instance as
+    it was. See :mod:`cqlengine.lifecycle`.
+    """
+
+    is_version = True
+
+    def __init__(self, db_field: Optional[str] = None) -> None:
+        super().__init__(db_field=db_field)
+
+
 class VarInt(Column[int, _R]):
     """Arbitrary-precision integer (``varint``)."""
 

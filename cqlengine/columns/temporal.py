@@ -11,7 +11,7 @@ from cassandra import util as _cutil
 
 from cqlengine import ordering
 from cqlengine.columns.base import _R, Column, _fail, _is_int
-from cqlengine.exceptions import ValidationTypeError, ValidationValueError
+from cqlengine.exceptions import ModelDefinitionException, ValidationTypeError, ValidationValueError
 
 if TYPE_CHECKING:
     from cqlengine.columns.base import Unpack, _NoPartition, _NoPrimary, _NoRequired, _Options
@@ -49,14 +49,22 @@ class DateTime(Column[_datetime, _R]):
     def __init__(self: DateTime[Literal[True]], truncate_microseconds: bool = False,
                  *, partition_key: Literal[True], **kwargs: Unpack[_NoPartition]) -> None: ...
     @overload
-    def __init__(self: DateTime[Literal[True]], truncate_microseconds: bool = False,
-                 *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
+    def __init__(self: DateTime[Literal[True]], truncate_microseconds: bool = False, auto_now: bool = False,
+                 auto_now_add: bool = False, *, required: Literal[True], **kwargs: Unpack[_NoRequired]) -> None: ...
     @overload
-    def __init__(self: DateTime[Literal[False]], truncate_microseconds: bool = False,
-                 **kwargs: Unpack[_Options]) -> None: ...
-    def __init__(self, truncate_microseconds: bool = False, **kwargs: Any) -> None:
+    def __init__(self: DateTime[Literal[False]], truncate_microseconds: bool = False, auto_now: bool = False,
+                 auto_now_add: bool = False, **kwargs: Unpack[_Options]) -> None: ...
+    def __init__(self, truncate_microseconds: bool = False, auto_now: bool = False, auto_now_add: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.truncate_microseconds = truncate_microseconds
+        self.auto_now = bool(auto_now)
+        self.auto_now_add = bool(auto_now_add)
+        if (self.auto_now or self.auto_now_add) and self.primary_key:
+            raise ModelDefinitionException("DateTime: auto_now/auto_now_add cannot be on a primary key column")
+        if self.auto_now and self.auto_now_add:
+            raise ModelDefinitionException("DateTime: auto_now and auto_now_add exclude each other (auto_now "
+                                           "already sets the value when the row is created)")
 
     def _clean(self, value: Any, label: str) -> Any:
         if _is_int(value) or isinstance(value, float):
