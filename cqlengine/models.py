@@ -8,7 +8,7 @@ module adds what finds rows: ``Model.objects`` (a
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Optional, TypeVar, overload
 
 if sys.version_info >= (3, 11):
     from typing import ParamSpec, dataclass_transform
@@ -20,6 +20,9 @@ else:
     from typing_extensions import ParamSpec, dataclass_transform
 
 from cqlengine.definition import ModelMetaClass
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 from cqlengine.exceptions import ModelDefinitionException, ModelException, PolymorphicModelException, ValidationError
 from cqlengine.instance_options import hybrid
 from cqlengine.mapped import MappedModel, WriteHook
@@ -141,6 +144,28 @@ class Model(MappedModel):
     @classmethod
     def all(cls: type[M]) -> QuerySet[M]:
         return cls.objects.all()
+
+    # -- Pydantic (the ``pydantic`` extra; imported on first use) --------------------------------
+
+    @classmethod
+    def pydantic(cls, name: Optional[str] = None, exclude: Iterable[str] = ()) -> type[BaseModel]:
+        """A Pydantic model of this model's columns, less ``exclude`` (see :mod:`cqlengine.pydantic_models`)."""
+        from cqlengine import pydantic_models
+
+        return pydantic_models.model_for(cls, name, tuple(exclude))
+
+    def to_pydantic(self, model: Optional[type[BaseModel]] = None) -> BaseModel:
+        """This instance as an instance of ``model`` (default: ``pydantic()``)."""
+        from cqlengine import pydantic_models
+
+        return pydantic_models.to_pydantic(self, model)
+
+    @classmethod
+    def from_pydantic(cls: type[M], obj: Any) -> M:
+        """A new instance (not saved) from a Pydantic instance, or a mapping, of this model's columns."""
+        from cqlengine import pydantic_models
+
+        return pydantic_models.from_pydantic(cls, obj)  # type: ignore[no-any-return]
 
 
 @dataclass_transform(kw_only_default=True)
