@@ -1,4 +1,4 @@
-"""Aggregates: ``COUNT``, ``SUM``, ``AVG``, ``MIN`` and ``MAX`` over a queryset, grouped or not.
+"""Aggregates: ``COUNT``, ``SUM``, ``AVG``, ``MIN`` and ``MAX`` over a queryset, grouped or not::
 
     Reading.objects(sensor="a").aggregate(n=Count(), total=Sum("value"))
     # {'n': 3, 'total': 42}

@@ -1,4 +1,4 @@
-"""Pydantic v2 models made from cqlengine models: ``Model.pydantic()``, ``to_pydantic()``, ``from_pydantic()``.
+"""Pydantic v2 models made from cqlengine models: ``Model.pydantic()``, ``to_pydantic()``, ``from_pydantic()``::
 
     UserOut = User.pydantic()                   # a pydantic.BaseModel subclass, made once per model
     body = User.get(id=1).to_pydantic()         # an instance of it: .model_dump_json() for an API

@@ -1,4 +1,4 @@
-"""Signals sent around each write of an instance: ``pre_save``, ``post_save``, ``pre_delete``, ``post_delete``.
+"""Signals sent around each write of an instance: ``pre_save``, ``post_save``, ``pre_delete``, ``post_delete``::
 
     from cqlengine.signals import post_save
 
