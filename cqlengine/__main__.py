@@ -139,30 +139,12 @@ def connection_options(args: argparse.Namespace, env: Optional[dict[str, str]] =
                 ask = getpass.getpass
             password = ask(f"password for {username}: ")
         options["auth_provider"] = PlainTextAuthProvider(username=username, password=password)
-    if args.ssl_cert or args.ssl_key:
-        if not (args.ssl_cert and args.ssl_key):
-            raise UsageError("--ssl-cert and --ssl-key go together: give both")
-        if not args.ssl_ca:
-            raise UsageError("--ssl-cert: give --ssl-ca too (the CA the server's certificate is checked against)")
-    if args.ssl_ca:
-        import ssl
+    from cqlengine.connection.security import security_options
 
-        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-        context.check_hostname = False  # contact points are often addresses; the chain is still checked
-        for option, path in (("--ssl-ca", args.ssl_ca), ("--ssl-cert", args.ssl_cert), ("--ssl-key", args.ssl_key)):
-            if path and not os.path.isfile(path):
-                raise UsageError(f"{option}: no such file: {path}")
-        try:
-            context.load_verify_locations(cafile=args.ssl_ca)
-        except (ssl.SSLError, ValueError) as exc:
-            raise UsageError(f"--ssl-ca: {args.ssl_ca} holds no usable CA certificate ({exc})") from None
-        if args.ssl_cert:
-            try:
-                context.load_cert_chain(args.ssl_cert, args.ssl_key)
-            except (ssl.SSLError, ValueError) as exc:
-                raise UsageError(f"--ssl-cert/--ssl-key: {args.ssl_cert} and {args.ssl_key} do not make a "
-                                 f"certificate and its key ({exc})") from None
-        options["ssl_context"] = context
+    try:
+        options.update(security_options(ssl_ca=args.ssl_ca, ssl_cert=args.ssl_cert, ssl_key=args.ssl_key))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     return options
 
 
@@ -260,8 +242,8 @@ def load_models(targets: Sequence[str]) -> tuple[list[Any], Optional[str]]:
 
 
 def sync(args: argparse.Namespace) -> int:
-    from cqlengine import connection, management
-    from cqlengine.exceptions import CQLEngineException
+    from cqlengine import connection
+    from cqlengine.commands import sync_models
 
     models, failed_import = load_models(args.modules)
     if failed_import is not None:
@@ -271,26 +253,7 @@ def sync(args: argparse.Namespace) -> int:
     if failed is not None:
         return failed
     try:
-        try:
-            if args.keyspace and management.get_keyspace(args.keyspace) is None:
-                return _error(f"keyspace {args.keyspace!r} does not exist; create it first")
-            plan = management.plan(*models)
-        except CQLEngineException as exc:
-            return _error(str(exc))
-        print(plan)
-        if plan.conflicts:
-            return _error(f"refused: {len(plan.conflicts)} conflict(s) listed above; nothing was applied")
-        if args.plan:
-            return EXIT_PENDING if plan else EXIT_OK
-        if plan:
-            try:
-                management.apply_plan(plan)
-            except CQLEngineException as exc:
-                return _error(str(exc))
-            except Exception as exc:  # the server refused a statement: say which
-                return _error(f"Cassandra refused a change: {type(exc).__name__}: {exc}")
-            print(f"applied {len(plan.changes)} change(s)")
-        return EXIT_OK
+        return sync_models(models, args.keyspace, plan_only=args.plan)
     finally:
         connection.unregister_connection(connection.DEFAULT_CONNECTION)
 

@@ -57,8 +57,9 @@ def add_migrations_parser(commands: Any, add_connection_options: Callable[[argpa
 
 
 def run(args: argparse.Namespace, load_models: Callable[[list[str]], tuple[list[Any], Optional[str]]],
-        connect: Callable[[argparse.Namespace], Optional[int]]) -> int:
-    """Run the ``migrations`` step ``args`` asks for; its exit status."""
+        connect: Callable[[argparse.Namespace], Optional[int]], disconnect: bool = True) -> int:
+    """Run the ``migrations`` step ``args`` asks for; its exit status. ``disconnect``: unregister the default
+    connection at the end (False when the caller's application owns it)."""
     from cqlengine import migrations
 
     step = args.migrations_command
@@ -74,12 +75,12 @@ def run(args: argparse.Namespace, load_models: Callable[[list[str]], tuple[list[
         failed = connect(args)
         if failed is not None:
             return failed
-        return _connected(step, args)
+        return _connected(step, args, disconnect)
     except CQLEngineException as exc:
         return _error(str(exc))
 
 
-def _connected(step: str, args: argparse.Namespace) -> int:
+def _connected(step: str, args: argparse.Namespace, disconnect: bool = True) -> int:
     from cqlengine import connection, migrations
 
     try:
@@ -98,7 +99,8 @@ def _connected(step: str, args: argparse.Namespace) -> int:
             return EXIT_OK
         return _status(args, history, pending)
     finally:
-        connection.unregister_connection(connection.DEFAULT_CONNECTION)
+        if disconnect:
+            connection.unregister_connection(connection.DEFAULT_CONNECTION)
 
 
 def _apply(args: argparse.Namespace) -> int:
