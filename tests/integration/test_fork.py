@@ -10,8 +10,6 @@ import json
 import multiprocessing
 import os
 import signal
-import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -26,6 +24,7 @@ from cassandra.cluster import Cluster
 from cqlengine import connection, management
 from cqlengine.exceptions import ConnectionException
 from tests.integration.forked_app import ForkNote
+from tests.integration.servers import free_port, serving
 
 #: How long a child may take; one that has not answered by then has hung.
 CHILD_DEADLINE = 30.0
@@ -136,12 +135,6 @@ def test_a_session_handed_over_before_fork_is_refused_in_the_child_with_what_to_
         cluster.shutdown()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _get(url: str) -> dict[str, Any]:
     with urllib.request.urlopen(url, timeout=CHILD_DEADLINE) as response:
         assert response.status == 200
@@ -149,32 +142,14 @@ def _get(url: str) -> dict[str, Any]:
 
 
 def test_gunicorn_with_preload_serves_queries_from_two_workers(cassandra, cqlengine_connection, notes):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "FORKED_APP_HOSTS": ",".join(cassandra.contact_points),
            "FORKED_APP_PORT": str(cassandra.port), "FORKED_APP_KEYSPACE": cqlengine_connection.default_keyspace}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--preload", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--timeout", "60", "tests.integration.forked_app:app"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + CHILD_DEADLINE
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"gunicorn did not start: {server.communicate(timeout=5)[0]}")
-                time.sleep(0.1)
+    argv = [sys.executable, "-m", "gunicorn", "--preload", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+            "--timeout", "60", "tests.integration.forked_app:app"]
+    with serving(argv, ROOT, env, port, CHILD_DEADLINE):
         keys = list(notes) * 4
         with ThreadPoolExecutor(8) as pool:
             answers = list(pool.map(lambda key: _get(f"http://127.0.0.1:{port}/{key}"), keys))
         assert [answer["body"] for answer in answers] == [notes[key] for key in keys]
         assert len({answer["pid"] for answer in answers}) == 2, "both workers served queries"
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=CHILD_DEADLINE)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
