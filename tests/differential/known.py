@@ -198,11 +198,13 @@ ON_PURPOSE: list[Divergence] = [
                  and "to use IF condition on non static columns" in str(step.peer.exc)))),
     Divergence(
         "unchanged-value-rewritten-for-its-ttl", "Writes with nothing to write",
-        "update(col=<unchanged value>) of a loaded instance with ttl() or timestamp() writes the columns named, "
-        "so their cells get the new TTL or write time; the peer sends only the changed ones (or nothing)",
+        "update(col=<unchanged value>) of a loaded instance with ttl() (its own, or the one it was created with) "
+        "or timestamp() writes the columns named, so their cells get the new TTL or write time; the peer sends "
+        "only the changed ones (or nothing)",
         excuses=frozenset({"rows"}),
         applies=lambda step: step.op == "update_kw" and bool(step.unchanged)
-        and ("ttl" in step.opts or "timestamp" in step.opts) and step.ours.exc is None and step.peer.exc is None),
+        and ("ttl" in step.opts or "timestamp" in step.opts or "ttl" in step.history)  # its own, or its creation's
+        and step.ours.exc is None and step.peer.exc is None),
     Divergence(
         "refused-write-keeps-its-options", "Model attributes",
         "an instance's write refused before sending keeps its one-shot options (timestamp() included), so the "
@@ -440,7 +442,9 @@ ON_PURPOSE: list[Divergence] = [
         "an instance's batch()/iff()/if_exists()/if_not_exists() apply to its next write only; on the peer's "
         "instance they stay set and apply to every later write (only timestamp() is reset)",
         excuses=EXCUSES,
-        applies=lambda step: bool((step.history & _ONE_SHOT) - set(step.opts))),
+        applies=lambda step: bool((step.history & _ONE_SHOT) - set(step.opts))
+        # batch() again with no batch open: ours writes at once, the peer's instance into the batch it ran before
+        or ("batch" in step.history and "batch" in step.opts and not step.batched)),
     Divergence(
         "qs-update-none-dated", "Queries",
         "a queryset timestamp(...).update() setting columns to None deletes them at that timestamp; the peer "

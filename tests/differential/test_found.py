@@ -565,3 +565,25 @@ def test_a_static_value_and_an_emptied_map_are_one_update_of_the_row(oracle_worl
     state.create_row(keys={'p': 0, 'ck': 0}, opts={}, values={'mp': {'a': 0}})
     state.assign_update_row(nth=0, opts={}, values={'s': 0, 'mp': {}})
     state.teardown()
+
+
+def test_an_unchanged_value_is_rewritten_for_the_ttl_the_instance_was_created_with(oracle_world):
+    # unchanged-value-rewritten-for-its-ttl: the instance keeps its creation's ttl(); ours rewrites name with it.
+    state = Oracle()
+    state.create_animal(keys={'p': 0, 'n': 0}, opts={}, values={})
+    state.create_cat(keys={'p': 0, 'n': 0}, opts={'timestamp': 1000, 'ttl': 3600}, values={'name': ''})
+    state.update_kw_cat(nth=0, opts={}, values={'name': ''})
+    state.teardown()
+
+
+def test_a_batched_delete_with_no_batch_open_is_sent_at_once(oracle_world):
+    # instance-options-one-shot: the peer's instance queues it in the batch it ran before, which never runs again.
+    state = Oracle()
+    state.batch(how='exit')
+    state.save_new_holder(keys={'k': 0}, opts={}, values={})
+    state.delete_holder(nth=0, opts={'batch': True})
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.delete_holder(nth=0, opts={'batch': True, 'if_exists': True})
+    state.teardown()
