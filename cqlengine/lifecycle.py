@@ -130,7 +130,7 @@ def _stamped(instance: Written, statement: Any, state: Optional[dict[str, Any]],
     stamps = {}
     for attr in cls._audit_columns:
         col = cls._columns[attr]
-        if col.auto_now or (new_instance and action == "save" and instance._values.get(attr) is None):
+        if col.auto_now or (new_instance and action != "update" and instance._values.get(attr) is None):
             stamps[attr] = now
     if not stamps:
         return statement

@@ -293,3 +293,11 @@ def test_a_backfill_copies_the_source_s_times_not_new_ones():
     copy = rows(NoteCopy, id=40)[0]
     assert copy["created_at"] == source["created_at"] == old
     assert copy["updated_at"] == source["updated_at"] == old
+
+
+def test_bulk_and_awaited_creates_stamp_both_times_as_create_does():
+    Note.objects.bulk_create([Note(id=50, text="a"), Note(id=51, text="b")])
+    asyncio.run(Note.objects.acreate(id=52, text="c"))
+    for key in (50, 51, 52):
+        stored = rows(Note, id=key)[0]
+        assert stored["created_at"] is not None and stored["created_at"] == stored["updated_at"], key
