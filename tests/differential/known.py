@@ -446,6 +446,14 @@ ON_PURPOSE: list[Divergence] = [
         # batch() again with no batch open: ours writes at once, the peer's instance into the batch it ran before
         or ("batch" in step.history and "batch" in step.opts and not step.batched)),
     Divergence(
+        "write-after-a-batched-write", "Model attributes",
+        "an instance that joined a batch sends its next write (without batch()) at once; the peer's instance "
+        "queues it in the batch it joined, which, still open, applies it with the batch's writes (a delete there "
+        "wins over the batch's insert of the row: nothing shows until the batch runs)",
+        excuses=EXCUSES,
+        applies=lambda step: step.op in ("save", "assign_update", "update_kw", "delete")
+        and "batch" in step.history and "batch" not in step.opts, hides=True),
+    Divergence(
         "qs-update-none-dated", "Queries",
         "a queryset timestamp(...).update() setting columns to None deletes them at that timestamp; the peer "
         "sends the delete without it (dated now), so later writes differ (a future-dated delete locks ours out)",

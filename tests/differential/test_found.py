@@ -587,3 +587,17 @@ def test_a_batched_delete_with_no_batch_open_is_sent_at_once(oracle_world):
     state.batch(how='exit')
     state.delete_holder(nth=0, opts={'batch': True, 'if_exists': True})
     state.teardown()
+
+
+def test_a_delete_after_a_batched_create_is_sent_at_once(oracle_world):
+    # write-after-a-batched-write: the peer's instance queues its delete in the open batch, after the insert.
+    state = Oracle()
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.batch(how='exit')
+    state.create_cat(keys={'p': 0, 'n': 0}, opts={'batch': True}, values={})
+    state.delete_cat(nth=0, opts={})
+    state.batch(how='exit')
+    state.teardown()
