@@ -532,7 +532,12 @@ def _local_datacenter(conn: Optional[str]) -> tuple[str, int]:
 def create_keyspace_network_topology(
     name: str, dc_replication_map: Mapping[str, int], durable_writes: bool = True, connections: Names = None
 ) -> None:
-    """Create a NetworkTopologyStrategy keyspace; an existing one must have the same replication."""
+    """Create a NetworkTopologyStrategy keyspace; an existing one must have the same replication.
+
+    A datacentre named ``class`` is refused: the replication map's own key, it would replace the strategy."""
+    if "class" in map(str, dc_replication_map):
+        raise CQLEngineException(f"create_keyspace_network_topology({name!r}): a datacentre cannot be named "
+                                 "'class' (the replication map's key for the strategy)")
     replication: dict[str, Any] = {"class": "NetworkTopologyStrategy"}
     replication.update({str(dc): str(int(rf)) for dc, rf in dc_replication_map.items()})
     _create_keyspace(name, replication, durable_writes, connections)
