@@ -17,6 +17,7 @@ import pytest
 
 from cqlengine import connection
 from cqlengine.management import create_keyspace_simple, drop_keyspace
+from cqlengine.statements import qualified_table
 from tests.integration.servers import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,8 +51,8 @@ def test_the_project_s_tests_pass_in_a_keyspace_of_their_own(shop):
     assert run.returncode == 0 and "Ran 4 tests" in run.stderr and "\nOK" in run.stderr, run.stdout + run.stderr
     after = {r["keyspace_name"] for r in connection.execute("SELECT keyspace_name FROM system_schema.keyspaces")}
     assert after == before  # the run's keyspace was dropped; the project's own was never touched
-    assert connection.execute(f"SELECT table_name FROM system_schema.tables WHERE keyspace_name = '{keyspace}'"
-                              ).all() == []
+    assert connection.execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?",
+                              [keyspace]).all() == []
 
 
 def test_sync_and_migrations_commands_exit_as_the_command_line_does(shop, tmp_path):
@@ -73,7 +74,8 @@ def test_gunicorn_preload_serves_a_view_that_queries_from_two_workers(shop):
     env, keyspace = shop
     assert manage(env, "cqlengine_sync").returncode == 0
     for i in range(3):
-        connection.execute(f"INSERT INTO {keyspace}.shop_notes (owner, note_id, title) VALUES (?, now(), ?)",
+        connection.execute(f"INSERT INTO {qualified_table(keyspace, 'shop_notes')} (owner, note_id, title) "
+                           "VALUES (?, now(), ?)",
                            ["eve", f"t{i}"])
     port = free_port()
     argv = [sys.executable, "-m", "gunicorn", "--preload", "--workers", "2", "--bind", f"127.0.0.1:{port}",
