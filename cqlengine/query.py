@@ -877,7 +877,11 @@ class QuerySet(AggregateQueries, QueryBuilder[M]):
 
     def update(self, **values: Any) -> None:
         """UPDATE the matching rows: plain sets, ``__append``, ``__prepend``, ``__remove``, ``__add``,
-        ``__update`` on collections, and increments on counters."""
+        ``__update`` on collections, and increments on counters.
+
+        A non-empty dict given to a map column is merged into the row's map key by key (a None value
+        deletes its key), as the peer does; ``{}`` empties the map, and a frozen map is replaced whole.
+        """
         if self.model._write_hook is not None:
             hook = _queryset_hook(self.model)
             hook.queryset_write(self, "update", values)  # a mirror reads the rows to mirror them

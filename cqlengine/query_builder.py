@@ -576,7 +576,14 @@ class QueryBuilder(Generic[M]):
         return True
 
     def _assignments(self, col: Column, label: str, op: str, value: Any) -> list[Any]:
-        """The assignments of one ``update()`` keyword: a None map value deletes its key, as in the peer."""
+        """The assignments of one ``update()`` keyword: a None map value deletes its key, as in the peer.
+
+        A non-empty map given to a non-frozen map column without an operator is merged into the row's
+        key by key (``m = m + ?``), as the peer's ``m[k] = ?``: the keys not given keep their values.
+        An empty map empties the column; a frozen map is one value and is replaced whole.
+        """
+        if isinstance(col, Map) and not col.frozen and op == "" and isinstance(value, dict) and value:
+            op = "update"
         if isinstance(col, Map) and op in ("", "update"):
             value, nulls = split_map_nulls(col, value)
             if nulls and op == "update":
@@ -585,7 +592,6 @@ class QueryBuilder(Generic[M]):
                 removal = statements.RemoveAssignment(
                     col.db_field_name, {key_col.to_database(key_col.validate(k)) for k in nulls})
                 return [self._assignment(col, label, op, value), removal] if value else [removal]
-            # A whole new map (no operator) simply leaves the None keys out.
         return [self._assignment(col, label, op, value)]
 
     def _assignment(self, col: Column, label: str, op: str, value: Any) -> Any:

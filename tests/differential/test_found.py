@@ -601,3 +601,11 @@ def test_a_delete_after_a_batched_create_is_sent_at_once(oracle_world):
     state.delete_cat(nth=0, opts={})
     state.batch(how='exit')
     state.teardown()
+
+
+def test_a_queryset_map_assignment_is_merged_key_by_key(oracle_world):
+    # The peer sends ms['a'] = ? for the key given: 'c', which it was not given, keeps its value.
+    state = Oracle()
+    state.qs_update_nest(keys={'k': 0}, opts={}, values={'ms__update': {'a': set(), 'c': set()}})
+    state.qs_update_nest(keys={'k': 0}, opts={}, values={'ms': {'a': set()}})
+    state.teardown()

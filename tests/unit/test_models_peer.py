@@ -134,10 +134,20 @@ def test_map_update_with_a_none_value_removes_that_key_with_bound_values():
     assert params == [{"a"}, 1]
 
 
-def test_map_set_with_a_none_value_leaves_the_key_out():
+def test_map_given_without_an_operator_is_merged_key_by_key_and_none_deletes_its_key():
+    # The peer sends m['a'] = null, m['b'] = 2: the keys not named keep their values.
     cql, params = update_cql(Plain.objects(k=1), m={"a": None, "b": 2})
-    assert cql == "UPDATE ks.plain SET m = ? WHERE k = ?"
-    assert params == [{"b": 2}, 1]
+    assert cql == "UPDATE ks.plain SET m = m + ?, m = m - ? WHERE k = ?"
+    assert params == [{"b": 2}, {"a"}, 1]
+    assert update_cql(Plain.objects(k=1), m={"b": 2}) == ("UPDATE ks.plain SET m = m + ? WHERE k = ?", [{"b": 2}, 1])
+
+
+def test_an_empty_map_given_without_an_operator_empties_the_column():
+    assert update_cql(Plain.objects(k=1), m={}) == ("UPDATE ks.plain SET m = ? WHERE k = ?", [{}, 1])
+
+
+def test_a_frozen_map_given_without_an_operator_is_replaced_whole():
+    assert update_cql(Plain.objects(k=1), fm={"b": 2}) == ("UPDATE ks.plain SET fm = ? WHERE k = ?", [{"b": 2}, 1])
 
 
 def test_a_frozen_map_still_refuses_none_values():
