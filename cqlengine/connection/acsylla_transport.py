@@ -459,45 +459,71 @@ def _carried(conn: Connection, transport: AcsyllaTransport, query: Any, params: 
     return shape if isinstance(shape, str) else (prepared, shape)
 
 
+def ready_send(conn: Connection, transport: AcsyllaTransport, query: Any, params: Any, consistency: Optional[int],
+               timeout: Any, idempotent: Optional[bool], execution_profile: Any) -> Optional[AcsyllaSend]:
+    """Sending a request at once, when nothing needs a step first: acsylla carries it and its text is
+    prepared (the cache's entry checked as on every use); None sends it through :func:`acsylla_steps`.
+
+    For many requests at once, where the general body's steps cost more than acsylla's own send. A
+    refusal (``InvalidRequest``, :class:`BindRefused`) is handed to the general body (``refused`` of
+    :func:`acsylla_steps`), which prepares afresh or falls back as it does for any request.
+    """
+    if conn.session is None or transport.why_not(query, params, execution_profile, ()) is not None:
+        return None
+    prepared = conn.cached(query)
+    if prepared is None:
+        return None
+    shape = transport.shape(prepared)
+    if isinstance(shape, str):
+        return None
+    return AcsyllaSend(transport, prepared, shape, list(params or ()), send_options(conn, consistency, timeout, None),
+                       bool(idempotent), False)
+
+
 def acsylla_steps(conn: Connection, transport: AcsyllaTransport, query: Any, params: Any,
                   consistency: Optional[int], timeout: Any, fetch_size: Optional[int], paging_state: Optional[bytes],
                   tuple_rows: bool, idempotent: Optional[bool], execution_profile: Any,
-                  route_to: Sequence[str], note_sent: Callable[[Connection, Any], None]) -> Body[Any]:
+                  route_to: Sequence[str], note_sent: Callable[[Connection, Any], None],
+                  refused: Optional[tuple[AcsyllaSend, BaseException]] = None) -> Body[Any]:
     """The acsylla part of an awaited request's body: its first page, or ``FELL_BACK`` (counted).
 
     ``note_sent`` counts and logs a statement about to be sent, as every request is.
     The text is prepared by cassandra-driver first (in the loop's executor when
     it is new): its types choose the conversions. A refusal caused by column
     types that changed since it was prepared is retried once, prepared afresh
-    (in both drivers), as on cassandra-driver.
+    (in both drivers), as on cassandra-driver. ``refused`` is a send already made
+    (see :func:`ready_send`) and its refusal: the body goes on from there.
     """
+    if refused is None:
+        carried = yield from _carried(conn, transport, query, params, execution_profile, route_to)
+        if isinstance(carried, str):
+            transport.fell_back(query, carried)
+            return FELL_BACK
+        prepared, shape = carried
+        note_sent(conn, query)
+        send = AcsyllaSend(transport, prepared, shape, list(params or ()),
+                           send_options(conn, consistency, timeout, fetch_size), bool(idempotent), tuple_rows,
+                           paging_state)
+        try:
+            return (yield send)
+        except (InvalidRequest, BindRefused) as error:
+            refused = send, error
+    send, exc = refused
+    # The server refuses values serialised for column types that changed since the statement was
+    # prepared; acsylla refuses to bind them. Prepared afresh when the types did change, else sent
+    # (or refused, with its own error) by cassandra-driver.
+    if not (params and (yield Blocking(conn.reprepare_if_changed, query, _Sent(send.prepared)))):
+        if isinstance(exc, BindRefused):
+            transport.fell_back(query, f"acsylla could not bind the values: {exc}")
+            return FELL_BACK
+        raise exc
     carried = yield from _carried(conn, transport, query, params, execution_profile, route_to)
     if isinstance(carried, str):
         transport.fell_back(query, carried)
         return FELL_BACK
     prepared, shape = carried
-    note_sent(conn, query)
-    options = send_options(conn, consistency, timeout, fetch_size)
-    values = list(params or ())
-    try:
-        return (yield AcsyllaSend(transport, prepared, shape, values, options, bool(idempotent), tuple_rows,
-                                  paging_state))
-    except (InvalidRequest, BindRefused) as exc:
-        # The server refuses values serialised for column types that changed since the statement was
-        # prepared; acsylla refuses to bind them. Prepared afresh when the types did change, else sent
-        # (or refused, with its own error) by cassandra-driver.
-        if not (params and (yield Blocking(conn.reprepare_if_changed, query, _Sent(prepared)))):
-            if isinstance(exc, BindRefused):
-                transport.fell_back(query, f"acsylla could not bind the values: {exc}")
-                return FELL_BACK
-            raise
-    carried = yield from _carried(conn, transport, query, params, execution_profile, route_to)
-    if isinstance(carried, str):
-        transport.fell_back(query, carried)
-        return FELL_BACK
-    prepared, shape = carried
-    return (yield AcsyllaSend(transport, prepared, shape, values, options, bool(idempotent), tuple_rows,
-                              paging_state))
+    return (yield AcsyllaSend(transport, prepared, shape, send.params, send.options, send.idempotent,
+                              send.tuple_rows, send.page_state))
 
 
 class _BatchResult:

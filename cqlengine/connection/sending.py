@@ -14,7 +14,7 @@ from cassandra.pool import Host
 from cassandra.query import BatchStatement, BoundStatement, Statement
 
 from cqlengine import statements
-from cqlengine.connection.acsylla_transport import FELL_BACK, AcsyllaTransport, acsylla_steps
+from cqlengine.connection.acsylla_transport import FELL_BACK, AcsyllaSend, AcsyllaTransport, acsylla_steps
 from cqlengine.connection.driver import NOT_SET, Connection
 from cqlengine.connection.refusals import explained
 from cqlengine.connection.steps import Blocking, Body, Send
@@ -132,7 +132,8 @@ class Request(NamedTuple):
         return Send(session, statement, options, conn.stats, self.query)
 
 
-def execute_steps(conn: Connection, request: Request, awaited: bool = False) -> Body[Any]:
+def execute_steps(conn: Connection, request: Request, awaited: bool = False,
+                  refused: Optional[tuple[AcsyllaSend, BaseException]] = None) -> Body[Any]:
     """The body of ``execute`` and ``aexecute`` (``awaited``): the first page of the request's rows.
 
     A statement whose text is cached is bound on the spot; a new text is
@@ -142,7 +143,8 @@ def execute_steps(conn: Connection, request: Request, awaited: bool = False) -> 
     or no host to send to, is raised as an error saying what to do (see
     :mod:`cqlengine.connection.refusals`). An awaited request on a connection
     with another transport goes through it when it can (see
-    :mod:`cqlengine.connection.acsylla_transport`).
+    :mod:`cqlengine.connection.acsylla_transport`); ``refused`` is an acsylla send
+    already made and its refusal (see ``acsylla_transport.ready_send``).
     """
     try:
         session = conn.session
@@ -154,7 +156,7 @@ def execute_steps(conn: Connection, request: Request, awaited: bool = False) -> 
                                             if request.consistency is not None else request.consistency_level,
                                             request.timeout, request.fetch_size, request.paging_state,
                                             request.tuple_rows, request.idempotent, request.execution_profile,
-                                            request.route_to, _note_sent)
+                                            request.route_to, _note_sent, refused)
             if sent is not FELL_BACK:
                 return sent
         statement = request.cached_statement(conn)

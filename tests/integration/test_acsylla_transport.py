@@ -280,3 +280,37 @@ def test_a_batch_member_acsylla_cannot_bind_goes_through_cassandra_driver_counte
     assert acs.stats.transport_fallbacks - fallbacks == 1
     assert any(" BATCH: " in cql and "could not bind" in why for cql, why in acs.stats.fallback_shapes.items())
     assert [(e.seq, e.what) for e in Event.objects(day=9)] == [(1, "plain"), (2, "by __index__")]
+
+
+def test_concurrent_statements_acsylla_cannot_bind_are_sent_as_one_at_a_time_sends_them(acs):
+    # Many at once go the short way when nothing needs a step; a refusal takes the general way from there.
+    insert = f"INSERT INTO {acs.default_keyspace}.acs_events (day, seq, what) VALUES (?, ?, ?)"
+
+    def items(day: int) -> list[tuple[Any, ...]]:
+        found: list[tuple[Any, ...]] = [(insert, [day, seq, f"n{seq}"], None) for seq in range(10)]
+        found[3] = (insert, [day, _Index(3), "by __index__"], None)
+        found[6] = (insert, [day, 6, 12], None)  # refused as cassandra-driver refuses it
+        return found
+
+    def counted(scenario: Any) -> tuple[Any, int, int]:
+        executed, fallbacks = acs.stats.executed, acs.stats.transport_fallbacks
+        got = run(scenario)
+        return got, acs.stats.executed - executed, acs.stats.transport_fallbacks - fallbacks
+
+    async def one_at_a_time() -> list[tuple[bool, Any]]:
+        out: list[tuple[bool, Any]] = []
+        for query, params, _level in items(10):
+            try:
+                out.append((True, await connection.aexecute(query, params, connection=NAME)))
+            except Exception as exc:  # noqa: BLE001 - compared below
+                out.append((False, exc))
+        return out
+
+    alone, alone_executed, alone_fallbacks = counted(one_at_a_time())
+    together, executed, fallbacks = counted(connection.aexecute_concurrently(items(11), concurrency=4,
+                                                                             connection=NAME))
+    assert [ok for ok, _ in together] == [ok for ok, _ in alone] == [seq != 6 for seq in range(10)]
+    assert type(together[6][1]) is type(alone[6][1]) and str(together[6][1]) == str(alone[6][1])
+    assert (executed, fallbacks) == (alone_executed, alone_fallbacks) and fallbacks >= 1
+    stored = {day: [(e.seq, e.what) for e in Event.objects(day=day)] for day in (10, 11)}
+    assert stored[10] == stored[11] and (3, "by __index__") in stored[11] and len(stored[11]) == 9
