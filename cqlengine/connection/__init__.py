@@ -48,7 +48,7 @@ from cqlengine.connection.driver import Connection as Connection
 from cqlengine.connection.driver import connect_error as connect_error
 from cqlengine.connection.pages import AsyncResult as AsyncResult
 from cqlengine.connection.pages import next_page as next_page
-from cqlengine.connection.sending import Request, execute_steps
+from cqlengine.connection.sending import Request, asend, execute_steps
 from cqlengine.connection.sending import _log as _log
 from cqlengine.connection.stats import ConnectionStats as ConnectionStats
 from cqlengine.connection.stats import LatencyStats as LatencyStats
@@ -316,7 +316,7 @@ async def aexecute(
     """
     request = Request(query, params, consistency, timeout, fetch_size, paging_state, consistency_level, tuple_rows,
                       idempotent, execution_profile, route_to)
-    return await arun(execute_steps(get_connection(connection), request, awaited=True))
+    return await asend(get_connection(connection), request)
 
 
 def execute_async(

@@ -460,15 +460,16 @@ def _carried(conn: Connection, transport: AcsyllaTransport, query: Any, params: 
 
 
 def ready_send(conn: Connection, transport: AcsyllaTransport, query: Any, params: Any, consistency: Optional[int],
-               timeout: Any, idempotent: Optional[bool], execution_profile: Any) -> Optional[AcsyllaSend]:
+               timeout: Any, fetch_size: Optional[int], paging_state: Optional[bytes], tuple_rows: bool,
+               idempotent: Optional[bool], execution_profile: Any, route_to: Sequence[str]) -> Optional[AcsyllaSend]:
     """Sending a request at once, when nothing needs a step first: acsylla carries it and its text is
     prepared (the cache's entry checked as on every use); None sends it through :func:`acsylla_steps`.
 
-    For many requests at once, where the general body's steps cost more than acsylla's own send. A
-    refusal (``InvalidRequest``, :class:`BindRefused`) is handed to the general body (``refused`` of
-    :func:`acsylla_steps`), which prepares afresh or falls back as it does for any request.
+    The general body's steps cost more than acsylla's own send. A refusal (``InvalidRequest``,
+    :class:`BindRefused`) is handed to the general body (``refused`` of :func:`acsylla_steps`), which
+    prepares afresh or falls back as it does for any request.
     """
-    if conn.session is None or transport.why_not(query, params, execution_profile, ()) is not None:
+    if conn.session is None or transport.why_not(query, params, execution_profile, route_to) is not None:
         return None
     prepared = conn.cached(query)
     if prepared is None:
@@ -476,8 +477,9 @@ def ready_send(conn: Connection, transport: AcsyllaTransport, query: Any, params
     shape = transport.shape(prepared)
     if isinstance(shape, str):
         return None
-    return AcsyllaSend(transport, prepared, shape, list(params or ()), send_options(conn, consistency, timeout, None),
-                       bool(idempotent), False)
+    return AcsyllaSend(transport, prepared, shape, list(params or ()),
+                       send_options(conn, consistency, timeout, fetch_size), bool(idempotent), tuple_rows,
+                       paging_state)
 
 
 def acsylla_steps(conn: Connection, transport: AcsyllaTransport, query: Any, params: Any,

@@ -6,16 +6,14 @@ import threading
 from functools import partial
 from typing import Any, Optional, Sequence
 
-from cassandra import InvalidRequest
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, ResponseFuture, ResultSet, Session
 from cassandra.query import Statement
 
 from cqlengine.connection import telemetry
-from cqlengine.connection.acsylla_transport import AcsyllaSend, AcsyllaTransport, BindRefused, ready_send
+from cqlengine.connection.acsylla_transport import AcsyllaTransport
 from cqlengine.connection.driver import NOT_SET, Connection
 from cqlengine.connection.refusals import explained
-from cqlengine.connection.sending import Request, _log, _note_sent, execute_steps, is_default_profile, send_options
-from cqlengine.connection.steps import arun
+from cqlengine.connection.sending import Request, _log, asend, is_default_profile, send_options
 from cqlengine.exceptions import ConnectionException
 from cqlengine.prepared import Params
 
@@ -58,33 +56,17 @@ async def asend_concurrently(conn: Connection, items: Sequence[tuple[Any, ...]],
             None, partial(send_concurrently, conn, items, concurrency, timeout, execution_profile))
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
         raise ConnectionException(f"execute_concurrently: concurrency must be a positive int, got {concurrency!r}")
-    transport = conn.transport
-    loop = asyncio.get_running_loop()
     outcomes: list[tuple[bool, Any]] = [(False, None)] * len(items)
     pending = iter(enumerate(items))  # shared by the workers: each item is taken once, in order
 
     async def worker() -> None:
-        # ``concurrency`` workers, not a task per item, and a statement ready to go sent at once, not
-        # through the general body's steps: both cost more per statement than acsylla's own send.
+        # ``concurrency`` workers, not a task per item: a task and a semaphore turn per statement cost
+        # more than acsylla's own send.
         for index, item in pending:
-            query, params, consistency = item[0], item[1], item[2]
-            idempotent = item[3] if len(item) > 3 else None
-            send = ready_send(conn, transport, query, params, consistency, timeout, idempotent, execution_profile)
-            refused: Optional[tuple[AcsyllaSend, BaseException]] = None
-            if send is not None:
-                _note_sent(conn, query)
-                try:
-                    outcomes[index] = True, await send.arun(loop)
-                    continue
-                except (InvalidRequest, BindRefused) as exc:
-                    refused = send, exc  # nothing applied: the general body prepares afresh or falls back
-                except Exception as exc:  # noqa: BLE001 - this statement's outcome, told as the general body's
-                    outcomes[index] = False, _explained(exc, query, conn.ensure_session(), conn)
-                    continue
-            request = Request(query, params, consistency, timeout, idempotent=idempotent,
+            request = Request(item[0], item[1], item[2], timeout, idempotent=item[3] if len(item) > 3 else None,
                               execution_profile=execution_profile)
             try:
-                outcomes[index] = True, await arun(execute_steps(conn, request, awaited=True, refused=refused))
+                outcomes[index] = True, await asend(conn, request)
             except Exception as exc:  # noqa: BLE001 - reported as this statement's outcome, as the driver's
                 outcomes[index] = False, exc
 

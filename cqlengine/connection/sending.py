@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, NamedTuple, Optional, Protocol, Sequence, Union
 
@@ -14,10 +15,17 @@ from cassandra.pool import Host
 from cassandra.query import BatchStatement, BoundStatement, Statement
 
 from cqlengine import statements
-from cqlengine.connection.acsylla_transport import FELL_BACK, AcsyllaSend, AcsyllaTransport, acsylla_steps
+from cqlengine.connection.acsylla_transport import (
+    FELL_BACK,
+    AcsyllaSend,
+    AcsyllaTransport,
+    BindRefused,
+    acsylla_steps,
+    ready_send,
+)
 from cqlengine.connection.driver import NOT_SET, Connection
 from cqlengine.connection.refusals import explained
-from cqlengine.connection.steps import Blocking, Body, Send
+from cqlengine.connection.steps import Blocking, Body, Send, arun
 from cqlengine.prepared import Params
 
 log = logging.getLogger(__name__)
@@ -177,6 +185,35 @@ def execute_steps(conn: Connection, request: Request, awaited: bool = False,
         if better is exc:
             raise
         raise better from exc
+
+
+async def asend(conn: Connection, request: Request) -> Any:
+    """The first page of an awaited request (the body of ``aexecute``).
+
+    On acsylla, a request ready to go (see ``acsylla_transport.ready_send``) is
+    sent at once, not through the steps of :func:`execute_steps`, which cost
+    more than acsylla's own send; a refusal is handed to that body, which
+    prepares afresh or falls back as for any request.
+    """
+    transport = conn.transport
+    refused: Optional[tuple[AcsyllaSend, BaseException]] = None
+    if isinstance(transport, AcsyllaTransport):
+        level = request.consistency if request.consistency is not None else request.consistency_level
+        send = ready_send(conn, transport, request.query, request.params, level, request.timeout,
+                          request.fetch_size, request.paging_state, request.tuple_rows, request.idempotent,
+                          request.execution_profile, request.route_to)
+        if send is not None:
+            _note_sent(conn, request.query)
+            try:
+                return await send.arun(asyncio.get_running_loop())
+            except (InvalidRequest, BindRefused) as exc:
+                refused = send, exc  # nothing applied
+            except NoHostAvailable as exc:
+                better = explained(exc, request.query, conn.session, conn.name, conn.host_errors)
+                if better is exc:
+                    raise
+                raise better from exc
+    return await arun(execute_steps(conn, request, awaited=True, refused=refused))
 
 
 def send_async(conn: Connection, query: Union[str, Statement], params: Optional[Params],
