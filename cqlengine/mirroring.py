@@ -45,7 +45,7 @@ from cqlengine.exceptions import CQLEngineException, LWTException
 from cqlengine.mapped import Build, MappedModel
 from cqlengine.models import Model
 from cqlengine.query import ModelQuerySet, QuerySet
-from cqlengine.writes import Batch, WriteOptions, normalize_timestamp
+from cqlengine.writes import Batch, WriteOptions, merges_into_row, normalize_timestamp
 
 #: What a transform returns for a source instance: the target's values (an instance, or a mapping of its
 #: attribute names), or None when the row has no counterpart in the target.
@@ -523,8 +523,9 @@ def _after_in_python(queryset: QuerySet[MappedModel], before: list[MappedModel],
     write's own timestamp.
     """
     model = queryset.model
-    if any("__" in name for name in values):
-        return None
+    columns = model._meta.columns
+    if any("__" in name or merges_into_row(columns.get(name), value) for name, value in values.items()):
+        return None  # an operation, or a map merged key by key: what it leaves is read back
     pinned: dict[str, list[Any]] = {}
     for relation in queryset._where:
         col = model._meta.columns.get(relation.attr)

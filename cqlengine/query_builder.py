@@ -17,7 +17,7 @@ from cqlengine.exceptions import QueryException, UnknownUpdateColumn, Validation
 from cqlengine.functions import BaseFunction, Token
 from cqlengine.mapped import MappedModel
 from cqlengine.operators import FILTER_SUFFIXES, UPDATE_SUFFIXES
-from cqlengine.writes import NO_OPTIONS, WriteOptions, refuse_read_only, split_map_nulls
+from cqlengine.writes import NO_OPTIONS, WriteOptions, merges_into_row, refuse_read_only, split_map_nulls
 
 __all__ = ["QueryBuilder"]
 
@@ -582,7 +582,7 @@ class QueryBuilder(Generic[M]):
         key by key (``m = m + ?``), as the peer's ``m[k] = ?``: the keys not given keep their values.
         An empty map empties the column; a frozen map is one value and is replaced whole.
         """
-        if isinstance(col, Map) and not col.frozen and op == "" and isinstance(value, dict) and value:
+        if op == "" and merges_into_row(col, value):
             op = "update"
         if isinstance(col, Map) and op in ("", "update"):
             value, nulls = split_map_nulls(col, value)

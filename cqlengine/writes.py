@@ -134,6 +134,13 @@ def writes_nothing(col: Column, value: Any) -> bool:
     return value is None or (col.is_collection and not value and not getattr(col, "frozen", False))
 
 
+def merges_into_row(col: Optional[Column], value: Any) -> bool:
+    """Whether ``update(col=value)`` without an operator merges into the row's value rather than replacing
+    it: a non-empty dict given to a non-frozen map is written key by key (``m = m + ?``), as the peer's
+    ``m[k] = ?``, so the keys not given keep their values."""
+    return isinstance(col, Map) and not col.frozen and isinstance(value, dict) and bool(value)
+
+
 def split_map_nulls(col: Column, value: Any) -> tuple[Any, list[Any]]:
     """A non-frozen map's value without its None entries, and the keys those held.
 

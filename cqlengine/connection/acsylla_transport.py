@@ -363,11 +363,14 @@ class AcsyllaResult:
         self._prepared = prepared
         self._values = values
         self.column_names: Optional[list[str]] = send.shape.names or None
-        #: The consistency level the request was sent with (as ``ConsistencyLevel`` values).
-        self.consistency_level = int(send.options["consistency"].value)
         self.current_rows: list[Any] = []
         self.has_more_pages = False
         self.paging_state: Optional[bytes] = None
+
+    @property
+    def consistency_level(self) -> int:
+        """The consistency level the request was sent with (as ``ConsistencyLevel`` values)."""
+        return int(self._send.options["consistency"].value)  # read when asked: an enum's value is not free
 
     async def load(self, page_state: Optional[bytes]) -> None:
         """Fetch the page at ``page_state`` (None: the first) and take its rows."""

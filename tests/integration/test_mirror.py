@@ -343,3 +343,21 @@ def test_an_update_of_an_instance_never_read_writes_the_same_columns_in_both(cql
         m.stop()
         management.drop_table(Prefs)
         management.drop_table(PrefsCopy)
+
+
+def test_a_queryset_update_of_a_map_merges_it_in_both(cqlengine_connection):
+    management.sync_table(Prefs)
+    management.sync_table(PrefsCopy)
+    m = mirror(Prefs, PrefsCopy, lambda p: {"id": p.id, "mf": p.mf, "dummy": p.dummy})
+    try:
+        Prefs.create(id=2, mf={0: 0, 1: 1}, dummy=0)
+        Prefs.objects(id=2).update(mf={1: 10, 2: 2})  # merged key by key, as the peer: key 0 stays
+        Prefs.objects(id=2).update(mf={0: None})  # a None value deletes its key
+        source, target = Prefs.get(id=2), PrefsCopy.get(id=2)
+        assert source.mf == target.mf == {1: 10, 2: 2}
+        Prefs.objects(id=2).update(mf={})  # an empty map empties it
+        assert not Prefs.get(id=2).mf and not PrefsCopy.get(id=2).mf
+    finally:
+        m.stop()
+        management.drop_table(Prefs)
+        management.drop_table(PrefsCopy)
