@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
 import itertools
 import time
 import warnings
@@ -46,6 +47,10 @@ from tests.differential.known import Outcome, Step
 # ---------------------------------------------------------------- counts (read by make fuzz)
 
 COUNTS = {"examples": 0, "steps": 0}
+#: The program (as ``state.<rule>(...)`` lines) of the first example that showed each difference, before
+#: hypothesis shrinks it: what ``make fuzz`` prints when a replay does not fail the same way (hypothesis
+#: then reports its own ``Flaky`` error and no program). Emptied by the fuzz loop at each round.
+UNSHRUNK: dict[str, list[str]] = {}
 
 # ---------------------------------------------------------------- values
 
@@ -285,6 +290,7 @@ class OracleMachine(RuleBasedStateMachine):
         assert WORLD is not None, "the oracle runs inside its pytest fixture"
         self.world = WORLD
         COUNTS["examples"] += 1
+        self.program: list[str] = []  # the steps run so far, as hypothesis prints them
         self.epoch = 0
         self.pairs: list[Pair] = []
         self._fresh_keys()
@@ -378,6 +384,7 @@ class OracleMachine(RuleBasedStateMachine):
         entry = known.excused(step, what)
         if entry is None:
             signature = f"{step.op} {step.label}: {what} ({step.ours.raised or '-'}/{step.peer.raised or '-'})"
+            UNSHRUNK.setdefault(signature, [f"state = {type(self).__name__}()", *self.program, "state.teardown()"])
             raise Difference(f"{step.op} {step.label} keys={step.keys} values={step.values} "
                              f"opts={step.opts}: {detail}", signature)
         return entry
@@ -387,6 +394,7 @@ class OracleMachine(RuleBasedStateMachine):
     @rule(how=st.sampled_from(["exit", "execute"]))
     def batch(self, how: str) -> None:
         """Open a batch (the writes of later steps with ``batch`` go in it), or close the one open."""
+        self.program.append(f"state.batch(how={how!r})")
         if self.world.ours.batch is None:
             for side in self.sides:
                 side.batch = side.query.BatchQuery()
@@ -434,7 +442,14 @@ def _model_rules(spec: Spec) -> dict[str, Any]:
 
     def add(name: str, function: Callable[..., Any], decorator: Any) -> None:
         function.__name__ = function.__qualname__ = f"{name}_{label}"
-        made[function.__name__] = decorator(function)
+
+        @functools.wraps(function)
+        def logged(self: OracleMachine, **arguments: Any) -> Any:
+            shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
+            self.program.append(f"state.{function.__name__}({shown})")
+            return function(self, **arguments)
+
+        made[function.__name__] = decorator(logged)
 
     def pair_of(self: OracleMachine, step: Step, origin: str, epoch: int) -> None:
         """Follow the instances a step returned from now on (unless it failed or the example restarted)."""

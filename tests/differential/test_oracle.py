@@ -22,7 +22,7 @@ import time
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from tests.differential.machine import COUNTS, Difference, Oracle
+from tests.differential.machine import COUNTS, UNSHRUNK, Difference, Oracle
 
 _COMMON = dict(deadline=None, database=None, suppress_health_check=list(HealthCheck))
 settings.register_profile("differential-bounded", derandomize=True, max_examples=150, stateful_step_count=40,
@@ -42,6 +42,7 @@ def test_oracle(oracle_world, capsys):
     rounds = failed = 0
     while time.monotonic() < deadline:
         rounds += 1
+        UNSHRUNK.clear()
         try:
             run_state_machine_as_test(Oracle, settings=settings.get_profile(PROFILE))
         except Exception as error:  # noqa: BLE001 - every failure is reported, the loop goes on
@@ -50,6 +51,9 @@ def test_oracle(oracle_world, capsys):
                 signature = one.signature if isinstance(one, Difference) else type(one).__name__ + str(one)[:200]
                 if signature not in found:
                     found[signature] = _report(one)
+                    if not isinstance(one, Difference):  # no shrunk program: the first ones, as they ran
+                        found[signature] += "".join(f"\n-- unshrunk, {seen}:\n" + "\n".join(program)
+                                                    for seen, program in UNSHRUNK.items())
                     with capsys.disabled():
                         print(f"\n== fuzz: difference {len(found)} ({signature})\n{found[signature]}", flush=True)
     summary = f"fuzz: {COUNTS['examples']} examples run, {COUNTS['steps']} steps, differences {len(found)}"
