@@ -379,12 +379,15 @@ class OracleMachine(RuleBasedStateMachine):
         if drift or known.hidden(step) is not None:
             self._restart()
 
+    def _unshrunk(self, seen: str) -> None:
+        UNSHRUNK.setdefault(seen, [f"state = {type(self).__name__}()", *self.program, "state.teardown()"])
+
     def _excuse(self, step: Step, what: str, detail: str, diff: Any = None) -> known.Divergence:
         step.diff = diff
         entry = known.excused(step, what)
         if entry is None:
             signature = f"{step.op} {step.label}: {what} ({step.ours.raised or '-'}/{step.peer.raised or '-'})"
-            UNSHRUNK.setdefault(signature, [f"state = {type(self).__name__}()", *self.program, "state.teardown()"])
+            self._unshrunk(signature)
             raise Difference(f"{step.op} {step.label} keys={step.keys} values={step.values} "
                              f"opts={step.opts}: {detail}", signature)
         return entry
@@ -447,7 +450,12 @@ def _model_rules(spec: Spec) -> dict[str, Any]:
         def logged(self: OracleMachine, **arguments: Any) -> Any:
             shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
             self.program.append(f"state.{function.__name__}({shown})")
-            return function(self, **arguments)
+            try:
+                return function(self, **arguments)
+            except Exception as exc:
+                if not isinstance(exc, Difference):  # the machine's own failure (a timeout reading the rows ...)
+                    self._unshrunk(f"{type(exc).__name__}: {str(exc)[:200]}")
+                raise
 
         made[function.__name__] = decorator(logged)
 
