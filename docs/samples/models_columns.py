@@ -65,3 +65,13 @@ for column in ("at", "day", "clock", "address_ip", "stamp"):
     print(f"{column:>10}: {type(getattr(back, column)).__name__} {getattr(back, column)!r}")
 assert back.at == datetime(2026, 5, 1, 12, 30)  # naive UTC, as the driver reads timestamps
 assert ip_address(back.address_ip) == ip_address("10.0.0.1")
+# --- collections
+Everything.objects(id=row.id).update(tags__add={"c"}, scores__append=[4], attrs={"y": 2})
+back = Everything.get(id=row.id)
+assert back.tags == {"a", "b", "c"} and back.scores == [3, 1, 2, 4]
+assert back.attrs == {"x": 1, "y": 2}  # a map given without an operator is merged key by key
+Everything.objects(id=row.id).update(attrs={"x": None}, tags__remove={"a"})  # None deletes its key
+assert Everything.get(id=row.id).attrs == {"y": 2}
+Everything.objects(id=row.id).update(attrs={}, scores=[9])  # {} empties a map; a list is replaced
+back = Everything.get(id=row.id)
+assert not back.attrs and back.scores == [9]
