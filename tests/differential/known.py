@@ -189,7 +189,7 @@ ON_PURPOSE: list[Divergence] = [
         "or the partition's static row is empty, though it was applied); a static column's delete with a "
         "condition on a regular column is refused by the server (InvalidRequest), where ours checks it",
         excuses=frozenset({"exception"}),
-        applies=lambda step: step.op in ("update_kw", "assign_update", "save")
+        applies=lambda step: step.op in ("update_kw", "assign_update", "save", "update_new", "qs_update")
         and any(step.opts.get(o) for o in _CONDITIONAL)
         and (any(_nothing(v) for v in step.values.values()) or "static-none" in step.history)
         and ((step.ours.exc is None and step.peer.raised_kind("LWTException"))

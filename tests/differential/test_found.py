@@ -609,3 +609,20 @@ def test_a_queryset_map_assignment_is_merged_key_by_key(oracle_world):
     state.qs_update_nest(keys={'k': 0}, opts={}, values={'ms__update': {'a': set(), 'c': set()}})
     state.qs_update_nest(keys={'k': 0}, opts={}, values={'ms': {'a': set()}})
     state.teardown()
+
+
+def test_a_conditional_queryset_update_setting_none_is_one_statement(oracle_world):
+    # none-in-the-conditional-statement: the peer's second statement (DELETE info IF EXISTS) finds no row,
+    # since its first one (infos = []) emptied the row an UPDATE had made, and raises LWTException.
+    state = Oracle()
+    state.qs_update_holder(keys={'k': 0}, opts={}, values={'infos': [UDT(name=None, tags=None)]})
+    state.qs_update_holder(keys={'k': 0}, opts={'if_exists': True}, values={'infos': [], 'info': None})
+    state.teardown()
+
+
+def test_a_conditional_update_of_a_new_instance_setting_a_static_none_is_checked(oracle_world):
+    # none-in-the-conditional-statement: the peer deletes the static column under a condition on a regular
+    # one, which the server refuses; ours sends one conditional UPDATE, whose condition fails here.
+    state = Oracle()
+    state.update_new_row(keys={'p': 0, 'ck': 0}, opts={'iff': {'v': ''}}, values={'s': None})
+    state.teardown()
