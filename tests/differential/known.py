@@ -29,6 +29,8 @@ from cassandra import util as driver_util
 #: different instance state, different rows, a different query result.
 EXCUSES = frozenset({"exception", "instance", "rows", "result"})
 STATE = frozenset({"instance", "rows", "result"})
+#: The ``timestamp()`` values of the programs that date a write before now (the third is in the future).
+PAST_TIMESTAMPS = (1_000, 2_000)
 
 
 @dataclass
@@ -367,10 +369,12 @@ ON_PURPOSE: list[Divergence] = [
     Divergence(
         "new-instance-none-no-tombstone", "Writes of new instances",
         "since a None given to a new instance writes nothing (new-instance-none-keeps-old), a later write with "
-        "an older timestamp() shows through in our row, where the peer's tombstone hides it",
+        "an older timestamp() shows through in our row, where the peer's tombstone hides it (when the batch "
+        "holding it runs, for a batched write)",
         excuses=frozenset({"rows"}),
-        applies=lambda step: step.opts.get("timestamp") in (1_000, 2_000) and step.diff is not None
-        and _nulls_in(step.diff[1], step.diff[0])),
+        applies=lambda step: (step.opts.get("timestamp") in PAST_TIMESTAMPS
+                              or (step.op == "batch" and "dated-in-the-past" in step.history))
+        and step.diff is not None and _nulls_in(step.diff[1], step.diff[0])),
     Divergence(
         "query-refused-when-empty", "Queries",
         "a queryset update() with only empty operations (li__append=[]) on a partial key is refused (QueryException) "

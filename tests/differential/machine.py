@@ -56,7 +56,7 @@ UNSHRUNK: dict[str, list[str]] = {}
 
 TTL = 3600
 FUTURE = 4_102_444_800_000_000  # 2100-01-01 in microseconds: later than any write without timestamp()
-TIMESTAMPS = (1_000, 2_000, FUTURE)
+TIMESTAMPS = (*known.PAST_TIMESTAMPS, FUTURE)
 #: The pause before each side's conditional step. Cassandra dates a conditional (Paxos) write by its
 #: own clock in whole milliseconds (times 1000), a plain write by the driver's clock in microseconds:
 #: a conditional write in the same millisecond as a plain write of the same cell is dated before it
@@ -330,6 +330,8 @@ class OracleMachine(RuleBasedStateMachine):
     def _run(self, step: Step, call: Callable[[Side], Any], compare_result: bool = False) -> Step:
         COUNTS["steps"] += 1
         step.batched = bool(step.opts.get("batch")) and self.world.ours.batch is not None
+        if step.batched and step.opts.get("timestamp") in known.PAST_TIMESTAMPS:
+            self.batch_notes.add("dated-in-the-past")  # what it writes shows when the batch runs
         conditional = step.op == "batch" or any(step.opts.get(name) for name in _CONDITIONAL_OPTS)
         for side in self.sides:
             if conditional:

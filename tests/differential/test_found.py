@@ -626,3 +626,14 @@ def test_a_conditional_update_of_a_new_instance_setting_a_static_none_is_checked
     state = Oracle()
     state.update_new_row(keys={'p': 0, 'ck': 0}, opts={'iff': {'v': ''}}, values={'s': None})
     state.teardown()
+
+
+def test_a_batched_write_dated_in_the_past_shows_through_a_none_given_to_a_new_instance(oracle_world):
+    # new-instance-none-no-tombstone: the peer's create(name=None) deletes name now, which hides the batch's
+    # name = '' dated 1000 when the batch runs; ours wrote nothing for the None, so the batch's value shows.
+    state = Oracle()
+    state.batch(how='exit')
+    state.create_dog(keys={'p': 0, 'n': 0}, opts={}, values={'name': None, 'bark': None})
+    state.create_dog(keys={'p': 0, 'n': 0}, opts={'batch': True, 'timestamp': 1000}, values={'name': ''})
+    state.batch(how='exit')
+    state.teardown()
