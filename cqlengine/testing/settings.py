@@ -144,6 +144,10 @@ disk_failure_policy: stop
 commit_failure_policy: stop
 materialized_views_enabled: true
 sasi_indexes_enabled: true
+# A vector index's in-memory graph refuses a mutation when more than (processors + 1) insert into it at once
+# ("Number of outstanding pooled objects has gone beyond the limit"): on a two-core machine, concurrent writes
+# to a vector-indexed table fail on the server. Two mutations applied at a time stay under that limit anywhere.
+concurrent_writes: 2
 """
 
 

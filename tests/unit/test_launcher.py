@@ -376,6 +376,11 @@ def test_durable_mode_syncs_the_commit_log_before_acknowledging(tmp_path):
     assert not ServerSettings.from_env({}).durable
 
 
+def test_the_node_applies_no_more_mutations_at_once_than_a_vector_index_takes(tmp_path):
+    # Cassandra 5.0's in-memory vector graph refuses the (processors + 2)th concurrent insert: 4 on 2 cores.
+    assert "\nconcurrent_writes: 2\n" in render_yaml(settings_in(tmp_path), tmp_path / "run")
+
+
 def test_a_dead_nodes_run_directory_is_reported_and_cleaned_on_request(tmp_path):
     import json
     import os
