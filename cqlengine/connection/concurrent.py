@@ -36,9 +36,12 @@ def send_concurrently(conn: Connection, items: Sequence[tuple[Any, ...]], concur
     for item in items:
         _log(conn, item[0])
     conn.stats.count("executed", len(bound))
-    outcomes = _send_all(session, bound, concurrency, options, [item[0] for item in items])
-    return [(ok, value if ok else _explained(value, item[0], session, conn))
-            for (ok, value), item in zip(outcomes, items)]
+    queries = [item[0] for item in items] if telemetry.active is not None else ()
+    outcomes = _send_all(session, bound, concurrency, options, queries)
+    for index, (ok, value) in enumerate(outcomes):
+        if not ok:  # rewritten in place: a bulk call's outcomes stay one tuple a statement while it runs
+            outcomes[index] = (False, _explained(value, items[index][0], session, conn))
+    return outcomes
 
 
 async def asend_concurrently(conn: Connection, items: Sequence[tuple[Any, ...]], concurrency: int = 100,
@@ -93,7 +96,7 @@ def _send_all(session: Session, statements: Sequence[Statement], concurrency: in
     """
     outcomes: list[tuple[bool, Any]] = [(False, None)] * len(statements)
     tracing = telemetry.active
-    traced: list[Optional[telemetry.Request]] = [None] * len(statements)
+    traced: list[Optional[telemetry.Request]] = [None] * len(statements) if tracing is not None else []
     slots = threading.BoundedSemaphore(concurrency)
     all_done = threading.Event()
     left = [len(statements)]
@@ -105,7 +108,7 @@ def _send_all(session: Session, statements: Sequence[Statement], concurrency: in
         except Exception as exc:  # noqa: BLE001 - reported as this statement's outcome, never a hang
             outcomes[index] = (False, exc)
         finally:
-            request = traced[index]
+            request = traced[index] if traced else None
             if request is not None:  # its span ends before the call returns (done/failed never raise)
                 answered, outcome = outcomes[index]
                 if answered:

@@ -59,6 +59,23 @@ def test_a_raw_statement_on_a_missing_table_says_to_create_it(cqlengine_connecti
         connection.execute(f"SELECT * FROM {keyspace}.nowhere_table WHERE id = ?", [uuid.uuid4()])
 
 
+def test_concurrent_statements_tell_each_failure_in_its_place(cqlengine_connection):
+    """A statement refused while the others are written keeps its place among the outcomes."""
+    keyspace = cqlengine_connection.default_keyspace
+    connection.execute(f"CREATE TABLE {keyspace}.told_in_place (id uuid PRIMARY KEY, body text)")
+    insert = f"INSERT INTO {keyspace}.told_in_place (id, body) VALUES (?, ?)"
+    try:
+        outcomes = connection.execute_concurrently([(insert, [uuid.uuid4(), "a"], None), (insert, [None, "b"], None),
+                                                    (insert, [uuid.uuid4(), "c"], None)], concurrency=2)
+        assert [ok for ok, _ in outcomes] == [True, False, True]
+        assert isinstance(outcomes[1][1], InvalidRequest)  # a null key: the server refuses that one alone
+        assert "Invalid null value" in str(outcomes[1][1])
+        assert sorted(row["body"] for row in connection.execute(f"SELECT body FROM {keyspace}.told_in_place")) == [
+            "a", "c"]
+    finally:
+        connection.execute(f"DROP TABLE IF EXISTS {keyspace}.told_in_place")
+
+
 def test_a_raw_statement_without_a_keyspace_names_the_settings(cqlengine_connection):
     with pytest.raises(TableNotFound, match=r"names a table without its keyspace and the session has none"):
         connection.execute("SELECT * FROM nowhere_table WHERE id = ?", [uuid.uuid4()])
