@@ -100,6 +100,7 @@ class Connection:
         #: The last error each host (by endpoint) gave a request, for the message when none is up.
         self.host_errors: dict[str, BaseException] = {}
         self.prepared_cache = PreparedCache(prepared_cache_size, self.stats)
+        self._profile_copies = ProfileCopies()
         #: Another driver sending this connection's awaited statements (``transport="acsylla"``), or None.
         self.transport: Optional[Transport] = None
         self._lock = threading.RLock()
@@ -211,6 +212,7 @@ class Connection:
         self._lock = threading.RLock()
         self.stats.reset_locks()
         self.prepared_cache.reset_after_fork()
+        self._profile_copies.clear()
         if self.transport is not None:
             self.transport.forget_inherited()
         if self.session is None:
@@ -234,6 +236,7 @@ class Connection:
                 self.cluster.shutdown()
             self.cluster = self.session = None
             self.prepared_cache.clear()
+            self._profile_copies.clear()
 
     def token_ring(self, keyspace: str) -> tuple[str, list[tuple[int, tuple[str, ...]]]]:
         """The cluster's partitioner and its ring: each token, in order, with the replicas (in ``keyspace``)
@@ -258,9 +261,10 @@ class Connection:
         many rows. In the driver's legacy mode no profile can be passed, and
         the session's own row factory must be ``dict_factory`` (see
         :func:`_check_borrowed_session`): rows are dicts then, whatever was
-        asked. Otherwise a profile whose rows are not what is wanted is copied
-        per statement (a shallow copy: its policies are shared), so changes
-        the caller makes to it later still apply. ``name`` picks another of the
+        asked. Otherwise a profile whose rows are not what is wanted is read
+        through a shallow copy (its policies are shared), kept only while the
+        profile is unchanged (:class:`ProfileCopies`), so changes the caller
+        makes to it later still apply. ``name`` picks another of the
         session's profiles (or is an ``ExecutionProfile`` itself), read the
         same way; None is the default profile.
         """
@@ -292,7 +296,7 @@ class Connection:
                                           f"(its profiles: {known})") from None
         if profile.row_factory is factory:
             return name
-        return session.execution_profile_clone_update(profile, row_factory=factory)
+        return self._profile_copies.copy(session, profile, factory)
 
     # -- prepared statements (the cache lives in cqlengine.prepared) ------------------
 
@@ -396,6 +400,39 @@ class Connection:
         if idempotent is not None:
             statement.is_idempotent = idempotent
         return statement
+
+
+class ProfileCopies:
+    """Copies of a session's execution profiles that read rows another way, one per profile and row factory.
+
+    Reading rows as tuples through a profile that makes dicts needs a copy of the profile (the caller's is
+    not ours to change); making one per statement cost a ``get()`` a tenth of its CPU. A copy is reused
+    only while its profile's attributes are still those it was copied from (one dict comparison each use),
+    so a change the caller makes to the profile (its consistency, timeout, policies) applies to the next
+    statement. Copies go with the session (``shutdown``, fork), and at most 32 are kept.
+    """
+
+    LIMIT = 32
+
+    def __init__(self) -> None:
+        self._copies: dict[tuple[int, Any], tuple[ExecutionProfile, dict[str, Any], ExecutionProfile]] = {}
+
+    def copy(self, session: Session, profile: ExecutionProfile, factory: Any) -> ExecutionProfile:
+        """``profile`` reading rows with ``factory``: the kept copy while ``profile`` is unchanged."""
+        key = (id(profile), factory)
+        kept = self._copies.get(key)
+        attributes = getattr(profile, "__dict__", None)
+        if kept is not None and kept[0] is profile and kept[1] == attributes:
+            return kept[2]
+        made: ExecutionProfile = session.execution_profile_clone_update(profile, row_factory=factory)
+        if attributes is not None:  # a profile without a __dict__ cannot be compared: copied each time
+            if len(self._copies) >= self.LIMIT:
+                self._copies.clear()
+            self._copies[key] = (profile, dict(attributes), made)
+        return made
+
+    def clear(self) -> None:
+        self._copies.clear()
 
 
 #: Clusters and sessions inherited through ``fork()``: never used, and never finalized, in the child.

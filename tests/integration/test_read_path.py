@@ -300,3 +300,26 @@ def test_a_batch_sends_collections_as_they_were_when_saved(ks):
     batch.execute()
     row = Queued.objects.get(id=2)
     assert (row.scores, row.tags, row.entries) == ({"a": 1}, {"x"}, [1])
+
+
+def test_rows_as_tuples_follow_a_later_change_to_the_sessions_profile(ks):
+    """The tuple-reading copy of the session's profile is kept, but never outlives a change to the profile."""
+    from cassandra import ConsistencyLevel
+
+    profile = connection.get_session().get_execution_profile(EXEC_PROFILE_DEFAULT)
+    query = f"SELECT k FROM {ks}.read_path_rows WHERE k = ?"
+
+    def level_sent() -> Any:
+        result = connection.execute(query, [1], tuple_rows=True)
+        assert type(result.current_rows[0]) is tuple
+        return result.response_future.message.consistency_level
+
+    before = profile.consistency_level
+    try:
+        assert level_sent() == level_sent() == before
+        profile.consistency_level = ConsistencyLevel.ONE if before != ConsistencyLevel.ONE else ConsistencyLevel.ALL
+        assert level_sent() == profile.consistency_level != before
+    finally:
+        profile.consistency_level = before
+    assert level_sent() == before
+    assert profile.row_factory is dict_factory
