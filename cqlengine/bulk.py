@@ -21,7 +21,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable, Iterable, Optional, Sequence
 
+from cassandra import WriteFailure
+
 from cqlengine import connection, lifecycle, statements
+from cqlengine.columns import Vector
 from cqlengine.exceptions import CQLEngineException, LWTException, ValidationError
 from cqlengine.mapped import MappedModel
 from cqlengine.writes import NO_OPTIONS, WriteOptions, check_applied
@@ -46,7 +49,20 @@ class BulkWriteError(CQLEngineException):
         shown = "; ".join(f"{f.instance!r}: {type(f.error).__name__}: {f.error}" for f in failures[:3])
         more = f" (and {len(failures) - 3} more)" if len(failures) > 3 else ""
         super().__init__(f"{action}: {len(failures)} of {len(failures) + len(written)} write(s) failed: "
-                         f"{shown}{more}; the others were written")
+                         f"{shown}{more}; the others were written{_vector_index_hint(failures)}")
+
+
+def _vector_index_hint(failures: list[BulkFailure]) -> str:
+    """What to do when a write to a vector-indexed table failed on the replica, which a burst of them does."""
+    for failure in failures:
+        if isinstance(failure.error, WriteFailure) and any(
+                isinstance(column, Vector) and column.similarity is not None
+                for column in type(failure.instance)._meta.columns.values()):
+            return (". Cassandra 5.0 fails a write to a vector index while more than the node's processors "
+                    "plus one are being indexed at once: write these again with a lower concurrency, or set "
+                    "concurrent_writes in the node's cassandra.yaml to at most that (the vectors guide, "
+                    "'Writing many vectors at once')")
+    return ""
 
 
 @dataclass
