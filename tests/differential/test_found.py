@@ -637,3 +637,18 @@ def test_a_batched_write_dated_in_the_past_shows_through_a_none_given_to_a_new_i
     state.create_dog(keys={'p': 0, 'n': 0}, opts={'batch': True, 'timestamp': 1000}, values={'name': ''})
     state.batch(how='exit')
     state.teardown()
+
+
+def test_removing_a_map_key_in_a_table_with_a_static_column(oracle_world):
+    # map-key-removal-beside-a-static-column: the peer deletes the key dropped from the map with the
+    # partition key alone, which the server refuses after its UPDATE applied; ours writes the map as given.
+    state = Oracle()
+    state.create_row(keys={'p': 0, 'ck': 0}, opts={}, values={'mp': {'b': 0}})
+    state.save_row(nth=0, opts={}, values={'mp': {'a': 0}})
+    state.create_row(keys={'p': 1, 'ck': 0}, opts={}, values={'mp': {'b': 0}})
+    state.update_kw_row(nth=0, opts={}, values={'mp': {'a': 0}})
+    state.create_row(keys={'p': 2, 'ck': 0}, opts={}, values={'mp': {'b': 0}})
+    state.batch(how='exit')
+    state.save_row(nth=0, opts={'batch': True}, values={'mp': {'a': 0}})
+    state.batch(how='exit')  # the peer's batch holds the refused DELETE: none of it applies
+    state.teardown()
