@@ -20,7 +20,8 @@ the column is indexed) and the rest to a ``Map(Text, Text)`` column
 (``metadata=``), each value JSON-encoded so that it reads back with its type
 (an ``int`` stays an ``int``); a key with neither is refused.
 
-Writes go through the bulk API (``bulk_create``, ``bulk_delete``), reads
+Writes go through the bulk API (``bulk_create``, ``bulk_delete``; at most
+``concurrency`` in flight, 100 unless given), reads
 through ``ann()`` (with ``rerank=`` passed through for a better recall);
 the ``a``-prefixed methods use the asyncio API. Scores are the similarity
 Cassandra computes (``similarity_<function>``): from 0 to 1, greater is
@@ -41,6 +42,7 @@ from langchain_core.vectorstores import VectorStore
 from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from cqlengine import columns
+from cqlengine.bulk import DEFAULT_CONCURRENCY
 from cqlengine.exceptions import CQLEngineException
 from cqlengine.models import Model
 from cqlengine.query import QuerySet
@@ -53,8 +55,14 @@ class ModelVectorStore(VectorStore):
 
     def __init__(self, model: type[Model], embedding: Embeddings, *, text: str = "text",
                  vector: str = "embedding", metadata: Optional[str] = "metadata",
-                 metadata_columns: Sequence[str] = (), rerank: Optional[int] = None) -> None:
+                 metadata_columns: Sequence[str] = (), rerank: Optional[int] = None,
+                 concurrency: int = DEFAULT_CONCURRENCY) -> None:
         self.model, self.embedding, self.rerank = model, embedding, rerank
+        if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+            raise CQLEngineException(f"ModelVectorStore: concurrency must be a positive int, got {concurrency!r}")
+        #: The writes in flight when documents are added (Cassandra 5.0's vector index takes a few at once
+        #: on a small node: see the vectors guide, "Writing many vectors at once").
+        self.concurrency = concurrency
         cols = model._columns
         keys = list(model._primary_keys)
         if len(keys) != 1:
@@ -138,7 +146,7 @@ class ModelVectorStore(VectorStore):
         """Embed ``texts`` and write them as rows (``bulk_create``); their ids (given, else new)."""
         texts = list(texts)
         rows = self._rows(texts, metadatas, ids, self.embedding.embed_documents(texts))
-        self.model.objects.bulk_create(rows)
+        self.model.objects.bulk_create(rows, concurrency=self.concurrency)
         return [str(getattr(row, self.id_attr)) for row in rows]
 
     async def aadd_texts(self, texts: Iterable[str], metadatas: Optional[list[dict[str, Any]]] = None, *,
@@ -146,7 +154,7 @@ class ModelVectorStore(VectorStore):
         """``add_texts()`` on the asyncio API."""
         texts = list(texts)
         rows = self._rows(texts, metadatas, ids, await self.embedding.aembed_documents(texts))
-        await self.model.objects.abulk_create(rows)
+        await self.model.objects.abulk_create(rows, concurrency=self.concurrency)
         return [str(getattr(row, self.id_attr)) for row in rows]
 
     def _keyed(self, ids: Optional[list[str]]) -> list[Model]:
@@ -157,12 +165,12 @@ class ModelVectorStore(VectorStore):
 
     def delete(self, ids: Optional[list[str]] = None, **kwargs: Any) -> Optional[bool]:
         """Delete the rows of ``ids`` (``bulk_delete``); without ids, refused."""
-        self.model.objects.bulk_delete(self._keyed(ids))
+        self.model.objects.bulk_delete(self._keyed(ids), concurrency=self.concurrency)
         return True
 
     async def adelete(self, ids: Optional[list[str]] = None, **kwargs: Any) -> Optional[bool]:
         """``delete()`` on the asyncio API."""
-        await self.model.objects.abulk_delete(self._keyed(ids))
+        await self.model.objects.abulk_delete(self._keyed(ids), concurrency=self.concurrency)
         return True
 
     # -- reads ----------------------------------------------------------------------------

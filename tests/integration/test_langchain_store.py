@@ -15,6 +15,7 @@ from cqlengine.contrib.langchain import ModelVectorStore
 from cqlengine.exceptions import CQLEngineException
 from cqlengine.management import drop_table, sync_table
 from cqlengine.models import Model
+from cqlengine.query import QuerySet
 
 SIZE = 6  # the standard tests' embedding size
 pytestmark = pytest.mark.cqlengine_async  # the standard suite's async tests, each in a fresh event loop
@@ -120,3 +121,24 @@ def test_a_model_the_store_cannot_use_is_refused_at_once(tables):
         ModelVectorStore(NoIndex, VectorStoreIntegrationTests.get_embeddings(), metadata=None)
     with pytest.raises(CQLEngineException, match=r"Chunk.body \(the content\) must be a Text column"):
         ModelVectorStore(Chunk, VectorStoreIntegrationTests.get_embeddings(), text="body")
+
+
+def test_the_store_writes_with_the_concurrency_it_was_given(tables, monkeypatch):
+    embeddings = VectorStoreIntegrationTests.get_embeddings()
+    with pytest.raises(CQLEngineException, match="concurrency must be a positive int, got 0"):
+        ModelVectorStore(Chunk, embeddings, concurrency=0)
+    asked: list[int] = []
+    bulk_create = QuerySet.bulk_create
+
+    def spy(self, instances, concurrency=100, **kwargs):
+        asked.append(concurrency)
+        return bulk_create(self, instances, concurrency, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "bulk_create", spy)
+    empty(Chunk)
+    try:
+        store = ModelVectorStore(Chunk, embeddings, concurrency=2)
+        ids = store.add_texts([f"slow {i}" for i in range(12)])
+        assert asked == [2] and len(store.get_by_ids(ids)) == 12
+    finally:
+        empty(Chunk)
