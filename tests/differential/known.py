@@ -486,11 +486,11 @@ ON_PURPOSE: list[Divergence] = [
         "unchanged-counters-add-nothing", "Writes with nothing to write",
         "update()/save() of a written counter instance sends the counters that changed, and nothing when none "
         "did (none given, or each given its own value); the peer adds 0 to each other counter, which brings "
-        "back a row deleted since, or sets a counter with no value to 0",
+        "back a row or a count deleted since, or sets a counter with no value to 0",
         excuses=frozenset({"rows"}),
         applies=lambda step: step.label == "tally" and step.op in ("update_kw", "assign_update", "save")
         and step.ours.exc is None and step.peer.exc is None
-        and step.diff is not None and _zeros_added(*step.diff)),
+        and step.diff is not None and _zeros_added(*step.diff, named=frozenset(step.values))),
     Divergence(
         "timestamp-kept-after-delete", "Model attributes",
         "an instance's timestamp() applies to its next write only, delete() included; the peer's delete() "
@@ -586,11 +586,11 @@ def _none_for(ours: Any, peer: Any, values: tuple[Any, ...]) -> bool:
     return False
 
 
-def _zeros_added(ours: Any, peer: Any) -> bool:
+def _zeros_added(ours: Any, peer: Any, named: frozenset[str] = frozenset()) -> bool:
     """Whether the peer's rows of the counter table are ours with 0 added to counters ours has no value
     for. A row ours has none of (deleted) may come back with any counts: after a counter delete, Cassandra
-    may keep the old count under a later increment, 0 included. Rows are tuples of (name, value) pairs,
-    key ``k``."""
+    may keep the old count under a later increment, 0 included; so may a counter the step did not name
+    (not in ``named``), which only the peer's +0 touched. Rows are tuples of (name, value) pairs, key ``k``."""
     mine = {dict(row)["k"]: dict(row) for row in ours}
     for row in peer:
         theirs = dict(row)
@@ -598,7 +598,7 @@ def _zeros_added(ours: Any, peer: Any) -> bool:
             continue  # brought back by the peer's +0
         own = mine.pop(theirs["k"])
         for name, value in theirs.items():
-            if own.get(name) != value and not (value == 0 and own.get(name) is None):
+            if own.get(name) != value and not (own.get(name) is None and (value == 0 or name not in named)):
                 return False
     return not mine
 

@@ -652,3 +652,13 @@ def test_removing_a_map_key_in_a_table_with_a_static_column(oracle_world):
     state.save_row(nth=0, opts={'batch': True}, values={'mp': {'a': 0}})
     state.batch(how='exit')  # the peer's batch holds the refused DELETE: none of it applies
     state.teardown()
+
+
+def test_a_counter_deleted_by_a_queryset_comes_back_under_the_peers_plus_zero(oracle_world):
+    # unchanged-counters-add-nothing: after the queryset delete, the peer's update() of c1 also sends
+    # c2 = c2 + 0, and Cassandra brings the deleted count of c2 back (1); ours sends c1 alone.
+    state = Oracle()
+    state.save_new_tally(keys={'k': 0}, opts={}, values={'c2': 1})
+    state.qs_delete_tally(keys={'k': 0}, opts={})
+    state.assign_update_tally(nth=0, opts={}, values={'c1': 1})
+    state.teardown()
