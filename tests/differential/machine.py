@@ -173,10 +173,15 @@ class World:
             statement = self.session.prepare(
                 f"SELECT {', '.join(selectors)} FROM {self.keyspace}.{model.__table_name__} WHERE {partition} IN ?")
             self._reads[(side.name, table)] = statement
-        return sorted((_canon_row(row) for row in self.session.execute(statement, [keys])), key=repr)
+        # The observer's own read: a stall of the node (a long GC pause after an hour of DDL) is no difference
+        # between the mappers, so it waits longer than the driver's default 10 s before failing the run.
+        rows = self.session.execute(statement, [keys], timeout=READ_TIMEOUT)
+        return sorted((_canon_row(row) for row in rows), key=repr)
 
 
 WORLD: Optional[World] = None
+#: Seconds the machine waits for its own read of the rows (see ``World.rows``).
+READ_TIMEOUT = 60.0
 
 
 def _canon_row(row: dict[str, Any]) -> tuple[Any, ...]:
