@@ -224,16 +224,21 @@ class WriteOptions(ReadOptions):
         """(keyspace, table, connection name) a statement of ``model`` goes to; raises ``KeyspaceNotSet``
         when there is no keyspace to say (as the peer does, before anything is sent). With none named but
         a session that has one (``USE``), the table is left unqualified: it is the session's."""
-        conn = self.connection or model.__connection__
+        conn = self.connection_name(model)
         keyspace = self.keyspace or model._get_keyspace(conn)
         if keyspace is None and connection.get_connection(conn).session_keyspace is None:
             raise _keyspace_not_set(model, conn)  # (no connection at all raised its own error just now)
         return keyspace, model._raw_column_family_name(), conn
 
+    def connection_name(self, model: ModelTable) -> Optional[str]:
+        """The name of the connection a statement of ``model`` goes to (None: the default one)."""
+        return self.connection or model.__connection__
+
     def statement_args(self, model: ModelTable, kind: str) -> tuple[str, dict[str, Any]]:
         """The table and keyword arguments these options give ``model``'s ``kind`` of statement
         (``"insert"``, ``"update"`` or ``"delete"``): the one place options become statement arguments."""
-        refuse_read_only(model, kind)
+        if model._read_only:
+            refuse_read_only(model, kind)
         keyspace, table, _ = self.table(model)
         if self.timestamp is not None and kind != "delete" and model._has_counter:
             raise CounterTimestamp(
@@ -272,7 +277,7 @@ class WriteOptions(ReadOptions):
 
     def send(self, statement: statements.BaseStatement, model: ModelTable) -> Any:
         """Add ``statement`` to the batch, or run it and check a conditional one was applied."""
-        _, _, conn = self.table(model)
+        conn = self.connection_name(model)  # the keyspace was checked when the statement was built
         if self.batch is not None:
             return self._join_batch(statement, model, conn)
         cql, params = statement.render()
@@ -288,7 +293,7 @@ class WriteOptions(ReadOptions):
 
     async def asend(self, statement: statements.BaseStatement, model: ModelTable) -> Any:
         """``send()`` for asyncio: awaits the driver without blocking the event loop."""
-        _, _, conn = self.table(model)
+        conn = self.connection_name(model)  # the keyspace was checked when the statement was built
         if self.batch is not None:
             return self._join_batch(statement, model, conn)
         cql, params = statement.render()

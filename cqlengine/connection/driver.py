@@ -351,7 +351,7 @@ class Connection:
         with an execution profile of its own) leaves the connection's default
         consistency out, so the profile's applies.
         """
-        statement = self._build(query, params, consistency, fetch_size, idempotent, connection_defaults, False)
+        statement = self.statement_for(query, params, consistency, fetch_size, idempotent, connection_defaults, False)
         assert statement is not None
         return statement
 
@@ -365,11 +365,13 @@ class Connection:
         connection_defaults: bool = True,
     ) -> Optional[Statement]:
         """:meth:`build_statement` without preparing: None when ``query`` is text not prepared yet."""
-        return self._build(query, params, consistency, fetch_size, idempotent, connection_defaults, True)
+        return self.statement_for(query, params, consistency, fetch_size, idempotent, connection_defaults, True)
 
-    def _build(self, query: Union[str, Statement], params: Optional[Union[Sequence[Any], dict[str, Any]]],
-               consistency: Optional[int], fetch_size: Optional[int], idempotent: Optional[bool],
-               connection_defaults: bool, cached_only: bool) -> Optional[Statement]:
+    def statement_for(self, query: Union[str, Statement], params: Optional[Union[Sequence[Any], dict[str, Any]]],
+                      consistency: Optional[int], fetch_size: Optional[int], idempotent: Optional[bool],
+                      connection_defaults: bool, cached_only: bool) -> Optional[Statement]:
+        """:meth:`build_statement` (or, ``cached_only``, :meth:`build_cached_statement`), every argument given:
+        the one body of both, which the request path calls directly."""
         statement: Optional[Statement]
         if isinstance(query, str):
             if params:

@@ -73,7 +73,9 @@ def send_options(conn: Connection, session: Session, query: Union[str, Statement
                  timeout: Any, paging_state: Optional[bytes] = None, tuple_rows: bool = False,
                  profile: Any = EXEC_PROFILE_DEFAULT) -> dict[str, Any]:
     """Count and log one statement about to be sent; the driver's keyword arguments for it."""
-    _note_sent(conn, query)
+    if log.isEnabledFor(logging.DEBUG):  # what _note_sent does, without its two calls on the usual path
+        _log(conn, query)
+    conn.stats.count("executed")
     options: dict[str, Any] = {"paging_state": paging_state,
                                "execution_profile": conn.execution_profile(session, tuple_rows, profile)}
     if timeout is NOT_SET and is_default_profile(profile):
@@ -123,15 +125,18 @@ class Request(NamedTuple):
     def statement(self, conn: Connection) -> Statement:
         """The driver statement, its text prepared first when it is not cached."""
         level = self.consistency if self.consistency is not None else self.consistency_level  # the peer's name
-        return conn.build_statement(self.query, self.params, level, self.fetch_size, self.idempotent,
-                                    self.execution_profile is None or self.execution_profile is EXEC_PROFILE_DEFAULT)
+        statement = conn.statement_for(self.query, self.params, level, self.fetch_size, self.idempotent,
+                                       self.execution_profile is None or self.execution_profile is EXEC_PROFILE_DEFAULT,
+                                       False)
+        assert statement is not None
+        return statement
 
     def cached_statement(self, conn: Connection) -> Optional[Statement]:
         """The driver statement, or None when its text must be prepared first."""
         level = self.consistency if self.consistency is not None else self.consistency_level
-        return conn.build_cached_statement(
-            self.query, self.params, level, self.fetch_size, self.idempotent,
-            self.execution_profile is None or self.execution_profile is EXEC_PROFILE_DEFAULT)
+        return conn.statement_for(self.query, self.params, level, self.fetch_size, self.idempotent,
+                                  self.execution_profile is None or self.execution_profile is EXEC_PROFILE_DEFAULT,
+                                  True)
 
     def send(self, conn: Connection, session: Session, statement: Statement) -> Send:
         """Sending ``statement``: counted and logged here, timed when it runs."""

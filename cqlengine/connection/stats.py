@@ -94,7 +94,8 @@ class ConnectionStats:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def record(self, query: Any, seconds: float, failed: bool = False) -> None:
-        self.latency[statement_kind(query)].add(seconds, failed)
+        kind = _kind_of_text(query) if type(query) is str else statement_kind(query)  # text: the usual case
+        self.latency[kind].add(seconds, failed)
 
     def reset_locks(self) -> None:
         """Fresh locks, in a child made by ``fork()`` (a thread of the parent may have held the old ones)."""
