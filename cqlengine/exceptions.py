@@ -182,3 +182,14 @@ class IndexNotReady(CQLEngineException):
     def __init__(self, message: str, indexes: Optional[list[str]] = None) -> None:
         super().__init__(message)
         self.indexes = indexes or []
+
+
+def check_positive_int(value: Any, what: str, error: type[CQLEngineException] = CQLEngineException) -> int:
+    """``value`` when it is an int of at least 1 (a bool is not one); else ``error`` saying ``what`` must be.
+
+    ``what`` names the argument and its owner (``"Model.scan(): concurrency"``), so the message says
+    whose argument was wrong and what it was given.
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise error(f"{what} must be a positive int, got {value!r}")
+    return value

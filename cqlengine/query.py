@@ -46,6 +46,7 @@ from cqlengine.exceptions import (
     QueryException,
     TableNotFound,
     ValidationError,
+    check_positive_int,
 )
 from cqlengine.functions import BaseFunction
 from cqlengine.mapped import MappedModel, WriteHook
@@ -551,8 +552,7 @@ class QuerySet(AggregateQueries, QueryBuilder[M]):
                     cursor: Optional[str]) -> tuple[statements.SelectStatement, bytes, Optional[bytes]]:
         """The statement of a page, its query fingerprint, and the checked state to resume from."""
         owner = f"{self.model.__name__}.{action}"
-        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-            raise QueryException(f"{owner}: size must be a positive int, got {size!r}")
+        check_positive_int(size, f"{owner}: size", QueryException)
         if paging_state is not None and cursor is not None:
             raise QueryException(f"{owner}: pass cursor or paging_state, not both")
         statement = self._select_statement()

@@ -27,7 +27,7 @@ from cassandra.protocol import ProtocolException
 from cqlengine import connection, cursors, statements
 from cqlengine.columns import UserDefinedType
 from cqlengine.connection import NOT_SET
-from cqlengine.exceptions import QueryException
+from cqlengine.exceptions import QueryException, check_positive_int
 
 if TYPE_CHECKING:
     from cqlengine.mapped import MappedModel
@@ -65,8 +65,7 @@ def split_ring(bounds: tuple[int, int], ring: Sequence[tuple[int, tuple[str, ...
     pieces as ranges, and about ``splits`` when that is more.
     """
     lowest, highest = bounds
-    if not isinstance(splits, int) or isinstance(splits, bool) or splits < 1:
-        raise QueryException(f"scan(): splits must be a positive int, got {splits!r}")
+    check_positive_int(splits, "scan(): splits", QueryException)
     ranges: list[tuple[int, int, tuple[str, ...]]] = []
     tokens = sorted(ring)
     if not tokens:
@@ -267,9 +266,8 @@ class Scan(Generic[M]):
                  connection_name: Optional[str] = None, fetch_size: Optional[int] = None,
                  consistency: Optional[int] = None, timeout: Any = NOT_SET) -> None:
         model._meta.check_concrete("scan")
-        if fetch_size is not None and (not isinstance(fetch_size, int) or isinstance(fetch_size, bool)
-                                       or fetch_size < 1):
-            raise QueryException(f"{model.__name__}.scan(): fetch_size must be a positive int, got {fetch_size!r}")
+        if fetch_size is not None:
+            check_positive_int(fetch_size, f"{model.__name__}.scan(): fetch_size", QueryException)
         self.model = model
         self.wanted = splits
         self.keyspace = keyspace
@@ -376,8 +374,7 @@ class Scan(Generic[M]):
 
 
 def _check_concurrency(model: type[MappedModel], concurrency: Any) -> None:
-    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
-        raise QueryException(f"{model.__name__}.scan(): concurrency must be a positive int, got {concurrency!r}")
+    check_positive_int(concurrency, f"{model.__name__}.scan(): concurrency", QueryException)
 
 
 def with_bounds(split: TokenSplit[M], start: int, end: int) -> TokenSplit[M]:

@@ -14,15 +14,14 @@ from cqlengine.connection.acsylla_transport import AcsyllaTransport
 from cqlengine.connection.driver import NOT_SET, Connection
 from cqlengine.connection.refusals import explained
 from cqlengine.connection.sending import Request, _log, asend, is_default_profile, send_options
-from cqlengine.exceptions import ConnectionException
+from cqlengine.exceptions import ConnectionException, check_positive_int
 from cqlengine.prepared import Params
 
 
 def send_concurrently(conn: Connection, items: Sequence[tuple[Any, ...]], concurrency: int = 100,
                       timeout: Any = NOT_SET, execution_profile: Any = EXEC_PROFILE_DEFAULT) -> list[tuple[bool, Any]]:
     """Every item bound first, then sent with at most ``concurrency`` in flight; each outcome, in order."""
-    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
-        raise ConnectionException(f"execute_concurrently: concurrency must be a positive int, got {concurrency!r}")
+    check_positive_int(concurrency, "execute_concurrently: concurrency", ConnectionException)
     session = conn.ensure_session()
     defaults = is_default_profile(execution_profile)
     bound = [conn.build_statement(item[0], item[1], item[2], idempotent=item[3] if len(item) > 3 else None,
@@ -57,8 +56,7 @@ async def asend_concurrently(conn: Connection, items: Sequence[tuple[Any, ...]],
     if not isinstance(conn.transport, AcsyllaTransport):
         return await asyncio.get_running_loop().run_in_executor(
             None, partial(send_concurrently, conn, items, concurrency, timeout, execution_profile))
-    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
-        raise ConnectionException(f"execute_concurrently: concurrency must be a positive int, got {concurrency!r}")
+    check_positive_int(concurrency, "execute_concurrently: concurrency", ConnectionException)
     outcomes: list[tuple[bool, Any]] = [(False, None)] * len(items)
     pending = iter(enumerate(items))  # shared by the workers: each item is taken once, in order
 

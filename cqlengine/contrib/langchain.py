@@ -43,7 +43,7 @@ from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from cqlengine import columns
 from cqlengine.bulk import DEFAULT_CONCURRENCY
-from cqlengine.exceptions import CQLEngineException
+from cqlengine.exceptions import CQLEngineException, check_positive_int
 from cqlengine.models import Model
 from cqlengine.query import QuerySet
 
@@ -58,8 +58,7 @@ class ModelVectorStore(VectorStore):
                  metadata_columns: Sequence[str] = (), rerank: Optional[int] = None,
                  concurrency: int = DEFAULT_CONCURRENCY) -> None:
         self.model, self.embedding, self.rerank = model, embedding, rerank
-        if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
-            raise CQLEngineException(f"ModelVectorStore: concurrency must be a positive int, got {concurrency!r}")
+        check_positive_int(concurrency, "ModelVectorStore: concurrency")
         #: The writes in flight when documents are added (Cassandra 5.0's vector index takes a few at once
         #: on a small node: see the vectors guide, "Writing many vectors at once").
         self.concurrency = concurrency

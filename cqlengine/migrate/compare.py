@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from typing import Any, Optional
 
 from cqlengine import connection, statements
-from cqlengine.exceptions import CQLEngineException
+from cqlengine.exceptions import CQLEngineException, check_positive_int
 from cqlengine.mirroring import Mirror, Transform, identity_transform
 from cqlengine.models import Model
 from cqlengine.query import QuerySet
@@ -252,8 +252,7 @@ def _check_arguments(sample: Optional[float], **counts: int) -> None:
                                or not 0 < sample <= 1):
         raise CQLEngineException(f"verify: sample must be a share of the splits in (0, 1], got {sample!r}")
     for name, value in counts.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise CQLEngineException(f"verify: {name} must be a positive int, got {value!r}")
+        check_positive_int(value, f"verify: {name}")
 
 
 def _source_scan_and_mirror(source: Any, target: type[Model], transform: Optional[Transform], splits: int,

@@ -37,7 +37,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from cqlengine import connection, statements
-from cqlengine.exceptions import CQLEngineException
+from cqlengine.exceptions import CQLEngineException, check_positive_int
 from cqlengine.migrate.checkpoints import TABLE, CheckpointTable, SplitRecord
 from cqlengine.mirroring import Mirror, MirrorError, Transform, identity_transform
 from cqlengine.models import Model, check_ttl, normalize_timestamp
@@ -322,8 +322,7 @@ def _as_scan(source: Any, splits: int, fetch_size: Optional[int]) -> Scan[Any]:
 
 
 def _check_positive(name: str, value: Any) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise CQLEngineException(f"backfill: {name} must be a positive int, got {value!r}")
+    check_positive_int(value, f"backfill: {name}")
 
 
 def backfill(
