@@ -324,6 +324,10 @@ class AcsyllaSend(Step):
                 raise BindRefused(str(exc)) from exc
             page = AcsyllaResult(self, session, prepared, values)
             await page.load(self.page_state)
+        except BindRefused as exc:  # nothing was sent: no request to record (its span says why it ended)
+            if traced is not None:
+                traced.failed(exc)
+            raise
         except BaseException as exc:
             request_failed(stats, self.query, started, traced, exc)
             raise
@@ -520,6 +524,9 @@ def acsylla_steps(conn: Connection, transport: AcsyllaTransport, query: Any, par
     if not (params and (yield Blocking(conn.reprepare_if_changed, query, _Sent(send.prepared)))):
         if isinstance(exc, BindRefused):
             transport.fell_back(query, f"acsylla could not bind the values: {exc}")
+            # It was counted as executed when it was about to go; acsylla sent nothing, and
+            # cassandra-driver counts the statement it sends.
+            conn.stats.count("executed", -1)
             return FELL_BACK
         raise exc
     carried = yield from _carried(conn, transport, query, params, execution_profile, route_to)

@@ -282,6 +282,20 @@ def test_a_batch_member_acsylla_cannot_bind_goes_through_cassandra_driver_counte
     assert [(e.seq, e.what) for e in Event.objects(day=9)] == [(1, "plain"), (2, "by __index__")]
 
 
+def test_a_statement_acsylla_cannot_bind_is_counted_once_and_not_as_a_failed_request(acs):
+    # acsylla refuses the value before anything is sent; cassandra-driver then sends the statement.
+    # One statement went to the node: executed counts 1, and its latency is one request that succeeded.
+    insert = f"INSERT INTO {acs.default_keyspace}.acs_events (day, seq, what) VALUES (?, ?, ?)"
+    run(connection.aexecute(insert, [12, 0, "prepared first"], connection=NAME))
+    inserts = acs.stats.latency["INSERT"]
+    executed, fallbacks = acs.stats.executed, acs.stats.transport_fallbacks
+    sent, failed = inserts.count, inserts.failed
+    run(connection.aexecute(insert, [12, _Index(1), "by __index__"], connection=NAME))
+    assert acs.stats.transport_fallbacks - fallbacks == 1
+    assert (acs.stats.executed - executed, inserts.count - sent, inserts.failed - failed) == (1, 1, 0)
+    assert [(e.seq, e.what) for e in Event.objects(day=12)] == [(0, "prepared first"), (1, "by __index__")]
+
+
 def test_concurrent_statements_acsylla_cannot_bind_are_sent_as_one_at_a_time_sends_them(acs):
     # Many at once go the short way when nothing needs a step; a refusal takes the general way from there.
     insert = f"INSERT INTO {acs.default_keyspace}.acs_events (day, seq, what) VALUES (?, ?, ?)"
