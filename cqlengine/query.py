@@ -125,9 +125,6 @@ def _refused_state(exc: Exception, state: Optional[bytes], owner: str) -> Except
                           f"({type(errors[0]).__name__}: {errors[0]}); start from the first page")
 
 
-#: The options of a queryset nobody set any on: its create() leaves the instance's alone.
-
-
 def _field_names(fields: tuple[Union[str, Sequence[str]], ...]) -> list[str]:
     """Column names given one by one, or as the single list the peer's spelling passes."""
     if len(fields) == 1 and isinstance(fields[0], (list, tuple)):
