@@ -215,9 +215,11 @@ class QuerySet(AggregateQueries, QueryBuilder[M]):
         return self._with(_ann=ann.ann_of(self.model.__name__, self.model._columns, column, vector, rerank, score))
 
     def limit(self: QS, n: Optional[int]) -> QS:
-        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
-            raise QueryException(f"{self.model.__name__}.limit: expected a positive int or None, got {n!r}")
-        return self._with(_limit=n)
+        """At most ``n`` rows; None or 0 (the peer's spelling) removes the limit."""
+        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 0):
+            raise QueryException(f"{self.model.__name__}.limit: expected a positive int, or 0 or None for no "
+                                 f"limit, got {n!r}")
+        return self._with(_limit=n or None)
 
     def allow_filtering(self: QS) -> QS:
         return self._with(_allow_filtering=True)

@@ -432,13 +432,25 @@ class QueryBuilder(Generic[M]):
             deferred = {model._columns[a].db_field_name for a in self._deferred}
             if model._discriminator_column is not None:
                 deferred.discard(model._discriminator_column.db_field_name)  # it picks each row's class
-            return [n for n in names if n not in deferred]
+            return self._with_fixed_columns([n for n in names if n not in deferred])
         names = [model._columns[a].db_field_name for a in attrs]
         disc = model._discriminator_column
         if disc is not None and disc.db_field_name not in names and (
                 self._values_list is None or self._checks_row_class):
             names.append(disc.db_field_name)  # needed to pick (or check) the subclass of each row
-        return names
+        return names if self._values_list is not None else self._with_fixed_columns(names)
+
+    def _with_fixed_columns(self, names: list[str]) -> list[str]:
+        """``names`` and the columns the filter fixes (restricted by ``=``), for instances read in part.
+
+        An instance of ``only()``/``defer()`` holds the values its filter fixes, so that it can be
+        saved, updated or deleted by its key: the peer leaves those columns out of the SELECT and
+        fills them in from the filter; they are read here, which gives the same values as stored.
+        """
+        model = self.model
+        fixed = [model._columns[r.attr].db_field_name for r in self._where
+                 if r.operator == "=" and not r.is_token and r.attr in model._columns]
+        return names + [name for name in dict.fromkeys(fixed) if name not in names]
 
     @property
     def _checks_row_class(self) -> bool:
