@@ -85,6 +85,12 @@ class UnknownUpdateColumn(ValidationError, QueryException):
     as the peer (and an instance's ``update()``) raises, and the ``QueryException`` it was."""
 
 
+class InvalidQuery(QueryException, InvalidRequest):
+    """A query Cassandra would refuse for its restrictions or ordering, refused before it is sent. Also
+    the driver's ``InvalidRequest``: the peer sends such a query, and the server's refusal is what its
+    users catch."""
+
+
 class TableNotFound(QueryException, InvalidRequest):
     """Cassandra has no table (or no keyspace) that a statement names; the message says which, and how
     to create it. Also the server's ``InvalidRequest``, which the peer raises here."""

@@ -13,7 +13,7 @@ from typing import Any, Generic, Optional, Sequence, TypeVar
 
 from cqlengine import ann, lifecycle, statements
 from cqlengine.columns import Column, List, Map, Set
-from cqlengine.exceptions import QueryException, UnknownUpdateColumn, ValidationError
+from cqlengine.exceptions import InvalidQuery, QueryException, UnknownUpdateColumn, ValidationError
 from cqlengine.functions import BaseFunction, Token
 from cqlengine.mapped import MappedModel
 from cqlengine.operators import FILTER_SUFFIXES, UPDATE_SUFFIXES
@@ -144,7 +144,7 @@ class QueryBuilder(Generic[M]):
             if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
                 raise QueryException(f"{label}__in takes a list of values, got {value!r}")
             if col.is_collection and not getattr(col, "frozen", False):
-                raise QueryException(f"{label}: a non-frozen collection cannot be restricted by IN")
+                raise InvalidQuery(f"{label}: a non-frozen collection cannot be restricted by IN")
             converted: Any = [self._convert(col, v) for v in value]
         elif operator in ("CONTAINS", "CONTAINS KEY"):
             if not col.is_collection:
@@ -162,10 +162,10 @@ class QueryBuilder(Generic[M]):
                 raise QueryException(f"{label}__like takes a string pattern, got {value!r}")
             # Cassandra 5.0 refuses LIKE on SAI indexes (only SASI served it, and SASI is off by
             # default), with or without ALLOW FILTERING: refuse it here rather than send it.
-            raise QueryException(f"{label}: LIKE is not supported: Cassandra 5.0 refuses LIKE on SAI indexes")
+            raise InvalidQuery(f"{label}: LIKE is not supported: Cassandra 5.0 refuses LIKE on SAI indexes")
         else:
             if col.is_collection and not getattr(col, "frozen", False):
-                raise QueryException(f"{label}: a non-frozen collection cannot be compared with {operator}")
+                raise InvalidQuery(f"{label}: a non-frozen collection cannot be compared with {operator}")
             converted = self._convert(col, value)
         return _Relation(attr, operator, converted)
 
@@ -195,6 +195,8 @@ class QueryBuilder(Generic[M]):
         attr, sep, suffix = key.partition("__")
         if not sep:
             return attr, "="
+        if suffix == "ne":
+            return attr, "!="  # the peer's spelling: refused when the query runs, as Cassandra refuses it
         operator = FILTER_SUFFIXES.get(suffix)
         if operator is None:
             raise QueryException(
@@ -252,10 +254,14 @@ class QueryBuilder(Generic[M]):
         """Refuse, client-side, what Cassandra would refuse for its restrictions."""
         model = self.model
         name = model.__name__
+        for rel in self._where:
+            if rel.operator == "!=":
+                raise InvalidQuery(f"{self._label(rel.attr)}__ne: Cassandra refuses != in a WHERE clause "
+                                   "(\"Unsupported '!=' relation\"); filter the rows read instead")
         if not self._allow_filtering:
             reason = self._needs_filtering()
             if reason:
-                raise QueryException(f"{name}: {reason}; add the missing restrictions or use allow_filtering()")
+                raise InvalidQuery(f"{name}: {reason}; add the missing restrictions or use allow_filtering()")
         by_attr: dict[str, list[_Relation]] = {}
         for rel in self._where:
             by_attr.setdefault(rel.attr, []).append(rel)
@@ -265,37 +271,37 @@ class QueryBuilder(Generic[M]):
                 if ("=" in ops and len(ops) > 1) or len([op for op in ops if op in (">", ">=")]) > 1 or len(
                     [op for op in ops if op in ("<", "<=")]
                 ) > 1:
-                    raise QueryException(f"{name}: token() takes one = or at most one lower and one upper bound")
+                    raise InvalidQuery(f"{name}: token() takes one = or at most one lower and one upper bound")
                 continue
             col = model._columns[attr]
             ops = [r.operator for r in rels]
             if col.partition_key and any(op not in ("=", "IN") for op in ops) and not self._allow_filtering:
-                raise QueryException(
+                raise InvalidQuery(
                     f"{self._label(attr)}: the partition key takes only = and IN; use pk__token__gt=Token(...) "
                     "for ranges (or allow_filtering())"
                 )
             if "IN" in ops and not col.primary_key and not self._allow_filtering:
-                raise QueryException(f"{self._label(attr)}: IN on a non-primary-key column needs allow_filtering()")
+                raise InvalidQuery(f"{self._label(attr)}: IN on a non-primary-key column needs allow_filtering()")
             if col.partition_key and "IN" in ops and self._index_kinds():
-                raise QueryException(
+                raise InvalidQuery(
                     f"{self._label(attr)}: IN on the partition key cannot be combined with an index restriction"
                 )
             if ("=" in ops or "IN" in ops) and len(ops) > 1:
-                raise QueryException(f"{self._label(attr)}: = or IN cannot be combined with another relation")
+                raise InvalidQuery(f"{self._label(attr)}: = or IN cannot be combined with another relation")
             if col.primary_key and any(op in ("CONTAINS", "CONTAINS KEY") for op in ops):
-                raise QueryException(f"{self._label(attr)}: CONTAINS is not supported on primary key columns")
+                raise InvalidQuery(f"{self._label(attr)}: CONTAINS is not supported on primary key columns")
             if len([op for op in ops if op in (">", ">=")]) > 1 or len([op for op in ops if op in ("<", "<=")]) > 1:
-                raise QueryException(f"{self._label(attr)}: more than one lower or upper bound")
+                raise InvalidQuery(f"{self._label(attr)}: more than one lower or upper bound")
         if any(r.is_token for r in self._where) and any(
             model._columns[r.attr].partition_key for r in self._where if not r.is_token
         ):
-            raise QueryException(f"{name}: token() and partition key relations cannot be combined")
+            raise InvalidQuery(f"{name}: token() and partition key relations cannot be combined")
         if self._order:
             self._validate_order(by_attr)
         if self._distinct is not None:
             for rel in self._where:
                 if not rel.is_token and not model._columns[rel.attr].partition_key:
-                    raise QueryException(f"{self._label(rel.attr)}: DISTINCT queries restrict partition keys only")
+                    raise InvalidQuery(f"{self._label(rel.attr)}: DISTINCT queries restrict partition keys only")
 
     def _needs_filtering(self) -> Optional[str]:
         """Why this WHERE needs ALLOW FILTERING, or None."""
@@ -363,14 +369,14 @@ class QueryBuilder(Generic[M]):
         if len({k for k in model._partition_keys if k in by_attr}) != len(model._partition_keys) or any(
             op not in ("=", "IN") for op in partition_ops
         ):
-            raise QueryException(f"{name}: order_by needs the partition key restricted by = or IN")
+            raise InvalidQuery(f"{name}: order_by needs the partition key restricted by = or IN")
         if "IN" in partition_ops:
-            raise QueryException(
+            raise InvalidQuery(
                 f"{name}: order_by cannot be combined with IN on the partition key when results are paged"
             )
         if any(model._columns[a].has_index and not model._columns[a].primary_key for a in by_attr
                if a != "pk__token"):
-            raise QueryException(f"{name}: order_by is not supported with secondary index restrictions")
+            raise InvalidQuery(f"{name}: order_by is not supported with secondary index restrictions")
         # Cassandra's rule: the columns follow the clustering order, skipping only columns restricted
         # by =, and each is either all in its declared direction or all reversed.
         clustering = list(model._clustering_keys)
@@ -383,12 +389,12 @@ class QueryBuilder(Generic[M]):
             flipped = (direction == "DESC") != declared_desc
             if attr in reversal:
                 if reversal[attr] != flipped:
-                    raise QueryException(f"{self._label(attr)}: order_by names it twice, in both directions")
+                    raise InvalidQuery(f"{self._label(attr)}: order_by names it twice, in both directions")
                 continue  # named twice the same way: Cassandra reads it once
             index = clustering.index(attr)
             skipped = [c for c in clustering[position:index] if c not in equal]
             if index < position or skipped:
-                raise QueryException(
+                raise InvalidQuery(
                     f"{name}: order_by must follow the clustering columns in order ({', '.join(clustering)}), "
                     f"skipping only columns restricted by =; got {', '.join(wanted)}"
                     + (f" ({', '.join(skipped)} not restricted by =)" if skipped and index >= position else "")
@@ -397,7 +403,7 @@ class QueryBuilder(Generic[M]):
             position = index + 1
         if len(set(reversal.values())) > 1:
             declared = ", ".join(f"{a} {(model._columns[a].clustering_order or 'ASC').upper()}" for a in clustering)
-            raise QueryException(
+            raise InvalidQuery(
                 f"{name}: order_by directions must all match the clustering order or all be reversed "
                 f"(declared: {declared})"
             )

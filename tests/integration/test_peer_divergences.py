@@ -381,3 +381,20 @@ def test_a_queryset_reads_past_ten_thousand_rows(mapper):
     assert len(list(R.objects(p=k))) == (10_001 if mapper.name == "ours" else 10_000)
     assert len(list(R.objects(p=k).limit(None))) == 10_001
     assert R.objects(p=k).count() == 10_001
+
+
+@pytest.mark.parametrize("query", [
+    lambda R, k: R.objects(p=k, n=2),  # a regular column without ALLOW FILTERING
+    lambda R, k: R.objects(p=k, c__ne=1),  # Cassandra has no != in WHERE
+    lambda R, k: R.objects(p=k).filter(n__ne=1).allow_filtering(),
+    lambda R, k: R.objects(p=k, n__in=[1, 2]),
+])
+def test_a_query_cassandra_refuses_is_an_invalid_request_when_it_runs(mapper, query):
+    R = _rows(mapper)
+    k = next(_keys)
+    queryset = query(R, k)  # building it raises nothing, in either mapper
+    with pytest.raises(InvalidRequest):
+        list(queryset)
+    if mapper.name == "ours":
+        with pytest.raises(mapper.exceptions.QueryException):  # and refused before anything is sent
+            list(queryset)
