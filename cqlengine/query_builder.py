@@ -514,20 +514,22 @@ class QueryBuilder(Generic[M]):
     # -- write statements ------------------------------------------------------
 
     def _require_keys(self, action: str, full: bool) -> None:
+        """Refuse a write whose filter does not name the rows Cassandra writes by (an ``InvalidQuery``: the
+        server refuses what the peer sends here)."""
         model = self.model
         ops = {r.attr: r.operator for r in self._where}
         if any(r.is_token for r in self._where):
-            raise QueryException(f"{model.__name__}.{action}: token() relations are not allowed here")
+            raise InvalidQuery(f"{model.__name__}.{action}: token() relations are not allowed here")
         keys = list(model._primary_keys) if full else list(model._partition_keys)
         missing = [k for k in keys if ops.get(k) not in ("=", "IN")]
         if missing:
-            raise QueryException(
+            raise InvalidQuery(
                 f"{model.__name__}.{action}: needs {', '.join(missing)} restricted by = or IN "
                 f"({'the full primary key' if full else 'the partition key'})"
             )
         extra = [a for a in ops if a not in model._primary_keys]
         if extra:
-            raise QueryException(f"{model.__name__}.{action}: only primary key columns may be filtered ({extra})")
+            raise InvalidQuery(f"{model.__name__}.{action}: only primary key columns may be filtered ({extra})")
 
     def _refuse_subclass_write(self, action: str) -> None:
         model = self.model

@@ -398,3 +398,34 @@ def test_a_query_cassandra_refuses_is_an_invalid_request_when_it_runs(mapper, qu
     if mapper.name == "ours":
         with pytest.raises(mapper.exceptions.QueryException):  # and refused before anything is sent
             list(queryset)
+
+
+def test_an_update_by_a_clustering_range_is_an_invalid_request(mapper):
+    R = _rows(mapper)
+    k = next(_keys)
+    with pytest.raises(InvalidRequest):  # ours refuses it before sending; the peer's is the server's
+        R.objects(p=k, c__gt=0).update(n=7)
+
+
+def test_an_integer_column_given_a_float(mapper):
+    R = _rows(mapper)
+    k = next(_keys)
+    if mapper.name == "ours":  # refused rather than cut to 5 (docs/porting.rst, Validation)
+        with pytest.raises(mapper.exceptions.ValidationError, match="5.7 is not an integer"):
+            R.create(p=k, c=0, n=5.7)
+        assert R.objects(p=k).count() == 0
+    else:
+        assert R.create(p=k, c=0, n=5.7).n == 5
+
+
+def test_an_aware_datetime_once_written(mapper):
+    import datetime as dt
+
+    D = _model(mapper, "pd_when", lambda c: dict(id=c.Integer(primary_key=True), at=c.DateTime()))
+    k = next(_keys)
+    aware = dt.datetime(2020, 1, 2, 3, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    created = D.create(id=k, at=aware)
+    read = D.get(id=k).at
+    assert read == dt.datetime(2020, 1, 2, 1)  # naive UTC, in both
+    # Ours holds what the row reads back (docs/porting.rst, Types); the peer keeps the aware value.
+    assert (created.at == read) is (mapper.name == "ours")
