@@ -282,7 +282,8 @@ ON_PURPOSE: list[Divergence] = [
     Divergence(
         "query-refused-before-sending", "Queries",
         "a query Cassandra refuses for its restrictions raises QueryException before anything is sent "
-        "(the peer's fails at the server with InvalidRequest, or SyntaxException for CQL it got wrong)",
+        "(InvalidQuery, also an InvalidRequest, where the peer's fails at the server with one; a "
+        "SyntaxException or a partly sent write of the peer's remains a difference of kinds or rows)",
         excuses=frozenset({"exception"}),
         # The peer may have sent part of the write first (an UPDATE, then the DELETE of its None columns fails).
         applies=lambda step: _ours_first(step, "QueryException", "RequestValidationException")),
