@@ -429,3 +429,24 @@ def test_an_aware_datetime_once_written(mapper):
     assert read == dt.datetime(2020, 1, 2, 1)  # naive UTC, in both
     # Ours holds what the row reads back (docs/porting.rst, Types); the peer keeps the aware value.
     assert (created.at == read) is (mapper.name == "ours")
+
+
+def test_a_table_comment_changed_by_sync_table(mapper):
+    table = mapper.table_name("pd_commented")
+
+    def define(comment: str) -> Any:
+        attrs = {"__table_name__": table, "__keyspace__": mapper.keyspace,
+                 "__options__": {"comment": comment}, "id": mapper.columns.Integer(primary_key=True)}
+        return type("PdCommented", (mapper.Model,), attrs)
+
+    def stored() -> str:
+        row = mapper.connection.get_session().execute(
+            "SELECT comment FROM system_schema.tables WHERE keyspace_name = %s AND table_name = %s",
+            [mapper.keyspace, table]).one()
+        return row["comment"] if isinstance(row, dict) else row.comment  # the peer's session reads dicts
+
+    mapper.management.sync_table(define("first"))
+    assert stored() == "first"
+    mapper.management.sync_table(define("second"))
+    # The peer's ALTER TABLE quotes the text twice, and stores its quotes (docs/porting.rst, Schema).
+    assert stored() == ("second" if mapper.name == "ours" else "'second'")
