@@ -634,7 +634,8 @@ class MappedModel(InstanceOptions, metaclass=ModelMetaClass):
     def _check_writable(self, action: str = "save") -> None:
         cls = type(self)
         cls._check_concrete("write")
-        refuse_read_only(cls, action)
+        if cls._read_only:
+            refuse_read_only(cls, action)
         if cls._is_polymorphic and cls._is_polymorphic_base and cls.__polymorphic_key__ is None:
             raise PolymorphicModelException(
                 f"{cls.__name__} is a polymorphic base: save one of its subclasses "

@@ -224,15 +224,11 @@ class WriteOptions(ReadOptions):
         """(keyspace, table, connection name) a statement of ``model`` goes to; raises ``KeyspaceNotSet``
         when there is no keyspace to say (as the peer does, before anything is sent). With none named but
         a session that has one (``USE``), the table is left unqualified: it is the session's."""
-        conn = self.connection_name(model)
+        conn = self.connection or model.__connection__
         keyspace = self.keyspace or model._get_keyspace(conn)
         if keyspace is None and connection.get_connection(conn).session_keyspace is None:
             raise _keyspace_not_set(model, conn)  # (no connection at all raised its own error just now)
         return keyspace, model._raw_column_family_name(), conn
-
-    def connection_name(self, model: ModelTable) -> Optional[str]:
-        """The name of the connection a statement of ``model`` goes to (None: the default one)."""
-        return self.connection or model.__connection__
 
     def statement_args(self, model: ModelTable, kind: str) -> tuple[str, dict[str, Any]]:
         """The table and keyword arguments these options give ``model``'s ``kind`` of statement
@@ -277,7 +273,7 @@ class WriteOptions(ReadOptions):
 
     def send(self, statement: statements.BaseStatement, model: ModelTable) -> Any:
         """Add ``statement`` to the batch, or run it and check a conditional one was applied."""
-        conn = self.connection_name(model)  # the keyspace was checked when the statement was built
+        conn = self.connection or model.__connection__  # its keyspace was checked when it was built
         if self.batch is not None:
             return self._join_batch(statement, model, conn)
         cql, params = statement.render()
@@ -293,7 +289,7 @@ class WriteOptions(ReadOptions):
 
     async def asend(self, statement: statements.BaseStatement, model: ModelTable) -> Any:
         """``send()`` for asyncio: awaits the driver without blocking the event loop."""
-        conn = self.connection_name(model)  # the keyspace was checked when the statement was built
+        conn = self.connection or model.__connection__  # its keyspace was checked when it was built
         if self.batch is not None:
             return self._join_batch(statement, model, conn)
         cql, params = statement.render()
@@ -320,6 +316,8 @@ class WriteOptions(ReadOptions):
     def _refuse_options_the_batch_overrides(self, model: ModelTable) -> None:
         """A batch is sent as one statement, with the batch's consistency and timeout: a member's own
         would be ignored without a word, so they are refused."""
+        if self.consistency is None and self.timeout is connection.NOT_SET and self.execution_profile is None:
+            return  # the usual case, told without building the list below
         given = [name for name, unset in (("consistency", self.consistency is None),
                                           ("timeout", self.timeout is connection.NOT_SET),
                                           ("execution profile", self.execution_profile is None)) if not unset]
