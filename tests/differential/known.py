@@ -282,10 +282,11 @@ ON_PURPOSE: list[Divergence] = [
     Divergence(
         "query-refused-before-sending", "Queries",
         "a query Cassandra refuses for its restrictions raises QueryException before anything is sent "
-        "(InvalidQuery, also an InvalidRequest, where the peer's fails at the server with one; a "
-        "SyntaxException or a partly sent write of the peer's remains a difference of kinds or rows)",
-        excuses=frozenset({"exception"}),
-        # The peer may have sent part of the write first (an UPDATE, then the DELETE of its None columns fails).
+        "(InvalidQuery, also an InvalidRequest, where the peer's fails at the server with one or with a "
+        "SyntaxException); ours sends nothing, where the peer may have applied part of the write first",
+        # The peer may have sent part of the write first (an UPDATE, then the DELETE of its None columns fails):
+        # its rows then differ though both raised an InvalidRequest.
+        excuses=frozenset({"exception", "rows"}),
         applies=lambda step: _ours_first(step, "QueryException", "RequestValidationException")),
     Divergence(
         "refused-when-queued", "Queries",

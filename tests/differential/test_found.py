@@ -662,3 +662,11 @@ def test_a_counter_deleted_by_a_queryset_comes_back_under_the_peers_plus_zero(or
     state.qs_delete_tally(keys={'k': 0}, opts={})
     state.assign_update_tally(nth=0, opts={}, values={'c1': 1})
     state.teardown()
+
+
+def test_a_write_refused_before_sending_where_the_peer_applied_part_of_it(oracle_world):
+    # query-refused-before-sending: both raise an InvalidRequest (ours an InvalidQuery, before sending);
+    # the peer's UPDATE of the static column applied before the server refused the DELETE of the map.
+    state = Oracle()
+    state.qs_update_row(keys={"p": 0}, opts={}, values={"s": 0, "mp": None})
+    state.teardown()
