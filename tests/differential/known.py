@@ -222,9 +222,9 @@ ON_PURPOSE: list[Divergence] = [
         "a conditional queryset update() whose operations add nothing (infos__append=[]) is sent, so its "
         "condition is checked (LWTException when not applied); the peer sends nothing",
         excuses=frozenset({"exception"}),
-        applies=lambda step: step.op == "qs_update" and any(step.opts.get(o) for o in _CONDITIONAL)
-        and step.ours.raised_kind("LWTException") and step.peer.exc is None
-        and all(_nothing(v) for v in step.values.values()), drifts=False),
+        applies=lambda step: step.ours.raised_kind("LWTException") and step.peer.exc is None
+        and (empty_conditional_update(step) or step.op == "batch" and "empty-conditional" in step.history),
+        drifts=False),
     Divergence(
         "empty-map-operation-keeps-the-map", "Writes with nothing to write",
         "a queryset update() whose map operation names no key (mp__update={}, mp__remove=set()) leaves the map "
@@ -361,7 +361,9 @@ ON_PURPOSE: list[Divergence] = [
         excuses=EXCUSES,
         applies=lambda step: step.op in ("save", "update_kw", "assign_update", "batch") and step.ours.exc is None
         and step.peer.raised_kind("InvalidRequest")
-        and "Range deletions are not supported for specific columns" in str(step.peer.exc)),
+        and any(refusal in str(step.peer.exc) for refusal in (
+            "Range deletions are not supported for specific columns",  # the DELETE without a condition
+            "DELETE statements must restrict all PRIMARY KEY columns"))),  # with one (if_exists(), iff())
     Divergence(
         "new-instance-none-keeps-old", "Writes of new instances",
         "create()/save() of a new instance given None (v=None, li=None) over an existing row leaves the stored "
@@ -553,6 +555,12 @@ def _none_for_empty(ours: Any, peer: Any) -> bool:
     return found
 
 
+def empty_conditional_update(step: Step) -> bool:
+    """A conditional queryset update() whose operations add nothing (the peer sends nothing for it)."""
+    return step.op == "qs_update" and any(step.opts.get(o) for o in _CONDITIONAL) \
+        and all(_nothing(v) for v in step.values.values())
+
+
 def _nothing(value: Any) -> bool:
     """None or an empty collection: what the peer leaves out of an UPDATE."""
     return value is None or (isinstance(value, (set, frozenset, list, dict)) and not value)
@@ -642,5 +650,5 @@ def normalise(value: Any) -> Any:
     return value
 
 
-__all__ = ["EXCUSES", "ON_PURPOSE", "PENDING_FIXES", "Divergence", "Outcome", "Step", "active", "excused",
-           "hidden", "normalise", "datetime"]
+__all__ = ["EXCUSES", "ON_PURPOSE", "PENDING_FIXES", "Divergence", "Outcome", "Step", "active",
+           "empty_conditional_update", "excused", "hidden", "normalise", "datetime"]

@@ -606,6 +606,8 @@ def _model_rules(spec: Spec) -> dict[str, Any]:
         where = self._keys(spec, keys)
         self._run(step, lambda side: _chain(side.models[label].objects(**where), opts, side).update(
             **materialise(values, side)))
+        if step.batched and known.empty_conditional_update(step):
+            self.batch_notes.add("empty-conditional")  # ours queues it, the peer nothing: told when the batch runs
 
     add("qs_update", qs_update, rule(keys=some_keys, values=updates,
                                      opts=_options(spec, "batch", "ttl", "timestamp", "if_exists", "iff")))

@@ -670,3 +670,21 @@ def test_a_write_refused_before_sending_where_the_peer_applied_part_of_it(oracle
     state = Oracle()
     state.qs_update_row(keys={"p": 0}, opts={}, values={"s": 0, "mp": None})
     state.teardown()
+
+
+def test_a_map_losing_a_key_beside_a_static_column_with_a_condition(oracle_world):
+    # map-key-removal-beside-a-static-column: with if_exists() the server refuses the peer's DELETE in other words.
+    state = Oracle()
+    state.save_new_row(keys={"ck": 0, "p": 0}, opts={}, values={"mp": {"a": 0, "b": 0}})
+    state.assign_update_row(nth=0, opts={"if_exists": True}, values={"mp": {"a": 0}})
+    state.teardown()
+
+
+def test_an_empty_conditional_operation_in_a_batch(oracle_world):
+    # empty-operation-with-a-condition: ours sends it in the batch, whose condition then fails (no row);
+    # the peer's batch holds nothing.
+    state = Oracle()
+    _toggle_batch(state, 1)
+    state.qs_update_nest(keys={"k": 0}, opts={"batch": True, "if_exists": True}, values={"ls__append": []})
+    _toggle_batch(state, 1)
+    state.teardown()
