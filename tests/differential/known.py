@@ -229,12 +229,14 @@ ON_PURPOSE: list[Divergence] = [
         "empty-map-operation-keeps-the-map", "Writes with nothing to write",
         "a queryset update() whose map operation names no key (mp__update={}, mp__remove=set()) leaves the map "
         "as it is; the peer turns it into an assignment of the empty map, which deletes the map (a tombstone "
-        "dated as the update: a future one hides later writes of the map)",
+        "dated as the update: a future one hides later writes of the map), and the row with it where an "
+        "update made it and the map was all it held",
         excuses=frozenset({"rows"}),
         applies=lambda step: step.op == "qs_update" and step.ours.exc is None and step.peer.exc is None
         and any(key.split("__")[0] in ("mp", "ms") and key.endswith(("__update", "__remove")) and _nothing(value)
                 for key, value in step.values.items())
-        and (step.diff is None or _nulls_in(step.diff[1], step.diff[0])), hides=True),
+        and (step.diff is None or _rows_emptied(step.diff[1], step.diff[0], kept={
+            *step.keys, *(key.split("__")[0] for key in step.values)})), hides=True),
     Divergence(
         "save-of-unchanged-nones", "Writes with nothing to write",
         "save() or update() of an instance with nothing changed since it was written sends nothing; the peer "
@@ -585,6 +587,27 @@ def _nulls_in(mine: Any, other: Any) -> bool:
     if isinstance(mine, tuple) and isinstance(other, tuple) and len(mine) == len(other):
         return all(_nulls_in(a, b) for a, b in zip(mine, other))
     return False
+
+
+def _rows_emptied(theirs: Any, mine: Any, kept: set[str]) -> bool:
+    """Whether the rows ``theirs`` are ``mine`` but for None where ``mine`` has a value, or with a row of
+    ``mine`` missing that holds nothing but the columns ``kept`` (its key, what the step emptied): a row
+    an UPDATE made has no row marker, so it is gone once its last value is deleted. Rows are tuples of
+    (name, value) pairs."""
+    unmatched = list(theirs)
+    for row in mine:
+        match = next((other for other in unmatched if _nulls_in(other, row)), None)
+        if match is not None:
+            unmatched.remove(match)
+        elif any(value is not None for name, value in row if _column_of(name) not in kept):
+            return False
+    return not unmatched
+
+
+def _column_of(name: str) -> str:
+    """The column a selector of the machine's read is about (``wt_v`` and ``ttl_v``: ``v``)."""
+    prefix, _, column = name.partition("_")
+    return column if prefix in ("wt", "ttl") and column else name
 
 
 def _none_for(ours: Any, peer: Any, values: tuple[Any, ...]) -> bool:

@@ -688,3 +688,11 @@ def test_an_empty_conditional_operation_in_a_batch(oracle_world):
     state.qs_update_nest(keys={"k": 0}, opts={"batch": True, "if_exists": True}, values={"ls__append": []})
     _toggle_batch(state, 1)
     state.teardown()
+
+
+def test_an_empty_map_operation_on_a_row_holding_only_the_map(oracle_world):
+    # empty-map-operation-keeps-the-map: the peer's `ms = {}` deletes the map, and the row an update made with it
+    state = Oracle()
+    state.qs_update_nest(keys={'k': 0}, opts={}, values={'ms': {'a': set()}})
+    state.qs_update_nest(keys={'k': 0}, opts={}, values={'ms__update': {}})
+    state.teardown()
