@@ -202,11 +202,12 @@ ON_PURPOSE: list[Divergence] = [
         "unchanged-value-rewritten-for-its-ttl", "Writes with nothing to write",
         "update(col=<unchanged value>) of a loaded instance with ttl() (its own, or the one it was created with) "
         "or timestamp() writes the columns named, so their cells get the new TTL or write time; the peer sends "
-        "only the changed ones (or nothing)",
-        excuses=frozenset({"rows"}),
-        applies=lambda step: step.op == "update_kw" and bool(step.unchanged)
-        and ("ttl" in step.opts or "timestamp" in step.opts or "ttl" in step.history)  # its own, or its creation's
-        and step.ours.exc is None and step.peer.exc is None),
+        "only the changed ones (or nothing). With a condition, the write sent is checked: LWTException when it "
+        "does not hold (in a batch, when the batch runs)",
+        excuses=EXCUSES,
+        applies=lambda step: step.peer.exc is None and (
+            unchanged_rewrite(step) and (step.ours.exc is None or _not_applied(step))
+            or step.op == "batch" and "unchanged-conditional" in step.history and _not_applied(step))),
     Divergence(
         "refused-write-keeps-its-options", "Model attributes",
         "an instance's write refused before sending keeps its one-shot options (timestamp() included), so the "
@@ -555,6 +556,18 @@ def _none_for_empty(ours: Any, peer: Any) -> bool:
                 return False
             found = True
     return found
+
+
+def unchanged_rewrite(step: Step) -> bool:
+    """An instance update() naming a column with its unchanged value, which ours writes again for its TTL or
+    write time (the peer leaves it out)."""
+    return step.op == "update_kw" and bool(step.unchanged) \
+        and ("ttl" in step.opts or "timestamp" in step.opts or "ttl" in step.history)  # its own, or its creation's
+
+
+def _not_applied(step: Step) -> bool:
+    """Ours raised LWTException for a conditional write the peer did not send."""
+    return step.ours.raised_kind("LWTException") and (step.op == "batch" or any(step.opts.get(o) for o in _CONDITIONAL))
 
 
 def empty_conditional_update(step: Step) -> bool:

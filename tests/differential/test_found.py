@@ -696,3 +696,23 @@ def test_an_empty_map_operation_on_a_row_holding_only_the_map(oracle_world):
     state.qs_update_nest(keys={'k': 0}, opts={}, values={'ms': {'a': set()}})
     state.qs_update_nest(keys={'k': 0}, opts={}, values={'ms__update': {}})
     state.teardown()
+
+
+def test_an_unchanged_value_rewritten_for_its_ttl_checks_its_condition(oracle_world):
+    # unchanged-value-rewritten-for-its-ttl: ours sends the rewrite and its condition fails; the peer sends nothing
+    state = Oracle()
+    state.create_dog(keys={'p': 0, 'n': 0}, opts={}, values={})
+    state.update_kw_dog(nth=0, opts={'ttl': 3600}, values={'name': 'b'})
+    state.update_kw_dog(nth=0, opts={'iff': {'name': ''}}, values={'name': 'b'})
+    state.teardown()
+
+
+def test_an_unchanged_value_rewritten_for_its_ttl_in_a_batch_checks_its_condition(oracle_world):
+    # unchanged-value-rewritten-for-its-ttl: the batch holding ours' conditional rewrite raises when it runs
+    state = Oracle()
+    state.create_dog(keys={'p': 0, 'n': 0}, opts={}, values={})
+    state.update_kw_dog(nth=0, opts={'ttl': 3600}, values={'name': 'b'})
+    state.batch(how='exit')
+    state.update_kw_dog(nth=0, opts={'batch': True, 'iff': {'name': ''}}, values={'name': 'b'})
+    state.batch(how='exit')
+    state.teardown()
