@@ -155,18 +155,21 @@ ON_PURPOSE: list[Divergence] = [
         "written-after-delete", "Writes of new instances",
         "an instance saved or updated after its delete() is written as new: the row is written again (a counter "
         "adds its value again; Cassandra's counter deletes are not reliable: the old count may come back); the "
-        "peer writes only what changed since, often nothing, and the row stays deleted",
+        "peer writes only what changed since, often nothing, and the row stays deleted (in a batch: when the "
+        "batch runs)",
         excuses=frozenset({"rows", "instance"}),
-        applies=lambda step: "deleted" in step.history and step.op in ("save", "update_kw", "assign_update")),
+        applies=lambda step: "deleted" in step.history and step.op in ("save", "update_kw", "assign_update")
+        or step.op == "batch" and "written-after-delete" in step.history),
     Divergence(
         "conditional-write-after-delete", "Writes of new instances",
         "a conditional save() or update() of an instance after its delete() is the write of a new instance, its "
         "condition checked (LWTException when the row is gone); the peer has nothing changed to send, and "
         "sends nothing",
         excuses=frozenset({"exception"}),
-        applies=lambda step: "deleted" in step.history and step.op in ("save", "update_kw", "assign_update")
-        and any(step.opts.get(o) for o in _CONDITIONAL) and step.ours.raised_kind("LWTException")
-        and step.peer.exc is None),
+        applies=lambda step: step.ours.raised_kind("LWTException") and step.peer.exc is None and (
+            "deleted" in step.history and step.op in ("save", "update_kw", "assign_update")
+            and any(step.opts.get(o) for o in _CONDITIONAL)
+            or step.op == "batch" and "written-after-delete" in step.history)),
     Divergence(
         "written-after-a-refused-batch", "Batches",
         "an instance whose batch was refused counts as not written: its next save() or update() writes it as "

@@ -716,3 +716,25 @@ def test_an_unchanged_value_rewritten_for_its_ttl_in_a_batch_checks_its_conditio
     state.update_kw_dog(nth=0, opts={'batch': True, 'iff': {'name': ''}}, values={'name': 'b'})
     state.batch(how='exit')
     state.teardown()
+
+
+def test_an_instance_saved_in_a_batch_after_its_delete_is_written_when_the_batch_runs(oracle_world):
+    # written-after-delete: ours' batch writes the row again, the peer's holds nothing
+    state = Oracle()
+    state.batch(how='exit')
+    state.update_new_cat(keys={'p': 0, 'n': 0}, opts={}, values={})
+    state.delete_cat(nth=0, opts={})
+    state.save_cat(nth=0, opts={'batch': True}, values={})
+    state.batch(how='exit')
+    state.teardown()
+
+
+def test_a_conditional_save_in_a_batch_after_its_delete_is_checked_when_the_batch_runs(oracle_world):
+    # conditional-write-after-delete: ours' batch checks the condition (LWTException), the peer's holds nothing
+    state = Oracle()
+    state.batch(how='exit')
+    state.update_new_cat(keys={'p': 0, 'n': 0}, opts={}, values={})
+    state.delete_cat(nth=0, opts={})
+    state.save_cat(nth=0, opts={'batch': True, 'if_exists': True}, values={})
+    state.batch(how='exit')
+    state.teardown()
