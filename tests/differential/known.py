@@ -158,8 +158,7 @@ ON_PURPOSE: list[Divergence] = [
         "peer writes only what changed since, often nothing, and the row stays deleted (in a batch: when the "
         "batch runs)",
         excuses=frozenset({"rows", "instance"}),
-        applies=lambda step: "deleted" in step.history and step.op in ("save", "update_kw", "assign_update")
-        or step.op == "batch" and "written-after-delete" in step.history),
+        applies=lambda step: "deleted" in step.history and step.op in ("save", "update_kw", "assign_update")),
     Divergence(
         "conditional-write-after-delete", "Writes of new instances",
         "a conditional save() or update() of an instance after its delete() is the write of a new instance, its "
@@ -674,10 +673,23 @@ def hidden(step: Step) -> Optional[Divergence]:
     return next((entry for entry in active() if entry.hides and entry.applies(step)), None)
 
 
+#: How the batch step's history names an entry that applied to a write queued in the batch (see ``queued``).
+QUEUED = "queued:"
+
+
+def queued(step: Step) -> set[str]:
+    """Notes for the batch ``step`` queued its write in: the entries that would excuse the rows it writes, had
+    it been sent at once. What it writes shows when the batch runs, so the batch step is excused the same
+    differences of state (not of exceptions: those entries are told by the outcome, which the batch step has)."""
+    return {QUEUED + entry.name for entry in active() if "rows" in entry.excuses and entry.applies(step)}
+
+
 def excused(step: Step, what: str) -> Optional[Divergence]:
     """The first active entry excusing ``what`` for ``step``, if any."""
     for entry in active():
-        if what in entry.excuses and entry.applies(step):
+        if what in entry.excuses and (
+                entry.applies(step)
+                or step.op == "batch" and what in STATE and QUEUED + entry.name in step.history):
             return entry
     return None
 
@@ -690,4 +702,4 @@ def normalise(value: Any) -> Any:
 
 
 __all__ = ["EXCUSES", "ON_PURPOSE", "PENDING_FIXES", "Divergence", "Outcome", "Step", "active",
-           "empty_conditional_update", "excused", "hidden", "normalise", "datetime"]
+           "empty_conditional_update", "excused", "hidden", "normalise", "queued", "datetime"]

@@ -348,6 +348,8 @@ class OracleMachine(RuleBasedStateMachine):
                 except Exception as exc:  # noqa: BLE001 - the outcome is compared, not handled
                     outcome = Outcome(exc=exc)
             setattr(step, side.name, outcome)
+        if step.batched and step.ours.exc is None and step.peer.exc is None:
+            self.batch_notes.update(known.queued(step))  # what an entry excuses of it shows when the batch runs
         self._compare(step, compare_result)
         return step
 

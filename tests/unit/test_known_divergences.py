@@ -30,3 +30,13 @@ def test_names_are_unique():
     names = [d.name for d in known.ON_PURPOSE + known.PENDING_FIXES]
     assert len(names) == len(set(names))
     assert all(re.fullmatch(r"[a-z0-9-]+", n) for n in names)
+
+
+def test_an_entry_applying_to_a_queued_write_excuses_the_state_its_batch_leaves():
+    queued = known.Step("save", "row", values={"v": 1}, history=frozenset({"deleted"}), batched=True)
+    notes = known.queued(queued)
+    assert notes == {known.QUEUED + "written-after-delete"}
+    batch = known.Step("batch", "exit", history=frozenset(notes))
+    assert known.excused(batch, "rows").name == "written-after-delete"
+    assert known.excused(batch, "exception") is None  # told by the batch's outcome, not by what was queued
+    assert known.excused(known.Step("batch", "exit"), "rows") is None
