@@ -1,15 +1,18 @@
 """timeout() bounds every page of an iteration, not only the first (sync and asyncio).
 
-The node is paused (SIGSTOP) between two pages, so the second page's request gets no answer.
+The node is paused (SIGSTOP, waited for until each of its threads has stopped) between two pages, so the
+second page's request gets no answer.
 """
 from __future__ import annotations
 
 import asyncio
+import glob
 import os
 import signal
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -35,10 +38,32 @@ def node_pid(cassandra, cqlengine_connection):
     return cassandra.pid
 
 
+def _all_stopped(pid: int) -> bool:
+    """Whether every thread of the process is stopped (Linux; elsewhere: assumed after a moment)."""
+    tasks = glob.glob(f"/proc/{pid}/task/*/stat")
+    if not tasks:
+        time.sleep(0.2)
+        return True
+    for task in tasks:
+        try:
+            state = Path(task).read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue  # the thread ended
+        if state not in ("T", "t"):
+            return False
+    return True
+
+
 @contextmanager
 def paused(pid: int) -> Iterator[None]:
     os.kill(pid, signal.SIGSTOP)
     try:
+        # kill() returns before every thread has stopped: on a busy machine a thread of the node's
+        # may still be running a few milliseconds later, long enough to answer a request sent at once.
+        deadline = time.monotonic() + 10
+        while not _all_stopped(pid):
+            assert time.monotonic() < deadline, "the node's threads did not all stop within 10 s"
+            time.sleep(0.001)
         yield
     finally:
         os.kill(pid, signal.SIGCONT)
@@ -54,13 +79,16 @@ def paused(pid: int) -> Iterator[None]:
 
 
 def test_the_second_page_is_bounded_too(node_pid):
-    rows = Paged.objects(k=1).fetch_size(2).timeout(1.0).iterator()
-    assert [next(rows).c, next(rows).c] == [0, 1]  # the first page
+    query = Paged.objects(k=1).fetch_size(2).timeout(1.0)
+    rows = query.iterator()
+    assert [next(rows).c, next(rows).c] == [0, 1]
+    assert query.pages_fetched == 1, "the first page held fewer rows than asked for"
     outcome: list[BaseException] = []
+    read: list[Paged] = []
 
     def read_on() -> None:
         try:
-            next(rows)
+            read.append(next(rows))
         except BaseException as exc:  # noqa: BLE001 - handed to the test
             outcome.append(exc)
 
@@ -73,18 +101,23 @@ def test_the_second_page_is_bounded_too(node_pid):
     reader.join()
     print(f"\npage 2 with the node stalled, timeout(1.0): gave up after {waited:.2f} s")
     assert waited < 4, f"page 2 waited {waited:.1f} s under timeout(1.0)"
-    assert len(outcome) == 1 and isinstance(outcome[0], OperationTimedOut), outcome
+    assert len(outcome) == 1 and isinstance(outcome[0], OperationTimedOut), (
+        f"raised {outcome}, read {[row.c for row in read]} on page {query.pages_fetched}")
 
 
 def test_the_second_page_is_bounded_too_in_asyncio(node_pid):
     async def scenario() -> float:
-        rows = Paged.objects(k=1).fetch_size(2).timeout(1.0).__aiter__()
+        query = Paged.objects(k=1).fetch_size(2).timeout(1.0)
+        rows = query.__aiter__()
         assert [(await rows.__anext__()).c, (await rows.__anext__()).c] == [0, 1]
+        assert query.pages_fetched == 1, "the first page held fewer rows than asked for"
         with paused(node_pid):
             began = time.monotonic()
-            with pytest.raises(OperationTimedOut):
-                await asyncio.wait_for(rows.__anext__(), 8)  # an unbounded page: asyncio.TimeoutError
-            return time.monotonic() - began
+            try:
+                row = await asyncio.wait_for(rows.__anext__(), 8)  # an unbounded page: asyncio.TimeoutError
+            except OperationTimedOut:
+                return time.monotonic() - began
+            pytest.fail(f"read row {row.c} on page {query.pages_fetched} after {time.monotonic() - began:.2f} s")
 
     waited = asyncio.run(scenario())
     print(f"\npage 2 with the node stalled, timeout(1.0), asyncio: gave up after {waited:.2f} s")
