@@ -7,7 +7,8 @@
 ``differential-fuzz`` (``make fuzz``)
     random programs, run again and again with fresh seeds for ``FUZZ_MINUTES``;
     each difference not seen before in the run is printed with its shrunk program
-    as it is found, and the run ends with the line
+    as it is found, each round ends with a line of progress (minutes, examples,
+    steps, differences, the process's peak memory), and the run ends with the line
     ``fuzz: N examples run, M steps, differences K``.
 
 Neither keeps a hypothesis example database: the bounded run is derandomized
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
+import sys
 import time
 
 from hypothesis import HealthCheck, settings
@@ -43,7 +46,8 @@ def test_oracle(oracle_world, capsys, caplog):
     # time requests out. The fuzz reports differences, not logs.
     caplog.set_level(logging.CRITICAL)
     minutes = float(os.environ.get("FUZZ_MINUTES", "10"))
-    deadline = time.monotonic() + minutes * 60
+    started = time.monotonic()
+    deadline = started + minutes * 60
     found: dict[str, str] = {}
     rounds = failed = 0
     while time.monotonic() < deadline:
@@ -62,10 +66,20 @@ def test_oracle(oracle_world, capsys, caplog):
                                                     for seen, program in UNSHRUNK.items())
                     with capsys.disabled():
                         print(f"\n== fuzz: difference {len(found)} ({signature})\n{found[signature]}", flush=True)
+        with capsys.disabled():  # a line a round, so a long run can be watched
+            print(f"\nfuzz: round {rounds}, {(time.monotonic() - started) / 60:.1f} minutes, {COUNTS['examples']} "
+                  f"examples, {COUNTS['steps']} steps, differences {len(found)}, peak memory {_peak_mib():.0f} MiB",
+                  flush=True)
     summary = f"fuzz: {COUNTS['examples']} examples run, {COUNTS['steps']} steps, differences {len(found)}"
     with capsys.disabled():
         print(f"\n{summary} ({rounds} rounds, {failed} failed, {minutes:g} minutes)", flush=True)
     assert not found, summary
+
+
+def _peak_mib() -> float:
+    """The process's largest resident size so far (``ru_maxrss``: KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2 ** 20 if sys.platform == "darwin" else peak / 2 ** 10
 
 
 def _report(error: BaseException) -> str:
