@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import math
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -59,3 +60,18 @@ def run_workload(w: Workload, rounds: int) -> None:
             cpu = time.process_time() - cpu0
             v.samples.append({"round": r, "position": position, "n": w.n, "cpu_s": cpu, "wall_s": wall,
                               "cpu_us_per_op": cpu / w.n * 1e6, "wall_ops_per_s": w.n / wall if wall else None})
+
+
+def median_interval(values: list[float], confidence: float = 0.95) -> tuple[float, float]:
+    """A distribution-free interval for the median of ``values``: order statistics of the sign test.
+
+    Below 6 values no pair of order statistics reaches 95 %: the interval is then the whole range.
+    """
+    xs, n = sorted(values), len(values)
+    k, below = 0, 0.0  # below: P(Binomial(n, 1/2) <= k - 1)
+    while True:
+        nxt = below + math.comb(n, k) / 2**n
+        if nxt > (1 - confidence) / 2:
+            break
+        below, k = nxt, k + 1
+    return (xs[k - 1], xs[n - k]) if k else (xs[0], xs[-1])

@@ -64,7 +64,11 @@ from cassandra.query import BatchStatement, tuple_factory  # noqa: E402
 
 import cqlengine  # noqa: E402
 from cqlengine import columns, connection, management  # noqa: E402
-from cqlengine.connection import telemetry as cqlengine_telemetry  # noqa: E402
+
+try:  # an older checkout (benchmarks/versions.py) may have no telemetry: no traced variant then
+    from cqlengine.connection import telemetry as cqlengine_telemetry  # noqa: E402
+except ImportError:
+    cqlengine_telemetry = None  # type: ignore[assignment]
 from cqlengine.models import Model  # noqa: E402
 from cqlengine.query import BatchQuery  # noqa: E402
 
@@ -254,6 +258,8 @@ def tracing_on() -> Any:
 
     Made once and left off; the traced variant switches it on for its own samples only.
     """
+    if cqlengine_telemetry is None:
+        return None
     try:
         from opentelemetry.sdk.metrics import MeterProvider
         from opentelemetry.sdk.trace import TracerProvider
