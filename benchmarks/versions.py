@@ -130,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rev", help="the revision to compare with (a commit, tag or branch of this repository)")
+    parser.add_argument("--only", action="append", default=[], metavar="TEXT",
+                        help="run only the workloads whose name contains TEXT (repeatable)")
     ours_args, rest = parser.parse_known_args(argv)
     args = current.parse_args(rest)
     if args.json == current.RESULTS:
@@ -158,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(2)
             for make in merged(ours, before):
                 w = make()
+                if ours_args.only and not any(text in w.name for text in ours_args.only):
+                    continue
                 t0 = time.perf_counter()
                 run_workload(w, args.rounds)
                 for line in summarize(w):
