@@ -168,7 +168,7 @@ ON_PURPOSE: list[Divergence] = [
         applies=lambda step: step.ours.raised_kind("LWTException") and step.peer.exc is None and (
             "deleted" in step.history and step.op in ("save", "update_kw", "assign_update")
             and any(step.opts.get(o) for o in _CONDITIONAL)
-            or step.op == "batch" and "written-after-delete" in step.history)),
+            or step.op == "batch" and "queued-after-delete" in step.history)),
     Divergence(
         "written-after-a-refused-batch", "Batches",
         "an instance whose batch was refused counts as not written: its next save() or update() writes it as "

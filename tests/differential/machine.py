@@ -557,7 +557,7 @@ def _model_rules(spec: Spec) -> dict[str, Any]:
                     self.batch_notes.add("rewritten-in-batch")
                 self.batched_pairs.add(id(instance))
                 if "deleted" in step.history and op in ("save", "update_kw", "assign_update"):
-                    self.batch_notes.add("written-after-delete")  # ours queues the row, the peer what changed
+                    self.batch_notes.add("queued-after-delete")  # ours queues the row, the peer what changed
                 if known.unchanged_rewrite(step) and any((opts or {}).get(o) for o in ("iff", "if_exists")):
                     self.batch_notes.add("unchanged-conditional")  # ours queues it, the peer nothing
             if op == "delete" and step.ours.exc is None and step.peer.exc is None:
