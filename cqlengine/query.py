@@ -584,14 +584,15 @@ class QuerySet(AggregateQueries, QueryBuilder[M]):
         """
         model = self.model
         keys = model._primary_keys
-        if (expressions or len(kwargs) != len(keys) or any(k not in kwargs for k in keys) or self._where
+        if (expressions or kwargs.keys() != keys.keys() or self._where
                 or self._order or self._limit is not None or self._fields is not None or self._deferred
                 or self._values_list is not None or self._distinct is not None or self._allow_filtering
                 or self._fetch_size is not None
                 or (model._is_polymorphic and not model._is_polymorphic_base)):
             return None
-        if any(value is None or isinstance(value, BaseFunction) for value in kwargs.values()):
-            return None  # the general path says what is wrong, or renders the function
+        for value in kwargs.values():
+            if value is None or isinstance(value, BaseFunction):
+                return None  # the general path says what is wrong, or renders the function
         keyspace, _, conn = self._table()
         cache = model.__dict__.get("_get_by_key_cql")
         if cache is None:
