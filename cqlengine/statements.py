@@ -554,7 +554,9 @@ class InsertStatement(BaseStatement):
         if not _plain(params):
             return self._render(pairs)
         using, using_params = _render_using(self.ttl, self.timestamp)
-        shape = ("INSERT", self.keyspace, self.table, tuple(column for column, _ in pairs), self.if_not_exists, using)
+        # A list made and then frozen: one call where a generator would resume once per column.
+        columns = tuple([column for column, _ in pairs])
+        shape = ("INSERT", self.keyspace, self.table, columns, self.if_not_exists, using)
         cql = _text_of(shape, lambda: self._render(pairs)[0])
         return cql, params + using_params
 

@@ -51,13 +51,13 @@ def flags(ks, monkeypatch):
     if connection.get_connection().transport is not None:  # CQLENGINE_TEST_TRANSPORT=acsylla
         from cqlengine.connection import acsylla_transport
 
-        real_acsylla = acsylla_transport._execute
+        real_acsylla = acsylla_transport._bound  # every statement acsylla sends is bound there first
 
-        async def acsylla_spy(send: Any, *args: Any) -> Any:
+        def acsylla_spy(send: Any, *args: Any) -> Any:
             seen.append((send.query.split()[0], send.idempotent))
-            return await real_acsylla(send, *args)
+            return real_acsylla(send, *args)
 
-        monkeypatch.setattr(acsylla_transport, "_execute", acsylla_spy)
+        monkeypatch.setattr(acsylla_transport, "_bound", acsylla_spy)
     return seen
 
 
