@@ -738,3 +738,14 @@ def test_a_conditional_save_in_a_batch_after_its_delete_is_checked_when_the_batc
     state.save_cat(nth=0, opts={'batch': True, 'if_exists': True}, values={})
     state.batch(how='exit')
     state.teardown()
+
+
+def test_an_empty_conditional_update_in_a_batch_over_two_partitions_is_refused_with_it(oracle_world):
+    # empty-operation-with-a-condition: ours' batch holds a conditional update and another partition's write,
+    # which the server refuses; the peer's batch goes without the empty update, and is applied
+    state = Oracle()
+    state.batch(how='exit')
+    state.qs_update_holder(keys={'k': 1}, opts={'batch': True}, values={'info': None})
+    state.qs_update_holder(keys={'k': 0}, opts={'batch': True, 'if_exists': True}, values={'infos__append': []})
+    state.batch(how='exit')
+    state.teardown()
