@@ -4,10 +4,13 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-
-import versions  # noqa: E402
-from harness import median_interval  # noqa: E402
+_BENCHMARKS = str(Path(__file__).resolve().parents[2] / "benchmarks")
+sys.path.insert(0, _BENCHMARKS)  # only while importing: its module names must not shadow others later
+try:
+    import versions
+    from harness import median_interval
+finally:
+    sys.path.remove(_BENCHMARKS)
 
 
 def test_every_import_of_the_package_is_renamed_and_nothing_else():
