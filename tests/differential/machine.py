@@ -641,11 +641,24 @@ def _model_rules(spec: Spec) -> dict[str, Any]:
                 return qs.get()
             if how == "slice":
                 return list(qs[window[0]:window[1]])
+            if how == "limit":
+                return list(qs.limit(window[1]))
+            if how == "newest first":  # the clustering order reversed
+                return list(qs.order_by(*(f"-{column}" for column in spec.clustering)))
+            if how == "values_list":
+                return list(qs.values_list(*listed))
+            if how == "flat":
+                return list(qs.values_list(listed[-1], flat=True))
             return list(qs)
 
         self._run(step, call, compare_result=True)
 
-    add("read", read, rule(keys=some_keys, how=st.sampled_from(["list", "count", "first", "slice", "get"]),
+    # a read's columns by name: the keys and one other column
+    listed = [spec.partition, *spec.clustering, *list(spec.values)[:1]]
+    hows = ["list", "count", "first", "slice", "get", "limit", "values_list", "flat"]
+    if spec.clustering:
+        hows.append("newest first")
+    add("read", read, rule(keys=some_keys, how=st.sampled_from(hows),
                            where=st.fixed_dictionaries({}, optional=spec.filters),
                            window=st.tuples(st.integers(0, 3), st.integers(0, 3))))
     return made

@@ -749,3 +749,12 @@ def test_an_empty_conditional_update_in_a_batch_over_two_partitions_is_refused_w
     state.qs_update_holder(keys={'k': 0}, opts={'batch': True, 'if_exists': True}, values={'infos__append': []})
     state.batch(how='exit')
     state.teardown()
+
+
+def test_values_of_columns_all_filtered_are_read(oracle_world):
+    # values-of-filtered-columns: the peer raises QueryException ("No fields in select query")
+    state = Oracle()
+    state.create_holder(keys={'k': 0}, opts={}, values={'info': UDT(name=None, tags=None)})
+    state.read_holder(how='values_list', keys={'k': 0}, where={'info': UDT(name=None, tags=None)}, window=(0, 0))
+    state.read_holder(how='flat', keys={'k': 0}, where={'info': UDT(name=None, tags=None)}, window=(0, 0))
+    state.teardown()
