@@ -299,13 +299,16 @@ ON_PURPOSE: list[Divergence] = [
         applies=lambda step: _ours_first(step, "QueryException", "RequestValidationException")),
     Divergence(
         "values-of-filtered-columns", "Queries",
-        "values_list() of columns each restricted by equality (keys and filters given a value) returns their "
-        "values; the peer leaves such columns out of its SELECT and, with none left, raises QueryException "
-        "('No fields in select query')",
+        "values_list() of columns restricted by equality (keys and filters given a value) returns their values; "
+        "the peer leaves such columns out of its SELECT: with none left it raises QueryException ('No fields in "
+        "select query'), with only static columns left the server refuses it (InvalidRequest: 'Cannot restrict "
+        "clustering columns when selecting only static columns')",
         excuses=frozenset({"exception"}),
         applies=lambda step: step.op == "read" and step.opts.get("how") in ("values_list", "flat")
-        and step.ours.exc is None and step.peer.raised_kind("QueryException")
-        and "No fields in select query" in str(step.peer.exc), drifts=False),
+        and step.ours.exc is None and (
+            step.peer.raised_kind("QueryException") and "No fields in select query" in str(step.peer.exc)
+            or step.peer.raised_kind("InvalidRequest") and "selecting only static columns" in str(step.peer.exc)),
+        drifts=False),
     Divergence(
         "refused-when-queued", "Queries",
         "a write refused before sending (QueryException, ValidationError) is refused when queued in a batch; the "

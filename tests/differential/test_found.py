@@ -758,3 +758,12 @@ def test_values_of_columns_all_filtered_are_read(oracle_world):
     state.read_holder(how='values_list', keys={'k': 0}, where={'info': UDT(name=None, tags=None)}, window=(0, 0))
     state.read_holder(how='flat', keys={'k': 0}, where={'info': UDT(name=None, tags=None)}, window=(0, 0))
     state.teardown()
+
+
+def test_values_of_keys_and_a_static_column_are_read(oracle_world):
+    # values-of-filtered-columns: the peer selects the static column alone, which the server refuses
+    state = Oracle()
+    state.create_row(keys={'p': 0, 'ck': 0}, opts={}, values={'s': 1, 'v': 'a'})
+    state.read_row(how='values_list', keys={'p': 0, 'ck': 0}, where={}, window=(0, 0))
+    state.read_row(how='flat', keys={'p': 0, 'ck': 0}, where={}, window=(0, 0))
+    state.teardown()
