@@ -299,16 +299,23 @@ ON_PURPOSE: list[Divergence] = [
         applies=lambda step: _ours_first(step, "QueryException", "RequestValidationException")),
     Divergence(
         "values-of-filtered-columns", "Queries",
-        "values_list() of columns restricted by equality (keys and filters given a value) returns their values; "
+        "values_list() or only() of columns restricted by equality (keys and filters given a value) reads them; "
         "the peer leaves such columns out of its SELECT: with none left it raises QueryException ('No fields in "
         "select query'), with only static columns left the server refuses it (InvalidRequest: 'Cannot restrict "
         "clustering columns when selecting only static columns')",
         excuses=frozenset({"exception"}),
-        applies=lambda step: step.op == "read" and step.opts.get("how") in ("values_list", "flat")
+        applies=lambda step: step.op == "read" and step.opts.get("how") in ("values_list", "flat", "only")
         and step.ours.exc is None and (
             step.peer.raised_kind("QueryException") and "No fields in select query" in str(step.peer.exc)
             or step.peer.raised_kind("InvalidRequest") and "selecting only static columns" in str(step.peer.exc)),
         drifts=False),
+    Divergence(
+        "part-read-collection-none", "Iteration",
+        "an instance read in part (only()) holds None for a collection left out; the peer's holds an empty "
+        "collection",
+        excuses=frozenset({"result"}),
+        applies=lambda step: step.op == "read" and step.opts.get("how") == "only" and step.diff is not None
+        and _each_none_for_empty(*step.diff), drifts=False),
     Divergence(
         "refused-when-queued", "Queries",
         "a write refused before sending (QueryException, ValidationError) is refused when queued in a batch; the "
@@ -574,6 +581,14 @@ def _none_for_empty(ours: Any, peer: Any) -> bool:
                 return False
             found = True
     return found
+
+
+def _each_none_for_empty(ours: Any, peer: Any) -> bool:
+    """Whether two lists of instances are the same but for None where the peer holds an empty collection."""
+    if not (isinstance(ours, tuple) and isinstance(peer, tuple) and ours[:1] == peer[:1] == ("list",)):
+        return False
+    a, b = ours[1], peer[1]
+    return len(a) == len(b) and all(x == y or _none_for_empty(x, y) for x, y in zip(a, b)) and a != b
 
 
 def unchanged_rewrite(step: Step) -> bool:

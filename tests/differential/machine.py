@@ -649,13 +649,17 @@ def _model_rules(spec: Spec) -> dict[str, Any]:
                 return list(qs.values_list(*listed))
             if how == "flat":
                 return list(qs.values_list(listed[-1], flat=True))
+            if how == "only":
+                return list(qs.only(listed))
+            if how == "distinct":
+                return list(qs.distinct())
             return list(qs)
 
         self._run(step, call, compare_result=True)
 
     # a read's columns by name: the keys and one other column
     listed = [spec.partition, *spec.clustering, *list(spec.values)[:1]]
-    hows = ["list", "count", "first", "slice", "get", "limit", "values_list", "flat"]
+    hows = ["list", "count", "first", "slice", "get", "limit", "values_list", "flat", "only", "distinct"]
     if spec.clustering:
         hows.append("newest first")
     add("read", read, rule(keys=some_keys, how=st.sampled_from(hows),

@@ -757,6 +757,7 @@ def test_values_of_columns_all_filtered_are_read(oracle_world):
     state.create_holder(keys={'k': 0}, opts={}, values={'info': UDT(name=None, tags=None)})
     state.read_holder(how='values_list', keys={'k': 0}, where={'info': UDT(name=None, tags=None)}, window=(0, 0))
     state.read_holder(how='flat', keys={'k': 0}, where={'info': UDT(name=None, tags=None)}, window=(0, 0))
+    state.read_holder(how='only', keys={'k': 0}, where={'info': UDT(name=None, tags=None)}, window=(0, 0))
     state.teardown()
 
 
@@ -766,4 +767,13 @@ def test_values_of_keys_and_a_static_column_are_read(oracle_world):
     state.create_row(keys={'p': 0, 'ck': 0}, opts={}, values={'s': 1, 'v': 'a'})
     state.read_row(how='values_list', keys={'p': 0, 'ck': 0}, where={}, window=(0, 0))
     state.read_row(how='flat', keys={'p': 0, 'ck': 0}, where={}, window=(0, 0))
+    state.read_row(how='only', keys={'p': 0, 'ck': 0}, where={}, window=(0, 0))
+    state.teardown()
+
+
+def test_a_collection_left_out_of_a_part_read_is_none(oracle_world):
+    # part-read-collection-none: the peer's instance holds an empty list
+    state = Oracle()
+    state.save_new_holder(keys={'k': 0}, opts={}, values={})
+    state.read_holder(how='only', keys={'k': 0}, where={}, window=(0, 0))
     state.teardown()
