@@ -311,11 +311,11 @@ ON_PURPOSE: list[Divergence] = [
         drifts=False),
     Divergence(
         "part-read-collection-none", "Iteration",
-        "an instance read in part (only()) holds None for a collection left out; the peer's holds an empty "
-        "collection",
+        "an instance read in part (only()) holds None for a collection or a counter left out; the peer's holds "
+        "an empty collection, and 0 for the counter whatever it counts",
         excuses=frozenset({"result"}),
         applies=lambda step: step.op == "read" and step.opts.get("how") == "only" and step.diff is not None
-        and _each_none_for_empty(*step.diff), drifts=False),
+        and _each_none_for_empty(*step.diff, counters=step.label == "tally"), drifts=False),
     Divergence(
         "refused-when-queued", "Queries",
         "a write refused before sending (QueryException, ValidationError) is refused when queued in a batch; the "
@@ -583,12 +583,18 @@ def _none_for_empty(ours: Any, peer: Any) -> bool:
     return found
 
 
-def _each_none_for_empty(ours: Any, peer: Any) -> bool:
-    """Whether two lists of instances are the same but for None where the peer holds an empty collection."""
+def _each_none_for_empty(ours: Any, peer: Any, counters: bool = False) -> bool:
+    """Whether two lists of instances are the same but for None where the peer holds an empty collection
+    (or, with ``counters``, a counter's 0)."""
     if not (isinstance(ours, tuple) and isinstance(peer, tuple) and ours[:1] == peer[:1] == ("list",)):
         return False
     a, b = ours[1], peer[1]
-    return len(a) == len(b) and all(x == y or _none_for_empty(x, y) for x, y in zip(a, b)) and a != b
+    if len(a) != len(b) or a == b:
+        return False
+    if counters:  # a counter's 0 stands as None does, for the comparison below
+        b = tuple((name, tuple((k, None if v == 0 and x is None else v) for (k, v), (_, x) in zip(fields, mine)))
+                  for (name, fields), (_, mine) in zip(b, a))
+    return all(x == y or _none_for_empty(x, y) for x, y in zip(a, b))
 
 
 def unchanged_rewrite(step: Step) -> bool:

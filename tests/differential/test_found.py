@@ -777,3 +777,11 @@ def test_a_collection_left_out_of_a_part_read_is_none(oracle_world):
     state.save_new_holder(keys={'k': 0}, opts={}, values={})
     state.read_holder(how='only', keys={'k': 0}, where={}, window=(0, 0))
     state.teardown()
+
+
+def test_a_counter_left_out_of_a_part_read_is_none(oracle_world):
+    # part-read-collection-none: the peer's instance holds 0 for the counter it did not read
+    state = Oracle()
+    state.qs_update_tally(keys={'k': 0}, opts={}, values={'c1': 0})
+    state.read_tally(how='only', keys={'k': 0}, where={}, window=(0, 0))
+    state.teardown()
