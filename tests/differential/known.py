@@ -311,10 +311,11 @@ ON_PURPOSE: list[Divergence] = [
         drifts=False),
     Divergence(
         "part-read-collection-none", "Iteration",
-        "an instance read in part (only()) holds None for a collection or a counter left out; the peer's holds "
+        "an instance read in part (only(), distinct()) holds None for a collection or a counter left out; the "
+        "peer's holds "
         "an empty collection, and 0 for the counter whatever it counts",
         excuses=frozenset({"result"}),
-        applies=lambda step: step.op == "read" and step.opts.get("how") == "only" and step.diff is not None
+        applies=lambda step: step.op == "read" and step.opts.get("how") in ("only", "distinct") and step.diff is not None
         and _each_none_for_empty(*step.diff, counters=step.label == "tally"), drifts=False),
     Divergence(
         "refused-when-queued", "Queries",

@@ -776,6 +776,7 @@ def test_a_collection_left_out_of_a_part_read_is_none(oracle_world):
     state = Oracle()
     state.save_new_holder(keys={'k': 0}, opts={}, values={})
     state.read_holder(how='only', keys={'k': 0}, where={}, window=(0, 0))
+    state.read_holder(how='distinct', keys={'k': 0}, where={}, window=(0, 0))
     state.teardown()
 
 
