@@ -315,8 +315,9 @@ ON_PURPOSE: list[Divergence] = [
         "peer's holds "
         "an empty collection, and 0 for the counter whatever it counts",
         excuses=frozenset({"result"}),
-        applies=lambda step: step.op == "read" and step.opts.get("how") in ("only", "distinct") and step.diff is not None
-        and _each_none_for_empty(*step.diff, counters=step.label == "tally"), drifts=False),
+        applies=lambda step: step.op == "read" and step.opts.get("how") in ("only", "distinct")
+        and step.diff is not None and _each_none_for_empty(*step.diff, counters=step.label == "tally"),
+        drifts=False),
     Divergence(
         "refused-when-queued", "Queries",
         "a write refused before sending (QueryException, ValidationError) is refused when queued in a batch; the "
