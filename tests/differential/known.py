@@ -311,12 +311,12 @@ ON_PURPOSE: list[Divergence] = [
         drifts=False),
     Divergence(
         "part-read-collection-none", "Iteration",
-        "an instance read in part (only(), distinct()) holds None for a collection or a counter left out; the "
-        "peer's holds "
-        "an empty collection, and 0 for the counter whatever it counts",
+        "an instance read in part (only(), distinct()) holds None for a column left out, a collection, a counter "
+        "and a column with a default too; the peer's holds an empty collection, 0 for a counter whatever it "
+        "counts, and the default whatever is stored",
         excuses=frozenset({"result"}),
         applies=lambda step: step.op == "read" and step.opts.get("how") in ("only", "distinct")
-        and step.diff is not None and _each_none_for_empty(*step.diff, counters=step.label == "tally"),
+        and step.diff is not None and _each_none_for_empty(*step.diff, _LEFT_OUT.get(step.label)),
         drifts=False),
     Divergence(
         "refused-when-queued", "Queries",
@@ -585,16 +585,21 @@ def _none_for_empty(ours: Any, peer: Any) -> bool:
     return found
 
 
-def _each_none_for_empty(ours: Any, peer: Any, counters: bool = False) -> bool:
+#: What the peer's instance holds for a column a part read left out, by model: a counter's 0, a default.
+_LEFT_OUT = {"tally": {"c1": 0, "c2": 0}, "row": {"d": 42}}
+
+
+def _each_none_for_empty(ours: Any, peer: Any, stand_ins: Optional[dict[str, Any]] = None) -> bool:
     """Whether two lists of instances are the same but for None where the peer holds an empty collection
-    (or, with ``counters``, a counter's 0)."""
+    or a value of ``stand_ins`` (column -> the value the peer gives it when it was not read)."""
     if not (isinstance(ours, tuple) and isinstance(peer, tuple) and ours[:1] == peer[:1] == ("list",)):
         return False
     a, b = ours[1], peer[1]
     if len(a) != len(b) or a == b:
         return False
-    if counters:  # a counter's 0 stands as None does, for the comparison below
-        b = tuple((name, tuple((k, None if v == 0 and x is None else v) for (k, v), (_, x) in zip(fields, mine)))
+    if stand_ins:  # such a value stands as None does, for the comparison below
+        b = tuple((name, tuple((k, None if x is None and k in stand_ins and v == stand_ins[k] else v)
+                               for (k, v), (_, x) in zip(fields, mine)))
                   for (name, fields), (_, mine) in zip(b, a))
     return all(x == y or _none_for_empty(x, y) for x, y in zip(a, b))
 

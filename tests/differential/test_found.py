@@ -786,3 +786,11 @@ def test_a_counter_left_out_of_a_part_read_is_none(oracle_world):
     state.qs_update_tally(keys={'k': 0}, opts={}, values={'c1': 0})
     state.read_tally(how='only', keys={'k': 0}, where={}, window=(0, 0))
     state.teardown()
+
+
+def test_a_column_with_a_default_left_out_of_a_part_read_is_none(oracle_world):
+    # part-read-collection-none: the peer's instance holds the column's default (42), and empty collections
+    state = Oracle()
+    state.save_new_row(keys={'p': 0, 'ck': 0}, opts={}, values={})
+    state.read_row(how='only', keys={'p': 0}, where={}, window=(0, 0))
+    state.teardown()
